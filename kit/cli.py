@@ -1,0 +1,105 @@
+"""The `kit` command line: parse options, call one library function, print.
+
+Commands live one per module in `kit/commands/` and are imported only when invoked, so `kit --help`,
+`kit init` and `kit history` stay fast and never import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+
+import click
+
+from kit import __version__
+from kit.errors import KitError
+
+# name -> (module, one-line help). The help lives here so `kit --help` imports no command module.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("kit.commands.init", "Write a commented kit.toml into the current folder."),
+    "assets": ("kit.commands.assets", "Build (if needed) and show the embedded offline defaults."),
+    "templates": ("kit.commands.templates", "List the prompt templates."),
+    "score": ("kit.commands.score", "Score predictions against labels with the competition metric."),
+    "mean-prompt": ("kit.commands.mean_prompt", "Optimise a mean prompt for your prompts and embedder."),
+    "train": ("kit.commands.train", "LoRA-train an adapter (renders and runs the training notebook)."),
+    "run-local": ("kit.commands.run_local", "Rehearse the inference notebook locally with papermill."),
+    "push-adapter": ("kit.commands.push_adapter", "Push an adapter folder as a Kaggle dataset version."),
+    "wheels": ("kit.commands.wheels", "Build (and push) the offline wheel bundle for the kernel."),
+    "build-submission": ("kit.commands.build_submission", "Render the inference kernel from a template."),
+    "submit": ("kit.commands.submit", "Push the kernel, wait, submit that version and poll the score."),
+    "history": ("kit.commands.history", "Show the submission ledger."),
+    "emulator": ("kit.commands.emulator", "Run the local Kaggle API emulator (sandbox)."),
+    "demo": ("kit.commands.demo", "Run the whole chain on embedded defaults against the sandbox."),
+}
+
+
+def _available(name: str) -> bool:
+    module = COMMANDS[name][0]
+    return importlib.util.find_spec(module) is not None
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if _available(name)]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS or not _available(name):
+            return None
+        return importlib.import_module(COMMANDS[name][0]).command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kit")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="KIT_CONFIG",
+    help="kit.toml to read (default: ./kit.toml when present).",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """kit: train, rehearse, push, submit and record Kaggle LLM code-competition runs.
+
+    Every command works offline on embedded defaults; `--sandbox` commands talk to a local server that
+    speaks Kaggle's API instead of kaggle.com.
+    """
+    ctx.obj = {"config_path": config_path}
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code; KitError becomes one line on stderr."""
+    try:
+        cli.main(args=argv, prog_name="kit", standalone_mode=False)
+    except KitError as exc:
+        if os.environ.get("KIT_DEBUG"):
+            raise
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    return 0
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run())

@@ -1,0 +1,285 @@
+"""Workspace config (`kit.toml`) and machine state (`KIT_HOME`).
+
+Each kit.toml section is a dataclass whose fields carry their help text; `kit init` renders the commented
+file from those same fields, so the documentation cannot drift from the code. Values are validated when
+read: an unknown key or a value of the wrong type is one clear `ConfigError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kit.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - 3.10 only
+    import tomli as tomllib
+
+CONFIG_NAME = "kit.toml"
+
+
+def _f(default: Any, help: str) -> Any:
+    """A dataclass field with help text (mutable defaults wrapped in a factory)."""
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help})
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class CompetitionConfig:
+    """Which competition the workspace targets."""
+
+    slug: str = _f("llm-prompt-recovery", "Kaggle competition slug (the URL part after /competitions/).")
+    submission_file: str = _f("submission.csv", "File name the kernel writes and Kaggle scores.")
+
+
+@dataclass
+class KaggleConfig:
+    """Kaggle identity and the slugs of what the kit pushes."""
+
+    username: str = _f("", "Your Kaggle username (owner of the datasets and kernels below).")
+    adapter_dataset: str = _f("kit-lora-adapter", "Dataset slug for the LoRA adapter (private by default).")
+    wheels_dataset: str = _f("kit-offline-wheels", "Dataset slug for the offline wheel bundle.")
+    base_model: str = _f(
+        "",
+        "Base model source mounted in the kernel: a dataset ref 'owner/slug' or a model ref "
+        "'owner/model/framework/variation/version'. Empty: the kit's tiny model (sandbox only).",
+    )
+    kernel_slug: str = _f("kit-prompt-recovery-infer", "Slug of the inference kernel `kit submit` pushes.")
+    kernel_title: str = _f("kit prompt recovery infer", "Title of the inference kernel (5+ characters).")
+    accelerator: str = _f("NvidiaTeslaT4", "Kernel machine_shape: NvidiaTeslaT4, NvidiaTeslaP100, NvidiaL4, ... or 'none'.")
+    kernel_timeout_seconds: int = _f(32400, "Session timeout for pushed kernels (the competition allows 9 h).")
+    image_python: str = _f("3.10", "Python version of the Kaggle image, for `kit wheels`.")
+    image_platform: str = _f("manylinux2014_x86_64", "Wheel platform tag of the Kaggle image, for `kit wheels`.")
+
+
+@dataclass
+class InferConfig:
+    """Inference kernel settings (`kit run-local`, `kit build-submission`)."""
+
+    template: str = _f("best", "Template name from `kit templates`.")
+    budget_seconds: int = _f(32400, "Total run-time budget of the kernel in seconds (9 h).")
+    margin_seconds: int = _f(1800, "Safety margin kept free of generation: runtime obfuscation plus model load.")
+    batch_size: int = _f(8, "Rows per generation batch (backs off automatically on out-of-memory).")
+    max_new_tokens: int = _f(32, "Tokens generated per candidate.")
+    max_field_tokens: int = _f(512, "Token budget for each of original_text and rewritten_text in the prompt.")
+    base_model_path: str = _f("", "Local base model folder for `kit run-local`. Empty: the embedded tiny model.")
+    adapter_path: str = _f("", "Local LoRA adapter folder for `kit run-local`. Empty: none.")
+    load_in_4bit: bool = _f(False, "Load the base model in 4-bit NF4 (needs CUDA and bitsandbytes).")
+    merge_adapter: bool = _f(True, "Merge the LoRA adapter into the base weights before generating.")
+
+
+@dataclass
+class ScoreConfig:
+    """Local scoring."""
+
+    embedder: str = _f(
+        "",
+        "Sentence-embedding model folder for local scores. Empty: the bundled all-MiniLM-L6-v2, a proxy for "
+        "the competition's sentence-t5-base; point this at a sentence-t5-base folder for faithful scores.",
+    )
+
+
+@dataclass
+class TrainConfig:
+    """LoRA training knobs (`kit train`)."""
+
+    base_model_path: str = _f("", "Base model folder or hub id. Empty: the embedded tiny model.")
+    template: str = _f("fewshot", "Template whose prompt the model learns to complete.")
+    data: str = _f("", "Training CSV/parquet. Empty: the bundled sample data.")
+
+
+@dataclass
+class MeanPromptConfig:
+    """The mean prompt used by the `mean` and `best` templates."""
+
+    text: str = _f("", "Mean prompt string. Empty: the kit's built-in default.")
+
+
+@dataclass
+class KitConfig:
+    """The whole kit.toml."""
+
+    competition: CompetitionConfig = field(default_factory=CompetitionConfig)
+    kaggle: KaggleConfig = field(default_factory=KaggleConfig)
+    infer: InferConfig = field(default_factory=InferConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    score: ScoreConfig = field(default_factory=ScoreConfig)
+    mean_prompt: MeanPromptConfig = field(default_factory=MeanPromptConfig)
+    path: Path | None = field(default=None, metadata={"help": "Where this config was read from."})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved config as plain data (no `path`)."""
+        return {s.name: dataclasses.asdict(getattr(self, s.name)) for s in _sections()}
+
+
+def _sections() -> list[dataclasses.Field]:
+    return [f for f in dataclasses.fields(KitConfig) if f.name != "path"]
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def find_config(explicit: str | os.PathLike | None = None) -> Path | None:
+    """The kit.toml to read: an explicit path (flag or KIT_CONFIG) or ./kit.toml; None when neither."""
+    chosen = explicit or os.environ.get("KIT_CONFIG")
+    if chosen:
+        path = Path(chosen)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}", hint="run `kit init` to create one")
+        return path
+    local = Path.cwd() / CONFIG_NAME
+    return local if local.is_file() else None
+
+
+def load_config(explicit: str | os.PathLike | None = None) -> KitConfig:
+    """Read and validate kit.toml; defaults everywhere when there is none."""
+    path = find_config(explicit)
+    if path is None:
+        return KitConfig()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: malformed TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return config_from_dict(data, source=str(path), path=path)
+
+
+def config_from_dict(data: dict[str, Any], source: str = "config", path: Path | None = None) -> KitConfig:
+    """Build a validated KitConfig from parsed TOML data."""
+    cfg = KitConfig(path=path)
+    sections = {f.name: f for f in _sections()}
+    for name, values in data.items():
+        if name not in sections:
+            raise ConfigError(f"{source}: unknown section [{name}] (known: {', '.join(sections)})")
+        if not isinstance(values, dict):
+            raise ConfigError(f"{source}: [{name}] must be a table")
+        setattr(cfg, name, _section_from_dict(getattr(cfg, name), values, f"{source} [{name}]"))
+    return cfg
+
+
+def _section_from_dict(section: Any, values: dict[str, Any], where: str) -> Any:
+    known = {f.name: f for f in dataclasses.fields(section)}
+    updates = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(f"{where}: unknown key '{key}' (known: {', '.join(known)})")
+        updates[key] = coerce(value, getattr(section, key), f"{where} {key}")
+    return dataclasses.replace(section, **updates)
+
+
+def coerce(value: Any, default: Any, where: str) -> Any:
+    """Check `value` against the type of `default`; ints are accepted for floats."""
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif isinstance(default, list):
+        ok = isinstance(value, list)
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise ConfigError(f"{where}: expected {type(default).__name__}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def override(section: Any, **flags: Any) -> Any:
+    """Return `section` with every flag that is not None applied (CLI flags win over kit.toml)."""
+    given = {k: v for k, v in flags.items() if v is not None}
+    return dataclasses.replace(section, **given) if given else section
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # JSON strings are valid TOML basic strings
+
+
+def render_toml(cfg: KitConfig | None = None) -> str:
+    """kit.toml text with every key and its help as a comment."""
+    cfg = cfg or KitConfig()
+    lines = ["# kit.toml: workspace config for `kit`. Command-line flags override these values.", ""]
+    for sec in _sections():
+        section = getattr(cfg, sec.name)
+        lines.append(f"# {type(section).__doc__.strip()}")
+        lines.append(f"[{sec.name}]")
+        for f in dataclasses.fields(section):
+            lines.append(f"# {f.metadata.get('help', '')}")
+            lines.append(f"{f.name} = {_toml_value(getattr(section, f.name))}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def set_value(path: Path, section: str, key: str, value: Any) -> None:
+    """Set `[section] key = value` in a kit.toml in place, keeping comments; validates the result."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    line = f"{key} = {_toml_value(value)}"
+    header = re.search(rf"(?m)^\[{re.escape(section)}\]\s*$", text)
+    if header is None:
+        text = text.rstrip("\n") + f"\n\n[{section}]\n{line}\n"
+    else:
+        nxt = re.search(r"(?m)^\[", text[header.end():])
+        end = header.end() + nxt.start() if nxt else len(text)
+        body = text[header.end():end]
+        pattern = re.compile(rf"(?m)^{re.escape(key)}\s*=.*$")
+        body = pattern.sub(lambda _: line, body, count=1) if pattern.search(body) else "\n" + line + body
+        text = text[: header.end()] + body + text[end:]
+    config_from_dict(tomllib.loads(text), source=str(path))  # never leave a broken file behind
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def init_workspace(directory: Path, username: str = "", force: bool = False) -> Path:
+    """Write a commented kit.toml into `directory`; refuse to overwrite unless `force`."""
+    path = directory / CONFIG_NAME
+    if path.exists() and not force:
+        raise ConfigError(f"{path} already exists", hint="use --force to overwrite")
+    cfg = KitConfig()
+    cfg.kaggle.username = username
+    directory.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_toml(cfg), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------------------- state
+
+
+def kit_home() -> Path:
+    """Machine state root: $KIT_HOME, else the user's data dir (XDG_DATA_HOME/kit)."""
+    env = os.environ.get("KIT_HOME")
+    if env:
+        home = Path(env)
+    else:
+        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        home = Path(base) / "kit"
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def write_json(path: Path, data: Any) -> Path:
+    """Write sorted, indented JSON atomically (the form every artefact's config takes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path

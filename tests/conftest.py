@@ -1,0 +1,64 @@
+"""Test isolation: every test gets its own KIT_HOME, Kaggle config, HOME and TMPDIR, no credentials, offline."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+try:
+    import torch
+
+    HAS_CUDA = torch.cuda.is_available()
+except Exception:  # pragma: no cover
+    HAS_CUDA = False
+
+_CREDENTIAL_VARS = ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN", "KAGGLE_API_ENVIRONMENT",
+                    "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "KIT_KAGGLE", "KIT_CONFIG",
+                    "KIT_DEBUG")
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_gpu = pytest.mark.skip(reason="needs CUDA")
+    for item in items:
+        if "gpu" in item.keywords and not HAS_CUDA:
+            item.add_marker(skip_gpu)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_assets(tmp_path_factory) -> Path:
+    """Built assets (the tiny model) are shared by the whole session: building is deterministic."""
+    path = tmp_path_factory.mktemp("assets")
+    os.environ["KIT_ASSETS_DIR"] = str(path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch) -> Path:
+    """A private KIT_HOME, Kaggle config dir, HOME and TMPDIR; credentials and proxies blanked."""
+    for name in ("home", "kit_home", "kaggle", "tmp", "work"):
+        (tmp_path / name).mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KIT_HOME", str(tmp_path / "kit_home"))
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "kaggle"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / ".local" / "share"))
+    for name in _CREDENTIAL_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.chdir(tmp_path / "work")
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def tiny_model(shared_assets) -> Path:
+    """The embedded tiny Mistral-architecture model, built once per session."""
+    from kit.assets import tiny_model_path
+
+    return tiny_model_path()

@@ -1,0 +1,162 @@
+"""Foundation: CLI error boundary, config validation, lazy imports, embedded assets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kit import config as kconfig
+from kit.cli import COMMANDS, run
+from kit.errors import EXIT_CODES, ConfigError
+
+HEAVY = ("torch", "transformers", "peft", "sentence_transformers")
+
+
+def _kit(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kit", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **(env or {})}, timeout=120)
+
+
+def test_exit_codes_are_distinct():
+    assert len(set(EXIT_CODES.values())) == len(EXIT_CODES)
+    assert 0 not in EXIT_CODES.values() and 2 not in EXIT_CODES.values()  # 2 stays click's usage error
+
+
+def test_help_lists_commands_without_importing_heavy_modules():
+    code = ("import sys; from kit.cli import run; rc = run(['--help']); "
+            f"print('HEAVY', [m for m in {HEAVY!r} if m in sys.modules]); sys.exit(rc)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "init" in out.stdout and "Commands" in out.stdout
+    assert "HEAVY []" in out.stdout
+
+
+@pytest.mark.parametrize("argv", [["init"], ["history", "--help"]])
+def test_light_commands_do_not_import_torch(tmp_path, argv):
+    if not (argv[0] in COMMANDS and __import__("importlib").util.find_spec(COMMANDS[argv[0]][0])):
+        pytest.skip(f"{argv[0]} not built yet")
+    code = (f"import sys; from kit.cli import run; rc = run({argv!r}); "
+            f"print('HEAVY', [m for m in {HEAVY!r} if m in sys.modules]); sys.exit(rc)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "HEAVY []" in out.stdout
+
+
+def test_init_writes_valid_commented_config(capsys):
+    assert run(["init", "--username", "alice"]) == 0
+    text = Path("kit.toml").read_text()
+    assert "# Your Kaggle username" in text and 'username = "alice"' in text
+    cfg = kconfig.load_config()
+    assert cfg.kaggle.username == "alice" and cfg.competition.slug == "llm-prompt-recovery"
+    assert run(["init"]) == ConfigError.exit_code  # refuses to overwrite
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_malformed_config_is_one_clear_line():
+    Path("kit.toml").write_text("[kaggle\nusername = 1\n")
+    out = _kit("assets", "--json")
+    assert out.returncode == ConfigError.exit_code
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "malformed TOML" in lines[0] and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    "toml, message",
+    [
+        ("[kaggle]\nusername = 3\n", "expected str, got int"),
+        ("[kaggle]\nnope = 'x'\n", "unknown key 'nope'"),
+        ("[wat]\nx = 1\n", "unknown section [wat]"),
+        ("[infer]\nbatch_size = true\n", "expected int, got bool"),
+    ],
+)
+def test_bad_values_name_the_key(toml, message):
+    Path("kit.toml").write_text(toml)
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        kconfig.load_config()
+
+
+def test_missing_explicit_config(capsys):
+    assert run(["--config", "nope.toml", "assets"]) == ConfigError.exit_code
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: config file not found: nope.toml")
+
+
+def test_debug_shows_traceback():
+    out = _kit("--config", "missing.toml", "assets", env={"KIT_DEBUG": "1"})
+    assert out.returncode != 0 and "Traceback" in out.stderr
+
+
+def test_set_value_keeps_comments_and_validates(tmp_path):
+    path = kconfig.init_workspace(tmp_path)
+    kconfig.set_value(path, "mean_prompt", "text", 'say "hi"\nthere')
+    kconfig.set_value(path, "infer", "batch_size", 4)
+    cfg = kconfig.load_config(path)
+    assert cfg.mean_prompt.text == 'say "hi"\nthere' and cfg.infer.batch_size == 4
+    assert "# Mean prompt string" in path.read_text()
+    with pytest.raises(ConfigError):
+        kconfig.set_value(path, "infer", "batch_size", "four")
+    assert kconfig.load_config(path).infer.batch_size == 4  # the bad write left nothing behind
+
+
+def test_write_json_is_sorted(tmp_path):
+    path = kconfig.write_json(tmp_path / "x.json", {"b": 1, "a": {"d": 2, "c": 3}})
+    assert path.read_text().index('"a"') < path.read_text().index('"b"')
+    assert json.loads(path.read_text())["a"]["c"] == 3
+
+
+def test_kit_home_defaults_to_user_data_dir(monkeypatch, tmp_path):
+    monkeypatch.delenv("KIT_HOME")
+    assert kconfig.kit_home() == tmp_path / "home" / ".local" / "share" / "kit"
+
+
+def test_tiny_model_loads_in_transformers(tiny_model):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model)
+    assert json.loads((tiny_model / "tokenizer_config.json").read_text())["tokenizer_class"] == "PreTrainedTokenizerFast"
+    text = tok.apply_chat_template([{"role": "user", "content": "Rewrite this."}], tokenize=False)
+    assert text.startswith("<s>[INST] Rewrite this. [/INST]")
+    ids = tok(text, add_special_tokens=False)["input_ids"]
+    assert ids.count(tok.bos_token_id) == 1  # no double BOS
+    assert tok.padding_side == "left"
+    assert model.config.model_type == "mistral" and sum(p.numel() for p in model.parameters()) < 1_000_000
+
+
+def test_tiny_model_is_deterministic(tmp_path):
+    from kit.assets import _corpus, build_tiny_model
+
+    a = build_tiny_model(tmp_path / "a", _corpus())
+    b = build_tiny_model(tmp_path / "b", _corpus())
+    assert (a / "tokenizer.json").read_bytes() == (b / "tokenizer.json").read_bytes()
+    assert (a / "model.safetensors").read_bytes() == (b / "model.safetensors").read_bytes()
+
+
+def test_sample_data_is_kaggle_shaped():
+    import csv
+
+    from kit.assets import sample_data_dir
+
+    data = sample_data_dir()
+    with open(data / "train.csv", newline="") as fh:
+        train = list(csv.DictReader(fh))
+    with open(data / "test.csv", newline="") as fh:
+        test = list(csv.DictReader(fh))
+    with open(data / "sample_submission.csv", newline="") as fh:
+        sub = list(csv.DictReader(fh))
+    assert len(train) >= 200 and set(train[0]) == {"id", "original_text", "rewrite_prompt", "rewritten_text"}
+    assert set(test[0]) == {"id", "original_text", "rewritten_text"}
+    assert [r["id"] for r in sub] == [r["id"] for r in test]
+    assert "-1" in {r["id"] for r in test}
+    assert all(r["rewrite_prompt"].strip() for r in train)
+
+
+def test_default_embedder_is_bundled():
+    from kit.assets import default_embedder_path
+
+    assert (default_embedder_path() / "modules.json").exists()
