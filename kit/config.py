@@ -55,7 +55,9 @@ class KaggleConfig:
     )
     kernel_slug: str = _f("kit-prompt-recovery-infer", "Slug of the inference kernel `kit submit` pushes.")
     kernel_title: str = _f("kit prompt recovery infer", "Title of the inference kernel (5+ characters).")
-    accelerator: str = _f("NvidiaTeslaT4", "Kernel machine_shape: NvidiaTeslaT4, NvidiaTeslaP100, NvidiaL4, ... or 'none'.")
+    accelerator: str = _f(
+        "NvidiaTeslaT4", "Kernel machine_shape: NvidiaTeslaT4, NvidiaTeslaP100, NvidiaL4, ... or 'none' (CPU)."
+    )
     kernel_timeout_seconds: int = _f(32400, "Session timeout for pushed kernels (the competition allows 9 h).")
     image_python: str = _f("3.10", "Python version of the Kaggle image, for `kit wheels`.")
     image_platform: str = _f("manylinux2014_x86_64", "Wheel platform tag of the Kaggle image, for `kit wheels`.")

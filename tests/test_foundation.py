@@ -119,7 +119,8 @@ def test_tiny_model_loads_in_transformers(tiny_model):
 
     tok = AutoTokenizer.from_pretrained(tiny_model)
     model = AutoModelForCausalLM.from_pretrained(tiny_model)
-    assert json.loads((tiny_model / "tokenizer_config.json").read_text())["tokenizer_class"] == "PreTrainedTokenizerFast"
+    tok_cfg = json.loads((tiny_model / "tokenizer_config.json").read_text())
+    assert tok_cfg["tokenizer_class"] == "PreTrainedTokenizerFast"
     text = tok.apply_chat_template([{"role": "user", "content": "Rewrite this."}], tokenize=False)
     assert text.startswith("<s>[INST] Rewrite this. [/INST]")
     ids = tok(text, add_special_tokens=False)["input_ids"]

@@ -1,0 +1,236 @@
+"""The only sqlite3 user: the local ledger of pushed datasets, submissions and leaderboard snapshots.
+
+Migrations are append-only and named; each runs once and is recorded in `_kit_migrations`. Never edit a
+released migration: add a new one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from kit.config import kit_home
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = []
+migration = MIGRATIONS.append
+
+
+@migration
+def m001_datasets(db: sqlite3.Connection) -> None:
+    db.execute(
+        """CREATE TABLE datasets (
+            id INTEGER PRIMARY KEY,
+            created_at REAL NOT NULL,
+            kind TEXT NOT NULL,              -- adapter | wheels | other
+            ref TEXT NOT NULL,               -- owner/slug
+            version INTEGER,
+            content_hash TEXT NOT NULL,
+            status TEXT NOT NULL,            -- ready | failed | pending | skipped
+            files TEXT,                      -- JSON list of file names
+            size_bytes INTEGER,
+            sandbox INTEGER NOT NULL DEFAULT 0,
+            notes TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX datasets_ref ON datasets(ref, created_at)")
+
+
+@migration
+def m002_submissions(db: sqlite3.Connection) -> None:
+    db.execute(
+        """CREATE TABLE submissions (
+            id INTEGER PRIMARY KEY,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            competition TEXT NOT NULL,
+            sandbox INTEGER NOT NULL DEFAULT 0,
+            message TEXT,
+            kernel_ref TEXT,
+            kernel_version INTEGER,
+            kernel_hash TEXT,
+            template TEXT,
+            parameters TEXT,                 -- JSON of the rendered notebook parameters
+            adapter_ref TEXT,
+            adapter_version INTEGER,
+            wheels_ref TEXT,
+            wheels_version INTEGER,
+            base_model_source TEXT,
+            git_sha TEXT,
+            git_dirty INTEGER,
+            kit_version TEXT,
+            local_score REAL,
+            submission_ref INTEGER,
+            -- pushing | running | kernel_error | submitting | pending | complete | error | refused
+            status TEXT NOT NULL,
+            public_score REAL,
+            private_score REAL,
+            error TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX submissions_comp ON submissions(competition, created_at)")
+
+
+@migration
+def m003_leaderboard(db: sqlite3.Connection) -> None:
+    db.execute(
+        """CREATE TABLE leaderboard_snapshots (
+            id INTEGER PRIMARY KEY,
+            taken_at REAL NOT NULL,
+            competition TEXT NOT NULL,
+            our_best REAL,
+            our_rank INTEGER,
+            top_score REAL,
+            n_teams INTEGER,
+            sandbox INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+
+
+def migrate(db: sqlite3.Connection) -> list[str]:
+    """Apply every migration not yet recorded; returns the names applied now."""
+    db.execute("CREATE TABLE IF NOT EXISTS _kit_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+    done = {row[0] for row in db.execute("SELECT name FROM _kit_migrations")}
+    applied = []
+    for fn in MIGRATIONS:
+        if fn.__name__ in done:
+            continue
+        with db:
+            fn(db)
+            db.execute("INSERT INTO _kit_migrations VALUES (?, ?)", (fn.__name__, time.time()))
+        applied.append(fn.__name__)
+    return applied
+
+
+def default_path() -> Path:
+    """$KIT_HOME/ledger.db"""
+    return kit_home() / "ledger.db"
+
+
+class Ledger:
+    """A migrated connection to the ledger with the kit's queries."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path and str(path) != ":memory:" else (path or default_path())
+        self.db = sqlite3.connect(str(self.path), timeout=30)
+        self.db.row_factory = sqlite3.Row
+        migrate(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self.db:
+            yield self.db
+
+    # ------------------------------------------------------------------ datasets
+
+    def add_dataset_version(
+        self, kind: str, ref: str, version: int | None, content_hash: str, *, status: str = "ready",
+        files: list[str] | None = None, size_bytes: int | None = None, sandbox: bool = False, notes: str = "",
+    ) -> int:
+        """Record one dataset push (or a skipped push whose content was unchanged)."""
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO datasets (created_at, kind, ref, version, content_hash, status, files, size_bytes,"
+                " sandbox, notes) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (time.time(), kind, ref, version, content_hash, status, json.dumps(files or []), size_bytes,
+                 int(sandbox), notes),
+            )
+            return int(cur.lastrowid)
+
+    def latest_dataset_version(self, ref: str, sandbox: bool | None = None) -> dict[str, Any] | None:
+        """The newest pushed (not skipped, not failed) version of `ref`, or None."""
+        sql = "SELECT * FROM datasets WHERE ref = ? AND status = 'ready'"
+        args: list[Any] = [ref]
+        if sandbox is not None:
+            sql += " AND sandbox = ?"
+            args.append(int(sandbox))
+        row = self.db.execute(sql + " ORDER BY id DESC LIMIT 1", args).fetchone()
+        return _row(row)
+
+    def datasets(self) -> list[dict[str, Any]]:
+        """Every dataset push, oldest first."""
+        return [_row(r) for r in self.db.execute("SELECT * FROM datasets ORDER BY id")]
+
+    # ------------------------------------------------------------------ submissions
+
+    def add_submission(self, competition: str, status: str, **fields: Any) -> int:
+        """Record a new submission attempt; returns its ledger id."""
+        now = time.time()
+        fields = {k: _encode(v) for k, v in fields.items()}
+        cols = ["created_at", "updated_at", "competition", "status", *fields]
+        with self._tx() as db:
+            cur = db.execute(
+                f"INSERT INTO submissions ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                (now, now, competition, status, *fields.values()),
+            )
+            return int(cur.lastrowid)
+
+    def update_submission(self, row_id: int, **fields: Any) -> None:
+        """Update columns of one submission row (never deletes: the ledger keeps every attempt)."""
+        if not fields:
+            return
+        fields = {k: _encode(v) for k, v in fields.items()}
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        with self._tx() as db:
+            db.execute(f"UPDATE submissions SET {sets}, updated_at = ? WHERE id = ?",
+                       (*fields.values(), time.time(), row_id))
+
+    def get_submission(self, row_id: int) -> dict[str, Any] | None:
+        """One submission row as a dict."""
+        return _row(self.db.execute("SELECT * FROM submissions WHERE id = ?", (row_id,)).fetchone())
+
+    def submissions(self, competition: str | None = None, order: str = "time") -> list[dict[str, Any]]:
+        """Submission rows; order 'time' (newest first) or 'best' (public score, then local score)."""
+        sql = "SELECT * FROM submissions"
+        args: list[Any] = []
+        if competition:
+            sql += " WHERE competition = ?"
+            args.append(competition)
+        if order == "best":
+            sql += " ORDER BY public_score IS NULL, public_score DESC, local_score DESC, id DESC"
+        else:
+            sql += " ORDER BY id DESC"
+        return [_row(r) for r in self.db.execute(sql, args)]
+
+    # ------------------------------------------------------------------ leaderboard
+
+    def add_leaderboard_snapshot(self, competition: str, *, our_best: float | None, our_rank: int | None,
+                                 top_score: float | None, n_teams: int | None, sandbox: bool = False) -> int:
+        """Record what the leaderboard looked like now."""
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO leaderboard_snapshots (taken_at, competition, our_best, our_rank, top_score, n_teams,"
+                " sandbox) VALUES (?,?,?,?,?,?,?)",
+                (time.time(), competition, our_best, our_rank, top_score, n_teams, int(sandbox)),
+            )
+            return int(cur.lastrowid)
+
+    def leaderboard_snapshots(self, competition: str) -> list[dict[str, Any]]:
+        """Snapshots of one competition, oldest first."""
+        rows = self.db.execute("SELECT * FROM leaderboard_snapshots WHERE competition = ? ORDER BY id", (competition,))
+        return [_row(r) for r in rows]
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _row(row: sqlite3.Row | None) -> dict[str, Any] | None:
+    return dict(row) if row is not None else None

@@ -1,0 +1,101 @@
+"""The only papermill/nbformat importer: read parameters, render (prepare only), execute.
+
+Kaggle runs pushed notebooks through papermill itself, so every notebook the kit writes keeps a valid
+python3 kernelspec and a cell tagged `parameters`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from kit.errors import NotebookError
+
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+
+def template_path(name: str) -> Path:
+    """A notebook shipped with the kit: `notebooks/<name>.ipynb` in a checkout, else package data."""
+    repo = Path(__file__).resolve().parent.parent / "notebooks" / f"{name}.ipynb"
+    if repo.exists():
+        return repo
+    packaged = Path(str(resources.files("kit") / "notebooks" / f"{name}.ipynb"))
+    if packaged.exists():
+        return packaged
+    raise NotebookError(f"notebook template '{name}' not found")
+
+
+def parameters(path: Path) -> dict[str, Any]:
+    """The names and default values of a notebook's `parameters` cell."""
+    import papermill as pm
+
+    return {name: info.get("default") for name, info in pm.inspect_notebook(str(path)).items()}
+
+
+def _check_kernelspec(path: Path) -> None:
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    spec = nb.metadata.get("kernelspec") or {}
+    if spec.get("name") != "python3":
+        raise NotebookError(f"{path}: kernelspec must name python3 (Kaggle runs notebooks with papermill)")
+    if not any("parameters" in c.metadata.get("tags", []) for c in nb.cells):
+        raise NotebookError(f"{path}: no cell tagged 'parameters'")
+
+
+def render(src: Path, dst: Path, params: Mapping[str, Any]) -> Path:
+    """Inject `params` into a copy of `src` without executing it (papermill prepare_only)."""
+    import papermill as pm
+
+    _check_kernelspec(src)
+    unknown = sorted(set(params) - set(parameters(src)))
+    if unknown:
+        raise NotebookError(f"{src.name}: unknown parameter(s) {', '.join(unknown)}")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    pm.execute_notebook(str(src), str(dst), parameters=dict(params), prepare_only=True,
+                        kernel_name="python3", progress_bar=False, log_output=False)
+    return dst
+
+
+def execute(
+    src: Path,
+    dst: Path,
+    params: Mapping[str, Any] | None = None,
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    progress: bool = False,
+    log_output: bool = False,
+) -> Path:
+    """Execute `src` with papermill into `dst`; a failing cell becomes one NotebookError line.
+
+    `env` entries are set for the kernel process (papermill starts the kernel with this process's environment).
+    """
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    _check_kernelspec(src)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    try:
+        pm.execute_notebook(str(src), str(dst), parameters=dict(params or {}), kernel_name="python3",
+                            cwd=str(cwd) if cwd else None, progress_bar=progress, log_output=log_output)
+    except PapermillExecutionError as exc:
+        first = str(exc.evalue).splitlines()[0] if exc.evalue else ""
+        raise NotebookError(
+            f"{src.name} failed in cell {exc.exec_count}: {exc.ename}: {first}",
+            hint=f"executed notebook: {dst}",
+        ) from None
+    except Exception as exc:  # kernel start failures, dead kernels
+        raise NotebookError(f"{src.name} could not run: {type(exc).__name__}: {exc}") from None
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return dst

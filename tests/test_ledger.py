@@ -1,0 +1,46 @@
+"""Ledger schema and queries."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from kit.ledger import MIGRATIONS, Ledger, migrate
+
+
+def _columns(db: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+
+
+def test_schema_and_idempotent_migrations():
+    db = sqlite3.connect(":memory:")
+    assert migrate(db) == [fn.__name__ for fn in MIGRATIONS]
+    assert migrate(db) == []
+    cols = _columns(db, "submissions")
+    for name in ("kernel_ref", "kernel_version", "template", "parameters", "adapter_ref", "adapter_version",
+                 "wheels_version", "base_model_source", "git_sha", "git_dirty", "kit_version", "local_score",
+                 "submission_ref", "status", "public_score", "private_score", "error"):
+        assert name in cols
+    assert {"ref", "version", "content_hash", "kind"} <= set(_columns(db, "datasets"))
+    assert {"our_best", "our_rank", "top_score"} <= set(_columns(db, "leaderboard_snapshots"))
+
+
+def test_submissions_keep_every_attempt_and_order_best(tmp_path):
+    with Ledger(tmp_path / "l.db") as led:
+        a = led.add_submission("comp", "error", error="kernel failed", parameters={"template": "best"})
+        b = led.add_submission("comp", "pending", kernel_ref="u/k", kernel_version=2)
+        led.update_submission(b, status="complete", public_score=0.61)
+        c = led.add_submission("comp", "complete", public_score=0.65)
+        assert [r["id"] for r in led.submissions("comp")] == [c, b, a]
+        assert [r["id"] for r in led.submissions("comp", order="best")][:2] == [c, b]
+        assert led.get_submission(a)["parameters"] == '{"template": "best"}'
+    with Ledger(tmp_path / "l.db") as again:  # persisted
+        assert len(again.submissions()) == 3
+
+
+def test_latest_dataset_version_ignores_skips(tmp_path):
+    with Ledger(tmp_path / "l.db") as led:
+        led.add_dataset_version("adapter", "u/a", 1, "h1")
+        led.add_dataset_version("adapter", "u/a", 2, "h2")
+        led.add_dataset_version("adapter", "u/a", None, "h2", status="skipped")
+        assert led.latest_dataset_version("u/a")["version"] == 2
+        assert led.latest_dataset_version("u/zzz") is None
