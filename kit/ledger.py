@@ -91,6 +91,16 @@ def m003_leaderboard(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m004_submission_origin(db: sqlite3.Connection) -> None:
+    # origin: 'kit' (made by `kit submit`) or 'kaggle' (found by `kit history --sync`, made elsewhere);
+    # kernel_dir and submission_file let `kit submit --resume` find the kernel folder it was run from.
+    db.execute("ALTER TABLE submissions ADD COLUMN origin TEXT NOT NULL DEFAULT 'kit'")
+    db.execute("ALTER TABLE submissions ADD COLUMN kernel_dir TEXT")
+    db.execute("ALTER TABLE submissions ADD COLUMN submission_file TEXT")
+    db.execute("CREATE INDEX submissions_kernel ON submissions(kernel_hash)")
+
+
 def migrate(db: sqlite3.Connection) -> list[str]:
     """Apply every migration not yet recorded; returns the names applied now."""
     db.execute("CREATE TABLE IF NOT EXISTS _kit_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
@@ -204,6 +214,39 @@ class Ledger:
         else:
             sql += " ORDER BY id DESC"
         return [_row(r) for r in self.db.execute(sql, args)]
+
+    def submission_rows(self, competition: str | None = None, *, sandbox: bool | None = None,
+                        order: str = "time") -> list[dict[str, Any]]:
+        """Like `submissions`, optionally only sandbox (True) or only real Kaggle (False) rows."""
+        rows = self.submissions(competition, order=order)
+        return rows if sandbox is None else [r for r in rows if bool(r["sandbox"]) == sandbox]
+
+    def open_submissions(self, competition: str, *, sandbox: bool, kernel_hash: str | None = None
+                         ) -> list[dict[str, Any]]:
+        """Attempts that were interrupted before reaching a final status, newest first.
+
+        Final statuses: complete, error (scoring failed), kernel_error, invalid_output, refused."""
+        sql = ("SELECT * FROM submissions WHERE competition = ? AND sandbox = ? AND origin = 'kit'"
+               " AND status NOT IN ('complete', 'error', 'kernel_error', 'invalid_output', 'refused')")
+        args: list[Any] = [competition, int(sandbox)]
+        if kernel_hash is not None:
+            sql += " AND kernel_hash = ?"
+            args.append(kernel_hash)
+        return [_row(r) for r in self.db.execute(sql + " ORDER BY id DESC", args)]
+
+    def submissions_of_kernel(self, kernel_ref: str, version: int, *, sandbox: bool) -> list[dict[str, Any]]:
+        """Rows that already hold a Kaggle submission of this exact kernel version."""
+        rows = self.db.execute(
+            "SELECT * FROM submissions WHERE kernel_ref = ? AND kernel_version = ? AND sandbox = ?"
+            " AND submission_ref IS NOT NULL ORDER BY id", (kernel_ref, version, int(sandbox)))
+        return [_row(r) for r in rows]
+
+    def submission_by_ref(self, competition: str, submission_ref: int, *, sandbox: bool) -> dict[str, Any] | None:
+        """The row holding Kaggle submission `submission_ref`, or None."""
+        row = self.db.execute(
+            "SELECT * FROM submissions WHERE competition = ? AND submission_ref = ? AND sandbox = ?"
+            " ORDER BY id LIMIT 1", (competition, submission_ref, int(sandbox))).fetchone()
+        return _row(row)
 
     # ------------------------------------------------------------------ leaderboard
 

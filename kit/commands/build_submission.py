@@ -1,0 +1,37 @@
+"""`kit build-submission`: render the inference kernel for one template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kit.commands._common import config_from, emit, json_option
+
+
+@click.command("build-submission")
+@click.option("--template", default=None, help="Template name from `kit templates` (default: [infer] template).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("kernel"), show_default=True,
+              help="Folder for the rendered notebook, kernel-metadata.json and kit_kernel.json.")
+@click.option("--sandbox", is_flag=True, default=None, help="Bind to what was pushed to the local sandbox.")
+@json_option
+@click.pass_context
+def command(ctx: click.Context, template: str | None, out: Path, sandbox: bool | None, as_json: bool) -> None:
+    """Render notebooks/infer.ipynb (papermill, prepare only) bound to the pushed adapter and wheels versions."""
+    from kit.submit import build_submission
+
+    info = build_submission(config_from(ctx), template=template, out=out, sandbox=sandbox)
+    for note in info["notes"]:
+        click.echo(f"note: {note}", err=True)
+    meta = info["metadata"]
+    adapter, wheels = info.get("adapter") or {}, info.get("wheels") or {}
+    text = "\n".join([
+        f"kernel {meta['id']} (template {info['template']}) in {info['folder']}",
+        f"  notebook: {info['notebook']}",
+        f"  datasets: {', '.join(meta['dataset_sources']) or '-'}; models: {', '.join(meta['model_sources']) or '-'}",
+        f"  adapter: {adapter.get('ref')} v{adapter.get('version')}",
+        f"  wheels: {wheels.get('ref')} v{wheels.get('version')}",
+        f"  machine: {meta.get('machine_shape', 'cpu')}; internet: off; kernel hash {info['kernel_hash'][:12]}",
+        "next: kit submit" + (" --sandbox" if info["sandbox"] else ""),
+    ])
+    emit(info, as_json, text)

@@ -1,0 +1,127 @@
+"""`kit build-submission`: the rendered kernel, its kernel-metadata.json and kit_kernel.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kit.cli import run
+from kit.config import KitConfig, config_from_dict
+from kit.errors import ConfigError, InputError
+from kit.kaggle import kernel_metadata as km
+from kit.ledger import Ledger
+from kit.submit import build_submission, load_kernel
+
+
+def _config(**kaggle) -> KitConfig:
+    return config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02", **kaggle}})
+
+
+@pytest.fixture()
+def pushed() -> None:
+    """The ledger knows adapter v3 and wheels v2 were pushed to Kaggle (and a sandbox adapter that must not count)."""
+    with Ledger() as led:
+        led.add_dataset_version("adapter", "alice/kit-lora-adapter", 3, "h3")
+        led.add_dataset_version("adapter", "alice/kit-lora-adapter", 9, "h9", sandbox=True)
+        led.add_dataset_version("wheels", "alice/kit-offline-wheels", 2, "w2")
+
+
+def _cells(path: Path) -> tuple[dict, str]:
+    nb = json.loads(path.read_text())
+    return nb["metadata"], "\n".join("".join(c["source"]) for c in nb["cells"])
+
+
+def test_build_binds_pushed_versions_and_writes_faithful_metadata(pushed, tmp_path):
+    info = build_submission(_config(), template="best", out=tmp_path / "kernel")
+    folder = tmp_path / "kernel"
+    meta = json.loads((folder / "kernel-metadata.json").read_text())
+    assert meta["id"] == "alice/kit-prompt-recovery-infer" and meta["title"] == "kit prompt recovery infer"
+    assert meta["code_file"] == "infer.ipynb" and (folder / "infer.ipynb").is_file()
+    assert (meta["language"], meta["kernel_type"], meta["is_private"]) == ("python", "notebook", True)
+    assert meta["enable_internet"] is False and meta["enable_gpu"] is True
+    assert meta["machine_shape"] == "NvidiaTeslaT4" and "accelerator" not in meta
+    assert meta["competition_sources"] == ["llm-prompt-recovery"]
+    assert meta["dataset_sources"] == ["alice/kit-lora-adapter", "alice/kit-offline-wheels", "alice/mistral-7b-it-v02"]
+    assert meta["model_sources"] == []
+    nb_meta, source = _cells(folder / "infer.ipynb")
+    assert nb_meta["kernelspec"]["name"] == "python3"
+    # papermill's injected cell: mounts relative to input_dir (Kaggle mounts datasets at /kaggle/input/<slug>)
+    for line in ('model_dir = "mistral-7b-it-v02"', 'adapter_dir = "kit-lora-adapter"',
+                 'wheels_dir = "kit-offline-wheels"', 'template = "best"', "budget_seconds = 32400"):
+        assert line in source
+    saved = json.loads((folder / "kit_kernel.json").read_text())
+    assert list(saved) == sorted(saved)  # sorted JSON beside the artefact
+    assert saved["adapter"] == {"ref": "alice/kit-lora-adapter", "version": 3}
+    assert saved["wheels"] == {"ref": "alice/kit-offline-wheels", "version": 2}
+    assert saved["base_model"] == "alice/mistral-7b-it-v02" and saved["template"] == "best"
+    assert saved["parameters"]["adapter_dir"] == "kit-lora-adapter" and saved["kit_version"]
+    assert len(saved["notebook_sha256"]) == 64 and saved["kernel_hash"] == info["kernel_hash"]
+    assert saved["submission_columns"] == ["id", "rewrite_prompt"]
+
+
+def test_model_source_mounts_and_rebuild_keeps_hash(pushed, tmp_path):
+    cfg = _config(base_model="google/gemma/transformers/2b-it/3", accelerator="none")
+    a = build_submission(cfg, template="best", out=tmp_path / "a")
+    b = build_submission(cfg, template="best", out=tmp_path / "b")
+    assert a["metadata"]["model_sources"] == ["google/gemma/transformers/2b-it/3"]
+    assert a["parameters"]["model_dir"] == "gemma/transformers/2b-it/3"
+    assert a["metadata"]["enable_gpu"] is False and "machine_shape" not in a["metadata"]
+    assert a["kernel_hash"] == b["kernel_hash"] == load_kernel(tmp_path / "b")[2]
+    c = build_submission(cfg, template="fewshot", out=tmp_path / "c")
+    assert c["kernel_hash"] != a["kernel_hash"]
+
+
+def test_mean_template_mounts_no_model_and_missing_datasets_are_noted(tmp_path):
+    info = build_submission(_config(base_model=""), template="mean", out=tmp_path / "k")
+    assert info["metadata"]["dataset_sources"] == [] and info["metadata"]["model_sources"] == []
+    assert info["parameters"]["model_dir"] == "" and info["parameters"]["wheels_dir"] == ""
+    assert any("wheels" in n for n in info["notes"])
+
+
+@pytest.mark.parametrize(("kaggle", "message"), [
+    ({"kernel_slug": "Bad_Slug"}, "invalid kernel slug"),
+    ({"kernel_slug": "abc"}, "invalid kernel slug"),
+    ({"kernel_title": "another title"}, "slugifies to 'another-title'"),
+    ({"accelerator": "NvidiaGTX1080"}, "unknown accelerator"),
+    ({"base_model": ""}, "base_model is empty"),
+    ({"base_model": "just-a-name"}, "invalid source"),
+    ({"username": ""}, "no Kaggle username"),
+])
+def test_invalid_settings_fail_before_writing(tmp_path, kaggle, message):
+    with pytest.raises(ConfigError, match=message):
+        build_submission(_config(**kaggle), template="best", out=tmp_path / "k")
+    assert not (tmp_path / "k" / "kernel-metadata.json").exists()
+
+
+def test_source_over_one_megabyte_is_refused(tmp_path):
+    from kit.notebooks import template_path
+
+    fat = json.loads(template_path("infer").read_text())
+    fat["cells"].append({"cell_type": "markdown", "metadata": {}, "source": ["x" * 1_100_000]})
+    src = tmp_path / "fat.ipynb"
+    src.write_text(json.dumps(fat))
+    with pytest.raises(InputError, match="over Kaggle's 1,000,000-byte limit"):
+        build_submission(_config(base_model=""), template="mean", out=tmp_path / "k", notebook=src)
+    assert not (tmp_path / "k" / "kernel-metadata.json").exists()
+
+
+def test_validate_catches_hand_edits(tmp_path):
+    meta = km.build(owner="alice", slug="my-kernel", title="My kernel", code_file="k.ipynb", accelerator="NvidiaL4",
+                    competition="llm-prompt-recovery", datasets=["alice/data-set"], models=[])
+    km.validate(dict(meta))
+    for key, value, message in (("enable_internet", True, "enable_internet"), ("accelerator", "x", "machine_shape"),
+                                ("competition_sources", [], "competition_sources")):
+        with pytest.raises(InputError, match=message):
+            km.validate({**meta, key: value})
+    assert km.slugify("Kit: Prompt  Recovery!") == "kit-prompt-recovery"
+
+
+def test_cli_json_and_unknown_template(tmp_path, capsys, pushed):
+    Path("kit.toml").write_text('[kaggle]\nusername = "alice"\nbase_model = "alice/mistral-7b-it-v02"\n')
+    assert run(["build-submission", "--template", "best", "--out", "kern", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["kernel_ref"] == "alice/kit-prompt-recovery-infer" and Path("kern/infer.ipynb").is_file()
+    assert run(["build-submission", "--template", "nope", "--out", "kern2"]) == ConfigError.exit_code
+    assert "nope" in capsys.readouterr().err
