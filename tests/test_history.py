@@ -1,0 +1,102 @@
+"""`kit history`: table, --json objects, --plot, --sync, and no heavy imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from kit.cli import run
+from kit.config import KitConfig
+from kit.errors import InputError
+from kit.history import format_table, history, plot, show, sync_submissions
+from kit.ledger import Ledger
+
+COMP = "llm-prompt-recovery"
+HEAVY = ("torch", "transformers", "peft", "sentence_transformers", "kaggle", "matplotlib")
+
+
+@pytest.fixture()
+def ledger_rows() -> dict[str, int]:
+    with Ledger() as led:
+        ids = {
+            "old": led.add_submission(COMP, "complete", kernel_ref="u/k", kernel_version=1, template="fewshot",
+                                      public_score=0.58, private_score=0.57, local_score=0.55, adapter_version=1,
+                                      git_sha="abc1234def", git_dirty=False, parameters={"template": "fewshot"}),
+            "failed": led.add_submission(COMP, "kernel_error", kernel_ref="u/k", kernel_version=2, template="best",
+                                         error="kernel u/k v2 ended ERROR: CUDA out of memory\ntail..."),
+            "best": led.add_submission(COMP, "complete", kernel_ref="u/k", kernel_version=3, template="best",
+                                       public_score=0.63, local_score=0.60, adapter_version=2, git_sha="fff0000aaa",
+                                       git_dirty=True, submission_ref=7),
+            "sandbox": led.add_submission(COMP, "complete", sandbox=True, public_score=0.99, template="mean"),
+        }
+        led.update_submission(ids["old"], created_at=1_700_000_000.0)
+    return ids
+
+
+def test_json_objects_in_both_orders(ledger_rows, capsys):
+    assert run(["history", "--json"]) == 0
+    objs = json.loads(capsys.readouterr().out)
+    assert [o["id"] for o in objs] == [ledger_rows[k] for k in ("sandbox", "best", "failed", "old")]
+    first = objs[1]
+    for key in ("status", "public_score", "private_score", "local_score", "kernel_version", "template",
+                "adapter_version", "git_sha", "time", "error"):
+        assert key in first
+    assert first["git_dirty"] is True and first["sandbox"] is False and first["time"].endswith("Z")
+    assert objs[3]["parameters"] == {"template": "fewshot"} and objs[3]["time"] == "2023-11-14T22:13:20Z"
+    best = history(COMP, order="best", sandbox=False)
+    assert [o["public_score"] for o in best] == [0.63, 0.58, None]
+    assert [o["id"] for o in history(COMP, sandbox=True)] == [ledger_rows["sandbox"]]
+
+
+def test_table_shows_scores_versions_and_errors(ledger_rows):
+    text = format_table(history(COMP, order="best"))
+    lines = text.splitlines()
+    assert lines[0].split()[:4] == ["#", "time", "(UTC)", "where"]
+    assert "0.6300" in lines[2] and "v3" in lines[2] and "fff0000a*" in lines[2]
+    assert "CUDA out of memory" in text and "tail..." not in text  # first line of the error only
+    assert "no submissions" in format_table([])
+
+
+def test_plot_writes_png(ledger_rows, tmp_path):
+    path = plot(history(COMP, sandbox=False), tmp_path / "p" / "scores.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+    with pytest.raises(InputError, match="no scored submissions"):
+        plot([], tmp_path / "x.png")
+
+
+def test_sync_fills_scores_adds_foreign_and_claims_tagged(ledger_rows):
+    with Ledger() as led:
+        tagged = led.add_submission(COMP, "submitting", kernel_ref="u/k", kernel_version=4)
+    subs = [
+        SimpleNamespace(ref=7, status="COMPLETE", public_score="0.64", private_score="0.62", error=None,
+                        description="x", date="2026-01-02T03:04:05.000Z"),
+        SimpleNamespace(ref=8, status="SubmissionStatus.COMPLETE", public_score="0.5", private_score="",
+                        error=None, description="made in the web UI", date="2026-01-03T00:00:00Z"),
+        SimpleNamespace(ref=9, status="PENDING", public_score=None, private_score=None, error=None,
+                        description="kit: template best [kit u/k/4]", date="2026-01-04T00:00:00Z"),
+    ]
+    client = SimpleNamespace(submissions=lambda comp: subs)
+    assert sync_submissions(client, COMP, sandbox=False) == {"added": 1, "updated": 2}
+    assert sync_submissions(client, COMP, sandbox=False) == {"added": 0, "updated": 0}  # idempotent
+    with Ledger() as led:
+        assert led.get_submission(ledger_rows["best"])["public_score"] == 0.64
+        assert led.get_submission(tagged)["submission_ref"] == 9
+        assert led.get_submission(tagged)["status"] == "pending"
+        foreign = led.submission_by_ref(COMP, 8, sandbox=False)
+    assert foreign["origin"] == "kaggle" and foreign["public_score"] == 0.5 and foreign["private_score"] is None
+    assert foreign["message"] == "made in the web UI"
+    objs, notes = show(KitConfig(), sync=True, client=client, plot_path=Path("h.png"))
+    assert Path("h.png").is_file() and "0 added" in notes[0]
+
+
+def test_plain_history_does_not_import_heavy_modules(ledger_rows, tmp_path):
+    code = ("import sys; from kit.cli import run; rc = run(['history']); "
+            f"print('HEAVY', [m for m in {HEAVY!r} if m in sys.modules]); sys.exit(rc)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "HEAVY []" in out.stdout and "0.6300" in out.stdout

@@ -1,0 +1,279 @@
+"""`kit submit`: the pinned chain, driven against a small fake of OUR KaggleClient interface.
+
+End-to-end runs against the emulator (the real `kaggle` client over HTTP) are at the bottom, marked slow."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from kit.config import config_from_dict
+from kit.errors import DailyLimitError, DirtyTreeError, InputError, KernelFailedError, SubmissionError, WaitTimeoutError
+from kit.ledger import Ledger
+from kit.submit import build_submission, check_submission_file, log_tail, submit
+
+GOOD_CSV = "id,rewrite_prompt\n1,Make it a poem\n2,\"Rewrite, formally\"\n"
+CFG = config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02"}})
+FAST = (0.001, 0.002)
+
+
+@dataclass
+class FakeClient:
+    """A scripted stand-in for kit.kaggle.client.KaggleClient (only our own interface is faked)."""
+
+    username: str = "alice"
+    sandbox: bool = True
+    allowed: int = 5
+    dataset_states: list[str] = field(default_factory=list)
+    kernel_states: list[str] = field(default_factory=lambda: ["QUEUED", "RUNNING", "COMPLETE"])
+    output_csv: str = GOOD_CSV
+    failure: str = ""
+    score_states: list[str] = field(default_factory=lambda: ["PENDING", "COMPLETE"])
+    interrupt_kernel_polls: int = 0
+    fail_submit_after_create: bool = False
+    calls: list[str] = field(default_factory=list)
+    pushed: int = 0
+    subs: dict[int, SimpleNamespace] = field(default_factory=dict)
+
+    def submission_limits(self, competition):
+        self.calls.append("limits")
+        return SimpleNamespace(num_allowed_now=self.allowed, num_today=5 - self.allowed)
+
+    def dataset_status(self, ref):
+        self.calls.append(f"dataset_status {ref}")
+        return self.dataset_states.pop(0) if self.dataset_states else "ready"
+
+    def kernel_push(self, folder: Path):
+        assert (folder / "kernel-metadata.json").is_file()
+        self.pushed += 1
+        self.calls.append("push")
+        return SimpleNamespace(ref="alice/kit-prompt-recovery-infer", version=self.pushed)
+
+    def kernel_status(self, ref, version):
+        self.calls.append(f"status v{version}")
+        if self.interrupt_kernel_polls:
+            self.interrupt_kernel_polls -= 1
+            raise KeyboardInterrupt
+        state = self.kernel_states.pop(0) if len(self.kernel_states) > 1 else self.kernel_states[0]
+        return state, self.failure if state == "ERROR" else ""
+
+    def kernel_log(self, ref, version):
+        return '[{"stream_name": "stdout", "data": "loading\\n"}, ' \
+               '{"stream_name": "stderr", "data": "Traceback...\\nValueError: boom\\n"}]'
+
+    def kernel_output(self, ref, version, dest: Path):
+        dest.mkdir(parents=True, exist_ok=True)
+        (dest / "submission.csv").write_text(self.output_csv)
+        return [dest / "submission.csv"]
+
+    def submit_code(self, competition, kernel_ref, version, file_name, message):
+        self.calls.append(f"submit v{version}")
+        ref = 100 + len(self.subs)
+        self.subs[ref] = SimpleNamespace(ref=ref, status="PENDING", public_score=None, private_score=None,
+                                         error=None, description=message, date="2026-01-01T00:00:00Z")
+        if self.fail_submit_after_create:
+            self.fail_submit_after_create = False
+            raise ConnectionError("connection reset after the submission was created")
+        return ref
+
+    def get_submission(self, ref):
+        state = self.score_states.pop(0) if len(self.score_states) > 1 else self.score_states[0]
+        sub = self.subs[ref]
+        sub.status = state
+        if state == "COMPLETE":
+            sub.public_score, sub.private_score = "0.6123", "0.6001"
+        if state == "ERROR":
+            sub.error = "Submission scoring error"
+        return sub
+
+    def submissions(self, competition):
+        self.calls.append("submissions")
+        return list(self.subs.values())
+
+    def leaderboard(self, competition):
+        return [SimpleNamespace(team_name="top team", score=0.71, rank=1),
+                SimpleNamespace(team_name="alice", score=0.6123, rank=2)]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """One rendered kernel (template best, pinned adapter v3) copied by each test."""
+    import os
+
+    root = tmp_path_factory.mktemp("built")
+    old = os.environ.get("KIT_HOME")
+    os.environ["KIT_HOME"] = str(root / "home")
+    try:
+        with Ledger() as led:
+            led.add_dataset_version("adapter", "alice/kit-lora-adapter", 3, "h3", sandbox=True)
+        build_submission(CFG, template="best", out=root / "kernel", sandbox=True, username="alice")
+    finally:
+        if old is None:
+            os.environ.pop("KIT_HOME")
+        else:
+            os.environ["KIT_HOME"] = old
+    return root / "kernel"
+
+
+@pytest.fixture()
+def kernel(built, tmp_path) -> Path:
+    return Path(shutil.copytree(built, tmp_path / "work" / "kernel"))
+
+
+def _submit(client, kernel, **kw):
+    said: list[str] = []
+    kw.setdefault("timeout", 5.0)
+    row = submit(CFG, kernel, client=client, sandbox=True, poll=FAST, say=said.append, **kw)
+    return row, said
+
+
+def _rows() -> list[dict]:
+    with Ledger() as led:
+        return led.submissions(order="time")
+
+
+def test_happy_path_records_provenance_scores_and_snapshot(kernel):
+    client = FakeClient(dataset_states=["blobs_received", "ready"])
+    row, said = _submit(client, kernel, message="first try")
+    assert row["status"] == "complete" and row["public_score"] == pytest.approx(0.6123)
+    assert row["private_score"] == pytest.approx(0.6001) and row["submission_ref"] == 100
+    assert (row["kernel_ref"], row["kernel_version"], row["template"]) == ("alice/kit-prompt-recovery-infer", 1, "best")
+    assert (row["adapter_ref"], row["adapter_version"]) == ("alice/kit-lora-adapter", 3)
+    assert row["base_model_source"] == "alice/mistral-7b-it-v02" and row["kit_version"]
+    assert row["git_sha"] is None and row["sandbox"] == 1  # tests run outside a git repo
+    assert '"template": "best"' in row["parameters"]
+    assert client.subs[100].description == "first try [kit alice/kit-prompt-recovery-infer/1]"
+    # order: limit check, datasets READY (waited through blobs_received), then push, then submission
+    assert client.calls.index("limits") < client.calls.index("push") < client.calls.index("submit v1")
+    assert client.calls.count("dataset_status alice/kit-lora-adapter") == 2
+    assert client.calls.index("dataset_status alice/kit-lora-adapter") < client.calls.index("push")
+    with Ledger() as led:
+        snap = led.leaderboard_snapshots("llm-prompt-recovery")[-1]
+    assert (snap["our_best"], snap["our_rank"], snap["top_score"]) == (pytest.approx(0.6123), 2, 0.71)
+    assert any("RUNNING" in s for s in said)
+
+
+def test_kernel_error_shows_log_tail_and_submits_nothing(kernel):
+    client = FakeClient(kernel_states=["RUNNING", "ERROR"], failure="Notebook failed in cell 4")
+    with pytest.raises(KernelFailedError, match="Notebook failed in cell 4"):
+        _submit(client, kernel)
+    assert not any(c.startswith("submit") for c in client.calls)
+    row = _rows()[0]
+    assert row["status"] == "kernel_error" and "ValueError: boom" in row["error"]
+
+
+def test_daily_limit_refused_before_push(kernel):
+    client = FakeClient(allowed=0)
+    with pytest.raises(DailyLimitError, match="no submissions left today"):
+        _submit(client, kernel)
+    assert "push" not in client.calls
+    row = _rows()[0]
+    assert row["status"] == "refused" and "no submissions left" in row["error"]
+
+
+@pytest.mark.parametrize("csv_text", ["id,rewrite_prompt\n1,ok\n2,  \n", "id,text\n1,a\n", "id,rewrite_prompt\n",
+                                      "id,rewrite_prompt\n1,a\n1,b\n"])
+def test_invalid_output_is_refused_before_submitting(kernel, csv_text):
+    client = FakeClient(output_csv=csv_text)
+    with pytest.raises(SubmissionError, match="nothing was submitted"):
+        _submit(client, kernel)
+    assert not any(c.startswith("submit") for c in client.calls)
+    assert _rows()[0]["status"] == "invalid_output"
+
+
+def test_interrupted_wait_then_resume_submits_exactly_once(kernel):
+    client = FakeClient(interrupt_kernel_polls=1)
+    with pytest.raises(KeyboardInterrupt):
+        _submit(client, kernel)
+    assert _rows()[0]["status"] == "running"
+    row, said = _submit(client, None, resume=True)  # the kernel folder comes from the ledger row
+    assert row["status"] == "complete" and client.pushed == 1
+    assert [c for c in client.calls if c.startswith("submit")] == ["submit v1"]
+    assert any("continuing attempt" in s for s in said)
+    with pytest.raises(InputError, match="no interrupted submission"):
+        _submit(client, None, resume=True)
+
+
+def test_rerun_after_lost_submit_response_finds_it_on_kaggle(kernel):
+    client = FakeClient(fail_submit_after_create=True)
+    with pytest.raises(ConnectionError):
+        _submit(client, kernel)
+    assert _rows()[0]["status"] == "submitting"
+    row, _ = _submit(client, kernel)  # a plain re-run with the same kernel hash continues the attempt
+    assert row["status"] == "complete" and row["submission_ref"] == 100
+    assert len(client.subs) == 1 and client.pushed == 1 and len(_rows()) == 1
+
+
+def test_timeout_keeps_attempt_resumable_and_no_wait(kernel):
+    client = FakeClient(kernel_states=["RUNNING"])
+    with pytest.raises(WaitTimeoutError, match="still RUNNING"):
+        _submit(client, kernel, timeout=0.01)
+    assert _rows()[0]["status"] == "running" and "still RUNNING" in _rows()[0]["error"]
+    client.kernel_states = ["COMPLETE"]
+    row, _ = _submit(client, kernel, resume=True, wait=False)  # one status check, then submit, no score wait
+    assert row["status"] == "pending" and client.pushed == 1
+    row, _ = _submit(client, kernel, resume=True)
+    assert row["status"] == "complete" and len(client.subs) == 1
+
+
+def test_no_wait_returns_after_push(kernel):
+    client = FakeClient()
+    row, _ = _submit(client, kernel, wait=False)
+    assert row["status"] == "running" and row["kernel_version"] == 1 and "submit v1" not in client.calls
+
+
+def test_scoring_error_is_recorded(kernel):
+    client = FakeClient(score_states=["PENDING", "ERROR"])
+    with pytest.raises(SubmissionError, match="Submission scoring error"):
+        _submit(client, kernel)
+    assert _rows()[0]["status"] == "error"
+    client.score_states = ["COMPLETE"]
+    row, _ = _submit(client, kernel)  # a final attempt is not continued: a new attempt pushes v2
+    assert row["kernel_version"] == 2 and len(_rows()) == 2
+
+
+def test_dirty_tree_refused_and_recorded(kernel, tmp_path):
+    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
+    work = kernel.parent
+    subprocess.run([*git, "init", "-q"], cwd=work, check=True)
+    (work / "train.py").write_text("x = 1\n")
+    subprocess.run([*git, "add", "train.py"], cwd=work, check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], cwd=work, check=True)
+    client = FakeClient()
+    row, _ = _submit(client, kernel)  # the untracked kernel folder itself does not count as a change
+    assert row["git_sha"] and row["git_dirty"] == 0 and row["status"] == "complete"
+    (work / "train.py").write_text("x = 2\n")
+    with pytest.raises(DirtyTreeError):
+        _submit(client, kernel)
+    assert client.pushed == 1 and [r["status"] for r in _rows()] == ["refused", "complete"]
+
+
+def test_dirty_tree_allowed_records_flag(kernel):
+    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
+    work = kernel.parent
+    subprocess.run([*git, "init", "-q"], cwd=work, check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "init"], cwd=work, check=True)
+    (work / "a.txt").write_text("a")  # an untracked file outside the kernel folder makes the tree dirty
+    client = FakeClient()
+    with pytest.raises(DirtyTreeError):
+        _submit(client, kernel)
+    assert _rows()[0]["status"] == "refused" and "push" not in client.calls
+    row, _ = _submit(client, kernel, allow_dirty=True)
+    assert row["status"] == "complete" and row["git_dirty"] == 1
+
+
+def test_check_submission_file_and_log_tail(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text(GOOD_CSV)
+    assert check_submission_file(path, ["id", "rewrite_prompt"], {"1", "2"}) == 2
+    with pytest.raises(SubmissionError, match="expected id"):
+        check_submission_file(path, ["id", "rewrite_prompt"], {"1", "2", "3"})
+    with pytest.raises(SubmissionError, match="missing from the kernel output"):
+        check_submission_file(tmp_path / "none.csv", ["id", "rewrite_prompt"])
+    assert log_tail("a\nb\nc\n", lines=2) == "b\nc"
+    assert log_tail('[{"stream_name": "stdout", "data": "x\\ny\\n"}]', lines=1) == "y"
