@@ -1,0 +1,439 @@
+"""The RPC handlers: Kaggle's request/response shapes (camelCase JSON, status fields always present).
+
+Each handler takes (user, body) and returns a JSON-able dict or raises `ApiError(status, message)`.
+Kernel runs and submission scoring happen in background threads; the competition-specific part (files,
+hidden test set, scorer) comes from a pack loaded by dotted path, so this module knows nothing of prompts.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import secrets
+import shutil
+import threading
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from kit.kaggle.emulator import runner
+from kit.kaggle.emulator.faults import Faults
+from kit.kaggle.emulator.state import State, iso
+
+TERMINAL = ("COMPLETE", "ERROR", "CANCEL_ACKNOWLEDGED")
+SEED_TEAMS = (("Seeded Team Alpha", 0.62), ("Seeded Team Beta", 0.58), ("Seeded Team Gamma", 0.51))
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status plus Kaggle's {"code", "message"} body."""
+
+    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.retry_after = retry_after
+
+
+def load_pack(dotted: str) -> Any:
+    """Import 'module:attr' (a pack object, or a zero-argument factory returning one)."""
+    module, _, attr = dotted.partition(":")
+    obj = getattr(importlib.import_module(module), attr or "PACK")
+    return obj() if callable(obj) and not hasattr(obj, "slug") else obj
+
+
+class Api:
+    """All RPCs over one State."""
+
+    def __init__(self, state: State, faults: Faults, base_url: str) -> None:
+        self.state = state
+        self.faults = faults
+        self.base_url = base_url
+        self._pack: Any = None
+        self._pack_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ helpers
+
+    def pack(self, competition: str) -> Any:
+        with self._pack_lock:
+            if self._pack is None:
+                try:
+                    self._pack = load_pack(str(self.state.config["pack"]))
+                except Exception as exc:
+                    name = self.state.config["pack"]
+                    raise ApiError(500, f"competition pack {name!r} failed to load: {exc}") from None
+        if competition != self._pack.slug:
+            raise ApiError(404, f"Competition '{competition}' not found")
+        return self._pack
+
+    def _own(self, user: str, owner: str) -> None:
+        if owner != user:
+            raise ApiError(403, f"Permission denied: {user} cannot write to {owner}'s resources")
+
+    # ------------------------------------------------------------------ auth
+
+    def token_user(self, token: str) -> str | None:
+        """The user a bearer token belongs to: the configured token (its username) or '<token>:<username>'."""
+        base = str(self.state.config["token"])
+        if token == base:
+            return str(self.state.config["username"])
+        if token.startswith(base + ":") and len(token) > len(base) + 1:
+            return token[len(base) + 1:]
+        return None
+
+    def introspect_token(self, user: str | None, body: dict) -> dict:
+        owner = self.token_user(str(body.get("token") or ""))
+        return {"active": owner is not None, "username": owner or ""}
+
+    # ------------------------------------------------------------------ blobs
+
+    def start_blob_upload(self, user: str, body: dict) -> dict:
+        token = "blob-" + secrets.token_hex(12)
+        with self.state.lock:
+            self.state.data["blobs"][token] = {"name": body.get("name", "file"),
+                                               "size": int(body.get("contentLength", 0)), "created": time.time()}
+            self.state.save()
+        self.state.blob_path(token).write_bytes(b"")
+        return {"token": token, "createUrl": f"{self.base_url}/upload/{token}"}
+
+    def blob(self, token: str) -> dict | None:
+        return self.state.data["blobs"].get(token)
+
+    def _take_blobs(self, files: list[dict], dest: Path) -> list[str]:
+        """Move uploaded blobs into a dataset version folder (zips unpacked, as Kaggle does)."""
+        names = []
+        for item in files:
+            blob = self.blob(item.get("token", ""))
+            path = self.state.blob_path(item.get("token", ""))
+            if blob is None or not path.exists() or path.stat().st_size != blob["size"]:
+                raise ApiError(400, f"Blob token {item.get('token')!r} is unknown or its upload is incomplete")
+            dest.mkdir(parents=True, exist_ok=True)
+            if blob["name"].endswith(".zip"):
+                with zipfile.ZipFile(path) as zf:
+                    zf.extractall(dest / blob["name"][:-4])
+            else:
+                shutil.copyfile(path, dest / blob["name"])
+            names.append(blob["name"])
+        return names
+
+    # ------------------------------------------------------------------ datasets
+
+    def _ref(self, owner: str, slug: str) -> str:
+        return f"{owner}/{slug}"
+
+    def _new_version(self, ref: str, files: list[dict], notes: str) -> dict:
+        ds = self.state.dataset(ref)
+        number = len(ds["versions"]) + 1
+        names = self._take_blobs(files, self.state.dataset_dir(ref, number))
+        failed = self.faults.take(kind="dataset_failed") is not None
+        version = {"number": number, "created": time.time(), "notes": notes, "files": names, "failed": failed}
+        ds["versions"].append(version)
+        return version
+
+    def create_dataset(self, user: str, body: dict) -> dict:
+        owner, slug = body.get("ownerSlug", ""), body.get("slug", "")
+        self._own(user, owner)
+        ref = self._ref(owner, slug)
+        with self.state.lock:
+            if self.state.dataset(ref) is not None:
+                return _create_answer(ref, self.base_url, f"The requested slug '{slug}' is already in use")
+            if not body.get("files"):
+                return _create_answer(ref, self.base_url, "A dataset needs at least one file")
+            self.state.data["datasets"][ref] = {"title": body.get("title", slug), "license": body.get("licenseName"),
+                                                "private": bool(body.get("isPrivate", False)), "versions": []}
+            try:
+                self._new_version(ref, body["files"], "Initial release")
+            except ApiError:
+                del self.state.data["datasets"][ref]
+                raise
+            self.state.save()
+        return _create_answer(ref, self.base_url)
+
+    def create_dataset_version(self, user: str, body: dict) -> dict:
+        owner, slug = body.get("ownerSlug", ""), body.get("datasetSlug", "")
+        ref = self._ref(owner, slug)
+        with self.state.lock:
+            if self.state.dataset(ref) is None:
+                raise ApiError(404, f"Dataset '{ref}' not found")
+            self._own(user, owner)
+            inner = body.get("body") or {}
+            if not inner.get("files"):
+                return _create_answer(ref, self.base_url, "A dataset version needs at least one file")
+            self._new_version(ref, inner["files"], inner.get("versionNotes", ""))
+            self.state.save()
+        return _create_answer(ref, self.base_url)
+
+    def _dataset_or_404(self, body: dict) -> tuple[str, dict]:
+        ref = self._ref(body.get("ownerSlug", ""), body.get("datasetSlug", ""))
+        ds = self.state.dataset(ref)
+        if ds is None:
+            raise ApiError(404, f"Dataset '{ref}' not found")
+        return ref, ds
+
+    def get_dataset_status(self, user: str, body: dict) -> dict:
+        _, ds = self._dataset_or_404(body)
+        return {"status": self.state.dataset_status(ds["versions"][-1])}
+
+    def get_dataset(self, user: str, body: dict) -> dict:
+        ref, ds = self._dataset_or_404(body)
+        last = ds["versions"][-1]
+        return {
+            "ref": ref, "title": ds["title"], "ownerName": ref.split("/")[0], "ownerRef": ref.split("/")[0],
+            "isPrivate": ds["private"], "licenseName": ds["license"] or "", "url": f"{self.base_url}/datasets/{ref}",
+            "currentVersionNumber": last["number"], "lastUpdated": iso(last["created"]),
+            "versions": [{"versionNumber": v["number"], "creationDate": iso(v["created"]), "versionNotes": v["notes"],
+                          "status": self.state.dataset_status(v)} for v in ds["versions"]],
+            "files": [{"name": n} for n in last["files"]],
+        }
+
+    # ------------------------------------------------------------------ kernels
+
+    def save_kernel(self, user: str, body: dict) -> dict:
+        ref = body.get("slug") or ""
+        if ref.count("/") != 1:
+            raise ApiError(400, f"Kernel slug {ref!r} must be owner/slug")
+        self._own(user, ref.split("/")[0])
+        mounts, invalid = self._mounts(body)
+        timeout = float(body.get("sessionTimeoutSeconds") or self.state.config["max_session_seconds"])
+        timeout = min(timeout, float(self.state.config["max_session_seconds"]))
+        with self.state.lock:
+            kernel = self.state.data["kernels"].setdefault(ref, {"title": body.get("newTitle") or ref, "versions": []})
+            number = len(kernel["versions"]) + 1
+            quick = body.get("kernelExecutionType") == "QUICK_SAVE"
+            version = {"number": number, "created": time.time(), "status": "COMPLETE" if quick else "QUEUED",
+                       "failureMessage": "", "text": body.get("text", ""),
+                       "kernelType": body.get("kernelType", "notebook"), "timeout": timeout,
+                       "mounts": {k: str(v) for k, v in mounts.items()},
+                       "competitions": list(body.get("competitionDataSources") or [])}
+            kernel["versions"].append(version)
+            self.state.save()
+        if not quick:
+            self._start(self._run_kernel, ref, number)
+        return {"ref": ref, "url": f"{self.base_url}/code/{ref}", "versionNumber": number, "error": "",
+                "kernelId": abs(hash(ref)) % 10**8, "invalidTags": [], **invalid}
+
+    def _mounts(self, body: dict) -> tuple[dict[str, Path], dict[str, list[str]]]:
+        """Input-tree entries for a kernel's sources, plus the sources that do not exist."""
+        mounts: dict[str, Path] = {}
+        invalid: dict[str, list[str]] = {"invalidDatasetSources": [], "invalidCompetitionSources": [],
+                                         "invalidKernelSources": [], "invalidModelSources": []}
+        for src in body.get("datasetDataSources") or []:
+            parts = src.split("/")
+            version = self.state.ready_version("/".join(parts[:2]), int(parts[2]) if len(parts) > 2 else None)
+            if version is None:
+                invalid["invalidDatasetSources"].append(src)
+                continue
+            mounts[parts[1]] = self.state.dataset_dir("/".join(parts[:2]), version["number"])
+        for src in body.get("modelDataSources") or []:
+            path = self.state.model_dir(src)
+            if not path.is_dir():
+                invalid["invalidModelSources"].append(src)
+                continue
+            mounts[src.split("/", 1)[1].lower()] = path
+        for comp in body.get("competitionDataSources") or []:
+            try:
+                self.pack(comp)
+            except ApiError:
+                invalid["invalidCompetitionSources"].append(comp)
+        invalid["invalidKernelSources"] = list(body.get("kernelDataSources") or [])  # not emulated
+        return mounts, invalid
+
+    def _start(self, fn: Any, *args: Any) -> None:
+        threading.Thread(target=fn, args=args, daemon=True, name=f"emulator-{fn.__name__}").start()
+
+    def _prepare(self, ref: str, version: dict, run_dir: Path, hidden: bool) -> Path:
+        mounts = {k: Path(v) for k, v in version["mounts"].items()}
+        for comp in version["competitions"]:
+            comp_dir = run_dir.parent / f"{run_dir.name}-competition-{comp}"
+            if comp_dir.exists():
+                shutil.rmtree(comp_dir)
+            self.pack(comp).mount(comp_dir, hidden=hidden)
+            mounts[comp] = comp_dir
+            mounts[f"competitions/{comp}"] = comp_dir
+        return runner.prepare_run(run_dir, text=version["text"], kernel_type=version["kernelType"], mounts=mounts,
+                                  timeout=version["timeout"], rerun=hidden)
+
+    def _run_kernel(self, ref: str, number: int) -> None:
+        version = self.state.kernel_version(ref, number)
+        self._set(version, status="RUNNING")
+        fault = self.faults.take(kind="kernel_error")
+        if fault is not None:  # fail without spending a run
+            self._set(version, status="ERROR", failureMessage=fault.get("message", "Injected kernel failure"))
+            return
+        try:
+            run_dir = self._prepare(ref, version, self.state.kernel_dir(ref, number) / "run", hidden=False)
+            result = runner.execute_run(run_dir)
+        except Exception as exc:
+            result = {"status": "ERROR", "failureMessage": f"emulator could not run the kernel: {exc}"}
+        self._set(version, **result)
+
+    def _set(self, record: dict, **fields: Any) -> None:
+        with self.state.lock:
+            record.update(fields)
+            self.state.save()
+
+    def _kernel_or_404(self, body: dict) -> tuple[str, dict]:
+        ref = f"{body.get('userName', '')}/{body.get('kernelSlug', '')}"
+        label = str(body.get("versionLabel") or "").lstrip("v")
+        version = self.state.kernel_version(ref, int(label) if label.isdigit() else None)
+        if version is None:
+            raise ApiError(404, f"Kernel '{ref}' version '{label or 'latest'}' not found")
+        return ref, version
+
+    def get_kernel_session_status(self, user: str, body: dict) -> dict:
+        _, version = self._kernel_or_404(body)
+        return {"status": version["status"], "failureMessage": version.get("failureMessage", "")}
+
+    def list_kernel_session_output(self, user: str, body: dict) -> dict:
+        ref, version = self._kernel_or_404(body)
+        run_dir = self.state.kernel_dir(ref, version["number"]) / "run"
+        files = []
+        if version["status"] in TERMINAL:
+            files = [{"fileName": name, "url": f"{self.base_url}/files/{ref}/{version['number']}/{name}"}
+                     for name in runner.output_files(run_dir)]
+        return {"files": files, "log": runner.run_log(run_dir), "nextPageToken": ""}
+
+    def output_file(self, rel: str) -> Path | None:
+        """Resolve /files/<owner>/<slug>/<version>/<name> to a file inside that run's working dir."""
+        parts = rel.split("/", 3)
+        if len(parts) != 4 or not parts[2].isdigit():
+            return None
+        working = (self.state.kernel_dir(f"{parts[0]}/{parts[1]}", int(parts[2])) / "run" / "working").resolve()
+        path = (working / parts[3]).resolve()
+        return path if path.is_file() and working in path.parents else None
+
+    # ------------------------------------------------------------------ competitions
+
+    def _allowed_now(self, competition: str, user: str) -> int:
+        if self.faults.take(kind="daily_limit", peek=True) is not None:
+            return 0
+        return max(0, int(self.state.config["daily_limit"]) - self.state.submissions_today(competition, user))
+
+    def create_code_submission(self, user: str, body: dict) -> dict:
+        comp = body.get("competitionName", "")
+        pack = self.pack(comp)
+        ref = f"{body.get('kernelOwner', '')}/{body.get('kernelSlug', '')}"
+        number = body.get("kernelVersion")
+        version = self.state.kernel_version(ref, int(number) if number else None)
+        if version is None:
+            raise ApiError(404, f"Kernel '{ref}' version {number or 'latest'} not found")
+        self._own(user, ref.split("/")[0])
+        if version["status"] != "COMPLETE":
+            raise ApiError(400, f"Kernel version {version['number']} has status {version['status']}; "
+                                "only a successfully completed version can be submitted")
+        if self._allowed_now(comp, user) <= 0:
+            limit = self.state.config["daily_limit"]
+            raise ApiError(400, f"Your team has used its daily Submission allowance ({limit}) today, "
+                                "please try again tomorrow UTC")
+        sub_ref = self.state.next_ref()
+        sub = {"ref": sub_ref, "competition": comp, "user": user, "date": iso(), "status": "PENDING",
+               "description": body.get("submissionDescription", ""),
+               "fileName": body.get("fileName") or pack.submission_file, "kernel": ref,
+               "kernelVersion": version["number"], "errorDescription": "", "publicScore": "", "privateScore": ""}
+        with self.state.lock:
+            self.state.data["submissions"].append(sub)
+            self.state.save()
+        self._start(self._score, sub_ref)
+        return {"ref": sub_ref, "message": f"Successfully submitted to {comp}"}
+
+    def _score(self, sub_ref: int) -> None:
+        sub = self.state.submission(sub_ref)
+        version = self.state.kernel_version(sub["kernel"], sub["kernelVersion"])
+        run_dir = self.state.root / "submissions" / str(sub_ref) / "run"
+        fault = self.faults.take(kind="submission_error")
+        if fault is not None:
+            self._set(sub, status="ERROR", errorDescription=fault.get("message", "Injected scoring failure"))
+            return
+        try:
+            result = runner.execute_run(self._prepare(sub["kernel"], version, run_dir, hidden=True))
+            if result["status"] != "COMPLETE":
+                raise ValueError(f"Notebook Threw Exception: {result['failureMessage']}")
+            out = run_dir / "working" / sub["fileName"]
+            if not out.is_file():
+                raise ValueError(f"Submission CSV Not Found: the notebook did not write {sub['fileName']}")
+            try:
+                scores = self.pack(sub["competition"]).score(out)
+            except Exception as exc:
+                raise ValueError(f"Submission Scoring Error: {exc}") from None
+            fields = {"status": "COMPLETE", "publicScore": f"{scores['public']:.5f}",
+                      "privateScore": f"{scores['private']:.5f}"}
+        except Exception as exc:
+            fields = {"status": "ERROR", "errorDescription": str(exc)}
+        self._set(sub, **fields)
+
+    def get_submission(self, user: str, body: dict) -> dict:
+        sub = self.state.submission(int(body.get("ref") or 0))
+        if sub is None:
+            raise ApiError(404, f"Submission {body.get('ref')} not found")
+        return _api_submission(sub)
+
+    def list_submissions(self, user: str, body: dict) -> dict:
+        comp = body.get("competitionName", "")
+        self.pack(comp)
+        subs = [s for s in self.state.data["submissions"] if s["competition"] == comp and s["user"] == user]
+        return {"submissions": [_api_submission(s) for s in reversed(subs)], "nextPageToken": ""}
+
+    def get_submission_limits(self, user: str, body: dict) -> dict:
+        comp = body.get("competitionName", "")
+        self.pack(comp)
+        today = self.state.submissions_today(comp, user)
+        return {"numToday": today, "numTotal": today, "numAllowedNow": self._allowed_now(comp, user),
+                "limitedByTotal": False}
+
+    def _leaderboard(self, comp: str) -> list[dict]:
+        pack = self.pack(comp)
+        best: dict[str, dict] = {}
+        for s in self.state.data["submissions"]:
+            if s["competition"] == comp and s["status"] == "COMPLETE":
+                if s["user"] not in best or float(s["publicScore"]) > float(best[s["user"]]["score"]):
+                    best[s["user"]] = {"teamName": s["user"], "score": s["publicScore"], "submissionDate": s["date"]}
+        seeds = getattr(pack, "seed_leaderboard", SEED_TEAMS) if self.state.config["seed_teams"] else ()
+        rows = list(best.values()) + [{"teamName": n, "score": f"{v:.5f}", "submissionDate": iso(0)} for n, v in seeds]
+        rows.sort(key=lambda r: -float(r["score"]))
+        return [{"teamId": 1000 + i, **r} for i, r in enumerate(rows)]
+
+    def get_leaderboard(self, user: str, body: dict) -> dict:
+        return {"submissions": self._leaderboard(body.get("competitionName", "")), "nextPageToken": ""}
+
+    def download_leaderboard(self, user: str, body: dict) -> bytes:
+        comp = body.get("competitionName", "")
+        lines = ["Rank,TeamId,TeamName,LastSubmissionDate,Score"]
+        for rank, row in enumerate(self._leaderboard(comp), 1):
+            lines.append(f"{rank},{row['teamId']},{row['teamName']},{row['submissionDate']},{row['score']}")
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr(f"{comp}-publicleaderboard.csv", "\n".join(lines) + "\n")
+        return buf.getvalue()
+
+
+def _create_answer(ref: str, base_url: str, error: str = "") -> dict:
+    return {"ref": ref if not error else "", "url": f"{base_url}/datasets/{ref}" if not error else "",
+            "status": "error" if error else "ok", "error": error, "invalidTags": []}
+
+
+def _api_submission(sub: dict) -> dict:
+    return {"ref": sub["ref"], "date": sub["date"], "description": sub["description"], "fileName": sub["fileName"],
+            "status": sub["status"], "errorDescription": sub["errorDescription"], "publicScore": sub["publicScore"],
+            "privateScore": sub["privateScore"], "submittedBy": sub["user"], "teamName": sub["user"],
+            "url": f"/submissions/{sub['ref']}", "totalBytes": 0}
+
+
+# Kaggle method name -> Api attribute
+ROUTES = {
+    "IntrospectToken": "introspect_token",
+    "StartBlobUpload": "start_blob_upload",
+    "CreateDataset": "create_dataset",
+    "CreateDatasetVersion": "create_dataset_version",
+    "GetDatasetStatus": "get_dataset_status",
+    "GetDataset": "get_dataset",
+    "SaveKernel": "save_kernel",
+    "GetKernelSessionStatus": "get_kernel_session_status",
+    "ListKernelSessionOutput": "list_kernel_session_output",
+    "CreateCodeSubmission": "create_code_submission",
+    "GetSubmission": "get_submission",
+    "ListSubmissions": "list_submissions",
+    "GetSubmissionLimits": "get_submission_limits",
+    "GetLeaderboard": "get_leaderboard",
+    "DownloadLeaderboard": "download_leaderboard",
+}
+UNAUTHENTICATED = {"IntrospectToken"}

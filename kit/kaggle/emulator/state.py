@@ -1,0 +1,152 @@
+"""The emulator's on-disk state: one JSON document plus blob, dataset and kernel folders under `--state`.
+
+Everything a client can observe survives a restart: blobs, dataset versions, kernel versions and their runs,
+submissions. Runs that were in flight when the server stopped are marked ERROR on load (like a lost VM).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "username": "sandbox-user",      # the account the sandbox credentials belong to
+    "key": "sandbox-key",            # Basic auth password (KAGGLE_KEY)
+    "token": "sandbox-token",        # Bearer token (KAGGLE_API_TOKEN); IntrospectToken accepts it
+    "ready_delay": 0.5,              # seconds a dataset version spends processing before READY
+    "daily_limit": 5,                # submissions per competition per UTC day
+    "pack": "kit.recovery.competition:PACK",  # competition pack, loaded by dotted path
+    "max_session_seconds": 32400,    # cap on a kernel run (the competition's 9 h)
+    "seed_teams": True,              # put a few fake teams on the leaderboard
+}
+
+RUNNING_STATES = ("QUEUED", "RUNNING")
+
+
+@dataclass
+class State:
+    """Thread-safe access to the emulator's persistent state."""
+
+    root: Path
+    config: dict[str, Any] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root)
+        for sub in ("blobs", "datasets", "kernels", "submissions", "models"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        cfg_path = self.root / "emulator.json"
+        saved = json.loads(cfg_path.read_text()) if cfg_path.exists() else {}
+        self.config = {**DEFAULTS, **saved, **self.config}
+        _atomic_write(cfg_path, self.config)
+        self.data = self._load()
+
+    # ------------------------------------------------------------------ persistence
+
+    @property
+    def path(self) -> Path:
+        return self.root / "state.json"
+
+    def _load(self) -> dict[str, Any]:
+        data = json.loads(self.path.read_text()) if self.path.exists() else {}
+        data.setdefault("blobs", {})
+        data.setdefault("datasets", {})
+        data.setdefault("kernels", {})
+        data.setdefault("submissions", [])
+        data.setdefault("next_ref", 30000001)
+        for kernel in data["kernels"].values():  # runs lost with the previous process
+            for ver in kernel["versions"]:
+                if ver["status"] in RUNNING_STATES:
+                    ver.update(status="ERROR", failureMessage="emulator restarted while the kernel was running")
+        for sub in data["submissions"]:
+            if sub["status"] == "PENDING":
+                sub.update(status="ERROR", errorDescription="emulator restarted while scoring")
+        return data
+
+    def save(self) -> None:
+        """Write the document atomically (callers hold the lock)."""
+        with self.lock:
+            _atomic_write(self.path, self.data)
+
+    def next_ref(self) -> int:
+        with self.lock:
+            ref = int(self.data["next_ref"])
+            self.data["next_ref"] = ref + 1
+            return ref
+
+    # ------------------------------------------------------------------ folders
+
+    def blob_path(self, token: str) -> Path:
+        return self.root / "blobs" / token
+
+    def dataset_dir(self, ref: str, version: int) -> Path:
+        return self.root / "datasets" / ref / str(version)
+
+    def kernel_dir(self, ref: str, version: int) -> Path:
+        return self.root / "kernels" / ref / str(version)
+
+    def model_dir(self, ref: str) -> Path:
+        return self.root / "models" / ref
+
+    # ------------------------------------------------------------------ datasets
+
+    def dataset(self, ref: str) -> dict[str, Any] | None:
+        return self.data["datasets"].get(ref)
+
+    def dataset_status(self, version: dict[str, Any]) -> str:
+        """Processing walks BLOBS_RECEIVED -> BLOBS_DECOMPRESSED -> READY over `ready_delay` seconds."""
+        if version.get("failed"):
+            return "FAILED"
+        age = time.time() - version["created"]
+        delay = float(self.config["ready_delay"])
+        if age >= delay:
+            return "READY"
+        return "BLOBS_RECEIVED" if age < delay / 2 else "BLOBS_DECOMPRESSED"
+
+    def ready_version(self, ref: str, number: int | None = None) -> dict[str, Any] | None:
+        """The newest READY version of a dataset (or exactly `number` when it is READY)."""
+        ds = self.dataset(ref)
+        if ds is None:
+            return None
+        for ver in reversed(ds["versions"]):
+            if (number is None or ver["number"] == number) and self.dataset_status(ver) == "READY":
+                return ver
+        return None
+
+    # ------------------------------------------------------------------ kernels
+
+    def kernel_version(self, ref: str, number: int | None) -> dict[str, Any] | None:
+        kernel = self.data["kernels"].get(ref)
+        if not kernel or not kernel["versions"]:
+            return None
+        if number is None:
+            return kernel["versions"][-1]
+        return next((v for v in kernel["versions"] if v["number"] == number), None)
+
+    # ------------------------------------------------------------------ submissions
+
+    def submission(self, ref: int) -> dict[str, Any] | None:
+        return next((s for s in self.data["submissions"] if s["ref"] == ref), None)
+
+    def submissions_today(self, competition: str, user: str) -> int:
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        return sum(
+            1 for s in self.data["submissions"]
+            if s["competition"] == competition and s["user"] == user and s["date"].startswith(day)
+        )
+
+
+def _atomic_write(path: Path, data: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+    tmp.replace(path)
+
+
+def iso(ts: float | None = None) -> str:
+    """Kaggle's datetime form: 2024-04-01T00:00:00.000Z."""
+    ts = time.time() if ts is None else ts
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts % 1 * 1000):03d}Z"

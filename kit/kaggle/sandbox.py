@@ -1,0 +1,147 @@
+"""Sandbox mode: start or reuse the local emulator and build the environment that points the official client
+at it (`--sandbox` or KIT_KAGGLE=sandbox).
+
+The emulator runs as a detached background process with its state under $KIT_HOME/sandbox, so successive kit
+commands (push, submit, history --sync) see the same datasets, kernels and submissions. Its port and pid are
+recorded in `emulator.port`; a recorded emulator that still answers its health check is reused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from kit.config import kit_home
+from kit.errors import KaggleError
+
+SANDBOX_TOKEN = "sandbox-token"  # the emulator's default bearer token; '<token>:<user>' names the user
+DEFAULT_USER = "sandbox-user"
+# Unset in sandbox mode: a 'localhost' in NO_PROXY would bypass the emulator; real credentials must not be sent.
+UNSET = ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "KAGGLE_USERNAME", "KAGGLE_KEY")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A live emulator."""
+
+    port: int
+    state_dir: Path
+    pid: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def sandbox_dir() -> Path:
+    """$KIT_HOME/sandbox: the emulator's state and the sandbox client's config dir."""
+    path = kit_home() / "sandbox"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _open(url: str, data: bytes | None = None, timeout: float = 2.0) -> dict:
+    # Straight to 127.0.0.1: never through a proxy from the environment.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    req = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
+    with opener.open(req, timeout=timeout) as resp:
+        return json.loads(resp.read() or b"{}")
+
+
+def health(port: int, timeout: float = 2.0) -> dict | None:
+    """The emulator's health answer on `port`, or None when nothing (or something else) answers."""
+    try:
+        answer = _open(f"http://127.0.0.1:{port}/_admin/health", timeout=timeout)
+    except (OSError, ValueError):
+        return None
+    return answer if answer.get("ok") else None
+
+
+def _recorded(state_dir: Path) -> Endpoint | None:
+    port_file = state_dir / "emulator.port"
+    try:
+        info = json.loads(port_file.read_text())
+    except (OSError, ValueError):
+        return None
+    answer = health(int(info["port"]))
+    if answer and Path(answer.get("state", "")).resolve() == state_dir.resolve():
+        return Endpoint(int(info["port"]), state_dir, info.get("pid"))
+    return None
+
+
+def ensure_emulator(state_dir: Path | None = None, *, timeout: float = 30.0) -> Endpoint:
+    """Reuse the recorded emulator for `state_dir` when alive, else start one in the background."""
+    state_dir = Path(state_dir or sandbox_dir() / "state")
+    state_dir.mkdir(parents=True, exist_ok=True)
+    found = _recorded(state_dir)
+    if found:
+        return found
+    port_file = state_dir / "emulator.port"
+    port_file.unlink(missing_ok=True)
+    log = open(state_dir / "emulator.log", "ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kit.kaggle.emulator.server", "--state", str(state_dir), "--port-file",
+         str(port_file)],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+    )
+    log.close()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise KaggleError(f"the sandbox emulator exited at start (code {proc.returncode})",
+                              hint=f"see {state_dir / 'emulator.log'}")
+        found = _recorded(state_dir)
+        if found:
+            return found
+        time.sleep(0.1)
+    proc.kill()
+    raise KaggleError(f"the sandbox emulator did not start within {timeout:.0f} s",
+                      hint=f"see {state_dir / 'emulator.log'}")
+
+
+def stop_emulator(state_dir: Path | None = None) -> bool:
+    """Stop the recorded emulator for `state_dir`; True when one was running."""
+    state_dir = Path(state_dir or sandbox_dir() / "state")
+    found = _recorded(state_dir)
+    if found is None:
+        return False
+    try:
+        _open(f"{found.url}/_admin/shutdown", data=b"{}")
+    except OSError:
+        if found.pid:
+            os.kill(found.pid, signal.SIGTERM)
+    (state_dir / "emulator.port").unlink(missing_ok=True)
+    return True
+
+
+def client_env(endpoint_url: str, username: str, config_dir: Path) -> dict[str, str | None]:
+    """Environment for the official client to talk to the emulator (None: unset the variable).
+
+    Bearer auth with a sandbox token: a token wins over any stray ~/.kaggle/access_token, so real
+    credentials are never sent to the local server.
+    """
+    env: dict[str, str | None] = {name: None for name in UNSET}
+    env.update({
+        "KAGGLE_API_ENVIRONMENT": "LOCALHOST",
+        "HTTP_PROXY": endpoint_url,
+        "http_proxy": endpoint_url,
+        "KAGGLE_API_TOKEN": f"{SANDBOX_TOKEN}:{username or DEFAULT_USER}",
+        "KAGGLE_CONFIG_DIR": str(config_dir),
+    })
+    return env
+
+
+def apply_env(env: dict[str, str | None]) -> None:
+    """Set (or unset, for None) each variable in this process."""
+    for key, value in env.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value

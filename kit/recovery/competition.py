@@ -1,0 +1,88 @@
+"""The LLM Prompt Recovery "competition pack" the sandbox emulator plugs in (by dotted path
+'kit.recovery.competition:PACK'): the public files a kernel sees, the hidden labelled test set swapped in
+when a code submission re-runs the kernel, and the scorer split into public and private parts.
+
+Mirrors Kaggle: the public test.csv holds one placeholder row (id -1); the re-run sees the real test set.
+Built from the bundled sample data (kit/data). Imports no Kaggle code.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+from pathlib import Path
+
+TEST_COLUMNS = ("id", "original_text", "rewritten_text")
+PLACEHOLDER = {
+    "id": "-1",
+    "original_text": "The competition's public test set holds one example row; the hidden set replaces it on submit.",
+    "rewritten_text": "Only one row is public: the real test rows appear when the notebook is re-run for scoring.",
+}
+
+
+class PromptRecoveryPack:
+    """Files and scorer of llm-prompt-recovery, for the emulator."""
+
+    slug = "llm-prompt-recovery"
+    submission_file = "submission.csv"
+    seed_leaderboard = (("Seeded Team Alpha", 0.6500), ("Seeded Team Beta", 0.6100), ("Seeded Team Gamma", 0.5200))
+    public_percent = 50  # share of hidden ids scored on the public leaderboard (fixed by id hash)
+
+    def __init__(self, data_dir: Path | None = None, train_rows: int = 5) -> None:
+        self._data_dir = Path(data_dir) if data_dir else None
+        self.train_rows = train_rows
+
+    @property
+    def data_dir(self) -> Path:
+        if self._data_dir is None:
+            from kit.assets import sample_data_dir
+
+            self._data_dir = sample_data_dir()
+        return self._data_dir
+
+    def mount(self, dest: Path, hidden: bool) -> Path:
+        """Write the competition folder a kernel sees: public files, or the hidden test set on a re-run."""
+        dest.mkdir(parents=True, exist_ok=True)
+        _head(self.data_dir / "train.csv", dest / "train.csv", self.train_rows)
+        shutil.copyfile(self.data_dir / "sample_submission.csv", dest / "sample_submission.csv")
+        if hidden:
+            shutil.copyfile(self.data_dir / "test.csv", dest / "test.csv")
+        else:
+            with open(dest / "test.csv", "w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=TEST_COLUMNS)
+                writer.writeheader()
+                writer.writerow(PLACEHOLDER)
+        return dest
+
+    def is_public(self, row_id: str) -> bool:
+        """Fixed public/private split of the hidden ids."""
+        return hashlib.sha256(str(row_id).encode()).digest()[0] * 100 < self.public_percent * 256
+
+    def score(self, submission: Path) -> dict[str, float]:
+        """{'public': mean, 'private': mean} of the competition metric over each part of the hidden ids."""
+        from kit.recovery.metric import score_files
+
+        report = score_files(Path(submission), self.data_dir / "test_labels.csv")
+        public = [s for i, s in zip(report.ids, report.per_row, strict=True) if self.is_public(i)]
+        private = [s for i, s in zip(report.ids, report.per_row, strict=True) if not self.is_public(i)]
+        everything = list(report.per_row)
+        return {"public": _mean(public or everything), "private": _mean(private or everything)}
+
+
+def _mean(values: list[float]) -> float:
+    return float(sum(values) / len(values)) if values else 0.0
+
+
+def _head(src: Path, dst: Path, rows: int) -> None:
+    """Copy the header and the first `rows` records of a CSV (quoted multi-line fields kept)."""
+    with open(src, newline="", encoding="utf-8") as fin, open(dst, "w", newline="", encoding="utf-8") as fout:
+        reader = csv.reader(fin)
+        writer = csv.writer(fout)
+        for i, row in enumerate(reader):
+            if i > rows:
+                break
+            writer.writerow(row)
+
+
+PACK = PromptRecoveryPack()

@@ -1,0 +1,203 @@
+"""KaggleClient (the official KaggleApi underneath) against the emulator: datasets, kernels, code submissions,
+leaderboard, and every injected fault ending in a clear KitError or a successful retry, never a hang."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from kit.config import KitConfig
+from kit.errors import (
+    DailyLimitError,
+    KaggleAuthError,
+    KaggleError,
+    KaggleNotFoundError,
+    KaggleRateLimitError,
+    KernelFailedError,
+    SubmissionError,
+    WaitTimeoutError,
+)
+from kit.kaggle.client import KaggleClient, log_text
+from kit.kaggle.emulator import start_in_thread
+from kit.kaggle.emulator.testing import SimplePack, write_kernel
+from kit.ledger import Ledger
+
+COMP = "llm-prompt-recovery"
+USER = "sandbox-user"
+# Reads the hidden (or public) test.csv from ../input like a Kaggle script, writes submission.csv.
+ANSWER_SCRIPT = """
+import csv, os
+names = {"1": "alpha", "2": "beta", "3": "gamma", "4": "wrong"}
+rows = list(csv.DictReader(open(os.path.join("..", "input", "llm-prompt-recovery", "test.csv"))))
+with open("submission.csv", "w") as fh:
+    fh.write("id,answer\\n" + "".join(r["id"] + "," + names.get(r["id"], "x") + "\\n" for r in rows))
+print("rows", len(rows))
+"""
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    running = start_in_thread(tmp_path_factory.mktemp("emulator-state"), pack=SimplePack(), ready_delay=0.2)
+    yield running
+    running.stop()
+
+
+def admin(emulator, path: str, data: object | None = None, method: str | None = None) -> dict:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    body = json.dumps(data).encode() if data is not None else None
+    req = urllib.request.Request(f"{emulator.url}/_admin/{path}", data=body, method=method)
+    with opener.open(req, timeout=5) as resp:
+        return json.loads(resp.read())
+
+
+@pytest.fixture
+def client(emulator):
+    admin(emulator, "faults", method="DELETE")
+    cli = KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, retries=2, max_retry_wait=0.3,
+                       progress=False)
+    yield cli
+    admin(emulator, "faults", method="DELETE")
+    admin(emulator, "config", {"ready_delay": 0.2, "key": "sandbox-key", "token": "sandbox-token"})
+
+
+def adapter_dir(root: Path, payload: bytes = b"weights") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "adapter_config.json").write_text('{"r": 8}')
+    (root / "adapter_model.safetensors").write_bytes(payload)
+    return root
+
+
+def test_dataset_create_version_ready_and_skip(client, tmp_path):
+    folder = adapter_dir(tmp_path / "adapter")
+    first = client.dataset_push(folder, "client-adapter", kind="adapter", poll=0.05, timeout=10)
+    assert (first.ref, first.version, first.status, first.skipped) == (f"{USER}/client-adapter", 1, "ready", False)
+    (folder / "adapter_model.safetensors").write_bytes(b"new weights")
+    second = client.dataset_push(folder, "client-adapter", kind="adapter", poll=0.05, timeout=10)
+    assert second.version == 2 and second.content_hash != first.content_hash
+    again = client.dataset_push(folder, "client-adapter", kind="adapter", poll=0.05, timeout=10)
+    assert again.skipped and again.version == 2
+    rows = Ledger().datasets()
+    assert [(r["version"], r["status"]) for r in rows] == [(1, "ready"), (2, "ready"), (2, "skipped")]
+    assert client.dataset_status(first.ref) == "ready"
+
+
+def test_dataset_processing_failure_is_reported(client, emulator, tmp_path):
+    admin(emulator, "faults", {"kind": "dataset_failed", "times": 1})
+    with pytest.raises(KaggleError, match="failed to process"):
+        client.dataset_push(adapter_dir(tmp_path / "a"), "client-failing", kind="adapter", poll=0.05, timeout=10)
+
+
+def test_dataset_wait_times_out(client, emulator, tmp_path):
+    admin(emulator, "config", {"ready_delay": 60})
+    started = time.monotonic()
+    with pytest.raises(WaitTimeoutError, match="still"):
+        client.dataset_push(adapter_dir(tmp_path / "a"), "client-slow", kind="adapter", poll=0.05, timeout=0.5)
+    assert time.monotonic() - started < 5
+
+
+def test_interrupted_upload_resumes(client, emulator, tmp_path):
+    admin(emulator, "faults", {"method": "Upload", "status": 503, "times": 1})
+    payload = bytes(range(256)) * 400
+    push = client.dataset_push(adapter_dir(tmp_path / "a", payload), "client-resume", kind="adapter", poll=0.05)
+    stored = emulator.server.state.dataset_dir(push.ref, push.version)
+    assert (stored / "adapter_model.safetensors").read_bytes() == payload
+
+
+def test_rate_limit_retried_then_reported(client, emulator):
+    admin(emulator, "faults", {"method": "GetSubmissionLimits", "status": 429, "retry_after": 0.1, "times": 1})
+    assert client.submission_limits(COMP).num_allowed_now == 5
+    admin(emulator, "faults", {"method": "GetSubmissionLimits", "status": 429, "retry_after": 0.1})
+    with pytest.raises(KaggleRateLimitError):
+        client.submission_limits(COMP)
+
+
+def test_server_error_retried_then_reported(client, emulator):
+    admin(emulator, "faults", {"method": "ListSubmissions", "status": 500, "times": 1})
+    assert isinstance(client.submissions(COMP), list)
+    admin(emulator, "faults", {"method": "ListSubmissions", "status": 500, "message": "backend down"})
+    with pytest.raises(KaggleError, match="backend down"):
+        client.submissions(COMP)
+
+
+def test_not_found_and_auth_errors(client, emulator):
+    with pytest.raises(KaggleNotFoundError):
+        client.dataset_status(f"{USER}/no-such-dataset")
+    with pytest.raises(KaggleNotFoundError):
+        client.kernel_status(f"{USER}/no-such-kernel", 3)
+    admin(emulator, "config", {"token": "rotated-token"})
+    with pytest.raises(KaggleAuthError):
+        client.submission_limits(COMP)
+
+
+def test_no_credentials_is_a_clear_error():
+    with pytest.raises(KaggleAuthError, match="no Kaggle credentials"):
+        KaggleClient(KitConfig())
+
+
+def test_kernel_error_and_timeout(client, emulator, tmp_path):
+    admin(emulator, "faults", {"kind": "kernel_error", "message": "CUDA out of memory", "times": 1})
+    push = client.kernel_push(write_kernel(tmp_path / "k1", f"{USER}/client-oom", "print(1)"))
+    with pytest.raises(KernelFailedError, match="CUDA out of memory"):
+        client.wait_kernel(push.ref, push.version, timeout=10, poll=0.05)
+    slow = client.kernel_push(write_kernel(tmp_path / "k2", f"{USER}/client-slow", "import time; time.sleep(60)"),
+                              timeout=1)
+    with pytest.raises(KernelFailedError, match="session timeout"):
+        client.wait_kernel(slow.ref, slow.version, timeout=20, poll=0.1)
+    failing = client.kernel_push(write_kernel(tmp_path / "k3", f"{USER}/client-raise", "raise SystemExit('bad input')"))
+    with pytest.raises(KernelFailedError, match="bad input"):
+        client.wait_kernel(failing.ref, failing.version, timeout=20, poll=0.1)
+    assert "bad input" in client.kernel_log(failing.ref, failing.version)
+
+
+def test_kernel_push_refuses_unknown_sources(client, tmp_path):
+    folder = write_kernel(tmp_path / "k", f"{USER}/client-missing", "print(1)",
+                          dataset_sources=[f"{USER}/never-pushed"])
+    with pytest.raises(KaggleError, match="never-pushed"):
+        client.kernel_push(folder)
+
+
+def test_script_kernel_submission_scored_split(client, emulator, tmp_path):
+    ds = client.dataset_push(adapter_dir(tmp_path / "a"), "client-script-ds", kind="adapter", poll=0.05)
+    folder = write_kernel(tmp_path / "k", f"{USER}/client-script", ANSWER_SCRIPT, dataset_sources=[ds.ref],
+                          competition_sources=[COMP])
+    push = client.kernel_push(folder)
+    assert client.wait_kernel(push.ref, push.version, timeout=30, poll=0.1) == "COMPLETE"
+    files = client.kernel_output(push.ref, push.version, tmp_path / "out")
+    assert (tmp_path / "out" / "submission.csv").read_text() == "id,answer\n-1,x\n"  # the public placeholder row
+    assert any(p.name.endswith(".log") for p in files)
+    ref = client.submit_code(COMP, push.ref, push.version, "submission.csv", "script run")
+    sub = client.wait_submission(ref, timeout=30, poll=0.1)
+    assert (sub.status, sub.public_score, sub.private_score) == ("COMPLETE", 1.0, 0.5)
+    assert client.submission_limits(COMP).num_today >= 1
+    board = client.leaderboard(COMP)
+    assert [e.team_name for e in board][:2] == [USER, "Seeded Team Alpha"] and board[0].rank == 1
+
+
+def test_submission_errors(client, emulator, tmp_path):
+    no_file = client.kernel_push(write_kernel(tmp_path / "k", f"{USER}/client-nofile", "print('no output')",
+                                              competition_sources=[COMP]))
+    client.wait_kernel(no_file.ref, no_file.version, timeout=30, poll=0.1)
+    ref = client.submit_code(COMP, no_file.ref, no_file.version, "submission.csv", "no file")
+    with pytest.raises(SubmissionError, match="Submission CSV Not Found"):
+        client.wait_submission(ref, timeout=30, poll=0.1)
+    admin(emulator, "faults", {"kind": "submission_error", "message": "Scoring service unavailable", "times": 1})
+    ref = client.submit_code(COMP, no_file.ref, no_file.version, "submission.csv", "injected")
+    with pytest.raises(SubmissionError, match="Scoring service unavailable"):
+        client.wait_submission(ref, timeout=30, poll=0.1)
+    errors = [s for s in client.submissions(COMP) if s.status == "ERROR"]
+    assert len(errors) >= 2 and all(s.error for s in errors)
+    admin(emulator, "faults", {"kind": "daily_limit"})
+    assert client.submission_limits(COMP).num_allowed_now == 0
+    with pytest.raises(DailyLimitError):
+        client.submit_code(COMP, no_file.ref, no_file.version, "submission.csv", "over the limit")
+
+
+def test_log_text_joins_kaggle_stream_entries():
+    raw = json.dumps([{"stream_name": "stdout", "time": 0.1, "data": "a\n"},
+                      {"stream_name": "stderr", "time": 0.2, "data": "b\n"}])
+    assert log_text(raw) == "a\nb\n"
+    assert log_text("plain") == "plain"
