@@ -1,0 +1,228 @@
+"""The competition metric, locally: mean over rows of max(cos, 0)^3 on L2-normalised sentence embeddings.
+
+The host embedded with TensorFlow sentence-t5-base. Locally the bundled all-MiniLM-L6-v2 is a *proxy*
+(fast, offline, same ranking tendencies but different absolute numbers); point `--embedder` at a
+sentence-t5-base folder for faithful scores. `host_tokenizer=True` emulates the host's tokenizer: special
+token strings such as `</s>` are plain text and inputs are cut at 128 tokens.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kit.errors import InputError, MissingDependencyError
+from kit.tables import read_rows
+
+HOST_MAX_TOKENS = 128
+PROXY_NOTE = "proxy for sentence-t5-base"
+# Strings pandas reads as NaN by default: the host loaded submission.csv with pandas, so a prompt that is
+# literally "nan" or "None" was a NaN there and failed scoring.
+_PANDAS_NA = {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+              "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
+_SHOW = 5  # ids named in an error line
+_MODELS: dict[tuple[str, bool], object] = {}  # (path, host_tokenizer) -> SentenceTransformer
+
+
+class Embedder:
+    """A sentence-transformers model loaded once; `encode` gives L2-normalised rows, in batches."""
+
+    def __init__(self, model, label: str, host_tokenizer: bool = False, batch_size: int = 64) -> None:
+        self.model = model
+        self.label = label
+        self.host_tokenizer = host_tokenizer
+        self.batch_size = batch_size
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Embeddings of `texts` (float32, unit rows). Each distinct text is embedded once."""
+        texts = list(texts)
+        unique = list(dict.fromkeys(texts))
+        if not unique:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vecs = self.model.encode(
+            unique, batch_size=self.batch_size, show_progress_bar=progress, convert_to_numpy=True,
+            normalize_embeddings=True,
+        ).astype(np.float32, copy=False)
+        index = {text: i for i, text in enumerate(unique)}
+        return vecs[[index[t] for t in texts]]
+
+    @property
+    def dimension(self) -> int:
+        """Embedding size."""
+        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        return int(getter())
+
+    @property
+    def tokenizer(self):
+        """The model's tokenizer (host-style when host_tokenizer is on)."""
+        return self.model.tokenizer
+
+    def token_counter(self):
+        """A host-style token counter when this is a T5-family model (for the `best` template's cap), else None."""
+        tok = self.model.tokenizer
+        if "t5" not in type(tok).__name__.lower() and "t5" not in str(getattr(tok, "name_or_path", "")).lower():
+            return None
+        return lambda text: len(tok(text, add_special_tokens=True, split_special_tokens=True)["input_ids"])
+
+
+def _label(path: Path, default: Path, host_tokenizer: bool) -> str:
+    label = f"{path.name} (bundled; {PROXY_NOTE})" if path == default else str(path)
+    return label + (" [host tokenizer]" if host_tokenizer else "")
+
+
+def load_embedder(path: str | Path | None = None, host_tokenizer: bool = False) -> Embedder:
+    """The embedder at `path` (None or '': the bundled MiniLM proxy); each model is loaded once per process."""
+    from kit.assets import default_embedder_path
+
+    default = default_embedder_path().resolve()
+    folder = Path(path).expanduser().resolve() if path else default
+    if not folder.is_dir():
+        raise InputError(f"embedder folder not found: {folder}",
+                         hint="give a sentence-transformers model folder (e.g. sentence-t5-base)")
+    key = (str(folder), host_tokenizer)
+    if key not in _MODELS:
+        _MODELS[key] = _load_model(folder, host_tokenizer)
+    return Embedder(_MODELS[key], _label(folder, default, host_tokenizer), host_tokenizer)
+
+
+def _load_model(folder: Path, host_tokenizer: bool):
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise MissingDependencyError("sentence-transformers is not installed",
+                                     hint="pip install sentence-transformers") from None
+    try:
+        model = SentenceTransformer(str(folder), device="cpu" if not _cuda() else None)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot load embedder from {folder}: {exc}".splitlines()[0]) from None
+    if host_tokenizer:
+        # The host's TF SentencePiece reads `</s>` as the characters < / s >, and its model saw 128 tokens.
+        model.tokenizer.split_special_tokens = True
+        model.max_seq_length = HOST_MAX_TOKENS
+    return model
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@dataclass
+class ScoreReport:
+    """A scored set: mean, 95% confidence interval, per-row scores in `ids` order, and what embedded them."""
+
+    mean: float
+    ci_low: float
+    ci_high: float
+    n: int
+    per_row: list[float] = field(repr=False)
+    ids: list[str] = field(repr=False)
+    embedder: str = ""
+
+    def to_dict(self, per_row: bool = False) -> dict:
+        """Plain data for JSON; per-row scores only when asked."""
+        data = asdict(self)
+        if not per_row:
+            data.pop("per_row")
+            data.pop("ids")
+        return data
+
+
+def sharpened_cosine(pred: np.ndarray, true: np.ndarray) -> np.ndarray:
+    """Row-wise max(cos, 0)^3 of two arrays of unit vectors."""
+    cos = np.einsum("ij,ij->i", pred.astype(np.float64), true.astype(np.float64))
+    return np.clip(cos, 0.0, 1.0) ** 3
+
+
+def summarize(per_row: list[float] | np.ndarray, ids: list[str], embedder: str = "") -> ScoreReport:
+    """Mean and 95% normal CI (1.96 * std / sqrt(n)) of per-row scores."""
+    values = np.asarray(per_row, dtype=np.float64)
+    n = len(values)
+    mean = float(values.mean()) if n else float("nan")
+    half = 1.96 * float(values.std()) / math.sqrt(n) if n else float("nan")
+    return ScoreReport(mean, mean - half, mean + half, n, [float(v) for v in values], list(ids), embedder)
+
+
+def is_blank(value) -> bool:
+    """True for what the host's pandas would read as missing: None, NaN, blank or 'nan'-like strings."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return str(value).strip() in _PANDAS_NA
+
+
+def _first(ids) -> str:
+    ids = list(ids)
+    more = f" (+{len(ids) - _SHOW} more)" if len(ids) > _SHOW else ""
+    return ", ".join(repr(i) for i in ids[:_SHOW]) + more
+
+
+def score_texts(predictions: list[str], labels: list[str], embedder: Embedder | None = None,
+                ids: list[str] | None = None, progress: bool = False) -> ScoreReport:
+    """Score aligned lists (row i of each belongs together)."""
+    if len(predictions) != len(labels):
+        raise InputError(f"{len(predictions)} predictions but {len(labels)} labels: the lists must align")
+    ids = [str(i) for i in (ids if ids is not None else range(len(labels)))]
+    blank = [i for i, p in zip(ids, predictions, strict=True) if is_blank(p)]
+    if blank:
+        raise InputError(f"{len(blank)} blank or NaN prediction(s); the host fails such a submission; "
+                         f"first ids: {_first(blank)}")
+    if not labels:
+        raise InputError("nothing to score: no rows")
+    embedder = embedder or load_embedder()
+    vecs = embedder.encode([str(p) for p in predictions] + [str(t) for t in labels], progress=progress)
+    n = len(labels)
+    return summarize(sharpened_cosine(vecs[:n], vecs[n:]), ids, embedder.label)
+
+
+def check_ids(predictions: dict, labels: dict) -> None:
+    """InputError, like the host, when the id sets differ (missing first, then unexpected)."""
+    missing = [i for i in labels if i not in predictions]
+    extra = [i for i in predictions if i not in labels]
+    if missing:
+        tail = f"; also {len(extra)} id(s) not in the labels, first: {_first(extra)}" if extra else ""
+        raise InputError(f"predictions are missing {len(missing)} id(s) of the labels, first: {_first(missing)}{tail}")
+    if extra:
+        raise InputError(f"predictions have {len(extra)} id(s) not in the labels, first: {_first(extra)}")
+
+
+def score(predictions: dict[str, str], labels: dict[str, str], embedder: Embedder | None = None,
+          progress: bool = False) -> ScoreReport:
+    """Score predictions by id against labels by id; rows in the labels' order."""
+    predictions = {str(k): v for k, v in predictions.items()}
+    labels = {str(k): v for k, v in labels.items()}
+    check_ids(predictions, labels)
+    ids = list(labels)
+    return score_texts([predictions[i] for i in ids], [labels[i] for i in ids], embedder, ids, progress)
+
+
+def _by_id(path: Path, what: str) -> dict[str, str]:
+    rows = read_rows(path, required=("id", "rewrite_prompt"))
+    out: dict[str, str] = {}
+    dupes: list[str] = []
+    for row in rows:
+        key = row["id"].strip()
+        if key in out:
+            dupes.append(key)
+        out[key] = row["rewrite_prompt"]
+    if dupes:
+        raise InputError(f"{path}: {len(dupes)} duplicate id(s) in the {what}, first: {_first(dict.fromkeys(dupes))}")
+    if not out:
+        raise InputError(f"{path}: no rows in the {what}")
+    return out
+
+
+def score_files(predictions_csv: Path | str, labels_csv: Path | str, embedder_path: str | Path | None = None,
+                host_tokenizer: bool = False, progress: bool = False) -> ScoreReport:
+    """Score a submission CSV (id,rewrite_prompt) against labels (id,rewrite_prompt or the full train format)."""
+    preds = _by_id(Path(predictions_csv), "predictions")
+    labels = _by_id(Path(labels_csv), "labels")
+    blank_labels = [i for i, v in labels.items() if is_blank(v)]
+    if blank_labels:
+        raise InputError(f"{labels_csv}: {len(blank_labels)} blank label(s), first ids: {_first(blank_labels)}")
+    return score(preds, labels, load_embedder(embedder_path, host_tokenizer), progress)
