@@ -1,0 +1,121 @@
+"""Write notebooks/infer.ipynb: the inference kernel (parameters cell + short cells calling kit).
+
+Run after editing the cells below: `.venv/bin/python scripts/make_infer_notebook.py`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat import v4
+
+PARAMETERS = '''\
+# Parameters (papermill injects overrides below this cell). Paths: absolute, or relative to input_dir.
+template = "best"  # `kit templates`; "mean" loads no model at all
+input_dir = "/kaggle/input"
+competition = "llm-prompt-recovery"
+model_dir = ""  # base model folder; empty: the kit's embedded tiny model (rehearsals only)
+adapter_dir = ""  # LoRA adapter folder; empty: none
+wheels_dir = ""  # offline wheels (kaggle-kit + pins), used only when `import kit` fails
+budget_seconds = 32400  # the competition's 9 h
+margin_seconds = 1800  # runtime obfuscation (up to 15 min) + slack, kept free of generation
+batch_size = 8
+max_new_tokens = 32
+max_field_tokens = 512  # per original/rewritten text; 0: no cut
+mean_prompt = ""  # empty: the kit's default
+rows = 0  # 0: all test rows
+workers = 0  # generation processes; 0: one per visible GPU
+load_in_4bit = False
+merge_adapter = True
+slow_generation_s = 0.0  # test hook: extra seconds per generated row
+'''
+
+INSTALL = '''\
+import time
+
+_kit_t0 = time.time()  # the time guard counts from here: installs and model load use the budget too
+import importlib
+import os
+import subprocess
+import sys
+
+try:
+    import kit
+except ImportError:  # a fresh Kaggle image: install the kit and its pins offline from the wheels dataset
+    _wheels = os.path.join(input_dir, wheels_dir) if wheels_dir else ""
+    if not os.path.isdir(_wheels):
+        raise
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", _wheels,
+                    "kaggle-kit"], check=True)
+    importlib.invalidate_caches()
+    import kit
+print("kit", kit.__version__, "from", os.path.dirname(kit.__file__))
+'''
+
+SETUP = '''\
+from kit.recovery import kernel
+from kit.recovery.guard import TimeGuard
+from kit.recovery.templates import get_template
+
+guard = TimeGuard(budget_seconds, margin_seconds, started_at=_kit_t0)
+tpl = get_template(template)
+test_rows = kernel.load_rows(kernel.competition_dir(input_dir, competition), rows)
+writer = kernel.open_submission(test_rows, tpl, mean_prompt or None)  # complete fallback file first
+print(f"{len(test_rows)} rows, template {tpl.name}, {len(tpl.primes)} prime(s); fallback {writer.path} written; "
+      f"{guard.seconds_left():.0f}s to the deadline")
+'''
+
+LOAD = '''\
+engine = None
+if tpl.primes:
+    from kit.recovery.workers import load_engine
+
+    engine = load_engine(kernel.model_path(model_dir, input_dir), kernel.resolve_path(adapter_dir, input_dir),
+                         workers=workers, load_in_4bit=load_in_4bit, merge=merge_adapter,
+                         slow_generation_s=slow_generation_s or None)
+    print(f"engine ready after {guard.elapsed():.1f}s")
+'''
+
+PREDICT = '''\
+from kit.recovery.infer import predict_rows
+
+predictions = predict_rows(test_rows, tpl, engine, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                           max_field_tokens=max_field_tokens or None, mean_prompt=mean_prompt or None,
+                           guard=guard, writer=writer, progress=True)  # writes submission.csv chunk by chunk
+'''
+
+FINISH = '''\
+if engine is not None:
+    engine.close()
+report = kernel.finish(guard, writer, tpl)
+'''
+
+
+def build() -> nbformat.NotebookNode:
+    """The notebook object."""
+    nb = v4.new_notebook()
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.cells = [
+        v4.new_markdown_cell("# kit: LLM Prompt Recovery inference\n\nA fallback `submission.csv` is written before "
+                             "any generation; predictions replace it chunk by chunk within the time budget. "
+                             "`timing_report.json` records rows, rates and the projection for the hidden set."),
+        v4.new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
+        v4.new_code_cell(INSTALL),
+        v4.new_code_cell(SETUP),
+        v4.new_code_cell(LOAD),
+        v4.new_code_cell(PREDICT),
+        v4.new_code_cell(FINISH),
+    ]
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"kit-infer-{i}"
+    nbformat.validate(nb)
+    return nb
+
+
+if __name__ == "__main__":
+    out = Path(__file__).resolve().parent.parent / "notebooks" / "infer.ipynb"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(build(), str(out))
+    print(out)

@@ -1,0 +1,162 @@
+"""Engine (batching, OOM back-off, adapters), predict_rows (breadth-first, guard, writer), worker sharding."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from kit.assets import sample_data_dir
+from kit.errors import InputError, MissingDependencyError
+from kit.recovery import kernel
+from kit.recovery.guard import TimeGuard
+from kit.recovery.infer import Engine, pick_dtype, predict_rows
+from kit.recovery.templates import get_template
+from kit.recovery.workers import load_engine
+
+WORDS = "the quick brown fox jumps over a lazy dog while the text is rewritten as a pirate shanty".split()
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model) -> Engine:
+    return Engine(tiny_model)
+
+
+@pytest.fixture(scope="module")
+def prompts(engine) -> list[str]:
+    # Different lengths on purpose, so batches need left padding.
+    texts = [" ".join(WORDS[: 3 + (5 * k) % len(WORDS)]) for k in range(7)]
+    return [engine.tokenizer.apply_chat_template([{"role": "user", "content": t}], tokenize=False)
+            + " The request was: Improve this" for t in texts]
+
+
+@pytest.fixture(scope="module")
+def test_rows() -> list[dict[str, str]]:
+    return kernel.load_rows(sample_data_dir(), limit=6)
+
+
+@pytest.fixture(scope="module")
+def adapter(tiny_model, tmp_path_factory) -> Path:
+    """A random (non-zero) LoRA adapter made with peft directly."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(0)
+    base = AutoModelForCausalLM.from_pretrained(str(tiny_model))
+    cfg = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    out = tmp_path_factory.mktemp("adapter")
+    get_peft_model(base, cfg).save_pretrained(str(out))
+    return out
+
+
+def test_batched_equals_one_at_a_time_in_input_order(engine, prompts):
+    batched = engine.generate(prompts, max_new_tokens=10, batch_size=4)
+    single = [engine.generate([p], max_new_tokens=10, batch_size=1)[0] for p in prompts]
+    assert batched == single
+    assert all(isinstance(t, str) for t in batched) and len(set(batched)) > 1
+    assert not any("[INST]" in t for t in batched)  # new tokens only, not the prompt
+
+
+def test_out_of_memory_halves_the_batch_and_keeps_results(engine, prompts, monkeypatch):
+    expected = engine.generate(prompts, max_new_tokens=6, batch_size=8)
+    real = engine._generate_batch
+    sizes = []
+
+    def flaky(ids, max_new_tokens):
+        sizes.append(len(ids))
+        if len(ids) > 2:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real(ids, max_new_tokens)
+
+    monkeypatch.setattr(engine, "_generate_batch", flaky)
+    try:
+        assert engine.generate(prompts, max_new_tokens=6, batch_size=8) == expected
+        assert sizes[:3] == [7, 3, 1] and engine.max_batch == 1
+    finally:
+        engine.max_batch = None
+
+
+def test_merged_adapter_equals_unmerged(tiny_model, adapter, prompts):
+    merged = Engine(tiny_model, adapter, merge=True)
+    unmerged = Engine(tiny_model, adapter, merge=False)
+    assert type(unmerged.model).__name__.startswith("Peft") and not type(merged.model).__name__.startswith("Peft")
+    out = merged.generate(prompts, max_new_tokens=8, batch_size=4)
+    assert out == unmerged.generate(prompts, max_new_tokens=8, batch_size=4)
+
+
+def test_device_precision_and_clear_errors(tiny_model, tmp_path):
+    import torch
+
+    assert pick_dtype("cpu") == torch.float32 and pick_dtype("cpu", "fp16") == torch.float16
+    with pytest.raises(InputError):
+        pick_dtype("cpu", "fp8")
+    with pytest.raises(MissingDependencyError):
+        Engine(tiny_model, device="cpu", load_in_4bit=True)
+    with pytest.raises(InputError):
+        Engine(tmp_path)
+
+
+def test_mean_template_needs_no_model(test_rows):
+    tpl = get_template("mean")
+    out = predict_rows(test_rows, tpl, None)
+    assert out == [tpl.fallback(r["original_text"], r["rewritten_text"]) for r in test_rows]
+    with pytest.raises(InputError):
+        predict_rows(test_rows, get_template("fewshot"), None)
+
+
+class RecordingEngine:
+    """Stands in for Engine (ours): records which prime each prompt ends with; fixed answers."""
+
+    def __init__(self, tokenizer, primes):
+        self.tokenizer, self.primes, self.calls = tokenizer, primes, []
+
+    def chunk_rows(self, batch_size):
+        return batch_size
+
+    def generate(self, prompts, *, max_new_tokens, batch_size, progress=False):
+        self.calls.append([next(p for p in self.primes if q.endswith(p)) for q in prompts])
+        return [" a pirate shanty about the sea." for _ in prompts]
+
+
+def test_predict_rows_is_breadth_first_and_writes_chunks(engine, test_rows, tmp_path):
+    tpl = get_template("best")
+    fake = RecordingEngine(engine.tokenizer, tpl.primes)
+    writer = kernel.open_submission(test_rows, tpl, path=tmp_path / "submission.csv")
+    out = predict_rows(test_rows, tpl, fake, batch_size=4, writer=writer)
+    flat = [prime for call in fake.calls for prime in call]
+    assert flat == [p for p in tpl.primes for _ in test_rows]  # prime 1 for all rows, then prime 2 ...
+    assert all(len(call) <= 4 for call in fake.calls)
+    with open(writer.path, newline="") as fh:
+        written = {r["id"]: r["rewrite_prompt"] for r in csv.DictReader(fh)}
+    assert written == {r["id"]: p for r, p in zip(test_rows, out, strict=True)}
+    assert writer.writes == 1 + len(fake.calls)
+
+
+def test_budget_exhaustion_with_slow_hook_leaves_fallbacks(tiny_model, test_rows, tmp_path, monkeypatch):
+    monkeypatch.setenv("KIT_SLOW_GENERATION_S", "0.6")
+    tpl = get_template("fewshot")
+    guard = TimeGuard(budget_seconds=4, margin_seconds=0)
+    writer = kernel.open_submission(test_rows, tpl, path=tmp_path / "submission.csv")
+    slow = Engine(tiny_model)
+    assert slow.slow_generation_s == 0.6
+    predict_rows(test_rows, tpl, slow, max_new_tokens=4, batch_size=2, max_field_tokens=64, guard=guard,
+                 writer=writer)
+    report = kernel.finish(guard, writer, tpl, path=tmp_path / "timing_report.json")
+    assert guard.elapsed() < 6
+    assert report["deadline_hit"] and report["unreached_rows"] > 0 and report["fallback_rows"] > 0
+    assert json.loads((tmp_path / "timing_report.json").read_text())["rows"] == len(test_rows)
+    with open(writer.path, newline="") as fh:
+        written = list(csv.DictReader(fh))
+    assert [r["id"] for r in written] == [r["id"] for r in test_rows]
+    assert all(r["rewrite_prompt"].strip() for r in written)
+
+
+@pytest.mark.slow
+def test_two_cpu_workers_match_one(tiny_model, engine, prompts):
+    expected = engine.generate(prompts, max_new_tokens=8, batch_size=2)
+    with load_engine(tiny_model, workers=2, device="cpu") as pool:
+        assert pool.workers == 2 and pool.chunk_rows(2) == 4
+        assert pool.generate(prompts, max_new_tokens=8, batch_size=2) == expected
