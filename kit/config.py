@@ -91,6 +91,7 @@ class InferConfig:
     adapter_path: str = _f("", "Local LoRA adapter folder for `kit run-local`. Empty: none.")
     load_in_4bit: bool = _f(False, "Load the base model in 4-bit NF4 (needs CUDA and bitsandbytes).")
     merge_adapter: bool = _f(True, "Merge the LoRA adapter into the base weights before generating.")
+    workers: int = _f(0, "Generation processes, one per GPU (data parallel). 0: one per visible GPU.")
 
 
 @dataclass
