@@ -159,12 +159,12 @@ def _sources(config: KitConfig, owner: str, sandbox: bool, needs_model: bool,
 
 
 def _owner(config: KitConfig, sandbox: bool) -> str:
-    """The kernel's owner: the sandbox account in the sandbox (its credentials are fixed), else kit.toml's."""
-    if not sandbox:
+    """kit.toml's username; in the sandbox without one, the sandbox account (as the sandbox client uses)."""
+    if config.kaggle.username or not sandbox:
         return config.kaggle.username
-    from kit.kaggle.client import kaggle_client
+    from kit.kaggle.sandbox import DEFAULT_USER
 
-    return kaggle_client(config, sandbox=True).username
+    return DEFAULT_USER
 
 
 def build_submission(config: KitConfig, *, template: str | None = None, out: Path = Path("kernel"),
@@ -344,12 +344,20 @@ class _Chain:
         """Wait until every dataset source is READY: a kernel pushed earlier might mount an older version."""
         from kit.errors import KaggleError
 
+        pins = {p["ref"]: p.get("version") for p in (self.info.get("adapter"), self.info.get("wheels")) if p}
         for ref in meta.get("dataset_sources", []):
             def check(ref: str = ref) -> tuple[str, Any]:
+                if hasattr(self.client, "dataset_version"):
+                    state, current = self.client.dataset_version(ref)
+                    return _status(state), current
                 return _status(self.client.dataset_status(ref)), None
-            state, _ = self._wait(check, {"READY", "FAILED", "DELETED"}, f"dataset {ref}")
+            state, current = self._wait(check, {"READY", "FAILED", "DELETED"}, f"dataset {ref}")
             if state != "READY":
                 raise self.fail(KaggleError(f"dataset {ref} is {state}", hint="push it again"), "error")
+            if pins.get(ref) and current and int(current) != int(pins[ref]):
+                # Kaggle mounts a source's latest version: a kernel built for another version must be rebuilt
+                raise self.fail(InputError(f"dataset {ref} is at version {current}, the kernel was built for "
+                                           f"version {pins[ref]}", hint="run `kit build-submission` again"), "error")
 
     def push(self) -> None:
         self.update(status="pushing")

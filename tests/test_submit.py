@@ -277,3 +277,154 @@ def test_check_submission_file_and_log_tail(tmp_path):
         check_submission_file(tmp_path / "none.csv", ["id", "rewrite_prompt"])
     assert log_tail("a\nb\nc\n", lines=2) == "b\nc"
     assert log_tail('[{"stream_name": "stdout", "data": "x\\ny\\n"}]', lines=1) == "y"
+
+
+# ============================================================================ against the emulator (real client)
+
+SIM_SOURCE = """
+import csv, os
+names = {"1": "alpha", "2": "beta", "3": "gamma", "4": "wrong"}
+def answer(i):
+    BODY
+rows = list(csv.DictReader(open(os.path.join(input_dir, "llm-prompt-recovery", "test.csv"))))
+with open("submission.csv", "w") as fh:
+    fh.write("id,answer\\n" + "".join(r["id"] + "," + answer(r["id"]) + "\\n" for r in rows))
+print("wrote", len(rows), "rows")
+"""
+SIM_USER = "sandbox-user"
+SIM_REF = f"{SIM_USER}/kit-prompt-recovery-infer"
+
+
+def _sim_kernel(folder: Path, body: str, datasets: list[str] = (), pins: dict | None = None) -> Path:
+    """A tiny kernel for the emulator's SimplePack, laid out exactly as build-submission lays out its kernels."""
+    import json
+
+    from kit.config import write_json
+    from kit.kaggle import kernel_metadata as km
+    from kit.kaggle.emulator.testing import notebook
+
+    meta = km.build(owner=SIM_USER, slug="kit-prompt-recovery-infer", title="kit prompt recovery infer",
+                    code_file="infer.ipynb", accelerator="none", competition="llm-prompt-recovery",
+                    datasets=list(datasets), models=[])
+    folder.mkdir(parents=True)
+    (folder / "infer.ipynb").write_text(json.dumps(notebook(SIM_SOURCE.replace("BODY", body))))
+    write_json(folder / "kernel-metadata.json", meta)
+    write_json(folder / "kit_kernel.json", {"template": "simple", "kernel_ref": SIM_REF, "adapter": pins,
+                                            "submission_file": "submission.csv",
+                                            "submission_columns": ["id", "answer"]})
+    return folder
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    from kit.kaggle.emulator import start_in_thread
+    from kit.kaggle.emulator.testing import SimplePack
+
+    running = start_in_thread(tmp_path_factory.mktemp("emulator-state"), pack=SimplePack(), ready_delay=1.0)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_ledger(tmp_path_factory):
+    led = Ledger(tmp_path_factory.mktemp("ledger") / "ledger.db")
+    yield led
+    led.close()
+
+
+def _admin(emulator, path: str, data: object | None = None, method: str | None = None) -> dict:
+    import json
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    body = json.dumps(data).encode() if data is not None else None
+    req = urllib.request.Request(f"{emulator.url}/_admin/{path}", data=body, method=method)
+    with opener.open(req, timeout=5) as resp:
+        return json.loads(resp.read())
+
+
+@pytest.fixture()
+def real_client(emulator, shared_ledger):
+    from kit.config import KitConfig
+    from kit.kaggle.client import KaggleClient
+
+    _admin(emulator, "faults", method="DELETE")
+    yield KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, retries=2, max_retry_wait=0.3,
+                       progress=False, ledger=shared_ledger)
+    _admin(emulator, "faults", method="DELETE")
+
+
+def _esubmit(client, ledger, kernel, say=None, **kw):
+    from kit.config import KitConfig
+
+    said: list[str] = []
+    row = submit(KitConfig(), kernel, client=client, ledger=ledger, sandbox=True, poll=(0.2, 1.0), timeout=120,
+                 say=say or said.append, **kw)
+    return row, said
+
+
+@pytest.mark.slow
+def test_emulator_dataset_wait_interrupt_resume_submits_once(real_client, shared_ledger, tmp_path):
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text('{"r": 8}')
+    pushed = real_client.dataset_push(adapter, "kit-lora-adapter", kind="adapter", wait=False)
+    assert pushed.status != "ready"  # still processing: the chain must wait before pushing the kernel
+    kernel = _sim_kernel(tmp_path / "kernel", 'return names.get(i, "x")', [pushed.ref],
+                         {"ref": pushed.ref, "version": pushed.version})
+    said: list[str] = []
+
+    def interrupt(msg: str) -> None:
+        said.append(msg)
+        if msg.startswith("kernel ") and ("QUEUED" in msg or "RUNNING" in msg):
+            raise KeyboardInterrupt  # Ctrl-C while waiting for the run
+
+    with pytest.raises(KeyboardInterrupt):
+        _esubmit(real_client, shared_ledger, kernel, say=interrupt)
+    waited = [m for m in said if m.startswith(f"dataset {pushed.ref}")]
+    assert len(waited) >= 2 and "READY" in waited[-1] and "READY" not in waited[0]
+    assert shared_ledger.submissions(order="time")[0]["status"] == "running"
+    row, said = _esubmit(real_client, shared_ledger, None, resume=True)
+    assert row["status"] == "complete", row["error"]
+    assert (row["public_score"], row["private_score"]) == (1.0, 0.5)
+    assert (row["adapter_ref"], row["adapter_version"]) == (pushed.ref, pushed.version)
+    mine = [s for s in real_client.submissions("llm-prompt-recovery") if f"[kit {SIM_REF}/" in s.description]
+    assert len(mine) == 1 and mine[0].ref == row["submission_ref"]
+    assert shared_ledger.leaderboard_snapshots("llm-prompt-recovery")[-1]["top_score"] == 1.0
+
+
+@pytest.mark.slow
+def test_emulator_daily_limit_refused_before_push(real_client, shared_ledger, tmp_path, emulator):
+    _admin(emulator, "faults", {"kind": "daily_limit"})
+    kernel = _sim_kernel(tmp_path / "kernel", 'return "limit"')
+    with pytest.raises(DailyLimitError):
+        _esubmit(real_client, shared_ledger, kernel)
+    row = shared_ledger.submissions(order="time")[0]
+    assert row["status"] == "refused" and row["kernel_version"] is None
+
+
+@pytest.mark.slow
+def test_emulator_kernel_error_shows_log_tail(real_client, shared_ledger, tmp_path):
+    before = len(real_client.submissions("llm-prompt-recovery"))
+    kernel = _sim_kernel(tmp_path / "kernel", 'raise ValueError("boom from the kernel")')
+    said: list[str] = []
+    with pytest.raises(KernelFailedError, match="ERROR"):
+        _esubmit(real_client, shared_ledger, kernel, say=said.append)
+    tail = next(m for m in said if m.startswith("--- kernel log"))
+    assert "boom from the kernel" in tail
+    row = shared_ledger.submissions(order="time")[0]
+    assert row["status"] == "kernel_error" and "boom from the kernel" in row["error"]
+    assert len(real_client.submissions("llm-prompt-recovery")) == before
+
+
+@pytest.mark.slow
+def test_emulator_invalid_output_refused_then_ledger_has_every_attempt(real_client, shared_ledger, tmp_path):
+    before = len(real_client.submissions("llm-prompt-recovery"))
+    kernel = _sim_kernel(tmp_path / "kernel", 'return " "')
+    with pytest.raises(SubmissionError, match="blank answer"):
+        _esubmit(real_client, shared_ledger, kernel)
+    assert len(real_client.submissions("llm-prompt-recovery")) == before
+    statuses = [r["status"] for r in shared_ledger.submissions(order="time")]
+    assert statuses[0] == "invalid_output"
+    assert {"complete", "refused", "kernel_error", "invalid_output"} <= set(statuses)
+    assert all(r["error"] for r in shared_ledger.submissions() if r["status"] != "complete")
