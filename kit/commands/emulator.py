@@ -1,0 +1,54 @@
+"""`kit emulator serve`: run the local Kaggle API emulator in the foreground (the sandbox)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from kit.commands._common import emit, json_option
+
+
+@click.group("emulator")
+def command() -> None:
+    """The local server that speaks Kaggle's API (what `--sandbox` talks to)."""
+
+
+@command.command("serve")
+@click.option("--port", type=int, default=0, help="Port on 127.0.0.1 (default: a free one, printed at start).")
+@click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="State folder, kept across restarts (default: $KIT_HOME/sandbox/state).")
+@click.option("--ready-delay", type=float, default=None, help="Seconds a dataset version takes to become READY.")
+@click.option("--pack", default=None, help="Competition pack 'module:attr' (default: kit.recovery.competition:PACK).")
+def serve(port: int, state_dir: Path | None, ready_delay: float | None, pack: str | None) -> None:
+    """Serve until Ctrl-C. Point the official client at it with:
+    KAGGLE_API_ENVIRONMENT=LOCALHOST HTTP_PROXY=http://127.0.0.1:PORT (and NO_PROXY unset)."""
+    from kit.kaggle.emulator import serve as run_server
+    from kit.kaggle.sandbox import sandbox_dir
+
+    state_dir = state_dir or sandbox_dir() / "state"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    overrides = {k: v for k, v in {"ready_delay": ready_delay, "pack": pack}.items() if v is not None}
+    run_server(state_dir, port, state_dir / "emulator.port", **overrides)
+
+
+@command.command("status")
+@json_option
+def status(as_json: bool) -> None:
+    """Show whether the sandbox emulator is running, and where."""
+    from kit.kaggle.sandbox import health, sandbox_dir
+
+    port_file = sandbox_dir() / "state" / "emulator.port"
+    info = json.loads(port_file.read_text()) if port_file.exists() else {}
+    answer = health(int(info["port"])) if info else None
+    data = {"running": bool(answer), "port": info.get("port"), "state": str(sandbox_dir() / "state")}
+    emit(data, as_json)
+
+
+@command.command("stop")
+def stop() -> None:
+    """Stop the background sandbox emulator."""
+    from kit.kaggle.sandbox import stop_emulator
+
+    click.echo("stopped" if stop_emulator() else "not running")

@@ -1,0 +1,38 @@
+"""`kit push-adapter PATH`: push a LoRA adapter folder as a (private) Kaggle dataset version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kit.commands._common import config_from, emit, json_option
+
+
+@click.command("push-adapter")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--slug", default=None, help="Dataset slug (default: [kaggle] adapter_dataset).")
+@click.option("--public", is_flag=True, help="Make the dataset public (default: private).")
+@click.option("--license", "license_name", default=None, help="Dataset license (default: [kaggle] dataset_license).")
+@click.option("-m", "--message", default="", help="Version notes.")
+@click.option("--no-wait", is_flag=True, help="Return once uploaded, without waiting for the version to be READY.")
+@click.option("--timeout", type=float, default=None,
+              help="Seconds to wait for READY (default: [kaggle] dataset_timeout_seconds).")
+@click.option("--sandbox", is_flag=True, default=None, help="Push to the local emulator instead of kaggle.com.")
+@json_option
+@click.pass_context
+def command(ctx: click.Context, path: Path, slug: str | None, public: bool, license_name: str | None, message: str,
+            no_wait: bool, timeout: float | None, sandbox: bool | None, as_json: bool) -> None:
+    """Validate the adapter (adapter_config.json + weights), stage a clean copy (no secrets, caches or
+    checkpoints), create the dataset or a new version, wait until READY and record it in the ledger.
+    An unchanged adapter is not uploaded again."""
+    from kit.kaggle.adapter import push_adapter
+
+    result = push_adapter(config_from(ctx), path, slug=slug, public=public, wait=not no_wait,
+                          sandbox=True if sandbox else None, license=license_name, notes=message, timeout=timeout)
+    if result["skipped"]:
+        text = f"unchanged, not pushed: {result['ref']} version {result['version']} (skipped)"
+    else:
+        text = (f"pushed {result['ref']} version {result['version']} ({result['status']}, "
+                f"{len(result['files'])} files, {result['size_bytes'] / 1e6:.2f} MB, {result['seconds']:.1f} s)")
+    emit(result, as_json, text + (" [sandbox]" if result["sandbox"] else ""))

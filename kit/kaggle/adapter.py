@@ -1,0 +1,69 @@
+"""`kit push-adapter`: validate a LoRA adapter folder and push it as a private Kaggle dataset version.
+
+The push itself (clean staging, dataset-metadata.json, create-or-version, wait for READY, ledger, skip when
+unchanged) is `KaggleClient.dataset_push`; this module adds the adapter-specific checks in front.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kit.config import KitConfig
+from kit.errors import InputError
+from kit.kaggle import metadata
+
+WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
+
+
+def _json_file(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path} must hold a JSON object")
+    return data
+
+
+def validate_adapter(path: Path) -> dict[str, Any]:
+    """Check a PEFT adapter folder: adapter_config.json, non-empty weights, kit_adapter.json when present.
+
+    Returns what was found: carried files, weights file, base model, the kit_adapter.json content.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise InputError(f"adapter folder {path} does not exist", hint="train one with `kit train`")
+    config_path = path / "adapter_config.json"
+    if not config_path.is_file():
+        raise InputError(f"{path} has no adapter_config.json", hint="point at the folder `kit train` wrote")
+    adapter_config = _json_file(config_path)
+    weights = next((w for w in WEIGHTS if (path / w).is_file()), None)
+    if weights is None:
+        raise InputError(f"{path} has no adapter weights ({' or '.join(WEIGHTS)})")
+    if (path / weights).stat().st_size == 0:
+        raise InputError(f"{path / weights} is empty")
+    kit_adapter = _json_file(path / "kit_adapter.json") if (path / "kit_adapter.json").exists() else None
+    files = metadata.clean_files(path)  # refuses symlinks leaving the folder before anything is sent
+    return {"files": [str(f) for f in files], "weights": weights, "kit_adapter": kit_adapter,
+            "base_model": adapter_config.get("base_model_name_or_path", "")}
+
+
+def push_adapter(config: KitConfig, path: Path, *, slug: str | None = None, public: bool = False,
+                 wait: bool = True, sandbox: bool | None = None, license: str | None = None,
+                 notes: str = "", timeout: float | None = None, client: Any = None) -> dict[str, Any]:
+    """Validate and push `path` as the adapter dataset; returns what was pushed (or skipped)."""
+    from kit.kaggle.client import kaggle_client
+
+    info = validate_adapter(path)
+    slug = metadata.check_slug(slug or config.kaggle.adapter_dataset)
+    license = metadata.check_license(license or config.kaggle.dataset_license)
+    client = client or kaggle_client(config, sandbox=sandbox)
+    pushed = client.dataset_push(Path(path), slug, kind="adapter", public=public, wait=wait, license=license,
+                                 notes=notes or "adapter pushed by kit",
+                                 timeout=float(timeout or config.kaggle.dataset_timeout_seconds))
+    return {"ref": pushed.ref, "version": pushed.version, "content_hash": pushed.content_hash,
+            "skipped": pushed.skipped, "status": pushed.status, "files": list(pushed.files),
+            "size_bytes": pushed.size_bytes, "seconds": round(pushed.seconds, 2), "public": public,
+            "sandbox": client.sandbox, "base_model": info["base_model"], "weights": info["weights"]}
