@@ -61,6 +61,8 @@ class KaggleConfig:
     kernel_timeout_seconds: int = _f(32400, "Session timeout for pushed kernels (the competition allows 9 h).")
     image_python: str = _f("3.10", "Python version of the Kaggle image, for `kit wheels`.")
     image_platform: str = _f("manylinux2014_x86_64", "Wheel platform tag of the Kaggle image, for `kit wheels`.")
+    dataset_license: str = _f("CC0-1.0", "License of pushed datasets (one of Kaggle's names, e.g. CC0-1.0, MIT).")
+    dataset_timeout_seconds: int = _f(1800, "How long a push waits for the new dataset version to become READY.")
     image_freeze: str = _f(
         "", "`pip list --format=freeze` of the Kaggle image, for `kit wheels`. Empty: the kit's approximation."
     )
