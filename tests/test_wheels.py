@@ -20,6 +20,7 @@ from kit.wheels import (
     load_bundle,
     manifest_hash,
     read_freeze,
+    resolve_missing,
     verify_bundle,
 )
 
@@ -79,17 +80,24 @@ def names(bundle) -> set[str]:
     return {w["name"] for w in bundle.wheels}
 
 
-def test_bundle_is_the_missing_closure_only(tmp_path, kit_wheel, index, freeze):
-    bundle = build_bundle(tmp_path / "b", sources=[str(index)], image_freeze=freeze, kit_wheel=kit_wheel)
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, kit_wheel, index, freeze):
+    """One full bundle built from the local index against the stand-in image (tests copy it to mutate it)."""
+    return build_bundle(tmp_path_factory.mktemp("bundle") / "b", sources=[str(index)], image_freeze=freeze,
+                        kit_wheel=kit_wheel)
+
+
+def test_bundle_is_the_missing_closure_only(built):
+    bundle, folder = built, built.path
     # peft and its new dep are added, transformers/tokenizers upgraded; torch & co. stay the image's.
     assert names(bundle) == {"kaggle-kit", "peft", "tinydep", "transformers", "tokenizers"}
     assert bundle.verified
-    manifest = json.loads((tmp_path / "b" / MANIFEST).read_text())
+    manifest = json.loads((folder / MANIFEST).read_text())
     assert manifest == bundle.manifest
     assert manifest["target"] == {"python_version": "3.10", "platform": "manylinux2014_x86_64"}
     assert manifest["image"]["packages"] == len(IMAGE)
     for row in manifest["wheels"]:
-        data = (tmp_path / "b" / row["filename"]).read_bytes()
+        data = (folder / row["filename"]).read_bytes()
         assert row["sha256"] == hashlib.sha256(data).hexdigest() and row["size"] == len(data)
     assert manifest["total_bytes"] == sum(w["size"] for w in manifest["wheels"])
     assert [w["name"] for w in manifest["wheels"]] == sorted(w["name"] for w in manifest["wheels"])
@@ -110,28 +118,30 @@ def test_missing_dependency_is_named(tmp_path, kit_wheel, index, freeze):
         build_bundle(tmp_path / "b", sources=[str(partial)], image_freeze=freeze, kit_wheel=kit_wheel)
 
 
-def test_verification_fails_on_incomplete_bundle(tmp_path, kit_wheel, index, freeze):
-    bundle = build_bundle(tmp_path / "b", sources=[str(index)], image_freeze=freeze, kit_wheel=kit_wheel)
-    next(bundle.path.glob("tinydep-*.whl")).unlink()
+def test_verification_fails_on_incomplete_bundle(tmp_path, built, freeze):
+    folder = shutil.copytree(built.path, tmp_path / "b")
+    next(folder.glob("tinydep-*.whl")).unlink()
     with pytest.raises(InputError, match=r"bundle check failed.*tinydep"):
-        verify_bundle(bundle.path, Target("3.10", "manylinux2014_x86_64"), read_freeze(freeze), tmp_path)
+        verify_bundle(folder, Target("3.10", "manylinux2014_x86_64"), read_freeze(freeze), tmp_path)
     with pytest.raises(InputError, match="does not match its manifest"):
-        load_bundle(bundle.path)
+        load_bundle(folder)
+    shutil.copyfile(built.path / MANIFEST, folder / "tinydep-1.2-py3-none-any.whl")  # same name, other bytes
+    with pytest.raises(InputError, match="sha256"):
+        load_bundle(folder)
 
 
 def test_markers_follow_the_target_python(tmp_path, kit_wheel, index):
     """tomli is required on 3.10 only: pip must judge markers for the target, not for this interpreter."""
-    no_tomli = write_freeze(tmp_path / "f.txt", {k: v for k, v in IMAGE.items() if k != "tomli"})
-    on310 = build_bundle(tmp_path / "a", sources=[str(index)], image_freeze=no_tomli, kit_wheel=kit_wheel)
-    assert "tomli" in names(on310)
-    on311 = build_bundle(tmp_path / "b", sources=[str(index)], image_freeze=no_tomli, kit_wheel=kit_wheel,
-                         python_version="3.11")
-    assert "tomli" not in names(on311)
+    image = {k: v for k, v in IMAGE.items() if k != "tomli"}
+    for version, expected in (("3.10", True), ("3.11", False)):
+        work = tmp_path / version
+        work.mkdir()
+        plan = resolve_missing(kit_wheel, Target(version, "manylinux2014_x86_64"), image, work, sources=[str(index)])
+        assert ("tomli" in {i["name"] for i in plan}) is expected, version
 
 
-def test_kit_only_and_rebuild_replaces(tmp_path, kit_wheel, index, freeze):
-    out = tmp_path / "b"
-    build_bundle(out, sources=[str(index)], image_freeze=freeze, kit_wheel=kit_wheel)
+def test_kit_only_and_rebuild_replaces(tmp_path, built, kit_wheel, freeze):
+    out = shutil.copytree(built.path, tmp_path / "b")
     small = build_bundle(out, kit_only=True, image_freeze=freeze, kit_wheel=kit_wheel)
     assert names(small) == {"kaggle-kit"} and small.manifest["kit_only"] is True
     assert sorted(p.name for p in out.iterdir()) == sorted([kit_wheel.name, MANIFEST])  # stale wheels gone
@@ -165,13 +175,14 @@ def fake_project(root: Path, body: str) -> Path:
 def test_identical_rebuild_has_identical_manifest(tmp_path, freeze):
     """Same sources -> byte-identical wheel -> same manifest hash -> the push is skipped as unchanged."""
     src = fake_project(tmp_path / "src", "X = 1\n")
-    first = build_bundle(tmp_path / "a", kit_only=True, image_freeze=freeze, source=src, host_only=["kaggle"])
-    second = build_bundle(tmp_path / "b", kit_only=True, image_freeze=freeze, source=src, host_only=["kaggle"])
+    opts = {"kit_only": True, "image_freeze": freeze, "source": src, "host_only": ["kaggle"], "verify": False}
+    first = build_bundle(tmp_path / "a", **opts)
+    second = build_bundle(tmp_path / "b", **opts)
     assert first.content_hash == second.content_hash
     assert (tmp_path / "a" / MANIFEST).read_bytes() == (tmp_path / "b" / MANIFEST).read_bytes()
     assert not list(src.glob("*.egg-info")) and not (src / "build").exists()  # sources left untouched
     (src / "kit" / "__init__.py").write_text("X = 2\n")
-    changed = build_bundle(tmp_path / "c", kit_only=True, image_freeze=freeze, source=src, host_only=["kaggle"])
+    changed = build_bundle(tmp_path / "c", **opts)
     assert changed.content_hash != first.content_hash
     assert manifest_hash(load_bundle(tmp_path / "a").manifest) == first.content_hash
     with zipfile.ZipFile(next((tmp_path / "a").glob("*.whl"))) as zf:
