@@ -265,7 +265,7 @@ class KaggleClient:
 
     def dataset_push(self, folder: Path, slug: str, *, kind: str, public: bool = False, notes: str = "",
                      wait: bool = True, timeout: float = 600.0, license: str = "CC0-1.0", title: str | None = None,
-                     poll: float = 2.0) -> DatasetPush:
+                     poll: float | None = None) -> DatasetPush:
         """Create the dataset or a new version from `folder` (a clean copy), wait for READY, record it.
 
         An unchanged folder (same content hash as the last pushed version) is not uploaded: a 'skipped' row
@@ -295,7 +295,7 @@ class KaggleClient:
             shutil.rmtree(staging, ignore_errors=True)
         status, version = self.dataset_version(ref)
         if wait:
-            status = self.wait_dataset(ref, timeout=timeout, poll=poll)
+            status = self.wait_dataset(ref, timeout=timeout, poll=poll or (0.2 if self.sandbox else 2.0))
         recorded = "ready" if status == "ready" else "pending"
         self.ledger.add_dataset_version(kind, ref, version, digest, status=recorded, files=list(names),
                                         size_bytes=size, sandbox=self.sandbox, notes=notes)
