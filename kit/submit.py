@@ -78,7 +78,7 @@ def _find_score(data: Any) -> float | None:
     for key in ("validation_score", "val_score", "local_score"):
         if isinstance(data.get(key), (int, float)):
             return float(data[key])
-    for key in ("validation", "val", "eval"):
+    for key in ("val_score", "validation", "val", "eval"):  # kit train writes val_score: {"mean": ...}
         sub = data.get(key)
         if isinstance(sub, dict):
             for inner in ("score", "mean", "validation_score"):

@@ -428,3 +428,13 @@ def test_emulator_invalid_output_refused_then_ledger_has_every_attempt(real_clie
     assert statuses[0] == "invalid_output"
     assert {"complete", "refused", "kernel_error", "invalid_output"} <= set(statuses)
     assert all(r["error"] for r in shared_ledger.submissions() if r["status"] != "complete")
+
+
+def test_cli_reports_nothing_to_resume_and_missing_kernel(capsys):
+    from kit.cli import run
+    from kit.errors import InputError as IE
+
+    assert run(["submit", "--resume", "--sandbox"]) == IE.exit_code
+    assert "no interrupted submission to resume" in capsys.readouterr().err
+    assert run(["submit", "nowhere", "--sandbox"]) == IE.exit_code
+    assert "kit build-submission" in capsys.readouterr().err

@@ -1,0 +1,91 @@
+"""`kit demo` / `make demo`: the whole chain on embedded defaults, against the local sandbox.
+
+Train a tiny LoRA adapter (a few steps on the embedded tiny model and sample data), push it as a dataset,
+build and push the wheels bundle (the kit's own wheel only), render the kernel with the `best` template,
+submit it (push, run, check the output, code-submit that version, poll the score) and print the ledger.
+Each step is the same library call the individual commands make; nothing here talks to kaggle.com.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kit.config import KitConfig, load_config
+
+DEMO_DIR = Path("kit-demo")
+TRAIN_STEPS = 4
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def demo_config(base: KitConfig | None = None) -> KitConfig:
+    """The demo's config: the workspace's competition and slugs, with sandbox identity and embedded defaults."""
+    cfg = base or load_config()
+    kaggle = dataclasses.replace(cfg.kaggle, username="", base_model="")  # sandbox account, embedded tiny model
+    # short fields and answers: the tiny model's CPU generation dominates the demo's run time
+    infer = dataclasses.replace(cfg.infer, template="best", base_model_path="", batch_size=16, max_new_tokens=12,
+                                max_field_tokens=96)
+    train = dataclasses.replace(cfg.train, base_model_path="", data="", template="fewshot")
+    return dataclasses.replace(cfg, kaggle=kaggle, infer=infer, train=train)
+
+
+def _train(cfg: KitConfig, out: Path, steps: int) -> dict[str, Any]:
+    from kit.recovery.train import train
+
+    knobs = dataclasses.replace(cfg.train, out=str(out), checkpoint_dir="", max_steps=steps, batch_size=4,
+                                grad_accum=1, gradient_checkpointing=False, eval_rows=4,
+                                eval_max_new_tokens=12, save_steps=max(steps, 1), logging_steps=1, resume=False)
+    return train(knobs, progress=False).meta
+
+
+def _wheels(cfg: KitConfig, out: Path) -> dict[str, Any]:
+    from kit.wheels import build_bundle, push_bundle
+
+    build_bundle(out, kit_only=True, python_version=cfg.kaggle.image_python, platform=cfg.kaggle.image_platform,
+                 verify=False)
+    return push_bundle(out, cfg, sandbox=True)
+
+
+def run_demo(config: KitConfig | None = None, *, workdir: Path = DEMO_DIR, steps: int = TRAIN_STEPS,
+             say: Callable[[str], None] | None = None, timeout: float = 900.0) -> dict[str, Any]:
+    """Run every step against the sandbox; returns the ledger row of the scored submission plus step timings."""
+    from kit.kaggle.client import kaggle_client
+    from kit.submit import build_submission, submit
+
+    say = say or _say
+    cfg = demo_config(config)
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+
+    def step(name: str, fn: Callable[[], Any]) -> Any:
+        say(f"== {name}")
+        started = time.monotonic()
+        result = fn()
+        timings[name] = round(time.monotonic() - started, 1)
+        say(f"   done in {timings[name]:.1f} s")
+        return result
+
+    adapter = workdir / "adapter"
+    meta = step(f"train a tiny LoRA adapter ({steps} steps)", lambda: _train(cfg, adapter, steps))
+    cfg = dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, adapter_path=str(adapter)))
+    client = step("start the sandbox", lambda: kaggle_client(cfg, sandbox=True))
+    pushed = step("push the adapter", lambda: client.dataset_push(adapter, cfg.kaggle.adapter_dataset,
+                                                                    kind="adapter", notes="kit demo"))
+    say(f"   {pushed.ref} v{pushed.version}{' (unchanged, not uploaded)' if pushed.skipped else ''}")
+    wheels = step("build and push the wheels bundle (kit wheel only)", lambda: _wheels(cfg, workdir / "wheels"))
+    say(f"   {wheels['ref']} v{wheels['version']}")
+    kernel = step("build the submission (template best)",
+                  lambda: build_submission(cfg, template="best", out=workdir / "kernel", sandbox=True))
+    row = step("submit and wait for the score", lambda: submit(
+        cfg, workdir / "kernel", message="kit demo", allow_dirty=True, sandbox=True, timeout=timeout, say=say,
+        client=client))
+    return {"row": row, "timings": timings, "adapter": str(adapter), "val_score": (meta.get("val_score") or {}),
+            "kernel": kernel["folder"]}

@@ -1,0 +1,56 @@
+"""`kit demo`: the whole chain against the sandbox on embedded defaults."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from kit.config import config_from_dict
+from kit.demo import demo_config
+
+HEAVY = ("torch", "transformers", "peft", "sentence_transformers", "kaggle")
+
+
+def test_demo_config_uses_sandbox_identity_and_embedded_defaults():
+    cfg = demo_config(config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b",
+                                                   "adapter_dataset": "my-adapter"},
+                                        "infer": {"template": "mean"}}))
+    assert (cfg.kaggle.username, cfg.kaggle.base_model) == ("", "")
+    assert cfg.kaggle.adapter_dataset == "my-adapter"  # the workspace's slugs are kept
+    assert cfg.infer.template == "best" and cfg.train.base_model_path == ""
+
+
+def test_demo_help_is_light():
+    code = ("import sys; from kit.cli import run; rc = run(['demo', '--help']); "
+            f"print('HEAVY', [m for m in {HEAVY!r} if m in sys.modules]); sys.exit(rc)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "HEAVY []" in out.stdout and "--steps" in out.stdout
+
+
+@pytest.mark.slow
+def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path):
+    from kit.demo import run_demo
+    from kit.history import history
+    from kit.kaggle.sandbox import stop_emulator
+    from kit.ledger import Ledger
+
+    said: list[str] = []
+    try:
+        result = run_demo(config_from_dict({}), workdir=tmp_path / "demo", steps=2, say=said.append, timeout=600)
+    finally:
+        stop_emulator()
+    row = result["row"]
+    assert row["status"] == "complete", row["error"]
+    assert row["public_score"] is not None and row["private_score"] is not None
+    assert (row["adapter_ref"], row["adapter_version"]) == ("sandbox-user/kit-lora-adapter", 1)
+    assert row["wheels_ref"] == "sandbox-user/kit-offline-wheels" and row["wheels_version"] == 1
+    assert row["template"] == "best" and row["sandbox"] == 1 and row["local_score"] is not None
+    with Ledger() as led:
+        kinds = {d["kind"] for d in led.datasets()}
+    assert {"adapter", "wheels"} <= kinds
+    assert [o["id"] for o in history("llm-prompt-recovery", sandbox=True)] == [row["id"]]
+    assert any(m.startswith("kernel output submission.csv") for m in said)
+    assert set(result["timings"]) >= {"push the adapter", "submit and wait for the score"}
