@@ -105,6 +105,9 @@ class ScoreConfig:
         "Sentence-embedding model folder for local scores. Empty: the bundled all-MiniLM-L6-v2, a proxy for "
         "the competition's sentence-t5-base; point this at a sentence-t5-base folder for faithful scores.",
     )
+    host_tokenizer: bool = _f(
+        False, "Emulate the host's TF tokenizer: special-token strings like </s> are literal text; 128-token cut."
+    )
 
 
 @dataclass

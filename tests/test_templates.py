@@ -36,7 +36,7 @@ def test_unknown_template_names_the_known_ones():
         get_template("nope")
 
 
-@pytest.mark.parametrize("name", ["fewshot", "best"])
+@pytest.mark.parametrize("name", ["fewshot", "best", "zeroshot"])
 def test_rendered_prompt_has_one_bos_and_no_eos_after_the_prefill(tok, name):
     template = get_template(name)
     for prime in template.primes + ("",):

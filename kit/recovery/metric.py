@@ -69,7 +69,7 @@ class Embedder:
 
 
 def _label(path: Path, default: Path, host_tokenizer: bool) -> str:
-    label = f"{path.name} (bundled; {PROXY_NOTE})" if path == default else str(path)
+    label = f"all-MiniLM-L6-v2 (bundled; {PROXY_NOTE})" if path == default else str(path)
     return label + (" [host tokenizer]" if host_tokenizer else "")
 
 
@@ -206,7 +206,7 @@ def _by_id(path: Path, what: str) -> dict[str, str]:
     out: dict[str, str] = {}
     dupes: list[str] = []
     for row in rows:
-        key = row["id"].strip()
+        key = row["id"]  # exact, as the host compared them
         if key in out:
             dupes.append(key)
         out[key] = row["rewrite_prompt"]

@@ -184,22 +184,32 @@ def _fit(t: Template, candidates: list[str], mean_prompt: str) -> str:
     def build(parts: list[str]) -> str:
         return " ".join(p for p in parts if p) + LUCRAREA_SUFFIX
 
-    mean_words = mean_prompt.split()
-    while mean_words and t.count_tokens(build([" ".join(mean_words)])) > t.max_tokens:
-        mean_words.pop()
-    mean = " ".join(mean_words)
+    def fits(parts: list[str]) -> bool:
+        return t.count_tokens(build(parts)) <= t.max_tokens
+
+    mean = _longest_prefix(mean_prompt.split(), lambda words: fits([" ".join(words)]))
     kept: list[str] = []
     for cand in candidates:
-        if t.count_tokens(build(kept + [cand, mean])) <= t.max_tokens:
+        if fits(kept + [cand, mean]):
             kept.append(cand)
             continue
-        words = cand.split()
-        while words and t.count_tokens(build(kept + [" ".join(words), mean])) > t.max_tokens:
-            words.pop()
-        if len(words) >= 3:
-            kept.append(" ".join(words))
+        words = _longest_prefix(cand.split(), lambda w: fits(kept + [" ".join(w), mean]))
+        if len(words.split()) >= 3:  # a cut candidate still has to say something
+            kept.append(words)
         break
     return build(kept + [mean]).strip()
+
+
+def _longest_prefix(words: list[str], ok: Callable[[list[str]], bool]) -> str:
+    """The longest leading run of `words` that `ok` accepts (binary search: token counts grow with length)."""
+    lo, hi = 0, len(words)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if ok(words[:mid]):
+            lo = mid
+        else:
+            hi = mid - 1
+    return " ".join(words[:lo])
 
 
 _ASSEMBLERS = {"mean": _assemble_mean, "single": _assemble_single, "concat": _assemble_concat}
@@ -229,6 +239,12 @@ _register(Template(
     primes=("Improve this text by", "Rewrite this text", "Make this text"),
     examples=fewshot.EXAMPLES,
     assembler="concat",
+))
+_register(Template(
+    name="zeroshot",
+    summary="Instruction only (no examples): short sequences for LoRA training; one clean sentence.",
+    primes=("Improve this text by",),
+    assembler="single",
 ))
 
 
