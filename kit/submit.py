@@ -236,6 +236,7 @@ FINAL = ("complete", "error", "kernel_error", "invalid_output", "refused")
 POLL_KAGGLE = (20.0, 60.0)   # first interval, cap: Kaggle does not publish rate limits; stay polite
 POLL_SANDBOX = (0.3, 2.0)
 LOG_TAIL_LINES = 20
+PROGRESS_EVERY = 300.0       # seconds between "still RUNNING" lines on long waits
 
 
 def _say(msg: str) -> None:
@@ -398,7 +399,10 @@ class _Chain:
     def check_output(self) -> None:
         row = self.row
         dest = self.folder / "output" / f"v{row['kernel_version']}"
-        self.client.kernel_output(row["kernel_ref"], row["kernel_version"], dest)
+        try:
+            self.client.kernel_output(row["kernel_ref"], row["kernel_version"], dest)
+        except Exception as exc:  # transient: the row stays resumable
+            raise self.fail(exc) from None
         name = self.info.get("submission_file") or "submission.csv"
         columns = self.info.get("submission_columns") or list(DEFAULT_COLUMNS)
         try:
@@ -481,16 +485,16 @@ class _Chain:
 
         start = time.monotonic()
         interval, cap = self.poll
-        last = None
+        last, said_at = None, 0.0
         while True:
             try:
                 state, extra = check()
             except Exception as exc:  # keep the row resumable; say what broke
                 raise self.fail(exc) from None
             elapsed = time.monotonic() - start
-            if state != last:
+            if state != last or elapsed - said_at >= PROGRESS_EVERY:
                 self.say(f"{what}: {state} ({elapsed:.0f} s)")
-                last = state
+                last, said_at = state, elapsed
             if state in done or once:
                 return state, extra
             if elapsed + interval > self.timeout:
@@ -545,7 +549,15 @@ def submit(config: KitConfig, kernel_dir: Path | None = None, *, message: str = 
         chain = _Chain(client, led, row_id, competition=comp, sandbox=sandbox, folder=folder, info=info,
                        timeout=timeout or float(config.kaggle.kernel_timeout_seconds + 1800), say=say,
                        poll=poll or (POLL_SANDBOX if sandbox else POLL_KAGGLE))
-        _run(chain, meta, wait)
+        try:
+            _run(chain, meta, wait)
+        except KeyboardInterrupt:
+            led.update_submission(row_id, error="interrupted: `kit submit --resume` continues this attempt")
+            raise
+        except Exception as exc:  # every failure leaves its text on the row (steps record most themselves)
+            if not (chain.row["error"] or "").startswith(str(exc)):
+                led.update_submission(row_id, error=str(exc))
+            raise
         return led.get_submission(row_id)
     finally:
         if ledger is None:

@@ -100,3 +100,14 @@ def test_plain_history_does_not_import_heavy_modules(ledger_rows, tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "HEAVY []" in out.stdout and "0.6300" in out.stdout
+
+
+def test_m004_adds_origin_and_kernel_dir_columns(tmp_path):
+    with Ledger(tmp_path / "l.db") as led:
+        cols = {r[1] for r in led.db.execute("PRAGMA table_info(submissions)")}
+        assert {"origin", "kernel_dir", "submission_file"} <= cols
+        row = led.add_submission(COMP, "starting", kernel_hash="h")
+        assert led.get_submission(row)["origin"] == "kit"  # rows made before m004 read as the kit's own
+        assert [r["id"] for r in led.open_submissions(COMP, sandbox=False, kernel_hash="h")] == [row]
+        led.update_submission(row, status="refused")
+        assert led.open_submissions(COMP, sandbox=False) == []
