@@ -1,0 +1,409 @@
+"""Mean-prompt optimizer: one string that scores high against every plausible rewrite prompt at once.
+
+The competition metric is the sharpened cosine similarity (cos**3) between sentence embeddings, so a single
+"mean prompt" can score well against all prompts: top solutions carried one as a fallback and appended it
+to model predictions. This module searches for that string with a seeded beam search over word-level edits
+(insert, delete, substitute) drawn from a candidate vocabulary, scoring each candidate exactly against the
+target prompt embeddings. Embedding candidates is the whole cost, so candidates are embedded in batches,
+never twice (a score cache), and the target embeddings are computed once.
+
+The search speaks to the embedder through one small interface, `EmbedFn`: a callable that maps a list of
+texts to an array of L2-normalised rows. `kit.recovery.metric.Embedder.encode` is one; tests use their own.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kit.errors import ConfigError, InputError
+
+EmbedFn = Callable[[list[str]], np.ndarray]
+
+# The hand-written mean prompt that scored about 0.63 on the public leaderboard (seifachour12).
+REFERENCE_PROMPT = (
+    "Please improve this text using the writing style with maintaining the original meaning but altering the tone."
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]|[A-Za-z]")
+
+
+# ---------------------------------------------------------------------------- scoring
+
+
+def sharpened_scores(candidates: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Mean over targets of max(cos, 0)**3 for each candidate row (rows of both L2-normalised)."""
+    sims = np.clip(candidates @ targets.T, 0.0, None)
+    return (sims**3).mean(axis=1)
+
+
+def score_strings(texts: Sequence[str], targets: np.ndarray, embed_fn: EmbedFn) -> list[float]:
+    """Exact mean sharpened cosine of each text against the target embedding matrix."""
+    if not texts:
+        return []
+    return [float(s) for s in sharpened_scores(_embed(embed_fn, list(texts)), targets)]
+
+
+def _embed(embed_fn: EmbedFn, texts: list[str]) -> np.ndarray:
+    out = np.asarray(embed_fn(texts), dtype=np.float32)
+    if out.ndim != 2 or out.shape[0] != len(texts):
+        raise InputError(f"embedder returned shape {out.shape} for {len(texts)} texts")
+    return out
+
+
+# ---------------------------------------------------------------------------- inputs
+
+
+def read_prompts(path: Path | str, column: str = "rewrite_prompt") -> list[str]:
+    """Prompts from a CSV (its `column`) or a text file (one prompt per non-empty line)."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        from kit.tables import read_rows
+
+        prompts = [r[column].strip() for r in read_rows(path, required=[column])]
+    else:
+        if not path.is_file():
+            raise InputError(f"{path}: file not found")
+        prompts = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    prompts = [p for p in prompts if p]
+    if not prompts:
+        raise InputError(f"{path}: no prompts found")
+    return prompts
+
+
+def split_prompts(prompts: Sequence[str], holdout: float = 0.2, seed: int = 0) -> tuple[list[str], list[str]]:
+    """Seeded split of the UNIQUE prompts into (train, held-out), so no held-out string is seen in training."""
+    if not 0.0 < holdout < 1.0:
+        raise ConfigError(f"holdout fraction must be between 0 and 1, got {holdout}")
+    unique = sorted(set(prompts))
+    if len(unique) < 2:
+        raise InputError(f"need at least 2 distinct prompts to hold some out, got {len(unique)}")
+    random.Random(seed).shuffle(unique)
+    n_held = min(len(unique) - 1, max(1, round(len(unique) * holdout)))
+    return unique[n_held:], unique[:n_held]
+
+
+def words_of(texts: Iterable[str]) -> list[str]:
+    """Distinct alphabetic words of `texts`, in first-seen order (case kept: cased embedders care)."""
+    seen: dict[str, None] = {}
+    for text in texts:
+        for word in _WORD.findall(text):
+            seen.setdefault(word, None)
+    return list(seen)
+
+
+def tokenizer_words(tokens: Iterable[str], min_len: int = 3, max_len: int = 12, limit: int = 3000) -> list[str]:
+    """Whole-word pieces of a tokenizer vocabulary (in id order), alphabetic and of reasonable length.
+
+    SentencePiece vocabularies (T5) mark word starts with '▁' and only those pieces are kept; WordPiece
+    vocabularies (BERT, MiniLM) mark continuations with '##', which are dropped. Both are roughly sorted by
+    frequency, so the first `limit` survivors are the common words.
+    """
+    tokens = list(tokens)
+    sentencepiece = any(t.startswith("\u2581") for t in tokens[:2000])
+    out: dict[str, None] = {}
+    for tok in tokens:
+        if sentencepiece:
+            if not tok.startswith("\u2581"):
+                continue
+            tok = tok[1:]
+        elif tok.startswith("##"):
+            continue
+        if min_len <= len(tok) <= max_len and tok.isascii() and tok.isalpha():
+            out.setdefault(tok, None)
+            if len(out) >= limit:
+                break
+    return list(out)
+
+
+def read_vocab(path: Path | str) -> list[str]:
+    """A vocabulary file: one word (or short phrase) per non-empty line, '#' comments ignored."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: vocabulary file not found")
+    words = [w.strip() for w in path.read_text(encoding="utf-8").splitlines()]
+    words = list(dict.fromkeys(w for w in words if w and not w.startswith("#")))
+    if not words:
+        raise InputError(f"{path}: vocabulary file is empty")
+    return words
+
+
+# ---------------------------------------------------------------------------- search
+
+
+@dataclass
+class Result:
+    """What `optimize` found. `path_scores[i]` is the best train score after step i (step 0: the start)."""
+
+    text: str
+    score: float
+    path_scores: list[float]
+    steps: int
+    seconds: float
+    evaluations: int
+    stopped: str  # "budget", "max_steps" or "converged"
+    path_texts: list[str] = field(default_factory=list)
+
+
+class _Search:
+    """Seeded beam search over word edits; every scored string is cached, so nothing is embedded twice.
+
+    Proposals are guided by a linear guess: a mean-pooling embedder's vector for a string with a word added
+    (or removed) is close to the normalised sum of the string's vector, weighted by its length, and the word's
+    own vector. The guess only ranks proposals; every candidate is then scored exactly.
+    """
+
+    def __init__(self, targets: np.ndarray, embed_fn: EmbedFn, vocab: list[str], *, max_tokens: int, beam: int,
+                 candidates: int, batch_size: int, seed: int, deadline: float) -> None:
+        self.targets, self.embed_fn, self.vocab = targets, embed_fn, vocab
+        self.max_tokens, self.beam, self.candidates, self.batch_size = max_tokens, beam, candidates, batch_size
+        self.rng = random.Random(seed)
+        self.deadline = deadline
+        self.cache: dict[str, float] = {}
+        self.vecs: dict[str, np.ndarray] = {}
+        self.batch_seconds = 0.0  # slowest batch so far: the margin kept before the deadline
+        self.out_of_time = False
+        self.weights = [1.0] * len(vocab)
+        self.primed: list[str] = []
+        self.word_mat = np.zeros((0, targets.shape[1]), dtype=np.float32)
+
+    def score(self, texts: Iterable[str]) -> None:
+        """Score the unseen `texts` in batches, stopping (out_of_time) when the next batch would overrun."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        for i in range(0, len(todo), self.batch_size):
+            if time.monotonic() + self.batch_seconds > self.deadline:
+                self.out_of_time = True
+                return
+            chunk = todo[i: i + self.batch_size]
+            start = time.monotonic()
+            vecs = _embed(self.embed_fn, chunk)
+            for text, vec, value in zip(chunk, vecs, sharpened_scores(vecs, self.targets), strict=True):
+                self.cache[text], self.vecs[text] = float(value), vec
+            self.batch_seconds = max(self.batch_seconds, time.monotonic() - start)
+
+    def rank(self, texts: Iterable[str]) -> list[str]:
+        """Scored texts, best first; ties broken by the text itself so the order is deterministic."""
+        known = [t for t in dict.fromkeys(texts) if t in self.cache]
+        return sorted(known, key=lambda t: (-self.cache[t], t))
+
+    def prime(self, until: float) -> None:
+        """Embed every vocabulary word on its own (cheap: single words are short) until `until`.
+
+        Gives the proposal prior (rank weights by single-word score) and the word vectors for the linear
+        guess. Words still unembedded at `until` (vocabulary order: prompt words first) keep the lowest weight.
+        """
+        deadline, self.deadline = self.deadline, min(self.deadline, until)
+        self.score(self.vocab)
+        self.deadline, self.out_of_time = deadline, time.monotonic() + self.batch_seconds > deadline
+        self.batch_seconds = 0.0  # single-word batches say nothing about full-candidate batch times
+        self.primed = [w for w in self.vocab if w in self.vecs]
+        if self.primed:
+            self.word_mat = np.stack([self.vecs[w] for w in self.primed])
+        floor = min((self.cache[w] for w in self.primed), default=0.0)
+        order = sorted(range(len(self.vocab)), key=lambda i: (-self.cache.get(self.vocab[i], floor), i))
+        for rank, i in enumerate(order):
+            self.weights[i] = 1.0 / (10.0 + rank)
+
+    def _guess(self, base: np.ndarray, weight: float, deltas: np.ndarray) -> np.ndarray:
+        """Guessed scores of strings whose summed vector is `weight * base + delta`, one per delta row."""
+        mixed = weight * base[None, :] + deltas
+        mixed /= np.maximum(np.linalg.norm(mixed, axis=1, keepdims=True), 1e-9)
+        return sharpened_scores(mixed, self.targets)
+
+    def neighbours(self, text: str, quota: int) -> list[str]:
+        """Up to `quota` new edits of `text`: many seeded proposals, the best by the linear guess kept,
+        plus a quarter drawn at random from the rest so the guess cannot shut parts of the space out."""
+        words, base = text.split(), self.vecs[text]
+        good: list[str] = []
+        if self.primed:  # the words whose addition the guess likes best
+            guess = self._guess(base, len(words), self.word_mat)
+            good = [self.primed[i] for i in np.argsort(-guess, kind="stable")[: max(2 * quota, 8)]]
+        proposals: dict[str, np.ndarray] = {}
+        for _ in range(6 * quota):
+            edit, delta = self._edit(words, good)
+            if edit and edit not in self.cache:
+                proposals.setdefault(edit, delta)
+        if len(proposals) <= quota:
+            return list(proposals)
+        texts = list(proposals)
+        order = np.argsort(-self._guess(base, len(words), np.stack(list(proposals.values()))), kind="stable")
+        explore = quota // 4
+        chosen = [texts[i] for i in order[: quota - explore]]
+        return chosen + self.rng.sample([texts[i] for i in order[quota - explore:]], explore)
+
+    def _vec(self, word: str) -> np.ndarray:
+        vec = self.vecs.get(word)
+        return vec if vec is not None else np.zeros(self.targets.shape[1], dtype=np.float32)
+
+    def _edit(self, words: list[str], good: list[str]) -> tuple[str, np.ndarray]:
+        """One seeded edit and its guessed change of the summed vector (added word minus removed word)."""
+        roll = self.rng.random()
+        if len(words) > 1 and roll < 0.15:
+            p = self.rng.randrange(len(words))
+            return " ".join(words[:p] + words[p + 1:]), -self._vec(words[p])
+        if good and self.rng.random() < 0.75:
+            word = self.rng.choice(good)
+        else:
+            word = self.rng.choices(self.vocab, weights=self.weights)[0]
+        if len(words) < self.max_tokens and (not words or roll < 0.65):
+            p = self.rng.randint(0, len(words))
+            return " ".join([*words[:p], word, *words[p:]]), self._vec(word)
+        p = self.rng.randrange(len(words))
+        return " ".join([*words[:p], word, *words[p + 1:]]), self._vec(word) - self._vec(words[p])
+
+
+def optimize(targets: np.ndarray | Sequence[str], embed_fn: EmbedFn, vocab: Sequence[str], *, init: str = "",
+             max_tokens: int = 32, beam: int = 2, budget_s: float = 60.0, seed: int = 0,
+             max_steps: int | None = None, candidates: int = 64, batch_size: int = 64, patience: int = 25,
+             prime_share: float = 0.2, progress: bool = False) -> Result:
+    """Search for the string maximising the mean sharpened cosine against `targets`.
+
+    targets: the target prompts, or their L2-normalised embedding matrix (computed once by the caller).
+    vocab: candidate words for insertion and substitution. init: the starting string ('' starts empty).
+    Each step expands every beam state into about `candidates / beam` neighbours (all single-word
+    deletions plus seeded insertions/substitutions), and keeps the `beam` best of old and new states, so the
+    best score never decreases. The trajectory depends only on `seed` (and the embedder): a time budget or
+    `max_steps` only decides where it is cut. Stops at the budget (the budget covers the whole call,
+    vocabulary priming included), at `max_steps`, or after `patience` steps without improvement.
+    """
+    start = time.monotonic()
+    if max_tokens < 1 or beam < 1 or candidates < 1 or batch_size < 1:
+        raise ConfigError("max_tokens, beam, candidates and batch_size must all be at least 1")
+    vocab = list(dict.fromkeys(w.strip() for w in vocab if w.strip()))
+    if not vocab:
+        raise InputError("the candidate vocabulary is empty")
+    if not isinstance(targets, np.ndarray):
+        targets = _embed(embed_fn, list(targets))
+    search = _Search(targets, embed_fn, vocab, max_tokens=max_tokens, beam=beam, candidates=candidates,
+                     batch_size=batch_size, seed=seed, deadline=start + budget_s)
+    base = init.split()[:max_tokens]
+    search.prime(until=start + prime_share * budget_s)
+    singles = search.rank(search.cache)
+    first = " ".join(base) if base else (singles[0] if singles else vocab[0])
+    if first not in search.cache:  # always scored, even past the budget: the result never loses to init
+        search.deadline, deadline = math.inf, search.deadline
+        search.score([first])
+        search.deadline = deadline
+    states = search.rank([first, *singles[: beam - 1]] if not base else [first])
+    path_scores, path_texts = [search.cache[first]], [first]
+    steps, stale, stopped = 0, 0, "budget"
+    bar = _progress_bar(progress, budget_s)
+    while not search.out_of_time:
+        if max_steps is not None and steps >= max_steps:
+            stopped = "max_steps"
+            break
+        quota = max(1, math.ceil(candidates / len(states)))
+        pool = [t for s in states for t in search.neighbours(s, quota)]
+        search.score(pool)
+        states = search.rank([*states, *pool])[:beam]
+        steps += 1
+        best = states[0]
+        improved = search.cache[best] > path_scores[-1]
+        stale = 0 if improved else stale + 1
+        path_scores.append(search.cache[best])
+        path_texts.append(best)
+        if bar is not None:
+            bar.n = min(round(time.monotonic() - start, 1), budget_s)
+            bar.set_postfix_str(f"best={search.cache[best]:.4f} {best[:60]!r}", refresh=True)
+        if stale >= patience:
+            stopped = "converged"
+            break
+    if bar is not None:
+        bar.close()
+    best = path_texts[-1]
+    return Result(text=best, score=path_scores[-1], path_scores=path_scores, steps=steps,
+                  seconds=time.monotonic() - start, evaluations=len(search.cache), stopped=stopped,
+                  path_texts=path_texts)
+
+
+def _progress_bar(enabled: bool, budget_s: float) -> Any:
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=budget_s, unit="s", desc="mean prompt", bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f}s {postfix}")
+
+
+# ---------------------------------------------------------------------------- the whole run
+
+
+@dataclass
+class Report:
+    """A search with its held-out check: `rows` hold train and held-out scores of each compared string."""
+
+    result: Result
+    rows: list[dict[str, Any]]
+    train_size: int
+    holdout_size: int
+    vocab_size: int
+    embedder: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON (the path texts are left out: they can be long)."""
+        res = {k: v for k, v in self.result.__dict__.items() if k != "path_texts"}
+        return {"text": self.result.text, "result": res, "rows": self.rows, "train_size": self.train_size,
+                "holdout_size": self.holdout_size, "vocab_size": self.vocab_size, "embedder": self.embedder}
+
+
+def tokenizer_tokens(tokenizer: Any) -> list[str]:
+    """A tokenizer's vocabulary in id order ([] when it has none)."""
+    get_vocab = getattr(tokenizer, "get_vocab", None)
+    if get_vocab is None:
+        return []
+    vocab = get_vocab()
+    return sorted(vocab, key=vocab.get)
+
+
+def auto_vocab(prompts: Sequence[str], tokens: Sequence[str] = (), limit: int = 2000) -> list[str]:
+    """The default vocabulary: words of the training prompts, then common whole words of the tokenizer."""
+    return list(dict.fromkeys([*words_of(prompts), *tokenizer_words(tokens, limit=limit)]))
+
+
+def compare(texts: dict[str, str], train: np.ndarray, held: np.ndarray, embed_fn: EmbedFn) -> list[dict[str, Any]]:
+    """Train and held-out mean sharpened cosine of each named string (one embedding call for all)."""
+    names = list(texts)
+    vecs = _embed(embed_fn, [texts[n] for n in names])
+    tr, ho = sharpened_scores(vecs, train), sharpened_scores(vecs, held)
+    return [{"name": n, "text": texts[n], "train": float(tr[i]), "holdout": float(ho[i])} for i, n in enumerate(names)]
+
+
+def search_mean_prompt(prompts_path: Path | str, *, embedder: Any = None, embedder_path: str | None = None,
+                       vocab: str = "auto", vocab_limit: int = 2000, holdout_path: Path | str | None = None,
+                       holdout_fraction: float = 0.2, init: str = REFERENCE_PROMPT, max_tokens: int = 32,
+                       beam: int = 2, candidates: int = 64, budget_s: float = 120.0, seed: int = 0,
+                       max_steps: int | None = None, progress: bool = False) -> Report:
+    """Read prompts, split (or read the held-out file), build the vocabulary, optimize, and compare.
+
+    `embedder` is anything with `encode(texts) -> unit rows` (and optionally `.tokenizer`, `.label`);
+    None loads `embedder_path` (None: the bundled MiniLM proxy). `vocab` is 'auto' or a word-list file.
+    The rows compare the result, the initial string and the 0.63 reference sentence.
+    """
+    prompts = read_prompts(prompts_path)
+    if holdout_path:
+        train, held = sorted(set(prompts)), sorted(set(read_prompts(holdout_path)))
+    else:
+        train, held = split_prompts(prompts, holdout_fraction, seed)
+    if embedder is None:
+        from kit.recovery.metric import load_embedder
+
+        embedder = load_embedder(embedder_path)
+    embed_fn: EmbedFn = embedder.encode
+    if vocab == "auto":
+        words = auto_vocab(train, tokenizer_tokens(getattr(embedder, "tokenizer", None)), vocab_limit)
+    else:
+        words = read_vocab(vocab)
+    train_vecs, held_vecs = _embed(embed_fn, train), _embed(embed_fn, held)
+    result = optimize(train_vecs, embed_fn, words, init=init, max_tokens=max_tokens, beam=beam, budget_s=budget_s,
+                      seed=seed, max_steps=max_steps, candidates=candidates, progress=progress)
+    named = {"result": result.text, "init": result.path_texts[0], "reference (0.63 LB)": REFERENCE_PROMPT}
+    if named["init"] == REFERENCE_PROMPT:
+        del named["init"]
+    return Report(result=result, rows=compare(named, train_vecs, held_vecs, embed_fn), train_size=len(train),
+                  holdout_size=len(held), vocab_size=len(words), embedder=str(getattr(embedder, "label", "")))
