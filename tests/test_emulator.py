@@ -30,6 +30,7 @@ NOTEBOOK = """
 import csv, os, json
 comp = os.path.join(input_dir, "llm-prompt-recovery")
 seen = {"adapter": sorted(os.listdir(os.path.join(input_dir, "emu-adapter"))),
+        "model": sorted(os.listdir(os.path.join(input_dir, "tiny-llm", "transformers", "default", "1"))),
         "both_paths": os.path.isfile(os.path.join(input_dir, "competitions", "llm-prompt-recovery", "test.csv")),
         "offline": os.environ.get("HF_HUB_OFFLINE"), "proxy": os.environ.get("HTTP_PROXY")}
 json.dump(seen, open("seen.json", "w"))
@@ -142,13 +143,21 @@ def test_notebook_kernel_runs_in_simulated_input_tree(emulator, tmp_path):
     adapter.mkdir()
     (adapter / "adapter_config.json").write_text("{}")
     ds = client.dataset_push(adapter, "emu-adapter", kind="adapter", poll=0.05)
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    model_ref = f"{USER}/tiny-llm/transformers/default/1"
+    req = urllib.request.Request(f"{emulator.url}/_admin/models", method="POST",
+                                 data=json.dumps({"ref": model_ref, "path": str(model)}).encode())
+    assert _send(req)[0] == 200
     folder = write_kernel(tmp_path / "kernel", f"{USER}/emu-notebook", NOTEBOOK, kernel_type="notebook",
-                          dataset_sources=[ds.ref], competition_sources=[COMP])
+                          dataset_sources=[ds.ref], competition_sources=[COMP], model_sources=[model_ref])
     push = client.kernel_push(folder)
     assert client.wait_kernel(push.ref, push.version, timeout=90, poll=0.2) == "COMPLETE"
     client.kernel_output(push.ref, push.version, tmp_path / "out")
     seen = json.loads((tmp_path / "out" / "seen.json").read_text())
-    assert seen == {"adapter": ["adapter_config.json"], "both_paths": True, "offline": "1", "proxy": None}
+    assert seen == {"adapter": ["adapter_config.json"], "model": ["config.json"], "both_paths": True,
+                    "offline": "1", "proxy": None}
     assert "wrote 1 rows" in client.kernel_log(push.ref, push.version)
     assert (tmp_path / "out" / "submission.csv").read_text() == "id,answer\n-1,x\n"
 

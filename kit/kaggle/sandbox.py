@@ -87,7 +87,7 @@ def ensure_emulator(state_dir: Path | None = None, *, timeout: float = 30.0) -> 
     port_file.unlink(missing_ok=True)
     log = open(state_dir / "emulator.log", "ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kit.kaggle.emulator.server", "--state", str(state_dir), "--port-file",
+        [sys.executable, "-m", "kit.kaggle.emulator", "--state", str(state_dir), "--port-file",
          str(port_file)],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
     )

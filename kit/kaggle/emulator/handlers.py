@@ -238,6 +238,17 @@ class Api:
         invalid["invalidKernelSources"] = list(body.get("kernelDataSources") or [])  # not emulated
         return mounts, invalid
 
+    def register_model(self, ref: str, path: str) -> dict:
+        """Publish a local folder as model source `owner/model/framework/variation/version` (admin only)."""
+        if ref.count("/") != 4 or not Path(path).is_dir():
+            raise ValueError("a model needs ref 'owner/model/framework/variation/version' and an existing folder")
+        link = self.state.model_dir(ref)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(Path(path).resolve(), target_is_directory=True)
+        return {"ref": ref, "path": str(Path(path).resolve())}
+
     def _start(self, fn: Any, *args: Any) -> None:
         threading.Thread(target=fn, args=args, daemon=True, name=f"emulator-{fn.__name__}").start()
 

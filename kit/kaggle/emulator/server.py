@@ -5,7 +5,8 @@ Routes:
   POST /api/v1/<service>/<Method>   Kaggle RPCs (Basic or Bearer auth; 401 without)
   PUT  /upload/<token>              resumable blob upload (GCS semantics: 308 + Range, Content-Range probe)
   GET  /files/<owner>/<slug>/<v>/<name>   kernel output files (unauthenticated signed-URL style)
-  GET  /_admin/health | /_admin/faults | /_admin/state;  POST/DELETE /_admin/faults;  POST /_admin/config
+  GET  /_admin/health | /_admin/faults | /_admin/state;  POST/DELETE /_admin/faults;  POST /_admin/config;
+  POST /_admin/models {"ref": "owner/model/framework/variation/version", "path": "/local/folder"} (a model source)
 No X-Kaggle-APIVersion header is ever sent (the client would print an "outdated" nag).
 """
 
@@ -206,6 +207,8 @@ class Handler(BaseHTTPRequestHandler):
                 with srv.state.lock:
                     srv.state.config.update(json.loads(body))
                 return self._json(200, srv.state.config)
+            if path == "/_admin/models" and self.command == "POST":
+                return self._json(200, srv.api.register_model(**json.loads(body)))
             if path == "/_admin/state":
                 with srv.state.lock:
                     return self._json(200, srv.state.data)
@@ -213,7 +216,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._json(200, {"ok": True})
                 threading.Thread(target=srv.shutdown, daemon=True).start()
                 return None
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             return self._json(400, {"code": 400, "message": str(exc)})
         return self._json(404, {"code": 404, "message": f"no admin route {path}"})
 
@@ -264,7 +267,7 @@ def serve(state_dir: Path, port: int = 0, port_file: Path | None = None, **confi
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m kit.kaggle.emulator.server` (what the sandbox starts in the background)."""
+    """`python -m kit.kaggle.emulator` (what the sandbox starts in the background)."""
     parser = argparse.ArgumentParser(prog="kit-emulator")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--state", required=True)

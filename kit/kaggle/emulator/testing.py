@@ -48,7 +48,7 @@ class SimplePack:
 
 def write_kernel(folder: Path, ref: str, source: str, *, kernel_type: str = "script",
                  dataset_sources: list[str] | None = None,
-                 competition_sources: list[str] | None = None) -> Path:
+                 competition_sources: list[str] | None = None, model_sources: list[str] | None = None) -> Path:
     """A kernel folder (kernel-metadata.json + code) the official client can push."""
     folder.mkdir(parents=True, exist_ok=True)
     code_file = "kernel.py" if kernel_type == "script" else "kernel.ipynb"
@@ -59,7 +59,7 @@ def write_kernel(folder: Path, ref: str, source: str, *, kernel_type: str = "scr
     meta = {"id": ref, "title": ref.split("/")[1].replace("-", " "), "code_file": code_file, "language": "python",
             "kernel_type": kernel_type, "is_private": True, "enable_gpu": False, "enable_internet": False,
             "dataset_sources": dataset_sources or [], "competition_sources": competition_sources or [],
-            "kernel_sources": [], "model_sources": []}
+            "kernel_sources": [], "model_sources": model_sources or []}
     (folder / "kernel-metadata.json").write_text(json.dumps(meta, indent=1))
     return folder
 
