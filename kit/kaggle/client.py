@@ -16,7 +16,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,53 +32,18 @@ from kit.errors import (
     WaitTimeoutError,
 )
 from kit.kaggle import metadata, sandbox
+from kit.kaggle.results import (  # noqa: F401 - re-exported for callers
+    DatasetPush,
+    KernelPush,
+    LeaderboardEntry,
+    Submission,
+    SubmissionLimits,
+    log_text,
+    to_submission,
+)
 
 KERNEL_TERMINAL = ("COMPLETE", "ERROR", "CANCEL_ACKNOWLEDGED")
 AUTH_HINT = "put kaggle.json in ~/.kaggle (or $KAGGLE_CONFIG_DIR) or set KAGGLE_API_TOKEN; or rehearse with --sandbox"
-
-
-@dataclass
-class DatasetPush:
-    ref: str
-    version: int | None
-    content_hash: str
-    skipped: bool = False
-    status: str = "ready"
-    files: tuple[str, ...] = ()
-    size_bytes: int = 0
-    seconds: float = 0.0
-
-
-@dataclass
-class KernelPush:
-    ref: str
-    version: int
-    url: str = ""
-
-
-@dataclass
-class SubmissionLimits:
-    num_allowed_now: int
-    num_today: int
-
-
-@dataclass
-class Submission:
-    ref: int
-    status: str                       # PENDING | COMPLETE | ERROR
-    public_score: float | None
-    private_score: float | None
-    error: str
-    description: str
-    date: str
-    file_name: str = ""
-
-
-@dataclass
-class LeaderboardEntry:
-    team_name: str
-    score: float
-    rank: int
 
 
 def kaggle_client(config: KitConfig, sandbox: bool | None = None) -> KaggleClient:
@@ -396,7 +360,7 @@ class KaggleClient:
 
     def get_submission(self, ref: int) -> Submission:
         """One submission's status and scores."""
-        return _submission(self._call(f"submission {ref}", self.api.get_submission, int(ref)))
+        return to_submission(self._call(f"submission {ref}", self.api.get_submission, int(ref)))
 
     def wait_submission(self, ref: int, *, timeout: float, poll: float = 30.0) -> Submission:
         """Wait until a submission is scored; ERROR raises SubmissionError with Kaggle's description."""
@@ -414,7 +378,7 @@ class KaggleClient:
     def submissions(self, competition: str) -> list[Submission]:
         """This account's submissions to `competition`, newest first."""
         rows = self._call(f"submissions {competition}", self.api.competition_submissions, competition)
-        return [_submission(s) for s in rows or []]
+        return [to_submission(s) for s in rows or []]
 
     def leaderboard(self, competition: str) -> list[LeaderboardEntry]:
         """The public leaderboard's first page, best first."""
@@ -424,30 +388,6 @@ class KaggleClient:
 
 def sandbox_username() -> str:
     return sandbox.DEFAULT_USER
-
-
-def _score(text: str | None) -> float | None:
-    try:
-        return float(text) if text not in (None, "") else None
-    except ValueError:
-        return None
-
-
-def _submission(s: Any) -> Submission:
-    return Submission(ref=int(s.ref or 0), status=s.status.name, public_score=_score(s.public_score),
-                      private_score=_score(s.private_score), error=s.error_description or "",
-                      description=s.description or "", date=str(s.date or ""), file_name=s.file_name or "")
-
-
-def log_text(raw: str) -> str:
-    """Kaggle logs are a JSON list of {stream_name, time, data}; return the joined data (raw text otherwise)."""
-    try:
-        entries = json.loads(raw)
-    except (TypeError, ValueError):
-        return raw or ""
-    if not isinstance(entries, list):
-        return raw
-    return "".join(str(e.get("data", "")) for e in entries if isinstance(e, dict))
 
 
 def _forget_upload_state(staging: Path) -> None:

@@ -8,7 +8,6 @@ hidden test set, scorer) comes from a pack loaded by dotted path, so this module
 from __future__ import annotations
 
 import importlib
-import io
 import secrets
 import shutil
 import threading
@@ -18,21 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from kit.kaggle.emulator import runner
+from kit.kaggle.emulator.competitions import CompetitionRpcs
 from kit.kaggle.emulator.faults import Faults
-from kit.kaggle.emulator.state import State, iso
+from kit.kaggle.emulator.state import ApiError, State, iso
 
 TERMINAL = ("COMPLETE", "ERROR", "CANCEL_ACKNOWLEDGED")
-SEED_TEAMS = (("Seeded Team Alpha", 0.62), ("Seeded Team Beta", 0.58), ("Seeded Team Gamma", 0.51))
-
-
-class ApiError(Exception):
-    """An error answer: HTTP status plus Kaggle's {"code", "message"} body."""
-
-    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.retry_after = retry_after
 
 
 def load_pack(dotted: str) -> Any:
@@ -42,8 +31,8 @@ def load_pack(dotted: str) -> Any:
     return obj() if callable(obj) and not hasattr(obj, "slug") else obj
 
 
-class Api:
-    """All RPCs over one State."""
+class Api(CompetitionRpcs):
+    """All RPCs over one State (competition RPCs in CompetitionRpcs)."""
 
     def __init__(self, state: State, faults: Faults, base_url: str) -> None:
         self.state = state
@@ -313,120 +302,10 @@ class Api:
         path = (working / parts[3]).resolve()
         return path if path.is_file() and working in path.parents else None
 
-    # ------------------------------------------------------------------ competitions
-
-    def _allowed_now(self, competition: str, user: str) -> int:
-        if self.faults.take(kind="daily_limit", peek=True) is not None:
-            return 0
-        return max(0, int(self.state.config["daily_limit"]) - self.state.submissions_today(competition, user))
-
-    def create_code_submission(self, user: str, body: dict) -> dict:
-        comp = body.get("competitionName", "")
-        pack = self.pack(comp)
-        ref = f"{body.get('kernelOwner', '')}/{body.get('kernelSlug', '')}"
-        number = body.get("kernelVersion")
-        version = self.state.kernel_version(ref, int(number) if number else None)
-        if version is None:
-            raise ApiError(404, f"Kernel '{ref}' version {number or 'latest'} not found")
-        self._own(user, ref.split("/")[0])
-        if version["status"] != "COMPLETE":
-            raise ApiError(400, f"Kernel version {version['number']} has status {version['status']}; "
-                                "only a successfully completed version can be submitted")
-        if self._allowed_now(comp, user) <= 0:
-            limit = self.state.config["daily_limit"]
-            raise ApiError(400, f"Your team has used its daily Submission allowance ({limit}) today, "
-                                "please try again tomorrow UTC")
-        sub_ref = self.state.next_ref()
-        sub = {"ref": sub_ref, "competition": comp, "user": user, "date": iso(), "status": "PENDING",
-               "description": body.get("submissionDescription", ""),
-               "fileName": body.get("fileName") or pack.submission_file, "kernel": ref,
-               "kernelVersion": version["number"], "errorDescription": "", "publicScore": "", "privateScore": ""}
-        with self.state.lock:
-            self.state.data["submissions"].append(sub)
-            self.state.save()
-        self._start(self._score, sub_ref)
-        return {"ref": sub_ref, "message": f"Successfully submitted to {comp}"}
-
-    def _score(self, sub_ref: int) -> None:
-        sub = self.state.submission(sub_ref)
-        version = self.state.kernel_version(sub["kernel"], sub["kernelVersion"])
-        run_dir = self.state.root / "submissions" / str(sub_ref) / "run"
-        fault = self.faults.take(kind="submission_error")
-        if fault is not None:
-            self._set(sub, status="ERROR", errorDescription=fault.get("message", "Injected scoring failure"))
-            return
-        try:
-            result = runner.execute_run(self._prepare(sub["kernel"], version, run_dir, hidden=True))
-            if result["status"] != "COMPLETE":
-                raise ValueError(f"Notebook Threw Exception: {result['failureMessage']}")
-            out = run_dir / "working" / sub["fileName"]
-            if not out.is_file():
-                raise ValueError(f"Submission CSV Not Found: the notebook did not write {sub['fileName']}")
-            try:
-                scores = self.pack(sub["competition"]).score(out)
-            except Exception as exc:
-                raise ValueError(f"Submission Scoring Error: {exc}") from None
-            fields = {"status": "COMPLETE", "publicScore": f"{scores['public']:.5f}",
-                      "privateScore": f"{scores['private']:.5f}"}
-        except Exception as exc:
-            fields = {"status": "ERROR", "errorDescription": str(exc)}
-        self._set(sub, **fields)
-
-    def get_submission(self, user: str, body: dict) -> dict:
-        sub = self.state.submission(int(body.get("ref") or 0))
-        if sub is None:
-            raise ApiError(404, f"Submission {body.get('ref')} not found")
-        return _api_submission(sub)
-
-    def list_submissions(self, user: str, body: dict) -> dict:
-        comp = body.get("competitionName", "")
-        self.pack(comp)
-        subs = [s for s in self.state.data["submissions"] if s["competition"] == comp and s["user"] == user]
-        return {"submissions": [_api_submission(s) for s in reversed(subs)], "nextPageToken": ""}
-
-    def get_submission_limits(self, user: str, body: dict) -> dict:
-        comp = body.get("competitionName", "")
-        self.pack(comp)
-        today = self.state.submissions_today(comp, user)
-        return {"numToday": today, "numTotal": today, "numAllowedNow": self._allowed_now(comp, user),
-                "limitedByTotal": False}
-
-    def _leaderboard(self, comp: str) -> list[dict]:
-        pack = self.pack(comp)
-        best: dict[str, dict] = {}
-        for s in self.state.data["submissions"]:
-            if s["competition"] == comp and s["status"] == "COMPLETE":
-                if s["user"] not in best or float(s["publicScore"]) > float(best[s["user"]]["score"]):
-                    best[s["user"]] = {"teamName": s["user"], "score": s["publicScore"], "submissionDate": s["date"]}
-        seeds = getattr(pack, "seed_leaderboard", SEED_TEAMS) if self.state.config["seed_teams"] else ()
-        rows = list(best.values()) + [{"teamName": n, "score": f"{v:.5f}", "submissionDate": iso(0)} for n, v in seeds]
-        rows.sort(key=lambda r: -float(r["score"]))
-        return [{"teamId": 1000 + i, **r} for i, r in enumerate(rows)]
-
-    def get_leaderboard(self, user: str, body: dict) -> dict:
-        return {"submissions": self._leaderboard(body.get("competitionName", "")), "nextPageToken": ""}
-
-    def download_leaderboard(self, user: str, body: dict) -> bytes:
-        comp = body.get("competitionName", "")
-        lines = ["Rank,TeamId,TeamName,LastSubmissionDate,Score"]
-        for rank, row in enumerate(self._leaderboard(comp), 1):
-            lines.append(f"{rank},{row['teamId']},{row['teamName']},{row['submissionDate']},{row['score']}")
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w") as zf:
-            zf.writestr(f"{comp}-publicleaderboard.csv", "\n".join(lines) + "\n")
-        return buf.getvalue()
-
 
 def _create_answer(ref: str, base_url: str, error: str = "") -> dict:
     return {"ref": ref if not error else "", "url": f"{base_url}/datasets/{ref}" if not error else "",
             "status": "error" if error else "ok", "error": error, "invalidTags": []}
-
-
-def _api_submission(sub: dict) -> dict:
-    return {"ref": sub["ref"], "date": sub["date"], "description": sub["description"], "fileName": sub["fileName"],
-            "status": sub["status"], "errorDescription": sub["errorDescription"], "publicScore": sub["publicScore"],
-            "privateScore": sub["privateScore"], "submittedBy": sub["user"], "teamName": sub["user"],
-            "url": f"/submissions/{sub['ref']}", "totalBytes": 0}
 
 
 # Kaggle method name -> Api attribute

@@ -27,6 +27,16 @@ DEFAULTS: dict[str, Any] = {
 RUNNING_STATES = ("QUEUED", "RUNNING")
 
 
+class ApiError(Exception):
+    """An error answer: HTTP status plus Kaggle's {"code", "message"} body."""
+
+    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.retry_after = retry_after
+
+
 @dataclass
 class State:
     """Thread-safe access to the emulator's persistent state."""

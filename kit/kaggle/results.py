@@ -1,0 +1,77 @@
+"""What KaggleClient returns: small plain records, independent of the official client's types."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class DatasetPush:
+    ref: str
+    version: int | None
+    content_hash: str
+    skipped: bool = False
+    status: str = "ready"
+    files: tuple[str, ...] = ()
+    size_bytes: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class KernelPush:
+    ref: str
+    version: int
+    url: str = ""
+
+
+@dataclass
+class SubmissionLimits:
+    num_allowed_now: int
+    num_today: int
+
+
+@dataclass
+class Submission:
+    ref: int
+    status: str                       # PENDING | COMPLETE | ERROR
+    public_score: float | None
+    private_score: float | None
+    error: str
+    description: str
+    date: str
+    file_name: str = ""
+
+
+@dataclass
+class LeaderboardEntry:
+    team_name: str
+    score: float
+    rank: int
+
+
+def _score(text: str | None) -> float | None:
+    try:
+        return float(text) if text not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def to_submission(s: Any) -> Submission:
+    return Submission(ref=int(s.ref or 0), status=s.status.name, public_score=_score(s.public_score),
+                      private_score=_score(s.private_score), error=s.error_description or "",
+                      description=s.description or "", date=str(s.date or ""), file_name=s.file_name or "")
+
+
+def log_text(raw: str) -> str:
+    """Kaggle logs are a JSON list of {stream_name, time, data}; return the joined data (raw text otherwise)."""
+    try:
+        entries = json.loads(raw)
+    except (TypeError, ValueError):
+        return raw or ""
+    if not isinstance(entries, list):
+        return raw
+    return "".join(str(e.get("data", "")) for e in entries if isinstance(e, dict))
+
+
