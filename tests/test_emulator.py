@@ -232,3 +232,22 @@ def test_prompt_recovery_pack_public_and_hidden_files_and_scores(tmp_path):
     (tmp_path / "perfect.csv").write_text(labels)
     scores = PACK.score(tmp_path / "perfect.csv")
     assert scores["public"] > 0.99 and scores["private"] > 0.99
+
+
+def test_kit_emulator_serve_command(tmp_path):
+    state = tmp_path / "served"
+    proc = subprocess.Popen([sys.executable, "-m", "kit", "emulator", "serve", "--state", str(state),
+                             "--ready-delay", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not (state / "emulator.port").exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        port = json.loads((state / "emulator.port").read_text())["port"]
+        from kit.kaggle.sandbox import health
+
+        assert health(port)["state"] == str(state)
+        assert State(state).config["ready_delay"] == 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
