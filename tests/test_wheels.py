@@ -229,3 +229,44 @@ def test_cli_kit_only_json(tmp_path, capsys):
     assert data["kit_only"] is True and data["verified"] is True
     assert data["wheels"] == ["kaggle_kit-0.1.0-py3-none-any.whl"]
     assert load_bundle(tmp_path / "b").content_hash == data["content_hash"]
+
+
+@pytest.fixture
+def sandbox_emulator():
+    from kit.kaggle import sandbox
+
+    yield sandbox
+    sandbox.stop_emulator()
+
+
+@pytest.mark.slow
+def test_push_only_when_the_manifest_changed(tmp_path, capsys, freeze, sandbox_emulator):
+    """Push to the sandbox emulator: first push uploads, an identical rebuild is skipped, a change uploads."""
+    from kit.cli import run
+    from kit.config import KitConfig
+    from kit.ledger import Ledger
+    from kit.wheels import push_bundle
+
+    out = tmp_path / "b"
+    assert run(["wheels", "--kit-only", "--no-verify", "--out", str(out), "--push", "--sandbox", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)["push"]
+    assert first["ref"] == "sandbox-user/kit-offline-wheels" and first["version"] == 1 and not first["skipped"]
+    assert first["manifest_hash"] == load_bundle(out).content_hash
+    stored = sandbox_emulator.sandbox_dir() / "state" / "datasets" / first["ref"] / "1"
+    assert sorted(p.name for p in stored.rglob("*") if p.is_file()) == sorted(p.name for p in out.iterdir())
+    # A fixed source tree (the live one may be edited meanwhile): rebuilt identically -> skipped.
+    src = fake_project(tmp_path / "src", "X = 1\n")
+    opts = {"kit_only": True, "verify": False, "image_freeze": freeze, "source": src}
+    build_bundle(out, **opts)
+    assert push_bundle(out, KitConfig(), sandbox=True)["version"] == 2
+    build_bundle(out, **opts)
+    again = push_bundle(out, KitConfig(), sandbox=True)
+    assert again["skipped"] and again["version"] == 2
+    (src / "kit" / "__init__.py").write_text("X = 2\n")
+    build_bundle(out, **opts)
+    changed = push_bundle(out, KitConfig(), sandbox=True)
+    assert not changed["skipped"] and changed["version"] == 3
+    assert [r["status"] for r in Ledger().datasets()] == ["ready", "ready", "skipped", "ready"]
+    (out / "stray.txt").write_text("not in the manifest")
+    with pytest.raises(InputError, match="does not match its manifest"):
+        push_bundle(out, KitConfig(), sandbox=True)
