@@ -205,3 +205,11 @@ def test_log_text_joins_kaggle_stream_entries():
                       {"stream_name": "stderr", "time": 0.2, "data": "b\n"}])
     assert log_text(raw) == "a\nb\n"
     assert log_text("plain") == "plain"
+
+
+def test_sandbox_environment_does_not_leak(client):
+    import os
+
+    assert client.submission_limits(COMP).num_allowed_now >= 0
+    for name in ("HTTP_PROXY", "http_proxy", "KAGGLE_API_ENVIRONMENT", "KAGGLE_API_TOKEN"):
+        assert name not in os.environ  # set only while the official client runs (pip, kernels never see it)

@@ -15,7 +15,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,8 @@ from kit.errors import (
     SubmissionError,
     WaitTimeoutError,
 )
-from kit.kaggle import metadata, sandbox
+from kit.kaggle import metadata
+from kit.kaggle import sandbox as sandbox_lib
 from kit.kaggle.results import (  # noqa: F401 - re-exported for callers
     DatasetPush,
     KernelPush,
@@ -51,13 +52,9 @@ def kaggle_client(config: KitConfig, sandbox: bool | None = None) -> KaggleClien
     if sandbox is None:
         sandbox = os.environ.get("KIT_KAGGLE", "").strip().lower() == "sandbox"
     if sandbox:
-        endpoint = _sandbox_module().ensure_emulator()
+        endpoint = sandbox_lib.ensure_emulator()
         return KaggleClient(config, sandbox=True, endpoint_url=endpoint.url)
     return KaggleClient(config)
-
-
-def _sandbox_module() -> Any:
-    return sandbox
 
 
 def _has_credentials() -> bool:
@@ -92,17 +89,18 @@ class KaggleClient:
         self.max_retry_wait = max_retry_wait
         self.progress = progress
         self._ledger = ledger
+        self._env: dict[str, str | None] = {}
         if sandbox:
             if not endpoint_url:
                 raise KaggleError("sandbox mode needs the emulator's address")
             self.username = config.kaggle.username or sandbox_username()
-            sandbox_mod = _sandbox_module()
-            cfg_dir = sandbox_mod.sandbox_dir() / "kaggle-config"
+            cfg_dir = sandbox_lib.sandbox_dir() / "kaggle-config"
             cfg_dir.mkdir(parents=True, exist_ok=True)
-            sandbox_mod.apply_env(sandbox_mod.client_env(endpoint_url, self.username, cfg_dir))
+            self._env = sandbox_lib.client_env(endpoint_url, self.username, cfg_dir)
         elif not _has_credentials():
             raise KaggleAuthError("no Kaggle credentials found", hint=AUTH_HINT)
-        self.api = self._connect()
+        with self._scoped_env():
+            self.api = self._connect()
         if not sandbox:
             self.username = config.kaggle.username or str(self.api.config_values.get("username") or "")
 
@@ -125,6 +123,17 @@ class KaggleClient:
             raise KaggleError(f"cannot authenticate with Kaggle: {_server_message(exc)}") from None
         return api
 
+    @contextlib.contextmanager
+    def _scoped_env(self) -> Iterator[None]:
+        """This client's environment (sandbox endpoint, proxy, token) only while the official client runs, so
+        it never leaks into other work of the process (pip, kernels, a real-Kaggle client)."""
+        saved = {key: os.environ.get(key) for key in self._env}
+        sandbox_lib.apply_env(self._env)
+        try:
+            yield
+        finally:
+            sandbox_lib.apply_env(saved)
+
     @property
     def ledger(self) -> Any:
         if self._ledger is None:
@@ -140,7 +149,8 @@ class KaggleClient:
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
-                with contextlib.redirect_stdout(sys.stderr):  # the client prints; keep stdout for --json
+                # The client prints; keep stdout for --json.
+                with self._scoped_env(), contextlib.redirect_stdout(sys.stderr):
                     return fn(*args, **kwargs)
             except requests.HTTPError as exc:
                 code = exc.response.status_code if exc.response is not None else 0
@@ -387,7 +397,7 @@ class KaggleClient:
 
 
 def sandbox_username() -> str:
-    return sandbox.DEFAULT_USER
+    return sandbox_lib.DEFAULT_USER
 
 
 def _forget_upload_state(staging: Path) -> None:
