@@ -1,0 +1,420 @@
+"""LoRA training on the answer: knobs, Trainer set-up, resume, flat adapter output, evaluation.
+
+`train(cfg)` is the one code path: `kit train --no-notebook` calls it in-process, notebooks/train.ipynb calls
+it through `train_from_params`, and `accelerate launch -m kit train --no-notebook ...` runs it on every GPU
+(the Trainer handles the distribution; only the main process saves, evaluates and writes kit_adapter.json).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kit import __version__
+from kit.config import TrainConfig, coerce, write_json
+from kit.errors import ConfigError, MissingDependencyError, TrainingError
+
+META_NAME = "kit_adapter.json"
+SCHEDULES = ("cosine", "linear", "constant")
+PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+log = logging.getLogger("kit.train")
+
+
+@dataclass
+class TrainResult:
+    """Where the adapter went and what kit_adapter.json says about it."""
+
+    out: Path
+    meta: dict[str, Any]
+
+
+# ---------------------------------------------------------------------------- knobs
+
+
+def validate(cfg: TrainConfig) -> TrainConfig:
+    """Check every knob before anything heavy is imported; ConfigError names the first bad one."""
+    checks = [
+        (cfg.lora_r >= 1, "lora_r must be >= 1"),
+        (cfg.lora_alpha >= 1, "lora_alpha must be >= 1"),
+        (0 <= cfg.lora_dropout < 1, "lora_dropout must be in [0, 1)"),
+        (all(isinstance(m, str) and m for m in cfg.target_modules), "target_modules must be module names"),
+        (cfg.learning_rate > 0, "learning_rate must be > 0"),
+        (cfg.lr_scheduler in SCHEDULES, f"lr_scheduler must be one of {', '.join(SCHEDULES)}"),
+        (0 <= cfg.warmup_ratio < 1, "warmup_ratio must be in [0, 1)"),
+        (cfg.max_steps >= 0, "max_steps must be >= 0 (0: use epochs)"),
+        (cfg.max_steps > 0 or cfg.epochs > 0, "epochs must be > 0 when max_steps is 0"),
+        (cfg.batch_size >= 1, "batch_size must be >= 1"),
+        (cfg.grad_accum >= 1, "grad_accum must be >= 1"),
+        (cfg.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}"),
+        (cfg.save_steps >= 1, "save_steps must be >= 1"),
+        (cfg.save_total_limit >= 1, "save_total_limit must be >= 1"),
+        (cfg.logging_steps >= 1, "logging_steps must be >= 1"),
+        (cfg.max_length >= 16, "max_length must be >= 16 tokens"),
+        (0 <= cfg.val_fraction < 1, "val_fraction must be in [0, 1)"),
+        (cfg.eval_rows >= 0, "eval_rows must be >= 0"),
+        (cfg.eval_max_new_tokens >= 1, "eval_max_new_tokens must be >= 1"),
+        (bool(cfg.out), "out must name a folder"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(f"[train] {message}")
+    return cfg
+
+
+def config_from_params(params: dict[str, Any]) -> TrainConfig:
+    """A validated TrainConfig from plain values (the notebook's parameters); unknown keys are errors."""
+    base = TrainConfig()
+    known = {f.name for f in dataclasses.fields(base)}
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise ConfigError(f"[train] unknown knob(s) {', '.join(unknown)}")
+    values = {k: coerce(v, getattr(base, k), f"[train] {k}") for k, v in params.items()}
+    return validate(dataclasses.replace(base, **values))
+
+
+def resolve_paths(cfg: TrainConfig) -> tuple[Path, Path, Path, Path]:
+    """(data file, base model, adapter folder, checkpoint folder), defaults filled in."""
+    from kit import assets
+
+    data = Path(cfg.data) if cfg.data else assets.sample_data_dir() / "train.csv"
+    base = Path(cfg.base_model_path) if cfg.base_model_path else assets.tiny_model_path()
+    out = Path(cfg.out).resolve()
+    ckpt = Path(cfg.checkpoint_dir).resolve() if cfg.checkpoint_dir else out.with_name(out.name + "-checkpoints")
+    return data, base, out, ckpt
+
+
+def resolve_precision(precision: str, cuda: bool, bf16_ok: bool) -> str:
+    """auto: bf16 where supported, fp16 on older GPUs (T4/P100), fp32 on CPU; explicit values are checked."""
+    if precision == "auto":
+        return ("bf16" if bf16_ok else "fp16") if cuda else "fp32"
+    if precision == "fp16" and not cuda:
+        raise ConfigError("[train] precision fp16 needs a CUDA GPU", hint="use fp32 or bf16 on CPU")
+    if precision == "bf16" and cuda and not bf16_ok:
+        raise ConfigError("[train] this GPU does not support bf16", hint="use precision = \"fp16\"")
+    return precision
+
+
+def _check_4bit(cuda: bool) -> None:
+    if not cuda:
+        raise MissingDependencyError("load_in_4bit needs a CUDA GPU", hint="drop --load-in-4bit on CPU")
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        raise MissingDependencyError("load_in_4bit needs bitsandbytes", hint="pip install bitsandbytes") from None
+
+
+def git_sha(cwd: Path | None = None) -> str | None:
+    """`git rev-parse HEAD` of the working folder, or None outside a repository."""
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def _quiet_warnings() -> None:
+    # transformers 5 renamed gradient_checkpointing* to activation_checkpointing*; 4.x (Kaggle images) only
+    # knows the old spelling, so the kit keeps it and hides the deprecation notice.
+    for pattern in (".*gradient_checkpointing.*", ".*is_gradient_checkpointing.*", ".*activation_checkpointing.*"):
+        warnings.filterwarnings("ignore", message=pattern, category=FutureWarning)
+        warnings.filterwarnings("ignore", message=pattern, category=DeprecationWarning)
+
+
+# ---------------------------------------------------------------------------- model
+
+
+def linear_module_names(model: Any) -> list[str]:
+    """Leaf names of every linear projection (plain or 4-bit), lm_head excluded, sorted."""
+    names = set()
+    for full, module in model.named_modules():
+        leaf = full.rsplit(".", 1)[-1]
+        if leaf != "lm_head" and type(module).__name__ in ("Linear", "Linear4bit", "Linear8bitLt"):
+            names.add(leaf)
+    return sorted(names)
+
+
+def load_model(base: Path, precision: str, load_in_4bit: bool, gradient_checkpointing: bool) -> Any:
+    """The frozen base model in the training dtype (or 4-bit NF4), ready for LoRA."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[precision]
+    kwargs: dict[str, Any] = {"dtype": dtype}
+    if load_in_4bit:
+        from transformers import BitsAndBytesConfig
+
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=dtype if precision != "fp32" else torch.float16)
+        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", 0))}
+    try:
+        model = AutoModelForCausalLM.from_pretrained(str(base), **kwargs)
+    except TypeError:  # transformers 4.x spells it torch_dtype
+        kwargs["torch_dtype"] = kwargs.pop("dtype")
+        model = AutoModelForCausalLM.from_pretrained(str(base), **kwargs)
+    except OSError as exc:
+        raise TrainingError(f"cannot load base model {base}: {str(exc).splitlines()[0]}") from None
+    model.config.use_cache = False  # the cache is useless in training and conflicts with checkpointing
+    if load_in_4bit:
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(
+            model, use_gradient_checkpointing=gradient_checkpointing,
+            gradient_checkpointing_kwargs={"use_reentrant": False})
+    return model
+
+
+def add_lora(model: Any, cfg: TrainConfig) -> tuple[Any, list[str]]:
+    """Wrap `model` with a fresh LoRA adapter; returns (peft model, resolved target modules)."""
+    from peft import LoraConfig, get_peft_model
+
+    targets = list(cfg.target_modules) or linear_module_names(model)
+    available = set(linear_module_names(model))
+    unknown = sorted(set(targets) - available)
+    if unknown:
+        raise ConfigError(f"[train] target_modules not in this model: {', '.join(unknown)}",
+                          hint=f"linear modules: {', '.join(sorted(available))}")
+    lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, bias="none",
+                      task_type="CAUSAL_LM", target_modules=targets)
+    return get_peft_model(model, lora), targets
+
+
+# ---------------------------------------------------------------------------- trainer
+
+
+def _training_args(cfg: TrainConfig, ckpt: Path, precision: str, cuda: bool, has_val: bool) -> Any:
+    import inspect
+
+    from transformers import TrainingArguments
+
+    accepted = inspect.signature(TrainingArguments.__init__).parameters
+    kwargs: dict[str, Any] = dict(
+        output_dir=str(ckpt), per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size, gradient_accumulation_steps=cfg.grad_accum,
+        learning_rate=cfg.learning_rate, lr_scheduler_type=cfg.lr_scheduler, max_steps=cfg.max_steps or -1,
+        num_train_epochs=cfg.epochs, logging_steps=cfg.logging_steps, save_strategy="steps",
+        save_steps=cfg.save_steps, save_total_limit=cfg.save_total_limit, seed=cfg.seed, data_seed=cfg.seed,
+        bf16=precision == "bf16", fp16=precision == "fp16", use_cpu=not cuda, optim=cfg.optim,
+        gradient_checkpointing=cfg.gradient_checkpointing and not cfg.load_in_4bit,
+        gradient_checkpointing_kwargs={"use_reentrant": False}, auto_find_batch_size=cfg.auto_batch_size,
+        remove_unused_columns=False, report_to=[], dataloader_pin_memory=cuda, eval_strategy="no",
+        disable_tqdm=False, ddp_find_unused_parameters=False,
+    )
+    # warmup: 4.x has warmup_ratio; 5.x dropped it and reads a float warmup_steps < 1 as the ratio
+    if "warmup_ratio" in accepted:
+        kwargs["warmup_ratio"] = cfg.warmup_ratio
+    else:
+        kwargs["warmup_steps"] = cfg.warmup_ratio
+    if "eval_strategy" not in accepted:
+        kwargs["evaluation_strategy"] = kwargs.pop("eval_strategy")
+    if not cuda and "use_cpu" not in accepted:
+        kwargs["no_cuda"] = kwargs.pop("use_cpu")
+    return TrainingArguments(**kwargs)
+
+
+def _start_checkpoint(ckpt: Path, resume: bool) -> str | None:
+    """The checkpoint to resume from (resume on), or None after clearing stale ones (resume off)."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    last = get_last_checkpoint(str(ckpt)) if ckpt.is_dir() else None
+    if resume:
+        if last is None:
+            log.warning("resume: no checkpoint in %s; starting from scratch", ckpt)
+        return last
+    for stale in ckpt.glob("checkpoint-*") if ckpt.is_dir() else []:
+        shutil.rmtree(stale, ignore_errors=True)  # our own folder: old steps would hijack a later resume
+    return None
+
+
+def train(cfg: TrainConfig, *, embedder_path: str | Path | None = None, progress: bool = True) -> TrainResult:
+    """Train a LoRA adapter on the answer and write the flat adapter folder plus kit_adapter.json."""
+    validate(cfg)
+    data_path, base, out, ckpt = resolve_paths(cfg)
+    from kit.recovery.train_data import file_sha256, load_rows, split_rows
+
+    rows = load_rows(data_path)  # bad data fails before torch is imported
+    train_rows, val_rows = split_rows(rows, cfg.val_fraction, cfg.seed)
+
+    import torch
+
+    from kit.recovery.templates import get_template
+
+    _quiet_warnings()
+    template = get_template(cfg.template)
+    cuda = torch.cuda.is_available()
+    if cfg.load_in_4bit:
+        _check_4bit(cuda)
+    precision = resolve_precision(cfg.precision, cuda, cuda and torch.cuda.is_bf16_supported())
+    if not (base / "config.json").exists() and base.exists():
+        raise TrainingError(f"base model folder has no config.json: {base}")
+
+    started = time.time()
+    trainer, targets, counts = _build_trainer(cfg, base, ckpt, precision, cuda, template, train_rows, val_rows,
+                                              progress)
+    resume_from = _start_checkpoint(ckpt, cfg.resume)
+    try:
+        # the Trainer prints its loss lines to stdout: keep stdout clean for `--json`; and an Engine used
+        # earlier in this process may have switched autograd off
+        with contextlib.redirect_stdout(sys.stderr), torch.enable_grad():
+            outcome = trainer.train(resume_from_checkpoint=resume_from)
+    except torch.cuda.OutOfMemoryError:
+        raise TrainingError("out of GPU memory", hint="lower batch_size or max_length, or use --auto-batch-size, "
+                            "--gradient-checkpointing, --load-in-4bit") from None
+    with contextlib.redirect_stdout(sys.stderr):
+        val_loss = trainer.evaluate()["eval_loss"] if trainer.eval_dataset is not None else None
+    if not trainer.is_world_process_zero():
+        return TrainResult(out=out, meta={})
+    _save_flat(trainer, out)
+    losses = [(h["step"], h["loss"]) for h in trainer.state.log_history if "loss" in h]
+    resolved = dataclasses.asdict(cfg) | {
+        "data": str(data_path.resolve()), "base_model_path": str(base), "out": str(out),
+        "checkpoint_dir": str(ckpt), "target_modules": targets, "precision": precision,
+        "batch_size": trainer.state.train_batch_size or cfg.batch_size,
+    }
+    meta: dict[str, Any] = {
+        "kit_version": __version__, "git_sha": git_sha(), "base_model": str(base), "template": cfg.template,
+        "data_file": str(data_path.resolve()), "data_sha256": file_sha256(data_path),
+        "rows": counts | {"total": len(rows)}, "knobs": resolved,
+        "train_loss": float(outcome.training_loss), "val_loss": None if val_loss is None else float(val_loss),
+        "loss_history": losses, "global_step": trainer.state.global_step, "resumed_from": resume_from,
+        "train_seconds": round(time.time() - started, 2), "device": "cuda" if cuda else "cpu",
+    }
+    del trainer, outcome
+    _free_memory()
+    meta["val_score"] = evaluate(out, base, template, val_rows[: cfg.eval_rows], cfg, embedder_path)
+    write_json(out / META_NAME, meta)
+    return TrainResult(out=out, meta=meta)
+
+
+def _build_trainer(cfg: TrainConfig, base: Path, ckpt: Path, precision: str, cuda: bool, template: Any,
+                   train_rows: list[dict], val_rows: list[dict], progress: bool) -> tuple[Any, list[str], dict]:
+    from transformers import AutoTokenizer, Trainer, set_seed
+
+    from kit.recovery.train_data import Collator, encode_rows
+
+    set_seed(cfg.seed)
+    tokenizer = AutoTokenizer.from_pretrained(str(base))
+    train_enc = encode_rows(tokenizer, template, train_rows, cfg.max_length, progress, "tokenise train")
+    val_enc = encode_rows(tokenizer, template, val_rows, cfg.max_length, progress, "tokenise val")
+    if not train_enc.examples:
+        raise ConfigError(f"[train] max_length {cfg.max_length} fits no training row's answer",
+                          hint="raise max_length")
+    if train_enc.dropped or val_enc.dropped:
+        log.warning("dropped %d rows whose answer does not fit max_length=%d", train_enc.dropped + val_enc.dropped,
+                    cfg.max_length)
+    model = load_model(base, precision, cfg.load_in_4bit, cfg.gradient_checkpointing)
+    model, targets = add_lora(model, cfg)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    args = _training_args(cfg, ckpt, precision, cuda, bool(val_enc.examples))
+    trainer = Trainer(model=model, args=args, train_dataset=train_enc.examples,
+                      eval_dataset=val_enc.examples or None, data_collator=Collator(pad))
+    trainer.processing_class = tokenizer  # saved with every checkpoint (4.x name: tokenizer)
+    counts = {"train": len(train_enc.examples), "val": len(val_enc.examples),
+              "dropped": train_enc.dropped + val_enc.dropped, "truncated": train_enc.truncated + val_enc.truncated}
+    return trainer, targets, counts
+
+
+def _save_flat(trainer: Any, out: Path) -> None:
+    """adapter_config.json + adapter_model.safetensors + tokenizer files straight into `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    for old in ("adapter_model.safetensors", "adapter_model.bin", "adapter_config.json", META_NAME):
+        (out / old).unlink(missing_ok=True)
+    trainer.model.save_pretrained(str(out), safe_serialization=True)
+    trainer.processing_class.save_pretrained(str(out))
+    if not (out / "adapter_model.safetensors").exists():
+        raise TrainingError(f"no adapter_model.safetensors written to {out}")
+
+
+def _free_memory() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+# ---------------------------------------------------------------------------- evaluation
+
+
+def evaluate(adapter: Path, base: Path, template: Any, rows: list[dict], cfg: TrainConfig,
+             embedder_path: str | Path | None = None) -> dict[str, Any] | None:
+    """Generate for `rows` with the inference engine's batched path and score with the core metric."""
+    if not rows:
+        return None
+    import torch
+
+    from kit.recovery.infer import Engine, predict_rows
+    from kit.recovery.metric import load_embedder, score_texts
+
+    grad_mode = torch.is_grad_enabled()  # the Engine switches autograd off process-wide
+    try:
+        engine = Engine(str(base), adapter_path=str(adapter), load_in_4bit=cfg.load_in_4bit)
+        preds = predict_rows(rows, template, engine, max_new_tokens=cfg.eval_max_new_tokens,
+                             batch_size=cfg.batch_size, max_field_tokens=max(16, cfg.max_length // 3))
+        del engine
+    finally:
+        torch.set_grad_enabled(grad_mode)
+    _free_memory()
+    report = score_texts(preds, [r["rewrite_prompt"] for r in rows], load_embedder(embedder_path or None))
+    return {"mean": report.mean, "ci_low": report.ci_low, "ci_high": report.ci_high, "n": report.n,
+            "embedder": report.embedder, "examples": [{"prediction": p, "label": r["rewrite_prompt"]}
+                                                      for p, r in list(zip(preds, rows, strict=True))[:3]]}
+
+
+def train_from_params(params: dict[str, Any], embedder: str = "", progress: bool = True) -> TrainResult:
+    """Notebook entry: the parameters cell's values -> validated config -> `train`."""
+    return train(config_from_params(params), embedder_path=embedder or None, progress=progress)
+
+
+def run_training(cfg: TrainConfig, *, embedder: str = "", notebook: bool = True) -> dict[str, Any]:
+    """`kit train`: run `train` through notebooks/train.ipynb (papermill) or in-process; returns the metadata.
+
+    Both ways end in the same `train(cfg)` call: the notebook receives the resolved knobs as parameters.
+    """
+    validate(cfg)
+    if not notebook:
+        return train(cfg, embedder_path=embedder or None).meta
+    from kit import notebooks
+
+    data, base, out, ckpt = resolve_paths(cfg)
+    knobs = dataclasses.asdict(cfg) | {"data": str(data.resolve()), "base_model_path": str(base),
+                                       "out": str(out), "checkpoint_dir": str(ckpt)}
+    executed = ckpt / "train.ipynb"
+    (out / META_NAME).unlink(missing_ok=True)  # never report a previous run's metadata
+    pm_log = logging.getLogger("papermill")  # papermill streams the kernel's output (loss lines) here
+    if not pm_log.handlers:
+        pm_log.addHandler(logging.StreamHandler())
+        pm_log.setLevel(logging.INFO)
+    notebooks.execute(notebooks.template_path("train"), executed, {"knobs": knobs, "embedder": embedder},
+                      cwd=Path.cwd(), log_output=True)
+    if not (out / META_NAME).exists():
+        raise TrainingError(f"the training notebook wrote no {META_NAME}", hint=f"see {executed}")
+    import json
+
+    return json.loads((out / META_NAME).read_text(encoding="utf-8"))
+
+
+def summary(meta: dict[str, Any]) -> str:
+    """A few human lines about a finished run ('' on non-main processes of a multi-GPU run)."""
+    if not meta:
+        return ""
+    score = meta.get("val_score") or {}
+    lines = [f"adapter: {meta['knobs']['out']}", f"steps: {meta['global_step']}  train_loss: {meta['train_loss']:.4f}"
+             + (f"  val_loss: {meta['val_loss']:.4f}" if meta.get("val_loss") is not None else ""),
+             f"rows: {meta['rows']}"]
+    if score:
+        lines.append(f"val_score: {score['mean']:.4f} [{score['ci_low']:.4f}, {score['ci_high']:.4f}] n={score['n']}")
+    return "\n".join(lines)
+

@@ -1,0 +1,188 @@
+"""Training data for LoRA: load the table, split it, tokenise with completion-only labels.
+
+Each example is the template's prompt (ending right at the answer marker, prime="") followed by the target
+`" " + rewrite_prompt + eos`. Labels are -100 on every prompt token, so the loss covers the answer only: the
+seed notebook trained on the prompt alone and never on the answer (see research/competition.md 1.4). When a
+row is longer than `max_length`, original_text and rewritten_text are cut per field (the template's
+`max_field_tokens`), never the answer; a row whose answer does not fit even with empty fields is dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kit.errors import ConfigError, InputError
+
+COLUMNS = ("original_text", "rewrite_prompt", "rewritten_text")
+IGNORE_INDEX = -100
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes (recorded in kit_adapter.json)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_rows(path: Path) -> list[dict[str, str]]:
+    """Read a CSV or parquet file into rows of the three text columns (extra columns are ignored).
+
+    Raises one-line InputErrors for a missing file, an unknown format, an empty file, a missing column,
+    or a value that is not text.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"training data not found: {path}")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path.name}: file is empty")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        elif suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            raise InputError(f"{path.name}: unknown data format '{suffix}'", hint="use .csv or .parquet")
+    except InputError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path.name}: file is empty") from None
+    except Exception as exc:  # parser errors: one line naming the file
+        raise InputError(f"{path.name}: cannot read: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path.name}: missing column(s) {', '.join(missing)}",
+                         hint=f"needs {', '.join(COLUMNS)}")
+    if len(frame) == 0:
+        raise InputError(f"{path.name}: file has a header but no rows")
+    rows = []
+    for i, record in enumerate(frame[list(COLUMNS)].itertuples(index=False), start=1):
+        row = dict(zip(COLUMNS, record, strict=True))
+        for col, value in row.items():
+            if not isinstance(value, str):
+                raise InputError(f"{path.name}: row {i} column {col} is not text ({type(value).__name__} {value!r})")
+        if not row["rewrite_prompt"].strip():
+            raise InputError(f"{path.name}: row {i} has an empty rewrite_prompt")
+        rows.append(row)
+    return rows
+
+
+def split_rows(rows: list[dict], val_fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
+    """Deterministic shuffle-and-split by `seed`: (train, validation). Keeps at least one training row."""
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    n_val = int(round(len(rows) * val_fraction)) if val_fraction > 0 else 0
+    if val_fraction > 0 and len(rows) >= 2:
+        n_val = max(1, n_val)
+    n_val = min(n_val, len(rows) - 1)
+    val = [rows[i] for i in order[:n_val]]
+    train = [rows[i] for i in order[n_val:]]
+    return train, val
+
+
+@dataclass
+class Encoded:
+    """Tokenised examples plus what was dropped or truncated on the way."""
+
+    examples: list[dict[str, list[int]]]
+    dropped: int = 0
+    truncated: int = 0
+
+
+def encode_row(tokenizer: Any, template: Any, row: dict[str, str], max_length: int) -> dict[str, Any] | None:
+    """input_ids/labels/attention_mask (+ a `truncated` flag) for one row; None when the answer cannot fit.
+
+    Prompt and target are tokenised separately (add_special_tokens=False) so the prompt ids are exactly
+    what inference feeds the model; the target always ends with the EOS id.
+    """
+    if tokenizer.eos_token_id is None:
+        raise ConfigError("the tokenizer has no eos token; cannot mark the end of the answer")
+    target = tokenizer(" " + row["rewrite_prompt"], add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    budget = max_length - len(target)
+    if budget <= 0:
+        return None
+
+    def prompt_ids(limit: int | None) -> list[int]:
+        text = template.render_prompt(tokenizer, row["original_text"], row["rewritten_text"], prime="",
+                                      max_field_tokens=limit)
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    ids = prompt_ids(None)
+    truncated = len(ids) > budget
+    if truncated:
+        ids = _largest_fitting(prompt_ids, row, tokenizer, len(ids), budget)
+        if ids is None:
+            return None
+    return {
+        "input_ids": ids + target,
+        "labels": [IGNORE_INDEX] * len(ids) + target,
+        "attention_mask": [1] * (len(ids) + len(target)),
+        "truncated": truncated,
+    }
+
+
+def _largest_fitting(prompt_ids: Any, row: dict[str, str], tokenizer: Any, full: int, budget: int) -> list[int] | None:
+    """The prompt with the largest per-field token limit that fits in `budget` tokens, or None.
+
+    Rendering the chat template is the costly part, so the limit is first estimated from the field lengths
+    (each field loses max(0, length - limit) tokens), then lowered by the measured overshoot until it fits:
+    usually two renders per long row instead of a dozen for a binary search.
+    """
+    fields = ("original_text", "rewritten_text")
+    lengths = [len(tokenizer(row[c], add_special_tokens=False)["input_ids"]) for c in fields]
+    over = full - budget
+    limit = max(lengths)
+    while limit > 0 and sum(max(0, n - limit) for n in lengths) < over:
+        limit -= max(1, (over - sum(max(0, n - limit) for n in lengths)) // 2)
+    limit = max(limit, 0)
+    while True:
+        ids = prompt_ids(limit)
+        if len(ids) <= budget:
+            return ids
+        if limit == 0:
+            return None
+        limit = max(0, min(limit - 1, limit - (len(ids) - budget) // 2))
+
+
+def encode_rows(tokenizer: Any, template: Any, rows: list[dict[str, str]], max_length: int,
+                progress: bool = False, desc: str = "tokenise") -> Encoded:
+    """Encode every row; rows whose answer cannot fit are dropped and counted."""
+    from tqdm.auto import tqdm
+
+    out = Encoded(examples=[])
+    for row in tqdm(rows, desc=desc, disable=not progress, leave=False):
+        ex = encode_row(tokenizer, template, row, max_length)
+        if ex is None:
+            out.dropped += 1
+            continue
+        out.truncated += int(ex.pop("truncated"))
+        out.examples.append(ex)
+    return out
+
+
+class Collator:
+    """Right-pad a batch: pad id for inputs, -100 for labels, 0 for the attention mask."""
+
+    def __init__(self, pad_token_id: int, pad_to_multiple_of: int | None = None) -> None:
+        self.pad_token_id = pad_token_id
+        self.pad_to_multiple_of = pad_to_multiple_of
+
+    def __call__(self, batch: list[dict[str, list[int]]]) -> dict[str, Any]:
+        import torch
+
+        width = max(len(ex["input_ids"]) for ex in batch)
+        if self.pad_to_multiple_of:
+            width = -(-width // self.pad_to_multiple_of) * self.pad_to_multiple_of
+        fills = {"input_ids": self.pad_token_id, "labels": IGNORE_INDEX, "attention_mask": 0}
+        return {
+            key: torch.tensor([ex[key] + [fill] * (width - len(ex[key])) for ex in batch], dtype=torch.long)
+            for key, fill in fills.items()
+        }

@@ -1,0 +1,260 @@
+"""LoRA training: completion-only labels, knobs, the adapter folder, resume, bad data, `kit train`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kit.assets import sample_data_dir
+from kit.config import TrainConfig
+from kit.errors import ConfigError, InputError
+from kit.recovery.train_data import IGNORE_INDEX, encode_row, load_rows, split_rows
+
+N_ROWS = 24
+
+
+def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny-model training is overhead-bound: one thread avoids OpenMP spin-waits on a shared CPU."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def small_csv(tmp_path_factory) -> Path:
+    """The first rows of the bundled sample data, with its extra id column kept (it must be ignored)."""
+    with open(sample_data_dir() / "train.csv", newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        rows = [r for _, r in zip(range(N_ROWS), reader, strict=False)]
+        columns = list(reader.fieldnames or [])
+    return _write_csv(tmp_path_factory.mktemp("data") / "small.csv", rows, columns)
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tiny_model):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(tiny_model))
+
+
+def _knobs(**extra) -> list[str]:
+    flags = []
+    for key, value in extra.items():
+        flags += [f"--{key.replace('_', '-')}", str(value)]
+    return flags
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_model, small_csv, one_thread) -> dict:
+    """One 20-step run through `kit train --no-notebook --json` (grad accumulation 4, checkpointing)."""
+    from kit.cli import run
+
+    root = tmp_path_factory.mktemp("train")
+    out = root / "adapter"
+    argv = ["train", "--no-notebook", "--json", "--data", str(small_csv), "--base", str(tiny_model),
+            "--out", str(out), "--gradient-checkpointing"] + _knobs(
+        max_steps=20, grad_accum=4, batch_size=1, learning_rate=5e-3, max_length=1100, save_steps=5,
+        logging_steps=5, val_fraction=0.2, eval_rows=2, eval_max_new_tokens=8, seed=3)
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = run(argv)
+    assert code == 0, buf.getvalue()[-2000:]
+    return {"out": out, "stdout": buf.getvalue(), "meta": json.loads((out / "kit_adapter.json").read_text())}
+
+
+# ---------------------------------------------------------------------------- data
+
+
+def test_labels_decode_to_exactly_the_target(tokenizer, small_csv):
+    from kit.recovery.templates import get_template
+
+    template = get_template("fewshot")
+    rows = load_rows(small_csv)
+    row = dict(rows[0], original_text=rows[0]["original_text"] * 20)  # far longer than the budget
+    for max_length in (1100, 2048):
+        ex = encode_row(tokenizer, template, row, max_length)
+        assert ex is not None and len(ex["input_ids"]) <= max_length
+        answer = [t for t, lab in zip(ex["input_ids"], ex["labels"], strict=True) if lab != IGNORE_INDEX]
+        assert answer == [lab for lab in ex["labels"] if lab != IGNORE_INDEX]
+        assert tokenizer.decode(answer) == " " + row["rewrite_prompt"] + tokenizer.eos_token
+        assert ex["input_ids"][-1] == tokenizer.eos_token_id
+        prompt = ex["input_ids"][: len(ex["input_ids"]) - len(answer)]
+        assert all(lab == IGNORE_INDEX for lab in ex["labels"][: len(prompt)])
+        # the prompt part is exactly what inference feeds the model: the template's text, fields cut
+        assert tokenizer.decode(prompt).endswith("The request was: ")
+    assert ex["truncated"] and len(ex["input_ids"]) > 1900  # the long field was cut to fill the budget
+    assert encode_row(tokenizer, template, row, 64) is None  # the few-shot prefix alone is longer
+
+
+def test_split_is_deterministic_by_seed(small_csv):
+    rows = load_rows(small_csv)
+    a, b = split_rows(rows, 0.25, seed=7), split_rows(rows, 0.25, seed=7)
+    assert a == b and len(a[1]) == 6 and len(a[0]) == N_ROWS - 6
+    assert split_rows(rows, 0.25, seed=8)[1] != a[1]
+    assert split_rows(rows, 0.0, seed=7)[1] == []
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing", "missing column(s) rewrite_prompt"),
+    ("empty", "file is empty"),
+    ("header", "header but no rows"),
+    ("nontext", "row 2 column original_text is not text"),
+    ("blank", "row 1 has an empty rewrite_prompt"),
+    ("format", "unknown data format '.txt'"),
+])
+def test_bad_data_is_one_clear_line(tmp_path, case, message):
+    import pandas as pd
+
+    cols = ["original_text", "rewrite_prompt", "rewritten_text"]
+    if case == "missing":
+        path = _write_csv(tmp_path / "d.csv", [{"original_text": "a", "rewritten_text": "b"}],
+                          ["original_text", "rewritten_text"])
+    elif case == "empty":
+        (path := tmp_path / "d.csv").write_text("")
+    elif case == "header":
+        (path := tmp_path / "d.csv").write_text(",".join(cols) + "\n")
+    elif case == "nontext":
+        path = tmp_path / "d.parquet"
+        pd.DataFrame({"original_text": ["a", None], "rewrite_prompt": ["p", "q"],  # a null cell
+                      "rewritten_text": ["b", "c"]}).to_parquet(path)
+    elif case == "blank":
+        path = _write_csv(tmp_path / "d.csv", [{"original_text": "a", "rewrite_prompt": " ", "rewritten_text": "b"}],
+                          cols)
+    else:
+        (path := tmp_path / "d.txt").write_text("x")
+    with pytest.raises(InputError) as info:
+        load_rows(path)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_knobs_are_validated_early():
+    from kit.recovery.train import config_from_params, resolve_precision, validate
+
+    with pytest.raises(ConfigError, match="lr_scheduler must be one of"):
+        validate(TrainConfig(lr_scheduler="cosine_with_restarts"))
+    with pytest.raises(ConfigError, match="unknown knob"):
+        config_from_params({"lora_rank": 8})
+    with pytest.raises(ConfigError, match="expected int"):
+        config_from_params({"lora_r": "8"})
+    assert config_from_params({"lora_r": 4, "learning_rate": 1}).learning_rate == 1.0
+    assert resolve_precision("auto", cuda=False, bf16_ok=False) == "fp32"
+    assert resolve_precision("auto", cuda=True, bf16_ok=False) == "fp16"
+    assert resolve_precision("auto", cuda=True, bf16_ok=True) == "bf16"
+    with pytest.raises(ConfigError):
+        resolve_precision("fp16", cuda=False, bf16_ok=False)
+
+
+def test_4bit_without_cuda_is_a_missing_dependency(small_csv, tiny_model, tmp_path):
+    import torch
+
+    from kit.errors import MissingDependencyError
+    from kit.recovery.train import train
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA present")
+    cfg = TrainConfig(data=str(small_csv), base_model_path=str(tiny_model), out=str(tmp_path / "a"),
+                      load_in_4bit=True)
+    with pytest.raises(MissingDependencyError, match="CUDA"):
+        train(cfg)
+
+
+# ---------------------------------------------------------------------------- training
+
+
+def test_loss_falls_with_accumulation_and_checkpointing(trained):
+    meta = trained["meta"]
+    losses = [loss for _, loss in meta["loss_history"]]
+    assert meta["global_step"] == 20 and len(losses) == 4
+    assert losses[-1] < losses[0] - 0.05, losses
+    assert meta["knobs"]["grad_accum"] == 4 and meta["knobs"]["gradient_checkpointing"] is True
+    assert json.loads(trained["stdout"])["global_step"] == 20  # --json prints the same metadata
+
+
+def test_adapter_folder_and_metadata(trained, small_csv, tiny_model):
+    from kit import __version__
+    from kit.recovery.train_data import file_sha256
+
+    out, meta = trained["out"], trained["meta"]
+    names = {p.name for p in out.iterdir()}
+    assert {"adapter_config.json", "adapter_model.safetensors", "tokenizer.json", "tokenizer_config.json",
+            "kit_adapter.json"} <= names
+    assert not any(p.is_dir() for p in out.iterdir())  # flat: checkpoints live beside, not inside
+    text = (out / "kit_adapter.json").read_text()
+    assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n"
+    assert meta["data_sha256"] == file_sha256(small_csv) and meta["base_model"] == str(tiny_model)
+    assert meta["rows"] == {"total": N_ROWS, "train": 19, "val": 5, "dropped": 0, "truncated": N_ROWS}
+    assert meta["template"] == "fewshot" and meta["kit_version"] == __version__
+    assert set(TrainConfig.__dataclass_fields__) <= set(meta["knobs"])
+    assert meta["knobs"]["target_modules"] == ["down_proj", "gate_proj", "k_proj", "o_proj", "q_proj", "up_proj",
+                                               "v_proj"]
+    assert meta["knobs"]["precision"] == "fp32" and meta["device"] == "cpu"
+    assert meta["train_loss"] > 0 and meta["val_loss"] > 0
+    score = meta["val_score"]
+    assert score["n"] == 2 and -1 <= score["mean"] <= 1 and len(score["examples"]) == 2
+    assert "git_sha" in meta  # None here: the test's working folder is not a repository
+    assert (Path(meta["knobs"]["checkpoint_dir"]) / "checkpoint-20").is_dir()
+
+
+def test_adapter_loads_in_the_inference_engine(trained, tiny_model):
+    from safetensors.torch import load_file
+
+    from kit.recovery.infer import Engine
+
+    weights = load_file(str(trained["out"] / "adapter_model.safetensors"))
+    lora_b = [v for k, v in weights.items() if "lora_B" in k]
+    assert lora_b and any(float(v.abs().sum()) > 0 for v in lora_b)  # B starts at zero: it trained
+    engine = Engine(tiny_model, adapter_path=trained["out"])
+    texts = engine.generate(["[INST] hello [/INST] The request was: "], max_new_tokens=4, batch_size=1)
+    assert len(texts) == 1 and isinstance(texts[0], str)
+
+
+def test_resume_continues_from_the_checkpoint(trained, tmp_path):
+    """Interrupt after step 15 (drop the later checkpoint), resume: the run continues at step 16."""
+    from kit.recovery.train import train
+
+    meta = trained["meta"]
+    ckpt = tmp_path / "ckpt"
+    shutil.copytree(Path(meta["knobs"]["checkpoint_dir"]), ckpt)
+    shutil.rmtree(ckpt / "checkpoint-20")
+    knobs = dict(meta["knobs"], checkpoint_dir=str(ckpt), out=str(tmp_path / "adapter"), resume=True, eval_rows=0)
+    cfg = TrainConfig(**{k: knobs[k] for k in TrainConfig.__dataclass_fields__})
+    result = train(cfg, progress=False)
+    assert result.meta["resumed_from"].endswith("checkpoint-15")
+    assert result.meta["global_step"] == 20
+    assert [s for s, _ in result.meta["loss_history"]] == [5, 10, 15, 20]  # restored history + new steps
+    # same data order and seed: the resumed steps reproduce the uninterrupted run's losses
+    assert result.meta["loss_history"][-1][1] == pytest.approx(meta["loss_history"][-1][1], rel=1e-3)
+    assert result.meta["val_score"] is None
+
+
+@pytest.mark.slow
+def test_kit_train_through_the_notebook(tmp_path, tiny_model, small_csv):
+    from kit.cli import run
+
+    out = tmp_path / "nb-adapter"
+    code = run(["train", "--data", str(small_csv), "--out", str(out), "--json"] + _knobs(
+        max_steps=2, grad_accum=1, batch_size=1, max_length=1100, eval_rows=0, save_steps=1))
+    assert code == 0
+    meta = json.loads((out / "kit_adapter.json").read_text())
+    assert meta["global_step"] == 2 and meta["base_model"] == str(tiny_model)
+    executed = Path(meta["knobs"]["checkpoint_dir"]) / "train.ipynb"
+    assert executed.exists() and "train_from_params" in executed.read_text()
