@@ -56,8 +56,8 @@ def test_schedule_is_breadth_first_and_stops_before_the_deadline():
         clock.now += 3.0 * len(chunk)  # 3 s per item
     # deadline = start + 85; work from +10: passes 1 and 2 end at +70, a chunk of 4 ends at +82, the next
     # one would end at +94 and is not started.
-    assert seen[:3] == [(0, (0, 1, 2, 3)), (0, (4, 5, 6, 7)), (0, (8, 9))]
-    assert seen[3][0] == 1  # every item got pass 1 before any got pass 2
+    # a one-item probe first (no rate yet), then regular chunks
+    assert seen[:5] == [(0, (0,)), (0, (1, 2, 3, 4)), (0, (5, 6, 7, 8)), (0, (9,)), (1, (0, 1, 2, 3))]
     assert guard.deadline_hit
     assert clock.now <= guard.deadline  # never started a chunk projected to overrun
     report = guard.report(rows=10, fallback_rows=3)
@@ -71,9 +71,19 @@ def test_schedule_is_breadth_first_and_stops_before_the_deadline():
 
 def test_schedule_without_deadline_pressure_runs_everything():
     guard = TimeGuard(budget_seconds=3600, margin_seconds=0)
-    chunks = list(guard.schedule(2, "abcde", chunk_size=2))
+    chunks = list(guard.schedule(2, "abcde", chunk_size=2, probe_items=2))
     assert [p for p, _ in chunks] == [0, 0, 0, 1, 1, 1]
     assert not guard.deadline_hit and guard.done_per_pass == [5, 5]
+
+
+def test_probe_rate_is_replaced_by_regular_chunks():
+    clock = FakeClock()
+    guard = TimeGuard(budget_seconds=1000, margin_seconds=0, clock=clock)
+    for _, chunk in guard.schedule(1, range(9), chunk_size=4):
+        clock.now += 4.0 if len(chunk) == 1 else 1.0 * len(chunk)  # a batch of one is slow per row
+        if len(chunk) == 1:
+            assert guard.seconds_per_item() is None
+    assert guard.seconds_per_item() == pytest.approx(1.0) and guard.work_seconds == pytest.approx(12.0)
 
 
 def test_report_round_trips_as_sorted_json(tmp_path):

@@ -61,7 +61,8 @@ def test_batched_equals_one_at_a_time_in_input_order(engine, prompts):
 
 
 def test_out_of_memory_halves_the_batch_and_keeps_results(engine, prompts, monkeypatch):
-    expected = engine.generate(prompts, max_new_tokens=6, batch_size=8)
+    prompts = prompts[:4]
+    expected = engine.generate(prompts, max_new_tokens=4, batch_size=8)
     real = engine._generate_batch
     sizes = []
 
@@ -73,8 +74,8 @@ def test_out_of_memory_halves_the_batch_and_keeps_results(engine, prompts, monke
 
     monkeypatch.setattr(engine, "_generate_batch", flaky)
     try:
-        assert engine.generate(prompts, max_new_tokens=6, batch_size=8) == expected
-        assert sizes[:3] == [7, 3, 1] and engine.max_batch == 1
+        assert engine.generate(prompts, max_new_tokens=4, batch_size=8) == expected
+        assert sizes == [4, 2, 2] and engine.max_batch == 2  # halved once, kept for the rest
     finally:
         engine.max_batch = None
 

@@ -48,8 +48,10 @@ class TimeGuard:
         self.budget_seconds = float(budget_seconds)
         self.margin_seconds = float(margin_seconds)
         self.deadline = self.started_at + self.budget_seconds - self.margin_seconds
-        self.work_seconds = 0.0  # time spent inside scheduled chunks
-        self.work_items = 0  # item-passes completed
+        self.work_seconds = 0.0  # time spent inside scheduled chunks (probe included)
+        self.work_items = 0  # item-passes completed (probe included)
+        self.probe_items = 0  # the first, small chunk: it may run at a batch-of-one rate, so it only
+        self.probe_seconds = 0.0  # sets the rate until regular chunks have been measured
         self.first_chunk_at: float | None = None
         self.done_per_pass: list[int] = []
         self.deadline_hit = False
@@ -65,13 +67,20 @@ class TimeGuard:
         return self.deadline - self.clock()
 
     def seconds_per_item(self) -> float | None:
-        """Measured seconds per item-pass, or None before the first chunk finished."""
-        return self.work_seconds / self.work_items if self.work_items else None
+        """Measured seconds per item-pass (regular chunks; the probe until there are some), None before any."""
+        items, seconds = self.work_items - self.probe_items, self.work_seconds - self.probe_seconds
+        if items > 0:
+            return seconds / items
+        return self.probe_seconds / self.probe_items if self.probe_items else None
 
-    def record(self, items: int, seconds: float) -> None:
+    def record(self, items: int, seconds: float, probe: bool = False) -> None:
         """Add `items` item-passes that took `seconds` to the rate."""
+        seconds = max(0.0, seconds)
         self.work_items += items
-        self.work_seconds += max(0.0, seconds)
+        self.work_seconds += seconds
+        if probe:
+            self.probe_items += items
+            self.probe_seconds += seconds
 
     def can_start(self, items: int) -> bool:
         """Whether a chunk of `items` is projected to end before the deadline (always start the first one
@@ -82,20 +91,26 @@ class TimeGuard:
         return left > 0 and needed <= left
 
     # ------------------------------------------------------------------ scheduling
-    def schedule(self, passes: int, items: Sequence[T], chunk_size: int) -> Iterator[tuple[int, list[T]]]:
+    def schedule(self, passes: int, items: Sequence[T], chunk_size: int,
+                 probe_items: int = 1) -> Iterator[tuple[int, list[T]]]:
         """Yield (pass index, chunk) breadth-first; the time between yields is measured as the chunk's work.
 
-        Stops (for good) at the first chunk whose projection passes the deadline; `deadline_hit` and
-        `skipped_items` then say how much work was left undone.
+        The very first chunk is a probe of `probe_items` items: with no rate measured yet nothing can be
+        projected, so the unprojected step is kept small. Stops (for good) at the first chunk whose projection
+        passes the deadline; `deadline_hit` and `skipped_items` then say how much work was left undone.
         """
-        if chunk_size < 1:
-            raise ValueError("chunk_size must be >= 1")
+        if chunk_size < 1 or probe_items < 1:
+            raise ValueError("chunk_size and probe_items must be >= 1")
         self.done_per_pass = [0] * passes
         items = list(items)
         total = passes * len(items)
         for p in range(passes):
-            for start in range(0, len(items), chunk_size):
-                chunk = items[start:start + chunk_size]
+            start = 0
+            while start < len(items):
+                probe = not self.work_items
+                size = min(chunk_size, probe_items) if probe else chunk_size
+                chunk = items[start:start + size]
+                start += len(chunk)
                 if not self.can_start(len(chunk)):
                     self.deadline_hit = True
                     self.skipped_items = total - sum(self.done_per_pass)
@@ -104,7 +119,7 @@ class TimeGuard:
                     self.first_chunk_at = self.clock()
                 began = self.clock()
                 yield p, chunk
-                self.record(len(chunk), self.clock() - began)
+                self.record(len(chunk), self.clock() - began, probe=probe)
                 self.done_per_pass[p] += len(chunk)
 
     def projected_seconds(self, rows: int = HIDDEN_ROWS, passes: int | None = None) -> float | None:

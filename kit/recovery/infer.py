@@ -118,6 +118,19 @@ class Engine:
         torch.set_grad_enabled(False)
         log.info("loaded %s on %s (%s) in %.1fs", self.model_path.name, self.device, self.dtype, self.load_seconds)
 
+    @classmethod
+    def from_loaded(cls, model: Any, tokenizer: Any, *, slow_generation_s: float = 0.0) -> Engine:
+        """An Engine around an already-built model and tokenizer (benchmarks with random-weight models)."""
+        engine = cls.__new__(cls)
+        engine.model_path = Path(getattr(model, "name_or_path", "") or "in-memory")
+        engine.model, engine.tokenizer = model.eval(), tokenizer
+        engine.device, engine.dtype = str(model.device), model.dtype
+        engine.slow_generation_s, engine.max_batch, engine.load_seconds = slow_generation_s, None, 0.0
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        return engine
+
     def _four_bit_kwargs(self) -> dict[str, Any]:
         import importlib.util
 

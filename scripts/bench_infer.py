@@ -1,0 +1,118 @@
+"""Throughput: the kit's batched Engine vs a one-row-at-a-time loop like the seed notebook's.
+
+Both paths generate greedily with the same max_new_tokens for the same rendered prompts (sample test rows,
+repeated up to --rows). Prints rows/s of both, the projected time for 1,400 hidden rows, and LAST the ratio.
+
+    .venv/bin/python scripts/bench_infer.py                       # tiny model, CPU (target: ratio >= 6)
+    .venv/bin/python scripts/bench_infer.py --device cuda --model /path/to/Mistral-7B-Instruct
+    .venv/bin/python scripts/bench_infer.py --device cuda --random-7b   # Mistral-7B shape, random weights
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+HIDDEN_ROWS = 1400
+
+
+def _random_7b(device: str):
+    """A Mistral-7B-shaped model with random weights, built straight on the device in half precision."""
+    import torch
+    from transformers import AutoTokenizer, MistralConfig, MistralForCausalLM
+
+    from kit.assets import tiny_model_path
+    from kit.recovery.infer import pick_dtype
+
+    dtype = pick_dtype(device)
+    cfg = MistralConfig(vocab_size=32000, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
+                        num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=32768,
+                        sliding_window=None, rope_theta=1e6)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        with torch.device(device):
+            model = MistralForCausalLM(cfg)
+    finally:
+        torch.set_default_dtype(previous)
+    tok = AutoTokenizer.from_pretrained(str(tiny_model_path()))  # its ids (< 2048) are valid for 32000
+    model.generation_config.pad_token_id = tok.pad_token_id
+    return model, tok
+
+
+def _seed_loop(model, tokenizer, prompts: list[str], max_new_tokens: int) -> list[str]:
+    """The seed's way: tokenize one prompt, generate, decode; no batching, no attention-mask padding."""
+    outs = []
+    for prompt in prompts:
+        enc = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(model.device)
+        gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, temperature=None, top_p=None,
+                             top_k=None, pad_token_id=tokenizer.eos_token_id)
+        outs.append(tokenizer.decode(gen[0, enc["input_ids"].shape[1]:], skip_special_tokens=True))
+    return outs
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--model", default=None, help="model folder (default: the embedded tiny model)")
+    parser.add_argument("--random-7b", action="store_true", help="Mistral-7B-shaped random weights (GPU)")
+    parser.add_argument("--template", default="fewshot")
+    parser.add_argument("--rows", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--max-new-tokens", type=int, default=32)
+    parser.add_argument("--max-field-tokens", type=int, default=256)
+    args = parser.parse_args()
+
+    import torch
+
+    from kit.assets import sample_data_dir, tiny_model_path
+    from kit.recovery.infer import Engine
+    from kit.recovery.kernel import load_rows
+    from kit.recovery.templates import get_template
+
+    t0 = time.time()
+    if args.random_7b:
+        engine = Engine.from_loaded(*_random_7b(args.device))
+    else:
+        engine = Engine(args.model or tiny_model_path(), device=args.device)
+    print(f"model on {engine.device} ({engine.dtype}) in {time.time() - t0:.1f}s; torch threads "
+          f"{torch.get_num_threads()}")
+    tpl = get_template(args.template)
+    base = load_rows(sample_data_dir())
+    rows = [base[i % len(base)] for i in range(args.rows)]
+    prompts = [tpl.render_prompt(engine.tokenizer, r["original_text"], r["rewritten_text"], prime=tpl.primes[0],
+                                 max_field_tokens=args.max_field_tokens) for r in rows]
+    lengths = [len(engine.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
+    print(f"{len(prompts)} prompts, {min(lengths)}-{max(lengths)} tokens, max_new_tokens={args.max_new_tokens}, "
+          f"batch_size={args.batch_size}, greedy")
+    engine.generate(prompts[:2], max_new_tokens=4, batch_size=2)  # warm-up (kernels, allocator)
+
+    _sync(args.device)
+    t = time.time()
+    batched = engine.generate(prompts, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size)
+    _sync(args.device)
+    engine_s = time.time() - t
+    t = time.time()
+    single = _seed_loop(engine.model, engine.tokenizer, prompts, args.max_new_tokens)
+    _sync(args.device)
+    loop_s = time.time() - t
+
+    same = sum(a == b for a, b in zip(batched, single, strict=True))
+    engine_rate, loop_rate = len(prompts) / engine_s, len(prompts) / loop_s
+    print(f"outputs identical: {same}/{len(prompts)}")
+    print(f"engine: {engine_rate:.2f} rows/s ({engine_s:.1f}s), projected {HIDDEN_ROWS} rows: "
+          f"{HIDDEN_ROWS / engine_rate / 3600:.2f} h per prime")
+    print(f"loop:   {loop_rate:.2f} rows/s ({loop_s:.1f}s), projected {HIDDEN_ROWS} rows: "
+          f"{HIDDEN_ROWS / loop_rate / 3600:.2f} h per prime")
+    print(f"speedup (engine rows/s / loop rows/s): {engine_rate / loop_rate:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
