@@ -29,11 +29,11 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kit.errors import ConfigError, InputError, KitError
+from kit.errors import ConfigError, InputError, KitError, WaitTimeoutError
 
 DIST_NAME = "kaggle-kit"
 MANIFEST = "manifest.json"
@@ -41,6 +41,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_IMAGE_FREEZE = Path(__file__).resolve().parent / "data" / "kaggle_image_freeze.txt"
 # Fixed wheel timestamps (1980-01-01, the zip epoch) so a rebuilt kit wheel is byte-identical.
 SOURCE_DATE_EPOCH = "315532800"
+PIP_TIMEOUT_S = 1800  # one pip run (a resolve or a download of the closure); sockets time out sooner
 # Parts of the repository that make up the kit's wheel; everything else (tests, .venv, caches) stays out.
 _SOURCE_ITEMS = ("pyproject.toml", "README.md", "LICENSE", "setup.cfg", "MANIFEST.in", "kit")
 _SOURCE_JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
@@ -79,8 +80,9 @@ class Target:
     def __post_init__(self) -> None:
         if not re.fullmatch(r"3\.\d{1,2}", self.python_version):
             raise ConfigError(f"python version must look like 3.10, got {self.python_version!r}")
-        if not self.platform or not all(re.fullmatch(r"[a-z0-9_]+", p) for p in self.platforms()):
-            raise ConfigError(f"bad wheel platform tag {self.platform!r} (e.g. manylinux2014_x86_64)")
+        if not self.platform or not all(re.fullmatch(r"(many)?linux[a-z0-9_]+", p) for p in self.platforms()):
+            raise ConfigError(f"bad wheel platform tag {self.platform!r}: Kaggle images are Linux "
+                              "(e.g. manylinux2014_x86_64 or manylinux_2_31_x86_64)")
 
     def platforms(self) -> list[str]:
         """The given tags (comma-separated) plus the older manylinux tags each one accepts."""
@@ -100,23 +102,11 @@ class Target:
 
     def markers(self) -> dict[str, str]:
         """PEP 508 marker values of the target (pip would otherwise use this machine's)."""
-        tag = self.platforms()[0]
-        machine = "aarch64" if "aarch64" in tag else "arm64" if "arm64" in tag else "x86_64"
-        system, sys_platform = ("Linux", "linux")
-        if tag.startswith("win"):
-            system, sys_platform, machine = "Windows", "win32", "AMD64"
-        elif tag.startswith("macosx"):
-            system, sys_platform = "Darwin", "darwin"
-        return {
-            "python_version": self.python_version,
-            "python_full_version": f"{self.python_version}.0",
-            "implementation_name": "cpython",
-            "platform_python_implementation": "CPython",
-            "platform_machine": machine,
-            "platform_system": system,
-            "sys_platform": sys_platform,
-            "os_name": "nt" if system == "Windows" else "posix",
-        }
+        machine = self.platforms()[0].rsplit("_", 1)[-1]
+        machine = {"64": "x86_64"}.get(machine, machine)  # manylinux..._x86_64 splits as x86 / 64
+        return {"python_version": self.python_version, "python_full_version": f"{self.python_version}.0",
+                "implementation_name": "cpython", "platform_python_implementation": "CPython",
+                "platform_machine": machine, "platform_system": "Linux", "sys_platform": "linux", "os_name": "posix"}
 
 
 def _manylinux_family(tag: str) -> list[str]:
@@ -146,7 +136,7 @@ def read_freeze(path: Path | None = None) -> dict[str, str]:
         raise InputError(f"image freeze list not found: {path}", hint="capture one with `pip list --format=freeze`")
     installed: dict[str, str] = {}
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
+        line = raw.split("#", 1)[0].strip()
         if not line or line.startswith("-"):
             continue
         pinned = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*===?\s*([^\s;]+)(?:\s*;.*)?", line)
@@ -187,7 +177,6 @@ class PipResult:
 
     returncode: int
     output: str
-    report: dict[str, Any] = field(default_factory=dict)
 
 
 def _write_stubs(site: Path, installed: dict[str, str]) -> None:
@@ -218,7 +207,7 @@ def run_pip(args: list[str], *, target: Target, installed: dict[str, str], work:
 
     `offline` also hides every pip config file and PIP_* variable, so only the sources in `args` count.
     """
-    site = work / "image-site"
+    site = work / f"image-{freeze_hash(installed)[:12]}"  # one stub site per installed set
     if not site.exists():
         _write_stubs(site, installed)
     cfg = {"path": [str(site), str(_pip_dir(work))], "markers": target.markers(), "args": args}
@@ -228,17 +217,27 @@ def run_pip(args: list[str], *, target: Target, installed: dict[str, str], work:
         env["PIP_CONFIG_FILE"] = os.devnull
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["PYTHONNOUSERSITE"] = "1"
-    proc = subprocess.run([sys.executable, "-I", "-S", "-c", _BOOTSTRAP, json.dumps(cfg)], env=env, cwd=work,
-                          capture_output=True, text=True, check=False)
+    cmd = [sys.executable, "-I", "-S", "-c", _BOOTSTRAP, json.dumps(cfg)]
+    return _run(cmd, env=env, cwd=work)
+
+
+def _run(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> PipResult:
+    try:
+        proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, check=False,
+                              timeout=PIP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise WaitTimeoutError(f"a pip run went past {PIP_TIMEOUT_S} s",
+                               hint="check the network to the package index") from None
     return PipResult(proc.returncode, proc.stdout + proc.stderr)
 
 
-def pip_failure(output: str, what: str) -> KitError:
+def pip_failure(output: str, what: str, hint: str | None = None) -> KitError:
     """One clear error from pip's output, naming the distribution pip could not find when there is one."""
     missing = re.findall(r"No matching distribution found for (\S+)", output)
     if missing:
         return InputError(f"{what}: no wheel for {missing[-1]} in the sources for this target",
-                          hint="add it to the bundle (rebuild with `kit wheels`) or to the image freeze list")
+                          hint=hint or "a binary wheel for the image's Python and platform is needed: pin a version "
+                          "that has one in [kaggle] wheels_constraints, or list the package in the image freeze")
     conflict = re.search(r"The conflict is caused by:\n((?:.+\n?)+?)\n", output)
     if conflict:
         lines = " ; ".join(line.strip() for line in conflict.group(1).splitlines() if line.strip())
@@ -277,10 +276,10 @@ def build_kit_wheel(dest: Path, source: Path = REPO_ROOT, host_only: list[str] |
         env.update(PIP_CONFIG_FILE=os.devnull, SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH, PIP_DISABLE_PIP_VERSION_CHECK="1")
         cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
                "-w", str(out), str(src)]
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        proc = _run(cmd, env=env)
         built = sorted(out.glob("*.whl"))
         if proc.returncode != 0 or len(built) != 1:
-            tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
+            tail = proc.output.strip().splitlines()[-3:]
             raise KitError(f"building the kit's wheel failed: {' | '.join(tail) or 'no wheel produced'}")
         target = dest / built[0].name
         shutil.copyfile(built[0], target)
@@ -349,9 +348,9 @@ def download_wheels(pins: list[str], target: Target, dest: Path, sources: list[s
     if sources is not None:
         env = {k: v for k, v in env.items() if not k.startswith("PIP_")} | {"PIP_CONFIG_FILE": os.devnull}
         cmd += ["--no-index", *(a for s in sources for a in ("--find-links", s))]
-    proc = subprocess.run([*cmd, *pins], env=env, capture_output=True, text=True, check=False)
+    proc = _run([*cmd, *pins], env=env)
     if proc.returncode != 0:
-        raise pip_failure(proc.stdout + proc.stderr, "downloading the bundle's wheels")
+        raise pip_failure(proc.output, "downloading the bundle's wheels")
     return sorted(set(dest.glob("*.whl")) - before)
 
 
@@ -425,7 +424,8 @@ def verify_bundle(folder: Path, target: Target, installed: dict[str, str], work:
     try:
         return resolve_missing(f"{DIST_NAME}", target, installed, work, sources=[str(folder)], extra_args=extra)
     except KitError as exc:
-        raise type(exc)(f"bundle check failed: {exc.message}", hint=exc.hint) from None
+        hint = "rebuild the bundle with `kit wheels`, or list the package in the image freeze if the image has it"
+        raise type(exc)(f"bundle check failed: {exc.message}", hint=hint) from None
 
 
 def build_bundle(out: Path, *, kit_only: bool = False, python_version: str = "3.10",
@@ -442,6 +442,7 @@ def build_bundle(out: Path, *, kit_only: bool = False, python_version: str = "3.
 
     target = Target(python_version, platform)
     installed = read_freeze(image_freeze)
+    installed.pop(DIST_NAME, None)  # a freeze taken where the kit was installed must not hide it from the bundle
     out = Path(out)
     _check_out(out)
     steps = ["kit wheel"] + ([] if kit_only else ["resolve", "download"]) + (["verify"] if verify else [])
