@@ -95,6 +95,13 @@ def test_dataset_processing_failure_is_reported(client, emulator, tmp_path):
         client.dataset_push(adapter_dir(tmp_path / "a"), "client-failing", kind="adapter", poll=0.05, timeout=10)
 
 
+def test_dataset_quota_refusal_is_reported(client, emulator, tmp_path):
+    admin(emulator, "faults", {"kind": "dataset_quota", "message": "Private datasets quota exceeded", "times": 1})
+    with pytest.raises(KaggleError, match="quota exceeded"):
+        client.dataset_push(adapter_dir(tmp_path / "a"), "client-quota", kind="adapter", poll=0.05, timeout=10)
+    assert Ledger().datasets() == []  # nothing recorded for a refused push
+
+
 def test_dataset_wait_times_out(client, emulator, tmp_path):
     admin(emulator, "config", {"ready_delay": 60})
     started = time.monotonic()

@@ -4,9 +4,10 @@
 A rule is a dict:
   {"method": "GetDatasetStatus" | "*", "status": 429|500|404|..., "retry_after": 0.2, "message": "...", "times": 1}
       answer that RPC (or any) with an HTTP error; `times` counts uses (null: until cleared)
-  {"kind": "dataset_failed" | "kernel_error" | "submission_error" | "daily_limit", "message": "...", "times": 1}
-      make the next dataset version FAILED, the next kernel run ERROR, the next scoring ERROR, or report the
-      daily submission limit as reached
+  {"kind": "dataset_failed" | "dataset_quota" | "kernel_error" | "submission_error" | "daily_limit",
+   "message": "...", "times": 1}
+      make the next dataset version FAILED, refuse the next create/version for quota (status "error"), the next
+      kernel run ERROR, the next scoring ERROR, or report the daily submission limit as reached
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-KINDS = ("dataset_failed", "kernel_error", "submission_error", "daily_limit")
+KINDS = ("dataset_failed", "dataset_quota", "kernel_error", "submission_error", "daily_limit")
 
 
 class Faults:

@@ -110,6 +110,10 @@ class Api(CompetitionRpcs):
     def _ref(self, owner: str, slug: str) -> str:
         return f"{owner}/{slug}"
 
+    def _quota_refusal(self) -> str:
+        fault = self.faults.take(kind="dataset_quota")
+        return "" if fault is None else fault.get("message", "Your private datasets quota would be exceeded")
+
     def _new_version(self, ref: str, files: list[dict], notes: str) -> dict:
         ds = self.state.dataset(ref)
         number = len(ds["versions"]) + 1
@@ -128,6 +132,9 @@ class Api(CompetitionRpcs):
                 return _create_answer(ref, self.base_url, f"The requested slug '{slug}' is already in use")
             if not body.get("files"):
                 return _create_answer(ref, self.base_url, "A dataset needs at least one file")
+            refusal = self._quota_refusal()
+            if refusal:
+                return _create_answer(ref, self.base_url, refusal)
             self.state.data["datasets"][ref] = {"title": body.get("title", slug), "license": body.get("licenseName"),
                                                 "private": bool(body.get("isPrivate", False)), "versions": []}
             try:
@@ -148,6 +155,9 @@ class Api(CompetitionRpcs):
             inner = body.get("body") or {}
             if not inner.get("files"):
                 return _create_answer(ref, self.base_url, "A dataset version needs at least one file")
+            refusal = self._quota_refusal()
+            if refusal:
+                return _create_answer(ref, self.base_url, refusal)
             self._new_version(ref, inner["files"], inner.get("versionNotes", ""))
             self.state.save()
         return _create_answer(ref, self.base_url)
