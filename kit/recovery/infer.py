@@ -85,13 +85,14 @@ class Engine:
         merge: bool = True,
         slow_generation_s: float | None = None,
     ) -> None:
-        import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.model_path = Path(model_path)
         if not (self.model_path / "config.json").exists():
             raise InputError(f"no model at {self.model_path} (config.json missing)")
         self.device = pick_device(device)
+        if self.device == "cuda":
+            self.device = "cuda:0"  # an explicit index for device_map (each worker sees one GPU as cuda:0)
         self.dtype = pick_dtype(self.device, dtype)
         if slow_generation_s is None:
             slow_generation_s = float(os.environ.get(SLOW_ENV) or 0)
@@ -115,7 +116,6 @@ class Engine:
         model.eval()
         self.model = model
         self.load_seconds = time.time() - started
-        torch.set_grad_enabled(False)
         log.info("loaded %s on %s (%s) in %.1fs", self.model_path.name, self.device, self.dtype, self.load_seconds)
 
     @classmethod
@@ -189,6 +189,12 @@ class Engine:
         return outputs
 
     def _generate_batch(self, ids: list[list[int]], max_new_tokens: int) -> list[str]:
+        import torch
+
+        with torch.inference_mode():  # local, so a training process using the Engine keeps its autograd
+            return self._decode_batch(ids, max_new_tokens)
+
+    def _decode_batch(self, ids: list[list[int]], max_new_tokens: int) -> list[str]:
         import torch
 
         pad = self.tokenizer.pad_token_id
