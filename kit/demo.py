@@ -19,6 +19,8 @@ from kit.config import KitConfig, load_config
 
 DEMO_DIR = Path("kit-demo")
 TRAIN_STEPS = 4
+# Short fields and answers: the tiny model's CPU generation over the hidden rows dominates the demo's run time.
+DEMO_INFER = {"batch_size": 16, "max_new_tokens": 12, "max_field_tokens": 96}
 
 
 def _say(msg: str) -> None:
@@ -29,9 +31,7 @@ def demo_config(base: KitConfig | None = None) -> KitConfig:
     """The demo's config: the workspace's competition and slugs, with sandbox identity and embedded defaults."""
     cfg = base or load_config()
     kaggle = dataclasses.replace(cfg.kaggle, username="", base_model="")  # sandbox account, embedded tiny model
-    # short fields and answers: the tiny model's CPU generation dominates the demo's run time
-    infer = dataclasses.replace(cfg.infer, template="best", base_model_path="", batch_size=16, max_new_tokens=12,
-                                max_field_tokens=96)
+    infer = dataclasses.replace(cfg.infer, template="best", base_model_path="", **DEMO_INFER)
     train = dataclasses.replace(cfg.train, base_model_path="", data="", template="fewshot")
     return dataclasses.replace(cfg, kaggle=kaggle, infer=infer, train=train)
 
