@@ -12,7 +12,7 @@ from kit.assets import sample_data_dir
 from kit.errors import InputError, MissingDependencyError
 from kit.recovery import kernel
 from kit.recovery.guard import TimeGuard
-from kit.recovery.infer import Engine, pick_dtype, predict_rows
+from kit.recovery.infer import Engine, dtype_kwargs, pick_dtype, predict_rows
 from kit.recovery.templates import get_template
 from kit.recovery.workers import load_engine
 
@@ -88,16 +88,20 @@ def test_merged_adapter_equals_unmerged(tiny_model, adapter, prompts):
     assert out == unmerged.generate(prompts, max_new_tokens=8, batch_size=4)
 
 
-def test_device_precision_and_clear_errors(tiny_model, tmp_path):
+def test_device_precision_and_clear_errors(tiny_model, tmp_path, monkeypatch):
     import torch
+    import transformers
 
     assert pick_dtype("cpu") == torch.float32 and pick_dtype("cpu", "fp16") == torch.float16
+    assert dtype_kwargs(torch.float16) == {"dtype": torch.float16}  # transformers 5.x here
     with pytest.raises(InputError):
         pick_dtype("cpu", "fp8")
     with pytest.raises(MissingDependencyError):
         Engine(tiny_model, device="cpu", load_in_4bit=True)
     with pytest.raises(InputError):
         Engine(tmp_path)
+    monkeypatch.setattr(transformers, "__version__", "4.41.2")  # the Kaggle image's era
+    assert dtype_kwargs(torch.float16) == {"torch_dtype": torch.float16}
 
 
 def test_mean_template_needs_no_model(test_rows):
