@@ -10,7 +10,7 @@ import pytest
 
 from kit.assets import sample_data_dir
 from kit.cli import run
-from kit.errors import InputError
+from kit.errors import ConfigError, InputError
 from kit.recovery.metric import PROXY_NOTE, load_embedder, score, score_files, score_texts, sharpened_cosine
 from kit.recovery.templates import get_template
 from kit.tables import read_rows, write_rows
@@ -139,6 +139,18 @@ def test_host_tokenizer_reads_specials_literally_and_cuts_at_128():
     assert float(va @ vb) == pytest.approx(1.0, abs=1e-5)  # identical first 128 tokens
     pa, pb = plain.encode([a, b])
     assert float(pa @ pb) < 0.9999  # the plain model sees the differing tail
+
+
+def test_precision_choice_keeps_cosines_close(embedder):
+    with pytest.raises(ConfigError, match="unknown embedder precision 'fp8'"):
+        load_embedder(precision="fp8")
+    exact = load_embedder(precision="fp32")
+    assert "[bf16]" not in exact.label
+    texts = ["Rewrite this as a poem.", "Make this email more formal and polite.", "Convert this into a sea shanty."]
+    a, b = exact.encode(texts), embedder.encode(texts)
+    assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-6)
+    assert np.abs((a * b).sum(axis=1) - 1).max() < 2e-3
+    assert np.abs(a @ a.T - b @ b.T).max() < 5e-3  # cross-text similarities agree too
 
 
 def test_kit_templates_lists_names(capsys):

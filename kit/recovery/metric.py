@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kit.errors import InputError, MissingDependencyError
+from kit.errors import ConfigError, InputError, MissingDependencyError
 from kit.tables import read_rows
 
 HOST_MAX_TOKENS = 128
@@ -24,7 +24,8 @@ PROXY_NOTE = "proxy for sentence-t5-base"
 _PANDAS_NA = {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
               "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
 _SHOW = 5  # ids named in an error line
-_MODELS: dict[tuple[str, bool], object] = {}  # (path, host_tokenizer) -> SentenceTransformer
+_MODELS: dict[tuple[str, bool, str], object] = {}  # (path, host_tokenizer, precision) -> SentenceTransformer
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 class Embedder:
@@ -44,8 +45,9 @@ class Embedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vecs = self.model.encode(
             unique, batch_size=self.batch_size, show_progress_bar=progress, convert_to_numpy=True,
-            normalize_embeddings=True,
         ).astype(np.float32, copy=False)
+        # Normalise here, in float32: a bf16 model's own normalisation leaves norms ~1e-3 away from 1.
+        vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
         index = {text: i for i, text in enumerate(unique)}
         return vecs[[index[t] for t in texts]]
 
@@ -68,13 +70,32 @@ class Embedder:
         return lambda text: len(tok(text, add_special_tokens=True, split_special_tokens=True)["input_ids"])
 
 
-def _label(path: Path, default: Path, host_tokenizer: bool) -> str:
+def _label(path: Path, default: Path, host_tokenizer: bool, precision: str) -> str:
     label = f"all-MiniLM-L6-v2 (bundled; {PROXY_NOTE})" if path == default else str(path)
-    return label + (" [host tokenizer]" if host_tokenizer else "")
+    return label + (" [host tokenizer]" if host_tokenizer else "") + (" [bf16]" if precision == "bf16" else "")
 
 
-def load_embedder(path: str | Path | None = None, host_tokenizer: bool = False) -> Embedder:
-    """The embedder at `path` (None or '': the bundled MiniLM proxy); each model is loaded once per process."""
+def resolve_precision(precision: str = "auto") -> str:
+    """'auto' is bf16 on a CPU with AMX (about 3x faster there, cosines within ~1e-4 of fp32), else fp32."""
+    if precision not in PRECISIONS:
+        raise ConfigError(f"unknown embedder precision '{precision}'", hint=f"use one of {', '.join(PRECISIONS)}")
+    if precision != "auto":
+        return precision
+    import torch
+
+    if torch.cuda.is_available():
+        return "fp32"
+    try:
+        return "bf16" if torch._C._cpu._init_amx() else "fp32"
+    except (AttributeError, RuntimeError):  # older torch: no AMX probe
+        return "fp32"
+
+
+def load_embedder(path: str | Path | None = None, host_tokenizer: bool = False, precision: str = "auto") -> Embedder:
+    """The embedder at `path` (None or '': the bundled MiniLM proxy); each model is loaded once per process.
+
+    precision: 'auto' (bf16 on AMX CPUs, else fp32), 'fp32' or 'bf16'.
+    """
     from kit.assets import default_embedder_path
 
     default = default_embedder_path().resolve()
@@ -82,13 +103,14 @@ def load_embedder(path: str | Path | None = None, host_tokenizer: bool = False) 
     if not folder.is_dir():
         raise InputError(f"embedder folder not found: {folder}",
                          hint="give a sentence-transformers model folder (e.g. sentence-t5-base)")
-    key = (str(folder), host_tokenizer)
+    precision = resolve_precision(precision)
+    key = (str(folder), host_tokenizer, precision)
     if key not in _MODELS:
-        _MODELS[key] = _load_model(folder, host_tokenizer)
-    return Embedder(_MODELS[key], _label(folder, default, host_tokenizer), host_tokenizer)
+        _MODELS[key] = _load_model(folder, host_tokenizer, precision)
+    return Embedder(_MODELS[key], _label(folder, default, host_tokenizer, precision), host_tokenizer)
 
 
-def _load_model(folder: Path, host_tokenizer: bool):
+def _load_model(folder: Path, host_tokenizer: bool, precision: str):
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError:  # pragma: no cover - a declared dependency
@@ -102,6 +124,10 @@ def _load_model(folder: Path, host_tokenizer: bool):
         # The host's TF SentencePiece reads `</s>` as the characters < / s >, and its model saw 128 tokens.
         model.tokenizer.split_special_tokens = True
         model.max_seq_length = HOST_MAX_TOKENS
+    if precision == "bf16":
+        import torch
+
+        model.to(torch.bfloat16)
     return model
 
 
@@ -218,11 +244,11 @@ def _by_id(path: Path, what: str) -> dict[str, str]:
 
 
 def score_files(predictions_csv: Path | str, labels_csv: Path | str, embedder_path: str | Path | None = None,
-                host_tokenizer: bool = False, progress: bool = False) -> ScoreReport:
+                host_tokenizer: bool = False, progress: bool = False, precision: str = "auto") -> ScoreReport:
     """Score a submission CSV (id,rewrite_prompt) against labels (id,rewrite_prompt or the full train format)."""
     preds = _by_id(Path(predictions_csv), "predictions")
     labels = _by_id(Path(labels_csv), "labels")
     blank_labels = [i for i, v in labels.items() if is_blank(v)]
     if blank_labels:
         raise InputError(f"{labels_csv}: {len(blank_labels)} blank label(s), first ids: {_first(blank_labels)}")
-    return score(preds, labels, load_embedder(embedder_path, host_tokenizer), progress)
+    return score(preds, labels, load_embedder(embedder_path, host_tokenizer, precision), progress)
