@@ -262,3 +262,36 @@ def test_kit_train_through_the_notebook(tmp_path, tiny_model, small_csv):
     assert meta["global_step"] == 2 and meta["base_model"] == str(tiny_model)
     executed = Path(meta["knobs"]["checkpoint_dir"]) / "train.ipynb"
     assert executed.exists() and "train_from_params" in executed.read_text()
+
+
+# ---------------------------------------------------------------------------- GPU benchmark script
+
+
+def _bench_module():
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "bench_train_gpu.py"
+    spec = importlib.util.spec_from_file_location("bench_train_gpu", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("limit, cap", [(0, 64), (1, 64), (37, 64), (64, 64), (200, 64), (5, 5)])
+def test_bench_search_finds_the_largest_batch_that_fits(limit, cap):
+    tried = []
+
+    def fits(batch: int) -> bool:
+        tried.append(batch)
+        return batch <= limit
+
+    assert _bench_module().largest_fitting(fits, cap) == min(limit, cap)
+    assert len(tried) <= 2 * cap.bit_length() + 1  # doubling then bisection, not a linear scan
+
+
+def test_bench_script_runs_a_tiny_shape_on_cpu(tmp_path, one_thread, capsys):
+    report = _bench_module().main(["--tiny", "--steps", "1", "--max-batch", "4", "--json", str(tmp_path / "b.json")])
+    assert json.loads((tmp_path / "b.json").read_text()) == report
+    for mode in ("no_checkpointing", "checkpointing"):
+        assert report["modes"][mode]["max_batch"] == 4 and report["modes"][mode]["tokens_per_s"] > 0
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith("FIGURE tiny seq 64")
