@@ -430,15 +430,22 @@ def verify_bundle(folder: Path, target: Target, installed: dict[str, str], work:
 
 def build_bundle(out: Path, *, kit_only: bool = False, python_version: str = "3.10",
                  platform: str = "manylinux2014_x86_64", image_freeze: Path | None = None, verify: bool = True,
-                 constraints: list[str] | tuple[str, ...] = (), host_only: list[str] | tuple[str, ...] = (),
+                 constraints: list[str] | None = None, host_only: list[str] | None = None,
                  sources: list[str] | None = None, source: Path = REPO_ROOT, kit_wheel: Path | None = None,
                  progress: bool = False) -> Bundle:
     """Build the offline bundle in `out`: kit wheel + missing closure for the target, manifest, offline check.
 
     `sources` (find-links folders) replaces the package index (no network); `kit_wheel` reuses a built
     kit wheel instead of building one. `out` must be empty, absent, or an earlier bundle (replaced).
+    `constraints` and `host_only` default to the [kaggle] wheels_constraints and wheels_host_only defaults.
     """
     from tqdm.auto import tqdm
+
+    from kit.config import KaggleConfig
+
+    defaults = KaggleConfig()
+    constraints = defaults.wheels_constraints if constraints is None else constraints
+    host_only = defaults.wheels_host_only if host_only is None else host_only
 
     target = Target(python_version, platform)
     installed = read_freeze(image_freeze)
