@@ -150,3 +150,13 @@ def test_estimate_overcounts_plain_english_and_counts_lucrarea_once():
     assert estimate_t5_tokens("lucrarea" * 8) == 9
     assert estimate_t5_tokens("Improve this text.") >= 4
     assert estimate_t5_tokens(LUCRAREA_SUFFIX) < 30
+
+
+def test_tokenizer_folder_counter_reads_special_strings_as_text(tiny_model):
+    from kit.recovery.templates import t5_token_counter
+
+    count = t5_token_counter(tiny_model)
+    assert count("</s>") > 2  # literal characters, as the host's TF tokenizer saw them, plus the added BOS
+    best = get_template("best").with_token_counter(tiny_model)
+    out = best.assemble(["Rewrite this text as a long pirate shanty about the sea and the wind. " * 4], "a", "b")
+    assert count(out) <= 127 and out.endswith(LUCRAREA_SUFFIX)
