@@ -132,6 +132,8 @@ def test_host_tokenizer_reads_specials_literally_and_cuts_at_128():
     sep = tok.sep_token
     ids = tok(f"hello {sep} world", add_special_tokens=False)["input_ids"]
     assert tok.sep_token_id not in ids  # the special-token string is text, not the special token
+    text = [f"Rewrite this {sep} as a poem."]
+    assert float(host.encode(text)[0] @ plain.encode(text)[0]) < 0.9999  # the model sees it that way too
     assert "[host tokenizer]" in host.label
     head = "word " * 150
     a, b = head + "about cats and dogs", head + "on quantum physics and the stars"
