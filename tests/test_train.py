@@ -167,6 +167,18 @@ def test_knobs_are_validated_early():
         resolve_precision("fp16", cuda=False, bf16_ok=False)
 
 
+def test_kit_toml_train_keys_and_flags_fail_early(tmp_path, capsys):
+    """[train] keys are read from kit.toml, flags override them, and both are checked before torch loads."""
+    from kit.cli import run
+
+    (tmp_path / "work" / "kit.toml").write_text('[train]\nlr_scheduler = "bogus"\nlora_r = 4\n')
+    assert run(["train", "--no-notebook"]) == ConfigError.exit_code
+    assert "lr_scheduler must be one of" in capsys.readouterr().err
+    missing = tmp_path / "nope.csv"
+    assert run(["train", "--no-notebook", "--lr-scheduler", "linear", "--data", str(missing)]) == InputError.exit_code
+    assert f"training data not found: {missing}" in capsys.readouterr().err
+
+
 def test_4bit_without_cuda_is_a_missing_dependency(small_csv, tiny_model, tmp_path):
     import torch
 
@@ -255,11 +267,12 @@ def test_kit_train_through_the_notebook(tmp_path, tiny_model, small_csv):
     from kit.cli import run
 
     out = tmp_path / "nb-adapter"
-    code = run(["train", "--data", str(small_csv), "--out", str(out), "--json"] + _knobs(
+    code = run(["train", "--data", str(small_csv), "--out", str(out), "--json", "--auto-batch-size"] + _knobs(
         max_steps=2, grad_accum=1, batch_size=1, max_length=256, eval_rows=0, save_steps=1, template="zeroshot"))
     assert code == 0
     meta = json.loads((out / "kit_adapter.json").read_text())
     assert meta["global_step"] == 2 and meta["base_model"] == str(tiny_model)
+    assert meta["knobs"]["auto_batch_size"] is True and meta["knobs"]["batch_size"] == 1  # no OOM on CPU
     executed = Path(meta["knobs"]["checkpoint_dir"]) / "train.ipynb"
     assert executed.exists() and "train_from_params" in executed.read_text()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import logging
 import os
 import shutil
@@ -148,8 +149,10 @@ def load_model(base: Path, precision: str, load_in_4bit: bool, gradient_checkpoi
     import torch
     from transformers import AutoModelForCausalLM
 
+    from kit.recovery.infer import dtype_kwargs
+
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[precision]
-    kwargs: dict[str, Any] = {"dtype": dtype}
+    kwargs: dict[str, Any] = dtype_kwargs(dtype)  # dtype= in transformers 5, torch_dtype= in 4.x
     if load_in_4bit:
         from transformers import BitsAndBytesConfig
 
@@ -158,9 +161,6 @@ def load_model(base: Path, precision: str, load_in_4bit: bool, gradient_checkpoi
             bnb_4bit_compute_dtype=dtype if precision != "fp32" else torch.float16)
         kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", 0))}
     try:
-        model = AutoModelForCausalLM.from_pretrained(str(base), **kwargs)
-    except TypeError:  # transformers 4.x spells it torch_dtype
-        kwargs["torch_dtype"] = kwargs.pop("dtype")
         model = AutoModelForCausalLM.from_pretrained(str(base), **kwargs)
     except OSError as exc:
         raise TrainingError(f"cannot load base model {base}: {str(exc).splitlines()[0]}") from None
@@ -192,9 +192,7 @@ def add_lora(model: Any, cfg: TrainConfig) -> tuple[Any, list[str]]:
 # ---------------------------------------------------------------------------- trainer
 
 
-def _training_args(cfg: TrainConfig, ckpt: Path, precision: str, cuda: bool, has_val: bool) -> Any:
-    import inspect
-
+def _training_args(cfg: TrainConfig, ckpt: Path, precision: str, cuda: bool) -> Any:
     from transformers import TrainingArguments
 
     accepted = inspect.signature(TrainingArguments.__init__).parameters
@@ -315,10 +313,13 @@ def _build_trainer(cfg: TrainConfig, base: Path, ckpt: Path, precision: str, cud
     model = load_model(base, precision, cfg.load_in_4bit, cfg.gradient_checkpointing)
     model, targets = add_lora(model, cfg)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    args = _training_args(cfg, ckpt, precision, cuda, bool(val_enc.examples))
+    args = _training_args(cfg, ckpt, precision, cuda)
+    # the tokenizer is saved with every checkpoint; transformers 4.x calls the argument `tokenizer`
+    accepted = inspect.signature(Trainer.__init__).parameters
+    tok_arg = "processing_class" if "processing_class" in accepted else "tokenizer"
     trainer = Trainer(model=model, args=args, train_dataset=train_enc.examples,
-                      eval_dataset=val_enc.examples or None, data_collator=Collator(pad))
-    trainer.processing_class = tokenizer  # saved with every checkpoint (4.x name: tokenizer)
+                      eval_dataset=val_enc.examples or None, data_collator=Collator(pad), **{tok_arg: tokenizer})
+    trainer.kit_tokenizer = tokenizer
     counts = {"train": len(train_enc.examples), "val": len(val_enc.examples),
               "dropped": train_enc.dropped + val_enc.dropped, "truncated": train_enc.truncated + val_enc.truncated}
     return trainer, targets, counts
@@ -330,7 +331,7 @@ def _save_flat(trainer: Any, out: Path) -> None:
     for old in ("adapter_model.safetensors", "adapter_model.bin", "adapter_config.json", META_NAME):
         (out / old).unlink(missing_ok=True)
     trainer.model.save_pretrained(str(out), safe_serialization=True)
-    trainer.processing_class.save_pretrained(str(out))
+    trainer.kit_tokenizer.save_pretrained(str(out))
     if not (out / "adapter_model.safetensors").exists():
         raise TrainingError(f"no adapter_model.safetensors written to {out}")
 
