@@ -16,26 +16,23 @@ import time
 HIDDEN_ROWS = 1400
 
 
-def _random_7b(device: str):
-    """A Mistral-7B-shaped model with random weights, built straight on the device in half precision."""
+MISTRAL_7B = {"vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
+              "num_attention_heads": 32, "num_key_value_heads": 8, "max_position_embeddings": 32768}
+
+
+def random_model(device: str, shape: dict | None = None):
+    """A Mistral-shaped model (default: 7B) with random weights, built straight on the device in the
+    precision the device gets (no checkpoint needed), plus the tiny model's tokenizer (its ids fit)."""
     import torch
-    from transformers import AutoTokenizer, MistralConfig, MistralForCausalLM
+    from transformers import AutoModelForCausalLM, AutoTokenizer, MistralConfig
 
     from kit.assets import tiny_model_path
-    from kit.recovery.infer import pick_dtype
+    from kit.recovery.infer import dtype_kwargs, pick_dtype
 
-    dtype = pick_dtype(device)
-    cfg = MistralConfig(vocab_size=32000, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
-                        num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=32768,
-                        sliding_window=None, rope_theta=1e6)
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(dtype)
-    try:
-        with torch.device(device):
-            model = MistralForCausalLM(cfg)
-    finally:
-        torch.set_default_dtype(previous)
-    tok = AutoTokenizer.from_pretrained(str(tiny_model_path()))  # its ids (< 2048) are valid for 32000
+    cfg = MistralConfig(**(shape or MISTRAL_7B), sliding_window=None, rope_theta=1e6)
+    with torch.device(device):
+        model = AutoModelForCausalLM.from_config(cfg, **dtype_kwargs(pick_dtype(device)))
+    tok = AutoTokenizer.from_pretrained(str(tiny_model_path()))
     model.generation_config.pad_token_id = tok.pad_token_id
     return model, tok
 
@@ -79,7 +76,7 @@ def main() -> None:
 
     t0 = time.time()
     if args.random_7b:
-        engine = Engine.from_loaded(*_random_7b(args.device))
+        engine = Engine.from_loaded(*random_model(args.device))
     else:
         engine = Engine(args.model or tiny_model_path(), device=args.device)
     print(f"model on {engine.device} ({engine.dtype}) in {time.time() - t0:.1f}s; torch threads "
