@@ -63,6 +63,7 @@ def run_local(
     rows: int = 0,
     batch_size: int | None = None,
     max_new_tokens: int | None = None,
+    workers: int | None = None,
     out: str | Path | None = None,
     embedder: str | None = None,
 ) -> RunLocalResult:
@@ -71,7 +72,7 @@ def run_local(
     from kit.notebooks import execute, template_path
 
     infer = override(cfg.infer, template=template, budget_seconds=budget, margin_seconds=margin,
-                     batch_size=batch_size, max_new_tokens=max_new_tokens)
+                     batch_size=batch_size, max_new_tokens=max_new_tokens, workers=workers)
     warnings: list[str] = []
     if budget is not None and margin is None and infer.margin_seconds >= budget / 2:
         # A short rehearsal budget with the 30-minute Kaggle margin would leave no time at all.

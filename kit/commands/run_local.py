@@ -24,16 +24,18 @@ from kit.commands._common import config_from, emit, json_option
 @click.option("--rows", type=click.IntRange(min=0), default=0, help="Only the first N test rows (0: all).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Rows per generation batch.")
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=None, help="Tokens per candidate.")
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Generation processes (data parallel; 0: one per visible GPU).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("run-local"),
               help="Output folder (plays /kaggle/working).")
 @json_option
 @click.pass_context
 def command(ctx: click.Context, template, data, model, adapter, wheels, budget, margin, rows, batch_size,
-            max_new_tokens, out, as_json) -> None:
+            max_new_tokens, workers, out, as_json) -> None:
     """Execute notebooks/infer.ipynb on a simulated /kaggle/input; print outputs, speed, projection, score."""
     from kit.runlocal import describe, run_local
 
     result = run_local(config_from(ctx), template=template, data=data, model=model, adapter=adapter,
                        wheels=wheels, budget=budget, margin=margin, rows=rows, batch_size=batch_size,
-                       max_new_tokens=max_new_tokens, out=out)
+                       max_new_tokens=max_new_tokens, workers=workers, out=out)
     emit(result.to_dict(), as_json, describe(result))
