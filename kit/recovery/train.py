@@ -320,9 +320,23 @@ def _build_trainer(cfg: TrainConfig, base: Path, ckpt: Path, precision: str, cud
     trainer = Trainer(model=model, args=args, train_dataset=train_enc.examples,
                       eval_dataset=val_enc.examples or None, data_collator=Collator(pad), **{tok_arg: tokenizer})
     trainer.kit_tokenizer = tokenizer
+    trainer.add_callback(_loss_printer())
     counts = {"train": len(train_enc.examples), "val": len(val_enc.examples),
               "dropped": train_enc.dropped + val_enc.dropped, "truncated": train_enc.truncated + val_enc.truncated}
     return trainer, targets, counts
+
+
+def _loss_printer() -> Any:
+    """A callback printing one plain line per logging step (notebooks show the Trainer's bar as HTML only)."""
+    from transformers import TrainerCallback
+
+    class LossPrinter(TrainerCallback):
+        def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kwargs: Any) -> None:
+            if state.is_world_process_zero and logs and "loss" in logs:
+                print(f"[train] step {state.global_step}/{state.max_steps} loss {logs['loss']:.4f} "
+                      f"lr {logs.get('learning_rate', 0):.3g}", file=sys.stderr, flush=True)
+
+    return LossPrinter()
 
 
 def _save_flat(trainer: Any, out: Path) -> None:
