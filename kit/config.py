@@ -156,7 +156,7 @@ class MeanPromptConfig:
     budget_seconds: float = _f(120.0, "`kit mean-prompt`: search time budget in seconds (vocabulary priming included).")
     max_tokens: int = _f(32, "`kit mean-prompt`: most words in the optimized string.")
     beam: int = _f(2, "`kit mean-prompt`: beam width (states kept per step).")
-    candidates: int = _f(64, "`kit mean-prompt`: candidate strings embedded per step.")
+    candidates: int = _f(32, "`kit mean-prompt`: candidate strings embedded per step.")
     vocab_limit: int = _f(2000, "`kit mean-prompt --vocab auto`: most words taken from the embedder's tokenizer.")
     holdout_fraction: float = _f(0.2, "`kit mean-prompt`: share of distinct prompts held out for reporting.")
     seed: int = _f(0, "`kit mean-prompt`: seed of the split and the search.")

@@ -24,7 +24,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--init", default=REFERENCE_PROMPT)
     parser.add_argument("--beam", type=int, default=2)
-    parser.add_argument("--candidates", type=int, default=64)
+    parser.add_argument("--candidates", type=int, default=32)
     parser.add_argument("--max-tokens", type=int, default=32)
     parser.add_argument("--vocab-limit", type=int, default=2000)
     args = parser.parse_args()

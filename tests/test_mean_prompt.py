@@ -125,7 +125,9 @@ def test_vocabulary_helpers(tmp_path):
     assert mp.tokenizer_words(pieces) == ["the", "lucrarea", "Rewrite"]
     assert mp.words_of(["Rewrite this, please!", "a sea-shanty; Rewrite"]) == ["Rewrite", "this", "please", "a",
                                                                               "sea-shanty"]
-    assert mp.auto_vocab(["Make it formal"], wordpiece, limit=2) == ["Make", "it", "formal", "the", "rewrite"]
+    assert mp.words_of(["a b a", "b c", "b"], min_count=2) == ["b"]  # counted once per text
+    # Prompt words shared by 2+ prompts first (single-prompt words overfit), then tokenizer words.
+    assert mp.auto_vocab(["Make it formal", "Make it a poem"], wordpiece, limit=2) == ["Make", "it", "the", "rewrite"]
     vocab_file = tmp_path / "v.txt"
     vocab_file.write_text("# words\ntone\n\nstyle\ntone\n", encoding="utf-8")
     assert mp.read_vocab(vocab_file) == ["tone", "style"]

@@ -23,6 +23,8 @@ from kit.commands._common import config_from, emit, json_option
 @click.option("--init", "init", default=None,
               help="Starting string. Default: [mean_prompt] text, else the 0.63 reference sentence.")
 @click.option("--seed", type=int, default=None, help="Seed of the split and the search ([mean_prompt] seed).")
+@click.option("--max-steps", type=int, default=None,
+              help="Stop after N search steps: the same seed then gives the same string on any machine.")
 @click.option("--holdout", "holdout_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Held-out prompts file (default: hold out [mean_prompt] holdout_fraction of --prompts).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -32,7 +34,7 @@ from kit.commands._common import config_from, emit, json_option
 @json_option
 @click.pass_context
 def command(ctx: click.Context, prompts_path: Path, embedder_path: str | None, vocab: str, max_tokens: int | None,
-            beam: int | None, budget_seconds: float | None, init: str | None, seed: int | None,
+            beam: int | None, budget_seconds: float | None, init: str | None, seed: int | None, max_steps: int | None,
             holdout_path: Path | None, out_path: Path | None, save: bool, no_progress: bool, as_json: bool) -> None:
     """Search for the string with the best mean sharpened cosine against the prompts in --prompts.
 
@@ -50,7 +52,8 @@ def command(ctx: click.Context, prompts_path: Path, embedder_path: str | None, v
         prompts_path, embedder_path=embedder_path or cfg.score.embedder or None, vocab=vocab,
         vocab_limit=mp.vocab_limit, holdout_path=holdout_path, holdout_fraction=mp.holdout_fraction,
         init=init if init is not None else (mp.text or REFERENCE_PROMPT), max_tokens=mp.max_tokens, beam=mp.beam,
-        candidates=mp.candidates, budget_s=mp.budget_seconds, seed=mp.seed, progress=not (no_progress or as_json),
+        candidates=mp.candidates, budget_s=mp.budget_seconds, seed=mp.seed, max_steps=max_steps,
+        progress=not (no_progress or as_json),
     )
     data = report.to_dict()
     if out_path is not None:

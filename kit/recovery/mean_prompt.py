@@ -90,13 +90,14 @@ def split_prompts(prompts: Sequence[str], holdout: float = 0.2, seed: int = 0) -
     return unique[n_held:], unique[:n_held]
 
 
-def words_of(texts: Iterable[str]) -> list[str]:
-    """Distinct alphabetic words of `texts`, in first-seen order (case kept: cased embedders care)."""
-    seen: dict[str, None] = {}
+def words_of(texts: Iterable[str], min_count: int = 1) -> list[str]:
+    """Distinct alphabetic words of `texts` found in at least `min_count` of them, in first-seen order (case
+    kept: cased embedders care)."""
+    counts: dict[str, int] = {}
     for text in texts:
-        for word in _WORD.findall(text):
-            seen.setdefault(word, None)
-    return list(seen)
+        for word in dict.fromkeys(_WORD.findall(text)):
+            counts[word] = counts.get(word, 0) + 1
+    return [w for w, n in counts.items() if n >= min_count]
 
 
 def tokenizer_words(tokens: Iterable[str], min_len: int = 3, max_len: int = 12, limit: int = 3000) -> list[str]:
@@ -193,15 +194,15 @@ class _Search:
         known = [t for t in dict.fromkeys(texts) if t in self.cache]
         return sorted(known, key=lambda t: (-self.cache[t], t))
 
-    def prime(self, until: float) -> None:
-        """Embed every vocabulary word on its own (cheap: single words are short) until `until`.
+    def prime(self, count: int, extra: Sequence[str] = ()) -> None:
+        """Embed the first `count` vocabulary words on their own (vocabulary order: prompt words first), and
+        the `extra` words (those of the initial string, for the guess of their deletion).
 
         Gives the proposal prior (rank weights by single-word score) and the word vectors for the linear
-        guess. Words still unembedded at `until` (vocabulary order: prompt words first) keep the lowest weight.
+        guess; the other words keep the lowest weight. A fixed count, not a time share, keeps the proposals
+        independent of the machine's speed.
         """
-        deadline, self.deadline = self.deadline, min(self.deadline, until)
-        self.score(self.vocab)
-        self.deadline, self.out_of_time = deadline, time.monotonic() + self.batch_seconds > deadline
+        self.score([*extra, *self.vocab[:count]])
         self.batch_seconds = 0.0  # single-word batches say nothing about full-candidate batch times
         self.primed = [w for w in self.vocab if w in self.vecs]
         if self.primed:
@@ -227,7 +228,8 @@ class _Search:
             good = [self.primed[i] for i in np.argsort(-guess, kind="stable")[: max(2 * quota, 8)]]
         proposals: dict[str, np.ndarray] = {}
         for _ in range(6 * quota):
-            edit, delta = self._edit(words, good)
+            edited, delta = self._edit(words, good)
+            edit = " ".join(edited)
             if edit and edit not in self.cache:
                 proposals.setdefault(edit, delta)
         if len(proposals) <= quota:
@@ -242,36 +244,37 @@ class _Search:
         vec = self.vecs.get(word)
         return vec if vec is not None else np.zeros(self.targets.shape[1], dtype=np.float32)
 
-    def _edit(self, words: list[str], good: list[str]) -> tuple[str, np.ndarray]:
+    def _edit(self, words: list[str], good: list[str]) -> tuple[list[str], np.ndarray]:
         """One seeded edit and its guessed change of the summed vector (added word minus removed word)."""
         roll = self.rng.random()
         if len(words) > 1 and roll < 0.15:
             p = self.rng.randrange(len(words))
-            return " ".join(words[:p] + words[p + 1:]), -self._vec(words[p])
+            return words[:p] + words[p + 1:], -self._vec(words[p])
         if good and self.rng.random() < 0.75:
             word = self.rng.choice(good)
         else:
             word = self.rng.choices(self.vocab, weights=self.weights)[0]
         if len(words) < self.max_tokens and (not words or roll < 0.65):
             p = self.rng.randint(0, len(words))
-            return " ".join([*words[:p], word, *words[p:]]), self._vec(word)
+            return [*words[:p], word, *words[p:]], self._vec(word)
         p = self.rng.randrange(len(words))
-        return " ".join([*words[:p], word, *words[p + 1:]]), self._vec(word) - self._vec(words[p])
+        return [*words[:p], word, *words[p + 1:]], self._vec(word) - self._vec(words[p])
 
 
 def optimize(targets: np.ndarray | Sequence[str], embed_fn: EmbedFn, vocab: Sequence[str], *, init: str = "",
              max_tokens: int = 32, beam: int = 2, budget_s: float = 60.0, seed: int = 0,
-             max_steps: int | None = None, candidates: int = 64, batch_size: int = 64, patience: int = 25,
-             prime_share: float = 0.2, progress: bool = False) -> Result:
+             max_steps: int | None = None, candidates: int = 32, batch_size: int = 64, patience: int = 50,
+             prime_words: int = 512, progress: bool = False) -> Result:
     """Search for the string maximising the mean sharpened cosine against `targets`.
 
     targets: the target prompts, or their L2-normalised embedding matrix (computed once by the caller).
-    vocab: candidate words for insertion and substitution. init: the starting string ('' starts empty).
-    Each step expands every beam state into about `candidates / beam` neighbours (all single-word
-    deletions plus seeded insertions/substitutions), and keeps the `beam` best of old and new states, so the
-    best score never decreases. The trajectory depends only on `seed` (and the embedder): a time budget or
-    `max_steps` only decides where it is cut. Stops at the budget (the budget covers the whole call,
-    vocabulary priming included), at `max_steps`, or after `patience` steps without improvement.
+    vocab: candidate words for insertions and substitutions, most useful first (the first `prime_words` are
+    embedded alone to guide the proposals). init: the starting string ('' starts from the best single word).
+    Each step proposes many seeded edits of every beam state (insert, substitute, delete one word), embeds
+    the `candidates` that a linear guess ranks best (plus a random quarter), and keeps the `beam` best of old
+    and new states, so the best score never decreases. The proposals depend only on `seed`: the budget only
+    decides where the trajectory is cut, so `max_steps` gives the same string on any machine. Stops at
+    `budget_s` (covering the whole call), at `max_steps`, or after `patience` steps without improvement.
     """
     start = time.monotonic()
     if max_tokens < 1 or beam < 1 or candidates < 1 or batch_size < 1:
@@ -284,7 +287,7 @@ def optimize(targets: np.ndarray | Sequence[str], embed_fn: EmbedFn, vocab: Sequ
     search = _Search(targets, embed_fn, vocab, max_tokens=max_tokens, beam=beam, candidates=candidates,
                      batch_size=batch_size, seed=seed, deadline=start + budget_s)
     base = init.split()[:max_tokens]
-    search.prime(until=start + prime_share * budget_s)
+    search.prime(prime_words, extra=base)
     singles = search.rank(search.cache)
     first = " ".join(base) if base else (singles[0] if singles else vocab[0])
     if first not in search.cache:  # always scored, even past the budget: the result never loses to init
@@ -361,9 +364,10 @@ def tokenizer_tokens(tokenizer: Any) -> list[str]:
     return sorted(vocab, key=vocab.get)
 
 
-def auto_vocab(prompts: Sequence[str], tokens: Sequence[str] = (), limit: int = 2000) -> list[str]:
-    """The default vocabulary: words of the training prompts, then common whole words of the tokenizer."""
-    return list(dict.fromkeys([*words_of(prompts), *tokenizer_words(tokens, limit=limit)]))
+def auto_vocab(prompts: Sequence[str], tokens: Sequence[str] = (), limit: int = 2000, min_count: int = 2) -> list[str]:
+    """The default vocabulary: words shared by `min_count`+ training prompts (a word from a single prompt
+    mostly overfits it), then common whole words of the tokenizer."""
+    return list(dict.fromkeys([*words_of(prompts, min_count), *tokenizer_words(tokens, limit=limit)]))
 
 
 def compare(texts: dict[str, str], train: np.ndarray, held: np.ndarray, embed_fn: EmbedFn) -> list[dict[str, Any]]:
@@ -377,7 +381,7 @@ def compare(texts: dict[str, str], train: np.ndarray, held: np.ndarray, embed_fn
 def search_mean_prompt(prompts_path: Path | str, *, embedder: Any = None, embedder_path: str | None = None,
                        vocab: str = "auto", vocab_limit: int = 2000, holdout_path: Path | str | None = None,
                        holdout_fraction: float = 0.2, init: str = REFERENCE_PROMPT, max_tokens: int = 32,
-                       beam: int = 2, candidates: int = 64, budget_s: float = 120.0, seed: int = 0,
+                       beam: int = 2, candidates: int = 32, budget_s: float = 120.0, seed: int = 0,
                        max_steps: int | None = None, progress: bool = False) -> Report:
     """Read prompts, split (or read the held-out file), build the vocabulary, optimize, and compare.
 
