@@ -260,6 +260,8 @@ def test_resume_continues_from_the_checkpoint(trained, tmp_path):
     # same data order and seed: the resumed steps reproduce the uninterrupted run's losses
     assert result.meta["loss_history"][-1][1] == pytest.approx(meta["loss_history"][-1][1], rel=1e-3)
     assert result.meta["val_score"] is None
+    with pytest.raises(ConfigError, match="lora_r changed"):  # a checkpoint only resumes the run that made it
+        train(TrainConfig(**dict(vars(cfg), lora_r=4)), progress=False)
 
 
 @pytest.mark.slow

@@ -220,18 +220,33 @@ def _training_args(cfg: TrainConfig, ckpt: Path, precision: str, cuda: bool) -> 
     return TrainingArguments(**kwargs)
 
 
-def _start_checkpoint(ckpt: Path, resume: bool) -> str | None:
-    """The checkpoint to resume from (resume on), or None after clearing stale ones (resume off)."""
+RUN_NAME = "kit_run.json"  # what the checkpoints in a checkpoint folder were trained on
+_RUN_KEYS = ("data_sha256", "base_model", "template", "lora_r", "lora_alpha", "target_modules", "max_length")
+
+
+def _start_checkpoint(ckpt: Path, resume: bool, run: dict[str, Any]) -> str | None:
+    """The checkpoint to resume from (resume on, same data and model), or None after clearing stale ones."""
+    import json
+
     from transformers.trainer_utils import get_last_checkpoint
 
     last = get_last_checkpoint(str(ckpt)) if ckpt.is_dir() else None
-    if resume:
-        if last is None:
-            log.warning("resume: no checkpoint in %s; starting from scratch", ckpt)
-        return last
-    for stale in ckpt.glob("checkpoint-*") if ckpt.is_dir() else []:
-        shutil.rmtree(stale, ignore_errors=True)  # our own folder: old steps would hijack a later resume
-    return None
+    if resume and last is not None and (ckpt / RUN_NAME).exists():
+        before = json.loads((ckpt / RUN_NAME).read_text(encoding="utf-8"))
+        # [] means "every linear layer", which a resolved list from kit_adapter.json also spells out
+        changed = [k for k in _RUN_KEYS if k in before and before[k] != run[k]
+                   and not (k == "target_modules" and not (before[k] and run[k]))]
+        if changed:
+            raise ConfigError(f"cannot resume from {last}: {', '.join(changed)} changed since it was saved",
+                              hint="train without --resume, or restore the original data and knobs")
+    if resume and last is None:
+        log.warning("resume: no checkpoint in %s; starting from scratch", ckpt)
+    if not resume:
+        for stale in ckpt.glob("checkpoint-*") if ckpt.is_dir() else []:
+            shutil.rmtree(stale, ignore_errors=True)  # our own folder: old steps would hijack a later resume
+    if int(os.environ.get("RANK", 0)) == 0:
+        write_json(ckpt / RUN_NAME, run)
+    return last if resume else None
 
 
 def train(cfg: TrainConfig, *, embedder_path: str | Path | None = None, progress: bool = True) -> TrainResult:
@@ -256,10 +271,13 @@ def train(cfg: TrainConfig, *, embedder_path: str | Path | None = None, progress
     if not (base / "config.json").exists() and base.exists():
         raise TrainingError(f"base model folder has no config.json: {base}")
 
+    data_sha = file_sha256(data_path)
+    run = {"data_sha256": data_sha, "base_model": str(base), "template": cfg.template, "lora_r": cfg.lora_r,
+           "lora_alpha": cfg.lora_alpha, "target_modules": list(cfg.target_modules), "max_length": cfg.max_length}
+    resume_from = _start_checkpoint(ckpt, cfg.resume, run)
     started = time.time()
     trainer, targets, counts = _build_trainer(cfg, base, ckpt, precision, cuda, template, train_rows, val_rows,
                                               progress)
-    resume_from = _start_checkpoint(ckpt, cfg.resume)
     try:
         # the Trainer prints its loss lines to stdout: keep stdout clean for `--json`; and an Engine used
         # earlier in this process may have switched autograd off
@@ -281,7 +299,7 @@ def train(cfg: TrainConfig, *, embedder_path: str | Path | None = None, progress
     }
     meta: dict[str, Any] = {
         "kit_version": __version__, "git_sha": git_sha(), "base_model": str(base), "template": cfg.template,
-        "data_file": str(data_path.resolve()), "data_sha256": file_sha256(data_path),
+        "data_file": str(data_path.resolve()), "data_sha256": data_sha,
         "rows": counts | {"total": len(rows)}, "knobs": resolved,
         "train_loss": float(outcome.training_loss), "val_loss": None if val_loss is None else float(val_loss),
         "loss_history": losses, "global_step": trainer.state.global_step, "resumed_from": resume_from,
