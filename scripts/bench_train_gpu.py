@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -130,11 +131,14 @@ class Stepper:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    # fewer fragmentation failures after an out-of-memory probe (read when CUDA initialises)
+    os.environ.setdefault("PYTORCH_CUDA_ALLOC_CONF", "expandable_segments:True")
     import torch
 
     cuda = torch.cuda.is_available()
     device = "cuda" if cuda else "cpu"
-    dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda else torch.float32
+    bf16 = cuda and torch.cuda.get_device_capability()[0] >= 8  # T4/P100 (sm 7.x and below): fp16
+    dtype = (torch.bfloat16 if bf16 else torch.float16) if cuda else torch.float32
     shape = "tiny" if args.tiny else "mistral-7b"
     started = time.time()
     model = build_model(shape, device, dtype, args.lora_r)

@@ -267,7 +267,8 @@ def train(cfg: TrainConfig, *, embedder_path: str | Path | None = None, progress
     cuda = torch.cuda.is_available()
     if cfg.load_in_4bit:
         _check_4bit(cuda)
-    precision = resolve_precision(cfg.precision, cuda, cuda and torch.cuda.is_bf16_supported())
+    # compute capability, not is_bf16_supported(): newer torch reports emulated bf16 on a T4 as supported
+    precision = resolve_precision(cfg.precision, cuda, cuda and torch.cuda.get_device_capability()[0] >= 8)
     if not (base / "config.json").exists() and base.exists():
         raise TrainingError(f"base model folder has no config.json: {base}")
 
