@@ -10,6 +10,7 @@ The figure is printed last, on one line.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 START = time.perf_counter()
@@ -48,7 +49,8 @@ def main() -> None:
     print(f"rows: {report.n}  mean: {report.mean:.4f}  95% CI: [{report.ci_low:.4f}, {report.ci_high:.4f}]")
     print(f"embedder: {report.embedder}")
     print(f"imports+data: {t_load - START:.1f} s  model load: {t_encode - t_load:.1f} s  "
-          f"embed+score: {end - t_encode:.1f} s")
+          f"embed+score: {end - t_encode:.1f} s  process CPU: {time.process_time():.1f} s  "
+          f"load average: {os.getloadavg()[0]:.1f} (figures are only meaningful on a quiet machine)")
     print(f"bench_score: {report.n} pairs scored in {end - START:.1f} s wall (model load included; target <= 15 s)")
 
 
