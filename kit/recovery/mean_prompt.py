@@ -174,6 +174,7 @@ class _Search:
         self.weights = [1.0] * len(vocab)
         self.primed: list[str] = []
         self.word_mat = np.zeros((0, targets.shape[1]), dtype=np.float32)
+        self.next_word = 0  # vocabulary words before this one have been offered to `prime`
 
     def score(self, texts: Iterable[str]) -> None:
         """Score the unseen `texts` in batches, stopping (out_of_time) when the next batch would overrun."""
@@ -195,15 +196,17 @@ class _Search:
         return sorted(known, key=lambda t: (-self.cache[t], t))
 
     def prime(self, count: int, extra: Sequence[str] = ()) -> None:
-        """Embed the first `count` vocabulary words on their own (vocabulary order: prompt words first), and
+        """Embed the next `count` vocabulary words on their own (vocabulary order: prompt words first), and
         the `extra` words (those of the initial string, for the guess of their deletion).
 
         Gives the proposal prior (rank weights by single-word score) and the word vectors for the linear
-        guess; the other words keep the lowest weight. A fixed count, not a time share, keeps the proposals
-        independent of the machine's speed.
+        guess; words not embedded yet keep the lowest weight. Counts per step, not time shares, keep the
+        proposals independent of the machine's speed.
         """
-        self.score([*extra, *self.vocab[:count]])
-        self.batch_seconds = 0.0  # single-word batches say nothing about full-candidate batch times
+        if count <= 0 or self.next_word >= len(self.vocab):
+            return
+        self.score([*extra, *self.vocab[self.next_word: self.next_word + count]])
+        self.next_word += count
         self.primed = [w for w in self.vocab if w in self.vecs]
         if self.primed:
             self.word_mat = np.stack([self.vecs[w] for w in self.primed])
@@ -264,12 +267,13 @@ class _Search:
 def optimize(targets: np.ndarray | Sequence[str], embed_fn: EmbedFn, vocab: Sequence[str], *, init: str = "",
              max_tokens: int = 32, beam: int = 2, budget_s: float = 60.0, seed: int = 0,
              max_steps: int | None = None, candidates: int = 32, batch_size: int = 64, patience: int = 50,
-             prime_words: int = 512, progress: bool = False) -> Result:
+             prime_words: int = 256, prime_step: int = 8, progress: bool = False) -> Result:
     """Search for the string maximising the mean sharpened cosine against `targets`.
 
     targets: the target prompts, or their L2-normalised embedding matrix (computed once by the caller).
-    vocab: candidate words for insertions and substitutions, most useful first (the first `prime_words` are
-    embedded alone to guide the proposals). init: the starting string ('' starts from the best single word).
+    vocab: candidate words for insertions and substitutions, most useful first (the first `prime_words`, then
+    `prime_step` more per step, are embedded alone to guide the proposals). init: the starting string ('' starts
+    from the best single word).
     Each step proposes many seeded edits of every beam state (insert, substitute, delete one word), embeds
     the `candidates` that a linear guess ranks best (plus a random quarter), and keeps the `beam` best of old
     and new states, so the best score never decreases. The proposals depend only on `seed`: the budget only
@@ -288,6 +292,7 @@ def optimize(targets: np.ndarray | Sequence[str], embed_fn: EmbedFn, vocab: Sequ
                      batch_size=batch_size, seed=seed, deadline=start + budget_s)
     base = init.split()[:max_tokens]
     search.prime(prime_words, extra=base)
+    search.batch_seconds = 0.0  # single-word batches say little about full-candidate batch times
     singles = search.rank(search.cache)
     first = " ".join(base) if base else (singles[0] if singles else vocab[0])
     if first not in search.cache:  # always scored, even past the budget: the result never loses to init
@@ -302,6 +307,7 @@ def optimize(targets: np.ndarray | Sequence[str], embed_fn: EmbedFn, vocab: Sequ
         if max_steps is not None and steps >= max_steps:
             stopped = "max_steps"
             break
+        search.prime(prime_step)
         quota = max(1, math.ceil(candidates / len(states)))
         pool = [t for s in states for t in search.neighbours(s, quota)]
         search.score(pool)
