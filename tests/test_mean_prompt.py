@@ -181,3 +181,10 @@ def test_cli_real_minilm_save_round_trip(tmp_path, capsys):
     saved = json.loads((tmp_path / "mp.txt.json").read_text(encoding="utf-8"))
     assert saved["config"]["mean_prompt"]["budget_seconds"] == 3
     assert load_config().mean_prompt.text == data["text"]
+
+
+def test_progress_bar_shows_the_current_best(targets, capsys):
+    res = mp.optimize(targets, FakeEmbedder().encode, VOCAB, init="fix it", max_steps=2, candidates=8,
+                      progress=True)
+    err = capsys.readouterr().err
+    assert f"best={res.score:.4f}" in err

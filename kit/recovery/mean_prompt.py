@@ -291,6 +291,9 @@ def optimize(targets: np.ndarray | Sequence[str], embed_fn: EmbedFn, vocab: Sequ
     search = _Search(targets, embed_fn, vocab, max_tokens=max_tokens, beam=beam, candidates=candidates,
                      batch_size=batch_size, seed=seed, deadline=start + budget_s)
     base = init.split()[:max_tokens]
+    bar = _progress_bar(progress, budget_s)
+    if bar is not None:
+        bar.set_postfix_str("embedding the vocabulary words", refresh=True)
     search.prime(prime_words, extra=base)
     search.batch_seconds = 0.0  # single-word batches say little about full-candidate batch times
     singles = search.rank(search.cache)
@@ -302,7 +305,6 @@ def optimize(targets: np.ndarray | Sequence[str], embed_fn: EmbedFn, vocab: Sequ
     states = search.rank([first, *singles[: beam - 1]] if not base else [first])
     path_scores, path_texts = [search.cache[first]], [first]
     steps, stale, stopped = 0, 0, "budget"
-    bar = _progress_bar(progress, budget_s)
     while not search.out_of_time:
         if max_steps is not None and steps >= max_steps:
             stopped = "max_steps"
