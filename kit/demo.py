@@ -28,11 +28,11 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def demo_config(base: KitConfig | None = None) -> KitConfig:
+def demo_config(base: KitConfig | None = None, template: str = "best") -> KitConfig:
     """The demo's config: the workspace's competition and slugs, with sandbox identity and embedded defaults."""
     cfg = base or load_config()
     kaggle = dataclasses.replace(cfg.kaggle, username="", base_model="")  # sandbox account, embedded tiny model
-    infer = dataclasses.replace(cfg.infer, template="best", base_model_path="", **DEMO_INFER)
+    infer = dataclasses.replace(cfg.infer, template=template, base_model_path="", **DEMO_INFER)
     train = dataclasses.replace(cfg.train, base_model_path="", data="", template="fewshot")
     return dataclasses.replace(cfg, kaggle=kaggle, infer=infer, train=train)
 
@@ -76,13 +76,14 @@ def _wheels(cfg: KitConfig, out: Path) -> dict[str, Any]:
 
 
 def run_demo(config: KitConfig | None = None, *, workdir: Path = DEMO_DIR, steps: int = TRAIN_STEPS,
-             say: Callable[[str], None] | None = None, timeout: float = 900.0) -> dict[str, Any]:
+             template: str = "best", say: Callable[[str], None] | None = None,
+             timeout: float = 900.0) -> dict[str, Any]:
     """Run every step against the sandbox; returns the ledger row of the scored submission plus step timings."""
     from kit.kaggle.client import kaggle_client
     from kit.submit import build_submission, submit
 
     say = say or _say
-    cfg = demo_config(config)
+    cfg = demo_config(config, template)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
@@ -104,8 +105,8 @@ def run_demo(config: KitConfig | None = None, *, workdir: Path = DEMO_DIR, steps
     say(f"   {pushed.ref} v{pushed.version}{' (unchanged, not uploaded)' if pushed.skipped else ''}")
     wheels = step("build and push the wheels bundle (kit wheel only)", lambda: _wheels(cfg, workdir / "wheels"))
     say(f"   {wheels['ref']} v{wheels['version']}")
-    kernel = step("build the submission (template best)",
-                  lambda: build_submission(cfg, template="best", out=workdir / "kernel", sandbox=True))
+    kernel = step(f"build the submission (template {template})",
+                  lambda: build_submission(cfg, template=template, out=workdir / "kernel", sandbox=True))
     row = step("submit and wait for the score", lambda: submit(
         cfg, workdir / "kernel", message="kit demo", allow_dirty=True, sandbox=True, timeout=timeout, say=say,
         client=client))

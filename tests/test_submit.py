@@ -344,7 +344,18 @@ def _admin(emulator, path: str, data: object | None = None, method: str | None =
 
 
 @pytest.fixture()
-def real_client(emulator, shared_ledger):
+def restore_env():
+    """The sandbox client points this process's environment at the emulator: undo that after the test."""
+    import os
+
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture()
+def real_client(emulator, shared_ledger, restore_env):
     from kit.config import KitConfig
     from kit.kaggle.client import KaggleClient
 
@@ -438,3 +449,47 @@ def test_cli_reports_nothing_to_resume_and_missing_kernel(capsys):
     assert "no interrupted submission to resume" in capsys.readouterr().err
     assert run(["submit", "nowhere", "--sandbox"]) == IE.exit_code
     assert "kit build-submission" in capsys.readouterr().err
+
+
+def test_cli_sandbox_build_submit_refused_history(restore_env, capsys):
+    """The commands end to end with --sandbox (the emulator started in the background, as a user gets it)."""
+    import json
+
+    from kit.cli import run
+    from kit.kaggle.sandbox import ensure_emulator, stop_emulator
+
+    try:
+        assert run(["build-submission", "--sandbox", "--template", "mean", "--json"]) == 0
+        built = json.loads(capsys.readouterr().out)
+        assert built["kernel_ref"] == SIM_REF and built["metadata"]["dataset_sources"] == []
+        _admin(ensure_emulator(), "faults", {"kind": "daily_limit"})
+        assert run(["submit", "--sandbox", "-m", "cli"]) == DailyLimitError.exit_code
+        assert "no submissions left today" in capsys.readouterr().err
+        assert run(["history", "--sandbox", "--sync", "--json"]) == 0
+        captured = capsys.readouterr()
+        rows = json.loads(captured.out)
+        assert [(r["status"], r["message"], r["kernel_version"]) for r in rows] == [("refused", "cli", None)]
+        assert "synced with the sandbox: 0 added" in captured.err
+    finally:
+        stop_emulator()
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(reason="the emulator's runner re-injects input_dir with papermill, which replaces the kernel's "
+                          "injected-parameters cell (kit/kaggle/emulator/runner.py _run_notebook)", strict=False)
+def test_emulator_keeps_parameters_rendered_into_the_kernel(real_client, shared_ledger, tmp_path):
+    """build-submission injects parameters with papermill; the sandbox run must see them, as Kaggle would."""
+    import json
+
+    from kit.kaggle.emulator.testing import notebook
+    from kit.notebooks import render
+
+    kernel = _sim_kernel(tmp_path / "kernel", "return WORD")
+    src = tmp_path / "src.ipynb"
+    nb = json.loads((kernel / "infer.ipynb").read_text())
+    src.write_text(json.dumps(notebook("".join(nb["cells"][1]["source"]),
+                                       parameters="input_dir = '/kaggle/input'\nWORD = 'default'")))
+    render(src, kernel / "infer.ipynb", {"WORD": "rendered"})
+    row, _ = _esubmit(real_client, shared_ledger, kernel, wait=True)
+    out = (kernel / "output" / f"v{row['kernel_version']}" / "submission.csv").read_text()
+    assert "rendered" in out and "default" not in out

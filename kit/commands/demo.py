@@ -13,9 +13,10 @@ from kit.commands._common import config_from, emit, json_option
 @click.option("--dir", "workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("kit-demo"),
               show_default=True, help="Folder for the demo's adapter, wheels bundle and kernel.")
 @click.option("--steps", type=int, default=4, show_default=True, help="Training steps for the tiny adapter.")
+@click.option("--template", default="best", show_default=True, help="Template the demo kernel is built with.")
 @json_option
 @click.pass_context
-def command(ctx: click.Context, workdir: Path, steps: int, as_json: bool) -> None:
+def command(ctx: click.Context, workdir: Path, steps: int, template: str, as_json: bool) -> None:
     """Train a tiny adapter, push it and the wheels, build with --template best, submit, wait, show history."""
     import time
 
@@ -23,7 +24,7 @@ def command(ctx: click.Context, workdir: Path, steps: int, as_json: bool) -> Non
     from kit.history import format_table, history, to_object
 
     started = time.monotonic()
-    result = run_demo(config_from(ctx), workdir=workdir, steps=steps)
+    result = run_demo(config_from(ctx), workdir=workdir, steps=steps, template=template)
     row = to_object(result["row"])
     table = format_table(history(row["competition"], sandbox=True))
     text = (f"\nkit history --sandbox\n{table}\n\ndemo finished in {time.monotonic() - started:.0f} s: "
