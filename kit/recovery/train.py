@@ -64,6 +64,7 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         (0 <= cfg.val_fraction < 1, "val_fraction must be in [0, 1)"),
         (cfg.eval_rows >= 0, "eval_rows must be >= 0"),
         (cfg.eval_max_new_tokens >= 1, "eval_max_new_tokens must be >= 1"),
+        (cfg.cpu_threads >= 0, "cpu_threads must be >= 0 (0: torch's default)"),
         (bool(cfg.out), "out must name a folder"),
     ]
     for ok, message in checks:
@@ -265,6 +266,8 @@ def train(cfg: TrainConfig, *, embedder_path: str | Path | None = None, progress
     _quiet_warnings()
     template = get_template(cfg.template)
     cuda = torch.cuda.is_available()
+    if not cuda and cfg.cpu_threads:
+        torch.set_num_threads(cfg.cpu_threads)
     if cfg.load_in_4bit:
         _check_4bit(cuda)
     # compute capability, not is_bf16_supported(): newer torch reports emulated bf16 on a T4 as supported
