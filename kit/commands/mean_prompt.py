@@ -13,7 +13,8 @@ from kit.commands._common import config_from, emit, json_option
 @click.option("--prompts", "prompts_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="CSV with a rewrite_prompt column, or a text file with one prompt per line.")
 @click.option("--embedder", "embedder_path", default=None,
-              help="Sentence-transformers folder. Default: [score] embedder, else the bundled MiniLM proxy.")
+              help="Sentence-transformers folder. Default: [score] embedder, else the bundled MiniLM proxy "
+              "([score] host_tokenizer and precision apply).")
 @click.option("--vocab", default="auto", show_default=True,
               help="'auto' (prompt words + common tokenizer words) or a file with one candidate word per line.")
 @click.option("--max-tokens", type=int, default=None, help="Most words in the result ([mean_prompt] max_tokens).")
@@ -49,7 +50,8 @@ def command(ctx: click.Context, prompts_path: Path, embedder_path: str | None, v
         raise ConfigError("--save needs a kit.toml to write into, and none was found", hint="run `kit init`")
     mp = override(cfg.mean_prompt, max_tokens=max_tokens, beam=beam, budget_seconds=budget_seconds, seed=seed)
     report = search_mean_prompt(
-        prompts_path, embedder_path=embedder_path or cfg.score.embedder or None, vocab=vocab,
+        prompts_path, embedder_path=embedder_path or cfg.score.embedder or None,
+        host_tokenizer=cfg.score.host_tokenizer, precision=cfg.score.precision, vocab=vocab,
         vocab_limit=mp.vocab_limit, holdout_path=holdout_path, holdout_fraction=mp.holdout_fraction,
         init=init if init is not None else (mp.text or REFERENCE_PROMPT), max_tokens=mp.max_tokens, beam=mp.beam,
         candidates=mp.candidates, budget_s=mp.budget_seconds, seed=mp.seed, max_steps=max_steps,

@@ -387,6 +387,7 @@ def compare(texts: dict[str, str], train: np.ndarray, held: np.ndarray, embed_fn
 
 
 def search_mean_prompt(prompts_path: Path | str, *, embedder: Any = None, embedder_path: str | None = None,
+                       host_tokenizer: bool = False, precision: str = "auto",
                        vocab: str = "auto", vocab_limit: int = 2000, holdout_path: Path | str | None = None,
                        holdout_fraction: float = 0.2, init: str = REFERENCE_PROMPT, max_tokens: int = 32,
                        beam: int = 2, candidates: int = 32, budget_s: float = 120.0, seed: int = 0,
@@ -394,7 +395,8 @@ def search_mean_prompt(prompts_path: Path | str, *, embedder: Any = None, embedd
     """Read prompts, split (or read the held-out file), build the vocabulary, optimize, and compare.
 
     `embedder` is anything with `encode(texts) -> unit rows` (and optionally `.tokenizer`, `.label`);
-    None loads `embedder_path` (None: the bundled MiniLM proxy). `vocab` is 'auto' or a word-list file.
+    None loads `embedder_path` (None: the bundled MiniLM proxy) with `host_tokenizer` and `precision`.
+    `vocab` is 'auto' or a word-list file.
     The rows compare the result, the initial string and the 0.63 reference sentence.
     """
     prompts = read_prompts(prompts_path)
@@ -405,7 +407,7 @@ def search_mean_prompt(prompts_path: Path | str, *, embedder: Any = None, embedd
     if embedder is None:
         from kit.recovery.metric import load_embedder
 
-        embedder = load_embedder(embedder_path)
+        embedder = load_embedder(embedder_path, host_tokenizer=host_tokenizer, precision=precision)
     embed_fn: EmbedFn = embedder.encode
     if vocab == "auto":
         words = auto_vocab(train, tokenizer_tokens(getattr(embedder, "tokenizer", None)), vocab_limit)
