@@ -24,13 +24,18 @@ def command(ctx: click.Context, template: str | None, out: Path, sandbox: bool |
     for note in info["notes"]:
         click.echo(f"note: {note}", err=True)
     meta = info["metadata"]
-    adapter, wheels = info.get("adapter") or {}, info.get("wheels") or {}
+
+    def pin(what: str) -> str:
+        ref = (info.get(what) or {}).get("ref")
+        if ref not in meta["dataset_sources"]:
+            return f"{what}: not mounted"
+        return f"{what}: {ref} v{info[what]['version']}"
+
     text = "\n".join([
         f"kernel {meta['id']} (template {info['template']}) in {info['folder']}",
         f"  notebook: {info['notebook']}",
         f"  datasets: {', '.join(meta['dataset_sources']) or '-'}; models: {', '.join(meta['model_sources']) or '-'}",
-        f"  adapter: {adapter.get('ref')} v{adapter.get('version')}",
-        f"  wheels: {wheels.get('ref')} v{wheels.get('version')}",
+        f"  {pin('adapter')}; {pin('wheels')}; base model: {info.get('base_model') or '-'}",
         f"  machine: {meta.get('machine_shape', 'cpu')}; internet: off; kernel hash {info['kernel_hash'][:12]}",
         "next: kit submit" + (" --sandbox" if info["sandbox"] else ""),
     ])
