@@ -542,20 +542,20 @@ def submit(config: KitConfig, kernel_dir: Path | None = None, *, message: str = 
             row_id = row["id"]
         else:
             row_id = _new_attempt(led, comp, sandbox, folder, info, khash, message, allow_dirty)
-        if client is None:
-            from kit.kaggle.client import kaggle_client
-
-            client = kaggle_client(config, sandbox=sandbox)
-        chain = _Chain(client, led, row_id, competition=comp, sandbox=sandbox, folder=folder, info=info,
-                       timeout=timeout or float(config.kaggle.kernel_timeout_seconds + 1800), say=say,
-                       poll=poll or (POLL_SANDBOX if sandbox else POLL_KAGGLE))
         try:
+            if client is None:
+                from kit.kaggle.client import kaggle_client
+
+                client = kaggle_client(config, sandbox=sandbox)
+            chain = _Chain(client, led, row_id, competition=comp, sandbox=sandbox, folder=folder, info=info,
+                           timeout=timeout or float(config.kaggle.kernel_timeout_seconds + 1800), say=say,
+                           poll=poll or (POLL_SANDBOX if sandbox else POLL_KAGGLE))
             _run(chain, meta, wait)
         except KeyboardInterrupt:
             led.update_submission(row_id, error="interrupted: `kit submit --resume` continues this attempt")
             raise
         except Exception as exc:  # every failure leaves its text on the row (steps record most themselves)
-            if not (chain.row["error"] or "").startswith(str(exc)):
+            if not (led.get_submission(row_id)["error"] or "").startswith(str(exc)):
                 led.update_submission(row_id, error=str(exc))
             raise
         return led.get_submission(row_id)

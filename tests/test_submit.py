@@ -493,3 +493,15 @@ def test_emulator_keeps_parameters_rendered_into_the_kernel(real_client, shared_
     row, _ = _esubmit(real_client, shared_ledger, kernel, wait=True)
     out = (kernel / "output" / f"v{row['kernel_version']}" / "submission.csv").read_text()
     assert "rendered" in out and "default" not in out
+
+
+def test_no_credentials_is_recorded_and_the_attempt_continues_later(kernel):
+    from kit.errors import KaggleAuthError
+
+    with pytest.raises(KaggleAuthError):
+        submit(CFG, kernel, sandbox=False, poll=FAST, say=lambda m: None)  # no credentials in tests
+    row = _rows()[0]
+    assert row["status"] == "starting" and "credentials" in row["error"]
+    client = FakeClient()
+    done = submit(CFG, kernel, client=client, sandbox=False, poll=FAST, say=lambda m: None)
+    assert done["id"] == row["id"] and done["status"] == "complete"
