@@ -146,8 +146,8 @@ class TrainConfig:
     eval_rows: int = _f(16, "Validation rows generated and scored after training (0 skips the score).")
     eval_max_new_tokens: int = _f(32, "Tokens generated per validation row for the score.")
     optim: str = _f("adamw_torch", "Optimizer name for transformers (e.g. adamw_torch, paged_adamw_8bit with 4-bit).")
-    cpu_threads: int = _f(0, "Torch threads when training on CPU (0: torch's default). 1 is often several times "
-                          "faster for small models on a busy, shared CPU (OpenMP threads spin-wait).")
+    cpu_threads: int = _f(1, "Torch threads when training on CPU (0: torch's default, all cores). 1 is several "
+                          "times faster for small models on a busy CPU, where OpenMP threads spin-wait.")
 
 
 @dataclass

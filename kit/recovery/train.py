@@ -253,21 +253,31 @@ def _start_checkpoint(ckpt: Path, resume: bool, run: dict[str, Any]) -> str | No
 def train(cfg: TrainConfig, *, embedder_path: str | Path | None = None, progress: bool = True) -> TrainResult:
     """Train a LoRA adapter on the answer and write the flat adapter folder plus kit_adapter.json."""
     validate(cfg)
-    data_path, base, out, ckpt = resolve_paths(cfg)
-    from kit.recovery.train_data import file_sha256, load_rows, split_rows
+    from kit.recovery.train_data import load_rows
 
-    rows = load_rows(data_path)  # bad data fails before torch is imported
-    train_rows, val_rows = split_rows(rows, cfg.val_fraction, cfg.seed)
+    rows = load_rows(resolve_paths(cfg)[0])  # bad data fails before torch is imported
+    import torch
 
+    threads = torch.get_num_threads()  # restored after: the process (a test session, a notebook) goes on
+    if cfg.cpu_threads and not torch.cuda.is_available():
+        torch.set_num_threads(cfg.cpu_threads)
+    try:
+        return _train(cfg, rows, embedder_path, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(cfg: TrainConfig, rows: list[dict], embedder_path: str | Path | None, progress: bool) -> TrainResult:
     import torch
 
     from kit.recovery.templates import get_template
+    from kit.recovery.train_data import file_sha256, split_rows
 
+    data_path, base, out, ckpt = resolve_paths(cfg)
+    train_rows, val_rows = split_rows(rows, cfg.val_fraction, cfg.seed)
     _quiet_warnings()
     template = get_template(cfg.template)
     cuda = torch.cuda.is_available()
-    if not cuda and cfg.cpu_threads:
-        torch.set_num_threads(cfg.cpu_threads)
     if cfg.load_in_4bit:
         _check_4bit(cuda)
     # compute capability, not is_bf16_supported(): newer torch reports emulated bf16 on a T4 as supported
