@@ -20,6 +20,8 @@ from kit.config import KitConfig, load_config
 DEMO_DIR = Path("kit-demo")
 TRAIN_STEPS = 4
 DEMO_TRAIN_ROWS = 40  # 36 to train on, 4 held out for the adapter's local validation score
+DEMO_TRAIN = {"batch_size": 2, "grad_accum": 1, "gradient_checkpointing": False, "val_fraction": 0.1,
+              "eval_rows": 4, "eval_max_new_tokens": 12}
 # Short fields and answers: the tiny model's CPU generation over the hidden rows dominates the demo's run time.
 DEMO_INFER = {"batch_size": 16, "max_new_tokens": 12, "max_field_tokens": 96}
 
@@ -61,9 +63,7 @@ def _train(cfg: KitConfig, out: Path, steps: int) -> dict[str, Any]:
 
     data = _sample_rows(out.parent / "train.csv", DEMO_TRAIN_ROWS)
     knobs = dataclasses.replace(cfg.train, data=str(data), out=str(out), checkpoint_dir="", max_steps=steps,
-                                batch_size=2, grad_accum=1, gradient_checkpointing=False, val_fraction=0.1,
-                                eval_rows=4, eval_max_new_tokens=12, save_steps=max(steps, 1), logging_steps=1,
-                                resume=False)
+                                save_steps=max(steps, 1), logging_steps=1, resume=False, **DEMO_TRAIN)
     return train(knobs, progress=False).meta
 
 

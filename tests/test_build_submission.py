@@ -125,3 +125,14 @@ def test_cli_json_and_unknown_template(tmp_path, capsys, pushed):
     assert out["kernel_ref"] == "alice/kit-prompt-recovery-infer" and Path("kern/infer.ipynb").is_file()
     assert run(["build-submission", "--template", "nope", "--out", "kern2"]) == ConfigError.exit_code
     assert "nope" in capsys.readouterr().err
+
+
+def test_local_score_comes_from_kit_adapter_json(tmp_path):
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "kit_adapter.json").write_text(json.dumps({"val_score": {"mean": 0.4242, "n": 4}, "val_loss": 1.0}))
+    cfg = config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02"},
+                            "infer": {"adapter_path": str(adapter)}})
+    info = build_submission(cfg, template="best", out=tmp_path / "k")
+    assert info["local_score"] == 0.4242
+    assert json.loads((tmp_path / "k" / "kit_kernel.json").read_text())["local_score"] == 0.4242

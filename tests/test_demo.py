@@ -41,6 +41,7 @@ def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch):
     # the chain is under test here, not generation quality: one short prime keeps the hidden-set re-run quick
     # (`make demo` runs the same chain with the `best` template)
     monkeypatch.setattr(demo, "DEMO_INFER", {"batch_size": 20, "max_new_tokens": 4, "max_field_tokens": 32})
+    monkeypatch.setitem(demo.DEMO_TRAIN, "eval_rows", 0)  # no local score: saves loading the embedder
     said: list[str] = []
     try:
         result = run_demo(config_from_dict({}), workdir=tmp_path / "demo", steps=1, template="zeroshot",
@@ -52,7 +53,7 @@ def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch):
     assert row["public_score"] is not None and row["private_score"] is not None
     assert (row["adapter_ref"], row["adapter_version"]) == ("sandbox-user/kit-lora-adapter", 1)
     assert row["wheels_ref"] == "sandbox-user/kit-offline-wheels" and row["wheels_version"] == 1
-    assert row["template"] == "zeroshot" and row["sandbox"] == 1 and row["local_score"] is not None
+    assert row["template"] == "zeroshot" and row["sandbox"] == 1
     with Ledger() as led:
         kinds = {d["kind"] for d in led.datasets()}
     assert {"adapter", "wheels"} <= kinds
