@@ -13,8 +13,9 @@ from kit.config import TrainConfig, override
 # kit.toml key -> flag name where the flag is not simply the key with dashes
 _FLAG_NAMES = {"base_model_path": "base"}
 _EPILOG = """\b
-Multi-GPU: the same code under accelerate (one process per GPU, only rank 0 writes the adapter):
-  accelerate launch --num_processes 2 -m kit train --no-notebook --data train.csv --base /path/to/model
+Multi-GPU: the same code under accelerate or torchrun (one process per GPU; only rank 0 writes the adapter):
+  accelerate launch --multi_gpu --num_processes 2 -m kit train --no-notebook --data train.csv --base MODEL
+  torchrun --nproc_per_node 2 -m kit train --no-notebook --data train.csv --base MODEL
 Resume after an interrupt: rerun the same command with --resume.
 """
 
