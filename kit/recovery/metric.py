@@ -84,7 +84,7 @@ def _fair_threads():
 
     threads = torch.get_num_threads()
     cpus = os.cpu_count() or 1
-    busy = threads > 1 and os.getloadavg()[0] > 1.5 * cpus
+    busy = threads > 1 and os.getloadavg()[0] > cpus
     if busy:
         torch.set_num_threads(1)
     try:
