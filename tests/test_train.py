@@ -103,8 +103,11 @@ def test_labels_decode_to_exactly_the_target(tokenizer, small_csv):
         assert ex["input_ids"][-1] == tokenizer.eos_token_id
         prompt = ex["input_ids"][: len(ex["input_ids"]) - len(answer)]
         assert all(lab == IGNORE_INDEX for lab in ex["labels"][: len(prompt)])
-        # the prompt part is exactly what inference feeds the model: the template's text, fields cut
-        assert tokenizer.decode(prompt).endswith("The request was: ")
+        # the prompt part ends at the marker and is a token prefix of what inference feeds the model (prompt +
+        # prime, tokenised in one piece): no double space at the answer boundary
+        assert tokenizer.decode(prompt).endswith("The request was:")
+        text = tokenizer.decode(prompt) + " " + "Improve this text by"
+        assert tokenizer(text, add_special_tokens=False)["input_ids"][: len(prompt)] == prompt
     assert ex["truncated"] and len(ex["input_ids"]) > 1900  # the long field was cut to fill the budget
     assert encode_row(tokenizer, template, row, 64) is None  # the few-shot prefix alone is longer
 

@@ -1,8 +1,9 @@
 """Training data for LoRA: load the table, split it, tokenise with completion-only labels.
 
 Each example is the template's prompt (ending right at the answer marker, prime="") followed by the target
-`" " + rewrite_prompt + eos`. Labels are -100 on every prompt token, so the loss covers the answer only: the
-seed notebook trained on the prompt alone and never on the answer (see research/competition.md 1.4). When a
+`" " + rewrite_prompt + eos` (the marker's trailing space moves into the target, see `split_tokens`). Labels
+are -100 on every prompt token, so the loss covers the answer only: the seed notebook trained on the prompt
+alone and never on the answer (see research/competition.md 1.4). When a
 row is longer than `max_length`, original_text and rewritten_text are cut per field (the template's
 `max_field_tokens`), never the answer; a row whose answer does not fit even with empty fields is dropped.
 """
@@ -97,40 +98,59 @@ class Encoded:
     truncated: int = 0
 
 
+def split_tokens(tokenizer: Any, prompt_text: str, answer: str) -> tuple[list[int], list[int]]:
+    """(prompt ids, answer ids + EOS) for the training text `prompt` + " " + `answer`.
+
+    The text is tokenised in one piece, as inference tokenises the prompt plus its prime: the marker's
+    trailing space is moved into the answer (`The request was:` | ` Rewrite ...`), so a model trained here
+    sees the same token boundary as at generation time (tokenising the parts separately would teach it a
+    double space). The split falls at the first token that reaches past the marker (character offsets);
+    tokenizers without offsets fall back to tokenising the two parts separately.
+    """
+    core = prompt_text.rstrip(" ")
+    text = core + " " + answer
+    try:
+        enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        offsets = enc["offset_mapping"]
+    except (NotImplementedError, TypeError, ValueError, KeyError):  # slow tokenizers: no offsets
+        prompt = tokenizer(core, add_special_tokens=False)["input_ids"]
+        target = tokenizer(" " + answer, add_special_tokens=False)["input_ids"]
+    else:
+        ids = enc["input_ids"]
+        cut = next((i for i, (_, end) in enumerate(offsets) if end > len(core)), len(ids))
+        prompt, target = ids[:cut], ids[cut:]
+    return prompt, target + [tokenizer.eos_token_id]
+
+
 def encode_row(tokenizer: Any, template: Any, row: dict[str, str], max_length: int) -> dict[str, Any] | None:
     """input_ids/labels/attention_mask (+ a `truncated` flag) for one row; None when the answer cannot fit.
 
-    Prompt and target are tokenised separately (add_special_tokens=False) so the prompt ids are exactly
-    what inference feeds the model; the target always ends with the EOS id.
+    Labels are -100 on the prompt; the answer (`" " + rewrite_prompt` + EOS) is always complete.
     """
     if tokenizer.eos_token_id is None:
         raise ConfigError("the tokenizer has no eos token; cannot mark the end of the answer")
-    target = tokenizer(" " + row["rewrite_prompt"], add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-    budget = max_length - len(target)
-    if budget <= 0:
-        return None
 
-    def prompt_ids(limit: int | None) -> list[int]:
+    def encode(limit: int | None) -> tuple[list[int], list[int]]:
         text = template.render_prompt(tokenizer, row["original_text"], row["rewritten_text"], prime="",
                                       max_field_tokens=limit)
-        return tokenizer(text, add_special_tokens=False)["input_ids"]
+        return split_tokens(tokenizer, text, row["rewrite_prompt"])
 
-    ids = prompt_ids(None)
-    truncated = len(ids) > budget
+    prompt, target = encode(None)
+    truncated = len(prompt) + len(target) > max_length
     if truncated:
-        ids = _largest_fitting(prompt_ids, row, tokenizer, len(ids), budget)
-        if ids is None:
+        prompt = _largest_fitting(encode, row, tokenizer, len(prompt) + len(target) - max_length, max_length)
+        if prompt is None:
             return None
     return {
-        "input_ids": ids + target,
-        "labels": [IGNORE_INDEX] * len(ids) + target,
-        "attention_mask": [1] * (len(ids) + len(target)),
+        "input_ids": prompt + target,
+        "labels": [IGNORE_INDEX] * len(prompt) + target,
+        "attention_mask": [1] * (len(prompt) + len(target)),
         "truncated": truncated,
     }
 
 
-def _largest_fitting(prompt_ids: Any, row: dict[str, str], tokenizer: Any, full: int, budget: int) -> list[int] | None:
-    """The prompt with the largest per-field token limit that fits in `budget` tokens, or None.
+def _largest_fitting(encode: Any, row: dict[str, str], tokenizer: Any, over: int, max_length: int) -> list[int] | None:
+    """The prompt ids with the largest per-field token limit that fit in `max_length` with the answer, or None.
 
     Rendering the chat template is the costly part, so the limit is first estimated from the field lengths
     (each field loses max(0, length - limit) tokens), then lowered by the measured overshoot until it fits:
@@ -138,18 +158,18 @@ def _largest_fitting(prompt_ids: Any, row: dict[str, str], tokenizer: Any, full:
     """
     fields = ("original_text", "rewritten_text")
     lengths = [len(tokenizer(row[c], add_special_tokens=False)["input_ids"]) for c in fields]
-    over = full - budget
     limit = max(lengths)
     while limit > 0 and sum(max(0, n - limit) for n in lengths) < over:
         limit -= max(1, (over - sum(max(0, n - limit) for n in lengths)) // 2)
     limit = max(limit, 0)
     while True:
-        ids = prompt_ids(limit)
-        if len(ids) <= budget:
-            return ids
+        prompt, target = encode(limit)
+        excess = len(prompt) + len(target) - max_length
+        if excess <= 0:
+            return prompt
         if limit == 0:
             return None
-        limit = max(0, min(limit - 1, limit - (len(ids) - budget) // 2))
+        limit = max(0, min(limit - 1, limit - excess // 2))
 
 
 def encode_rows(tokenizer: Any, template: Any, rows: list[dict[str, str]], max_length: int,
