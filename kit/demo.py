@@ -79,8 +79,9 @@ def run_demo(config: KitConfig | None = None, *, workdir: Path = DEMO_DIR, steps
              template: str = "best", say: Callable[[str], None] | None = None,
              timeout: float = 900.0) -> dict[str, Any]:
     """Run every step against the sandbox; returns the ledger row of the scored submission plus step timings."""
+    from kit.build import build_submission
     from kit.kaggle.client import kaggle_client
-    from kit.submit import build_submission, submit
+    from kit.submit import submit
 
     say = say or _say
     cfg = demo_config(config, template)

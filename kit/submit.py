@@ -1,233 +1,31 @@
-"""`kit build-submission`: render the inference notebook for Kaggle and write its kernel-metadata.json.
+"""`kit submit`: the pinned chain from a built kernel folder to a scored submission.
 
-The rendered kernel is bound to what the ledger knows was pushed: the adapter and wheels dataset versions, the
-base model source. Everything is validated before anything is sent; the resolved parameters and provenance are
-saved beside the notebook as `kit_kernel.json`, which `kit submit` copies into the ledger.
+Push the kernel built by `kit build-submission` (see kit/build.py), wait for it, validate its output, code-submit
+that exact version and poll the score. Every step is recorded on one ledger row, so an interrupted attempt is
+continued rather than started again.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
-import os
-import subprocess
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from kit import __version__
-from kit.config import KitConfig, write_json
-from kit.errors import ConfigError, DirtyTreeError, InputError
-from kit.kaggle import kernel_metadata as km
+from kit.build import (  # build_submission, check_submission_file, load_kernel: also importable from here
+    DEFAULT_COLUMNS,
+    build_submission,
+    check_submission_file,
+    git_state,
+    load_kernel,
+    sandbox_mode,
+)
+from kit.config import KitConfig
+from kit.errors import DirtyTreeError, InputError
 
-KIT_KERNEL_NAME = "kit_kernel.json"
-NOTEBOOK_NAME = "infer"
-DEFAULT_COLUMNS = ("id", "rewrite_prompt")
-
-
-def sandbox_mode(sandbox: bool | None) -> bool:
-    """An explicit flag wins; None reads KIT_KAGGLE=sandbox."""
-    return bool(sandbox) if sandbox is not None else os.environ.get("KIT_KAGGLE", "").lower() == "sandbox"
-
-
-def git_state(cwd: Path | None = None, exclude: Path | None = None) -> tuple[str | None, bool | None]:
-    """(HEAD sha, dirty) of the git work tree around `cwd`; (None, None) outside a repo or without git.
-
-    `exclude` (the kernel folder the kit writes) does not count as a change."""
-    def git(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=30)
-
-    try:
-        head = git("rev-parse", "HEAD")
-    except (OSError, subprocess.TimeoutExpired):
-        return None, None
-    if head.returncode != 0:
-        return None, None
-    spec = ["--", "."]
-    if exclude is not None:
-        try:
-            rel = Path(os.path.relpath(exclude.resolve(), (cwd or Path.cwd()).resolve()))
-            if not str(rel).startswith(".."):
-                spec.append(f":(exclude){rel.as_posix()}")
-        except ValueError:
-            pass
-    status = git("status", "--porcelain", *spec)
-    return head.stdout.strip(), bool(status.stdout.strip())
-
-
-def adapter_local_score(adapter_dir: str | Path | None) -> float | None:
-    """The validation score recorded in an adapter's kit_adapter.json, when there is one."""
-    if not adapter_dir:
-        return None
-    path = Path(adapter_dir) / "kit_adapter.json"
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-    return _find_score(data)
-
-
-def _find_score(data: Any) -> float | None:
-    # kit_adapter.json layouts differ between kit versions: accept a flat or a nested validation score
-    if not isinstance(data, dict):
-        return None
-    for key in ("validation_score", "val_score", "local_score"):
-        if isinstance(data.get(key), (int, float)):
-            return float(data[key])
-    for key in ("val_score", "validation", "val", "eval"):  # kit train writes val_score: {"mean": ...}
-        sub = data.get(key)
-        if isinstance(sub, dict):
-            for inner in ("score", "mean", "validation_score"):
-                if isinstance(sub.get(inner), (int, float)):
-                    return float(sub[inner])
-        elif isinstance(sub, (int, float)):
-            return float(sub)
-    return None
-
-
-def submission_columns() -> list[str]:
-    """The competition's submission header, from the bundled sample_submission.csv."""
-    from kit.assets import sample_data_dir
-
-    path = sample_data_dir() / "sample_submission.csv"
-    if path.is_file():
-        with path.open(newline="", encoding="utf-8") as fh:
-            header = next(csv.reader(fh), None)
-        if header:
-            return header
-    return list(DEFAULT_COLUMNS)
-
-
-def _template(name: str) -> tuple[str, bool]:
-    """(name, needs a model) for a registered template."""
-    try:
-        from kit.recovery.templates import get_template
-    except ImportError:  # the registry has not landed: trust the name, assume a model is needed
-        return name, name != "mean"
-    tpl = get_template(name)
-    return tpl.name, bool(tpl.primes)
-
-
-def kernel_hash(folder: Path, meta: dict[str, Any]) -> str:
-    """sha256 over the notebook's cell sources, its kernelspec and the metadata: what Kaggle would run.
-
-    Papermill's own volatile metadata (paths, timestamps) is left out, so rebuilding the same kernel gives the
-    same hash and `kit submit` continues its pending attempt instead of starting another."""
-    nb = json.loads((folder / meta["code_file"]).read_text(encoding="utf-8"))
-    cells = [("".join(c.get("source", "")) if isinstance(c.get("source"), list) else c.get("source", ""))
-             for c in nb.get("cells", [])]
-    body = {"cells": cells, "kernelspec": nb.get("metadata", {}).get("kernelspec"), "meta": meta}
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
-
-def _sources(config: KitConfig, owner: str, sandbox: bool, needs_model: bool,
-             ledger: Any) -> tuple[dict[str, Any], list[str], list[str], list[str]]:
-    """Mount names, dataset refs, model refs and notes for the adapter, wheels and base model."""
-    mounts: dict[str, Any] = {"model_dir": "", "adapter_dir": "", "wheels_dir": ""}
-    pins: dict[str, Any] = {}
-    datasets: list[str] = []
-    models: list[str] = []
-    notes: list[str] = []
-    if needs_model:
-        base = config.kaggle.base_model
-        if base:
-            (models if km.source_kind(base) == "model" else datasets).append(base)
-            mounts["model_dir"] = km.mount_name(base)
-            pins["base_model"] = base
-        elif sandbox:  # the sandbox runs kernels with this kit installed: its embedded tiny model is there
-            pins["base_model"] = "kit:tiny-model"
-            notes.append("no [kaggle] base_model: the sandbox kernel uses the kit's embedded tiny model")
-        else:
-            raise ConfigError("[kaggle] base_model is empty: a Kaggle kernel needs a mounted base model",
-                              hint="set it to a dataset 'owner/slug' or a model 'owner/model/framework/variation/v'")
-    for key, slug in (("adapter", config.kaggle.adapter_dataset), ("wheels", config.kaggle.wheels_dataset)):
-        ref = f"{owner}/{km.check_slug(slug, key + ' dataset slug')}"
-        rec = ledger.latest_dataset_version(ref, sandbox=sandbox)
-        pins[key] = {"ref": ref, "version": rec["version"] if rec else None}
-        if key == "adapter" and not needs_model:
-            continue
-        if rec is None:
-            notes.append(f"no pushed {key} dataset {ref} in the ledger: the kernel runs without it")
-            continue
-        datasets.append(ref)
-        mounts[f"{key}_dir"] = km.mount_name(ref)
-    return {**mounts, "pins": pins}, datasets, models, notes
-
-
-def _owner(config: KitConfig, sandbox: bool) -> str:
-    """kit.toml's username; in the sandbox without one, the sandbox account (as the sandbox client uses)."""
-    if config.kaggle.username or not sandbox:
-        return config.kaggle.username
-    from kit.kaggle.sandbox import DEFAULT_USER
-
-    return DEFAULT_USER
-
-
-def build_submission(config: KitConfig, *, template: str | None = None, out: Path = Path("kernel"),
-                     sandbox: bool | None = None, username: str | None = None, notebook: Path | None = None,
-                     ledger: Any = None) -> dict[str, Any]:
-    """Render the inference notebook (prepare only) into `out` with kernel-metadata.json and kit_kernel.json.
-
-    Returns the kit_kernel.json content plus `folder`, `notebook`, `metadata` and `notes`."""
-    from kit import notebooks
-    from kit.ledger import Ledger
-
-    sandbox = sandbox_mode(sandbox)
-    owner = km.check_owner(username or _owner(config, sandbox))
-    kg, inf = config.kaggle, config.infer
-    name, needs_model = _template(template or inf.template)
-    src = notebook or notebooks.template_path(NOTEBOOK_NAME)
-    led = ledger or Ledger()
-    try:
-        found, datasets, models, notes = _sources(config, owner, sandbox, needs_model, led)
-    finally:
-        if ledger is None:
-            led.close()
-    pins = found.pop("pins")
-    wanted = {"template": name, "budget_seconds": inf.budget_seconds, "margin_seconds": inf.margin_seconds,
-              "batch_size": inf.batch_size, "max_new_tokens": inf.max_new_tokens,
-              "max_field_tokens": inf.max_field_tokens, "mean_prompt": config.mean_prompt.text,
-              "competition": config.competition.slug, "load_in_4bit": inf.load_in_4bit,
-              "merge_adapter": inf.merge_adapter, **found}
-    known = notebooks.parameters(src)
-    if "template" not in known:
-        raise InputError(f"{src}: no 'template' parameter in its parameters cell")
-    params = {k: v for k, v in wanted.items() if k in known}
-    code_file = f"{NOTEBOOK_NAME}.ipynb"
-    meta = km.build(owner=owner, slug=kg.kernel_slug, title=kg.kernel_title, code_file=code_file,
-                    accelerator=kg.accelerator, competition=config.competition.slug, datasets=datasets, models=models)
-    out.mkdir(parents=True, exist_ok=True)
-    dst = notebooks.render(src, out / code_file, params)
-    km.check_source_size(dst)
-    write_json(out / km.METADATA_NAME, meta)
-    sha, dirty = git_state(exclude=out)
-    info = {
-        "template": name, "parameters": params, "adapter": pins.get("adapter"), "wheels": pins.get("wheels"),
-        "base_model": pins.get("base_model"), "git_sha": sha, "git_dirty": dirty, "kit_version": __version__,
-        "notebook_sha256": hashlib.sha256(dst.read_bytes()).hexdigest(), "kernel_hash": kernel_hash(out, meta),
-        "kernel_ref": meta["id"], "competition": config.competition.slug, "sandbox": sandbox,
-        "submission_file": config.competition.submission_file, "submission_columns": submission_columns(),
-        "local_score": adapter_local_score(inf.adapter_path), "session_timeout": kg.kernel_timeout_seconds,
-    }
-    write_json(out / KIT_KERNEL_NAME, info)
-    return {**info, "folder": str(out), "notebook": str(dst), "metadata": meta, "notes": notes}
-
-
-def load_kernel(folder: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
-    """(kernel-metadata, kit_kernel.json, current kernel hash) of a built kernel folder, validated."""
-    meta = km.read(folder)
-    path = folder / KIT_KERNEL_NAME
-    info: dict[str, Any] = {}
-    if path.is_file():
-        try:
-            info = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}: not valid JSON: {exc}") from None
-    return meta, info, kernel_hash(folder, meta)
+__all__ = ["build_submission", "check_submission_file", "load_kernel", "log_tail", "marker", "resume",
+           "submit"]
 
 
 # ============================================================================ the chain: push, run, check, submit
@@ -266,44 +64,6 @@ def log_tail(log: str, lines: int = LOG_TAIL_LINES) -> str:
     except (json.JSONDecodeError, TypeError):
         pass
     return "\n".join(text.rstrip().splitlines()[-lines:])
-
-
-def check_submission_file(path: Path, columns: list[str], expected_ids: set[str] | None = None) -> int:
-    """SubmissionError unless `path` is a CSV with `columns`, at least one row, unique non-empty ids and
-    no blank value; with `expected_ids`, every one of them must be present. Returns the row count."""
-    from kit.errors import SubmissionError
-
-    def bad(why: str) -> SubmissionError:
-        return SubmissionError(f"kernel output {path.name}: {why}", hint="nothing was submitted")
-
-    if not path.is_file():
-        raise bad("missing from the kernel output")
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            header = reader.fieldnames or []
-            rows = list(reader)
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise bad(f"does not parse as CSV: {exc}") from None
-    missing = [c for c in columns if c not in header]
-    if missing:
-        raise bad(f"missing column(s) {', '.join(missing)} (header: {', '.join(header) or 'none'})")
-    if not rows:
-        raise bad("has no rows")
-    key, values = columns[0], columns[1:]
-    ids = [(r.get(key) or "").strip() for r in rows]
-    if any(not i for i in ids):
-        raise bad(f"{sum(not i for i in ids)} row(s) have an empty {key}")
-    dupes = sorted(i for i, n in Counter(ids).items() if n > 1)
-    if dupes:
-        raise bad(f"duplicate {key}(s): {', '.join(dupes[:3])}")
-    for col in values:
-        blank = [i for i, r in zip(ids, rows, strict=True) if not (r.get(col) or "").strip()]
-        if blank:
-            raise bad(f"{len(blank)} row(s) have a blank {col} (first {key} {blank[0]!r})")
-    if expected_ids is not None and set(ids) != expected_ids:
-        raise bad(f"{len(expected_ids - set(ids))} expected {key}(s) missing, {len(set(ids) - expected_ids)} extra")
-    return len(rows)
 
 
 class _Chain:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from kit.build import build_submission, load_kernel
 from kit.cli import run
 from kit.config import KitConfig, config_from_dict
 from kit.errors import ConfigError, InputError
 from kit.kaggle import kernel_metadata as km
 from kit.ledger import Ledger
-from kit.submit import build_submission, load_kernel
 
 
 def _config(**kaggle) -> KitConfig:
