@@ -35,6 +35,26 @@ def parameters(path: Path) -> dict[str, Any]:
     return {name: info.get("default") for name, info in pm.inspect_notebook(str(path)).items()}
 
 
+def injected_parameters(path: Path) -> dict[str, Any]:
+    """Values already injected into a rendered notebook (its `injected-parameters` cell), as Python literals."""
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    values: dict[str, Any] = {}
+    for cell in nb.cells:
+        if "injected-parameters" not in cell.metadata.get("tags", []):
+            continue
+        for node in ast.parse(cell.source).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                try:
+                    values[node.targets[0].id] = ast.literal_eval(node.value)
+                except ValueError:  # not a literal: papermill only writes literals, leave anything else alone
+                    continue
+    return values
+
+
 def _check_kernelspec(path: Path) -> None:
     import nbformat
 
@@ -72,17 +92,20 @@ def execute(
 ) -> Path:
     """Execute `src` with papermill into `dst`; a failing cell becomes one NotebookError line.
 
+    `params` are merged over any values a previous render already injected: papermill replaces the whole
+    injected cell, so re-executing a rendered notebook with one new value would otherwise drop the rest.
     `env` entries are set for the kernel process (papermill starts the kernel with this process's environment).
     """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     _check_kernelspec(src)
+    params = {**injected_parameters(src), **(params or {})}
     dst.parent.mkdir(parents=True, exist_ok=True)
     saved = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})
     try:
-        pm.execute_notebook(str(src), str(dst), parameters=dict(params or {}), kernel_name="python3",
+        pm.execute_notebook(str(src), str(dst), parameters=params, kernel_name="python3",
                             cwd=str(cwd) if cwd else None, progress_bar=progress, log_output=log_output)
     except PapermillExecutionError as exc:
         first = str(exc.evalue).splitlines()[0] if exc.evalue else ""

@@ -161,3 +161,19 @@ def test_default_embedder_is_bundled():
     from kit.assets import default_embedder_path
 
     assert (default_embedder_path() / "modules.json").exists()
+
+
+def test_execute_keeps_values_a_render_injected(tmp_path):
+    import nbformat
+
+    from kit.notebooks import KERNELSPEC, execute, injected_parameters, render
+
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": KERNELSPEC})
+    nb.cells = [nbformat.v4.new_code_cell("a = 1\nb = 'x'", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("open('out.txt', 'w').write(f'{a}-{b}')")]
+    src = tmp_path / "src.ipynb"
+    nbformat.write(nb, str(src))
+    rendered = render(src, tmp_path / "rendered.ipynb", {"a": 5, "b": "rendered"})
+    assert injected_parameters(rendered) == {"a": 5, "b": "rendered"}
+    execute(rendered, tmp_path / "run.ipynb", {"b": "again"}, cwd=tmp_path)
+    assert (tmp_path / "out.txt").read_text() == "5-again"  # a=5 survived the second injection

@@ -476,8 +476,6 @@ def test_cli_sandbox_build_submit_refused_history(restore_env, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="the emulator's runner re-injects input_dir with papermill, which replaces the kernel's "
-                          "injected-parameters cell (kit/kaggle/emulator/runner.py _run_notebook)", strict=False)
 def test_emulator_keeps_parameters_rendered_into_the_kernel(real_client, shared_ledger, tmp_path):
     """build-submission injects parameters with papermill; the sandbox run must see them, as Kaggle would."""
     import json
