@@ -27,7 +27,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from kit.config import load_config
-from kit.wheels import _BOOTSTRAP, DIST_NAME, Target, _pip_dir, _write_stubs, build_bundle, build_kit_wheel
+from kit.pipresolve import _BOOTSTRAP, Target, _pip_dir, _write_stubs
+from kit.wheels import DIST_NAME, build_bundle, build_kit_wheel
 
 # Resolver without downloads: pip 23's dry run completes every download after resolving; skip that and
 # report name, version and the chosen file URL of each distribution instead.
