@@ -3,13 +3,13 @@
 `train(cfg)` is the one code path: `kit train --no-notebook` calls it in-process, notebooks/train.ipynb calls
 it through `train_from_params`, and `accelerate launch -m kit train --no-notebook ...` runs it on every GPU
 (the Trainer handles the distribution; only the main process saves, evaluates and writes kit_adapter.json).
+The base model, LoRA and Trainer set-up live in kit/recovery/train_model.py.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import inspect
 import logging
 import os
 import shutil
@@ -23,7 +23,8 @@ from typing import Any
 
 from kit import __version__
 from kit.config import TrainConfig, coerce, write_json
-from kit.errors import ConfigError, MissingDependencyError, TrainingError
+from kit.errors import ConfigError, TrainingError
+from kit.recovery.train_model import build_trainer, check_4bit
 
 META_NAME = "kit_adapter.json"
 SCHEDULES = ("cosine", "linear", "constant")
@@ -106,15 +107,6 @@ def resolve_precision(precision: str, cuda: bool, bf16_ok: bool) -> str:
     return precision
 
 
-def _check_4bit(cuda: bool) -> None:
-    if not cuda:
-        raise MissingDependencyError("load_in_4bit needs a CUDA GPU", hint="drop --load-in-4bit on CPU")
-    try:
-        import bitsandbytes  # noqa: F401
-    except ImportError:
-        raise MissingDependencyError("load_in_4bit needs bitsandbytes", hint="pip install bitsandbytes") from None
-
-
 def git_sha(cwd: Path | None = None) -> str | None:
     """`git rev-parse HEAD` of the working folder, or None outside a repository."""
     try:
@@ -132,93 +124,7 @@ def _quiet_warnings() -> None:
         warnings.filterwarnings("ignore", message=pattern, category=DeprecationWarning)
 
 
-# ---------------------------------------------------------------------------- model
-
-
-def linear_module_names(model: Any) -> list[str]:
-    """Leaf names of every linear projection (plain or 4-bit), lm_head excluded, sorted."""
-    names = set()
-    for full, module in model.named_modules():
-        leaf = full.rsplit(".", 1)[-1]
-        if leaf != "lm_head" and type(module).__name__ in ("Linear", "Linear4bit", "Linear8bitLt"):
-            names.add(leaf)
-    return sorted(names)
-
-
-def load_model(base: Path, precision: str, load_in_4bit: bool, gradient_checkpointing: bool) -> Any:
-    """The frozen base model in the training dtype (or 4-bit NF4), ready for LoRA."""
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    from kit.recovery.infer import dtype_kwargs
-
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[precision]
-    kwargs: dict[str, Any] = dtype_kwargs(dtype)  # dtype= in transformers 5, torch_dtype= in 4.x
-    if load_in_4bit:
-        from transformers import BitsAndBytesConfig
-
-        kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=dtype if precision != "fp32" else torch.float16)
-        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", 0))}
-    try:
-        model = AutoModelForCausalLM.from_pretrained(str(base), **kwargs)
-    except OSError as exc:
-        raise TrainingError(f"cannot load base model {base}: {str(exc).splitlines()[0]}") from None
-    model.config.use_cache = False  # the cache is useless in training and conflicts with checkpointing
-    if load_in_4bit:
-        from peft import prepare_model_for_kbit_training
-
-        model = prepare_model_for_kbit_training(
-            model, use_gradient_checkpointing=gradient_checkpointing,
-            gradient_checkpointing_kwargs={"use_reentrant": False})
-    return model
-
-
-def add_lora(model: Any, cfg: TrainConfig) -> tuple[Any, list[str]]:
-    """Wrap `model` with a fresh LoRA adapter; returns (peft model, resolved target modules)."""
-    from peft import LoraConfig, get_peft_model
-
-    targets = list(cfg.target_modules) or linear_module_names(model)
-    available = set(linear_module_names(model))
-    unknown = sorted(set(targets) - available)
-    if unknown:
-        raise ConfigError(f"[train] target_modules not in this model: {', '.join(unknown)}",
-                          hint=f"linear modules: {', '.join(sorted(available))}")
-    lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, bias="none",
-                      task_type="CAUSAL_LM", target_modules=targets)
-    return get_peft_model(model, lora), targets
-
-
-# ---------------------------------------------------------------------------- trainer
-
-
-def _training_args(cfg: TrainConfig, ckpt: Path, precision: str, cuda: bool) -> Any:
-    from transformers import TrainingArguments
-
-    accepted = inspect.signature(TrainingArguments.__init__).parameters
-    kwargs: dict[str, Any] = dict(
-        output_dir=str(ckpt), per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.batch_size, gradient_accumulation_steps=cfg.grad_accum,
-        learning_rate=cfg.learning_rate, lr_scheduler_type=cfg.lr_scheduler, max_steps=cfg.max_steps or -1,
-        num_train_epochs=cfg.epochs, logging_steps=cfg.logging_steps, save_strategy="steps",
-        save_steps=cfg.save_steps, save_total_limit=cfg.save_total_limit, seed=cfg.seed, data_seed=cfg.seed,
-        bf16=precision == "bf16", fp16=precision == "fp16", use_cpu=not cuda, optim=cfg.optim,
-        gradient_checkpointing=cfg.gradient_checkpointing and not cfg.load_in_4bit,
-        gradient_checkpointing_kwargs={"use_reentrant": False}, auto_find_batch_size=cfg.auto_batch_size,
-        remove_unused_columns=False, report_to=[], dataloader_pin_memory=cuda, eval_strategy="no",
-        disable_tqdm=False, ddp_find_unused_parameters=False,
-    )
-    # warmup: 4.x has warmup_ratio; 5.x dropped it and reads a float warmup_steps < 1 as the ratio
-    if "warmup_ratio" in accepted:
-        kwargs["warmup_ratio"] = cfg.warmup_ratio
-    else:
-        kwargs["warmup_steps"] = cfg.warmup_ratio
-    if "eval_strategy" not in accepted:
-        kwargs["evaluation_strategy"] = kwargs.pop("eval_strategy")
-    if not cuda and "use_cpu" not in accepted:
-        kwargs["no_cuda"] = kwargs.pop("use_cpu")
-    return TrainingArguments(**kwargs)
+# ---------------------------------------------------------------------------- resume and run
 
 
 RUN_NAME = "kit_run.json"  # what the checkpoints in a checkpoint folder were trained on
@@ -279,7 +185,7 @@ def _train(cfg: TrainConfig, rows: list[dict], embedder_path: str | Path | None,
     template = get_template(cfg.template)
     cuda = torch.cuda.is_available()
     if cfg.load_in_4bit:
-        _check_4bit(cuda)
+        check_4bit(cuda)
     # compute capability, not is_bf16_supported(): newer torch reports emulated bf16 on a T4 as supported
     precision = resolve_precision(cfg.precision, cuda, cuda and torch.cuda.get_device_capability()[0] >= 8)
     if not (base / "config.json").exists() and base.exists():
@@ -290,8 +196,8 @@ def _train(cfg: TrainConfig, rows: list[dict], embedder_path: str | Path | None,
            "lora_alpha": cfg.lora_alpha, "target_modules": list(cfg.target_modules), "max_length": cfg.max_length}
     resume_from = _start_checkpoint(ckpt, cfg.resume, run)
     started = time.time()
-    trainer, targets, counts = _build_trainer(cfg, base, ckpt, precision, cuda, template, train_rows, val_rows,
-                                              progress)
+    trainer, targets, counts = build_trainer(cfg, base, ckpt, precision, cuda, template, train_rows, val_rows,
+                                             progress)
     try:
         # the Trainer prints its loss lines to stdout: keep stdout clean for `--json`; and an Engine used
         # earlier in this process may have switched autograd off
@@ -324,51 +230,6 @@ def _train(cfg: TrainConfig, rows: list[dict], embedder_path: str | Path | None,
     meta["val_score"] = evaluate(out, base, template, val_rows[: cfg.eval_rows], cfg, embedder_path)
     write_json(out / META_NAME, meta)
     return TrainResult(out=out, meta=meta)
-
-
-def _build_trainer(cfg: TrainConfig, base: Path, ckpt: Path, precision: str, cuda: bool, template: Any,
-                   train_rows: list[dict], val_rows: list[dict], progress: bool) -> tuple[Any, list[str], dict]:
-    from transformers import AutoTokenizer, Trainer, set_seed
-
-    from kit.recovery.train_data import Collator, encode_rows
-
-    set_seed(cfg.seed)
-    tokenizer = AutoTokenizer.from_pretrained(str(base))
-    train_enc = encode_rows(tokenizer, template, train_rows, cfg.max_length, progress, "tokenise train")
-    val_enc = encode_rows(tokenizer, template, val_rows, cfg.max_length, progress, "tokenise val")
-    if not train_enc.examples:
-        raise ConfigError(f"[train] max_length {cfg.max_length} fits no training row's answer",
-                          hint="raise max_length")
-    if train_enc.dropped or val_enc.dropped:
-        log.warning("dropped %d rows whose answer does not fit max_length=%d", train_enc.dropped + val_enc.dropped,
-                    cfg.max_length)
-    model = load_model(base, precision, cfg.load_in_4bit, cfg.gradient_checkpointing)
-    model, targets = add_lora(model, cfg)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    args = _training_args(cfg, ckpt, precision, cuda)
-    # the tokenizer is saved with every checkpoint; transformers 4.x calls the argument `tokenizer`
-    accepted = inspect.signature(Trainer.__init__).parameters
-    tok_arg = "processing_class" if "processing_class" in accepted else "tokenizer"
-    trainer = Trainer(model=model, args=args, train_dataset=train_enc.examples,
-                      eval_dataset=val_enc.examples or None, data_collator=Collator(pad), **{tok_arg: tokenizer})
-    trainer.kit_tokenizer = tokenizer
-    trainer.add_callback(_loss_printer())
-    counts = {"train": len(train_enc.examples), "val": len(val_enc.examples),
-              "dropped": train_enc.dropped + val_enc.dropped, "truncated": train_enc.truncated + val_enc.truncated}
-    return trainer, targets, counts
-
-
-def _loss_printer() -> Any:
-    """A callback printing one plain line per logging step (notebooks show the Trainer's bar as HTML only)."""
-    from transformers import TrainerCallback
-
-    class LossPrinter(TrainerCallback):
-        def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kwargs: Any) -> None:
-            if state.is_world_process_zero and logs and "loss" in logs:
-                print(f"[train] step {state.global_step}/{state.max_steps} loss {logs['loss']:.4f} "
-                      f"lr {logs.get('learning_rate', 0):.3g}", file=sys.stderr, flush=True)
-
-    return LossPrinter()
 
 
 def _save_flat(trainer: Any, out: Path) -> None:
