@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from kit.errors import (
 from kit.kaggle.client import KaggleClient, log_text
 from kit.kaggle.emulator import start_in_thread
 from kit.kaggle.emulator.testing import SimplePack, write_kernel
+from kit.kaggle.emulator.testing import admin as emulator_admin
 from kit.ledger import Ledger
 
 COMP = "llm-prompt-recovery"
@@ -47,11 +47,7 @@ def emulator(tmp_path_factory):
 
 
 def admin(emulator, path: str, data: object | None = None, method: str | None = None) -> dict:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    body = json.dumps(data).encode() if data is not None else None
-    req = urllib.request.Request(f"{emulator.url}/_admin/{path}", data=body, method=method)
-    with opener.open(req, timeout=5) as resp:
-        return json.loads(resp.read())
+    return emulator_admin(emulator.url, path, data, method)
 
 
 @pytest.fixture

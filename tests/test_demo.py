@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+from helpers import run_kit_fresh
 
 from kit.config import config_from_dict
 from kit.demo import demo_config
-
-HEAVY = ("torch", "transformers", "peft", "sentence_transformers", "kaggle")
 
 
 def test_demo_config_uses_sandbox_identity_and_embedded_defaults():
@@ -23,11 +19,9 @@ def test_demo_config_uses_sandbox_identity_and_embedded_defaults():
 
 
 def test_demo_help_is_light():
-    code = ("import sys; from kit.cli import run; rc = run(['demo', '--help']); "
-            f"print('HEAVY', [m for m in {HEAVY!r} if m in sys.modules]); sys.exit(rc)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    out, heavy = run_kit_fresh(["demo", "--help"])
     assert out.returncode == 0, out.stderr
-    assert "HEAVY []" in out.stdout and "--steps" in out.stdout
+    assert heavy == [] and "--steps" in out.stdout
 
 
 @pytest.mark.slow

@@ -9,12 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_kit_fresh
 
 from kit import config as kconfig
 from kit.cli import COMMANDS, run
 from kit.errors import EXIT_CODES, ConfigError
-
-HEAVY = ("torch", "transformers", "peft", "sentence_transformers")
 
 
 def _kit(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -28,23 +27,19 @@ def test_exit_codes_are_distinct():
 
 
 def test_help_lists_commands_without_importing_heavy_modules():
-    code = ("import sys; from kit.cli import run; rc = run(['--help']); "
-            f"print('HEAVY', [m for m in {HEAVY!r} if m in sys.modules]); sys.exit(rc)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    out, heavy = run_kit_fresh(["--help"])
     assert out.returncode == 0, out.stderr
     assert "init" in out.stdout and "Commands" in out.stdout
-    assert "HEAVY []" in out.stdout
+    assert heavy == []
 
 
 @pytest.mark.parametrize("argv", [["init"], ["history", "--help"]])
 def test_light_commands_do_not_import_torch(tmp_path, argv):
     if not (argv[0] in COMMANDS and __import__("importlib").util.find_spec(COMMANDS[argv[0]][0])):
         pytest.skip(f"{argv[0]} not built yet")
-    code = (f"import sys; from kit.cli import run; rc = run({argv!r}); "
-            f"print('HEAVY', [m for m in {HEAVY!r} if m in sys.modules]); sys.exit(rc)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    out, heavy = run_kit_fresh(argv, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert "HEAVY []" in out.stdout
+    assert heavy == []
 
 
 def test_init_writes_valid_commented_config(capsys):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from helpers import run_kit_fresh
 
 from kit.cli import run
 from kit.config import KitConfig
@@ -17,7 +16,6 @@ from kit.history import format_table, history, plot, show, sync_submissions
 from kit.ledger import Ledger
 
 COMP = "llm-prompt-recovery"
-HEAVY = ("torch", "transformers", "peft", "sentence_transformers", "kaggle", "matplotlib")
 
 
 @pytest.fixture()
@@ -95,11 +93,9 @@ def test_sync_fills_scores_adds_foreign_and_claims_tagged(ledger_rows):
 
 
 def test_plain_history_does_not_import_heavy_modules(ledger_rows, tmp_path):
-    code = ("import sys; from kit.cli import run; rc = run(['history']); "
-            f"print('HEAVY', [m for m in {HEAVY!r} if m in sys.modules]); sys.exit(rc)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    out, heavy = run_kit_fresh(["history"])
     assert out.returncode == 0, out.stderr
-    assert "HEAVY []" in out.stdout and "0.6300" in out.stdout
+    assert heavy == [] and "0.6300" in out.stdout
 
 
 def test_m004_adds_origin_and_kernel_dir_columns(tmp_path):

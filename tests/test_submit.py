@@ -333,14 +333,9 @@ def shared_ledger(tmp_path_factory):
 
 
 def _admin(emulator, path: str, data: object | None = None, method: str | None = None) -> dict:
-    import json
-    import urllib.request
+    from kit.kaggle.emulator.testing import admin
 
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    body = json.dumps(data).encode() if data is not None else None
-    req = urllib.request.Request(f"{emulator.url}/_admin/{path}", data=body, method=method)
-    with opener.open(req, timeout=5) as resp:
-        return json.loads(resp.read())
+    return admin(emulator.url, path, data, method)
 
 
 @pytest.fixture()

@@ -8,10 +8,20 @@ from __future__ import annotations
 
 import csv
 import json
+import urllib.request
 from pathlib import Path
 
 SIMPLE_LABELS = {"1": "alpha", "2": "beta", "3": "gamma", "4": "delta"}
 PUBLIC_IDS = {"1", "2"}
+
+
+def admin(url: str, path: str, data: object | None = None, method: str | None = None) -> dict:
+    """Call the emulator's `/_admin/<path>` endpoint directly (no proxy), e.g. to switch faults on or off."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    body = json.dumps(data).encode() if data is not None else None
+    req = urllib.request.Request(f"{url}/_admin/{path}", data=body, method=method)
+    with opener.open(req, timeout=5) as resp:
+        return json.loads(resp.read())
 
 
 class SimplePack:
