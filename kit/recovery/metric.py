@@ -47,7 +47,7 @@ class Embedder:
         unique = list(dict.fromkeys(texts))
         if not unique:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with _cpu_threads(single=self.precision == "bf16"):
+        with _cpu_threads():
             vecs = self.model.encode(
                 unique, batch_size=self.batch_size, show_progress_bar=progress, convert_to_numpy=True,
             ).astype(np.float32, copy=False)
@@ -76,17 +76,17 @@ class Embedder:
 
 
 @contextmanager
-def _cpu_threads(single: bool = False):
-    """One torch thread for bf16, or while other processes oversubscribe the CPUs.
+def _cpu_threads():
+    """One torch thread while other processes oversubscribe the CPUs, all threads otherwise.
 
-    Measured on a 2-core AMX box (400 texts): bf16 took 2.1 s on one thread and 8 s on two. And OpenMP
-    workers spin at every barrier, so when another process holds a core the spinning partner burns its
-    slice waiting (3x the CPU time and 3x the wall of one thread under load).
+    OpenMP workers spin at every barrier, so when another process holds a core the spinning partner burns its
+    slice waiting: on a loaded 2-core AMX box two threads took 3-4x the wall of one (bf16, 400 texts: 8 s vs
+    2.1 s). On the same box when quiet, two threads win (bf16, 2,800 `best`-length texts: 6.3 s vs 10.4 s).
     """
     import torch
 
     threads = torch.get_num_threads()
-    busy = threads > 1 and (single or os.getloadavg()[0] > (os.cpu_count() or 1))
+    busy = threads > 1 and os.getloadavg()[0] > (os.cpu_count() or 1)
     if busy:
         torch.set_num_threads(1)
     try:
