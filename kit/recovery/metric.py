@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -75,9 +76,27 @@ class Embedder:
         return lambda text: len(tok(text, add_special_tokens=True, split_special_tokens=True)["input_ids"])
 
 
+def _other_runnable(samples: int = 5, gap_s: float = 0.01) -> int:
+    """Tasks of other processes that want a CPU right now (fewest over a few samples of /proc/loadavg).
+
+    The 1-minute load average would count this process's own recent threads, so a second scoring run
+    right after a first one would wrongly see a busy machine.
+    """
+    try:
+        seen = []
+        for _ in range(samples):
+            with open("/proc/loadavg") as fh:
+                running = int(fh.read().split()[3].split("/")[0])
+            seen.append(running - 1)  # the reading thread itself is running
+            time.sleep(gap_s)
+        return max(min(seen), 0)
+    except (OSError, ValueError, IndexError):  # not Linux: fall back to the load average
+        return int(os.getloadavg()[0])
+
+
 @contextmanager
 def _cpu_threads():
-    """One torch thread while other processes oversubscribe the CPUs, all threads otherwise.
+    """One torch thread while other processes want the CPUs, all threads otherwise.
 
     OpenMP workers spin at every barrier, so when another process holds a core the spinning partner burns its
     slice waiting: on a loaded 2-core AMX box two threads took 3-4x the wall of one (bf16, 400 texts: 8 s vs
@@ -86,7 +105,7 @@ def _cpu_threads():
     import torch
 
     threads = torch.get_num_threads()
-    busy = threads > 1 and os.getloadavg()[0] > (os.cpu_count() or 1)
+    busy = threads > 1 and _other_runnable() + threads > (os.cpu_count() or 1)
     if busy:
         torch.set_num_threads(1)
     try:
