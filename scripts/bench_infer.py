@@ -65,6 +65,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-new-tokens", type=int, default=32)
     parser.add_argument("--max-field-tokens", type=int, default=256)
+    parser.add_argument("--no-prefix-cache", action="store_true", help="prefill every row's shared prefix again")
     args = parser.parse_args()
 
     import torch
@@ -76,9 +77,9 @@ def main() -> None:
 
     t0 = time.time()
     if args.random_7b:
-        engine = Engine.from_loaded(*random_model(args.device))
+        engine = Engine.from_loaded(*random_model(args.device), prefix_cache=not args.no_prefix_cache)
     else:
-        engine = Engine(args.model or tiny_model_path(), device=args.device)
+        engine = Engine(args.model or tiny_model_path(), device=args.device, prefix_cache=not args.no_prefix_cache)
     print(f"model on {engine.device} ({engine.dtype}) in {time.time() - t0:.1f}s; torch threads "
           f"{torch.get_num_threads()}")
     tpl = get_template(args.template)
@@ -91,6 +92,7 @@ def main() -> None:
           f"batch_size={args.batch_size}, greedy")
     engine.generate(prompts[:2], max_new_tokens=4, batch_size=2)  # warm-up (kernels, allocator)
 
+    engine.prefix_tokens_reused = 0  # count the timed call only (the warm-up's 2-row prefix is a different one)
     _sync(args.device)
     t = time.time()
     batched = engine.generate(prompts, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size)
@@ -104,6 +106,11 @@ def main() -> None:
     same = sum(a == b for a, b in zip(batched, single, strict=True))
     engine_rate, loop_rate = len(prompts) / engine_s, len(prompts) / loop_s
     print(f"outputs identical: {same}/{len(prompts)}")
+    if engine.prefix_tokens_reused:
+        shared = engine.prefix_tokens_reused // len(prompts)
+        print(f"prefix cache: used ({shared} shared tokens prefilled once, {engine.prefix_tokens_reused} reused)")
+    else:
+        print(f"prefix cache: not used ({'disabled' if args.no_prefix_cache else 'no long shared prefix'})")
     print(f"engine: {engine_rate:.2f} rows/s ({engine_s:.1f}s), projected {HIDDEN_ROWS} rows: "
           f"{HIDDEN_ROWS / engine_rate / 3600:.2f} h per prime")
     print(f"loop:   {loop_rate:.2f} rows/s ({loop_s:.1f}s), projected {HIDDEN_ROWS} rows: "

@@ -60,6 +60,61 @@ def test_batched_equals_one_at_a_time_in_input_order(engine, prompts):
     assert not any("[INST]" in t for t in batched)  # new tokens only, not the prompt
 
 
+@pytest.fixture(scope="module")
+def fewshot_prompts(engine) -> list[str]:
+    """12 sample rows in the fewshot template: a long shared few-shot prefix, then each row's own part."""
+    tpl = get_template("fewshot")
+    rows = kernel.load_rows(sample_data_dir(), limit=12)
+    return [tpl.render_prompt(engine.tokenizer, r["original_text"], r["rewritten_text"], prime=tpl.primes[0],
+                              max_field_tokens=64) for r in rows]
+
+
+def test_shared_prefix_cache_gives_the_uncached_outputs(tiny_model, engine, fewshot_prompts):
+    plain = Engine(tiny_model, prefix_cache=False)
+    expected = plain.generate(fewshot_prompts, max_new_tokens=8, batch_size=4)
+    assert plain.prefix_tokens_reused == 0 and len(set(expected)) > 1
+    engine.prefix_tokens_reused, engine._prefix = 0, None
+    assert engine.generate(fewshot_prompts, max_new_tokens=8, batch_size=4) == expected
+    ids = [engine.tokenizer(p, add_special_tokens=False)["input_ids"] for p in fewshot_prompts]
+    shared = len(engine._prefix[0])
+    assert shared >= 500 and all(x[:shared] == ids[0][:shared] for x in ids)  # the few-shot conversation
+    assert engine.prefix_tokens_reused == shared * len(fewshot_prompts)
+    cache = engine._prefix[1]
+    again = engine.generate(fewshot_prompts[4:8], max_new_tokens=8, batch_size=2)  # predict_rows' chunk calls
+    assert again == expected[4:8] and engine._prefix[1] is cache  # same prefix: the cache is reused, not rebuilt
+    reused = engine.prefix_tokens_reused
+    assert engine.generate(fewshot_prompts[5:6], max_new_tokens=8, batch_size=1) == expected[5:6]  # a batch of one
+    assert engine.prefix_tokens_reused == reused + shared and engine._prefix[1] is cache
+    assert cache.get_seq_length() == shared  # generate() grew copies, never the kept cache
+
+
+def test_prefix_cache_falls_back_when_it_cannot_be_built(tiny_model, fewshot_prompts, monkeypatch, caplog):
+    broken = Engine(tiny_model)
+
+    def fail(prefix):
+        raise TypeError("no cache API here")
+
+    monkeypatch.setattr(broken, "_prefix_kv", fail)
+    first = broken.generate(fewshot_prompts[:4], max_new_tokens=6, batch_size=4)
+    assert broken.prefix_tokens_reused == 0 and broken._prefix_broken
+    assert "shared-prefix cache unavailable" in caplog.text
+    assert first == Engine(tiny_model, prefix_cache=False).generate(fewshot_prompts[:4], max_new_tokens=6,
+                                                                    batch_size=4)
+    # A generate() that rejects the given cache: that batch is redone without it, and later ones skip it.
+    refusing = Engine(tiny_model)
+    real, calls = refusing.model.generate, []
+
+    def strict(**kwargs):
+        calls.append("cache" in kwargs)
+        if "cache" in kwargs:
+            raise ValueError("cannot continue a cache here")
+        return real(**kwargs)
+
+    monkeypatch.setattr(refusing.model, "generate", strict)
+    assert refusing.generate(fewshot_prompts[:4], max_new_tokens=6, batch_size=2) == first
+    assert calls == [True, False, False] and refusing._prefix_broken and refusing.prefix_tokens_reused == 0
+
+
 def test_out_of_memory_halves_the_batch_and_keeps_results(engine, prompts, monkeypatch):
     prompts = prompts[:4]
     expected = engine.generate(prompts, max_new_tokens=4, batch_size=8)
@@ -80,12 +135,19 @@ def test_out_of_memory_halves_the_batch_and_keeps_results(engine, prompts, monke
         engine.max_batch = None
 
 
-def test_merged_adapter_equals_unmerged(tiny_model, adapter, prompts):
+def test_merged_adapter_equals_unmerged(tiny_model, adapter, prompts, fewshot_prompts, engine):
     merged = Engine(tiny_model, adapter, merge=True)
     unmerged = Engine(tiny_model, adapter, merge=False)
     assert type(unmerged.model).__name__.startswith("Peft") and not type(merged.model).__name__.startswith("Peft")
     out = merged.generate(prompts, max_new_tokens=8, batch_size=4)
     assert out == unmerged.generate(prompts, max_new_tokens=8, batch_size=4)
+    # The shared-prefix cache must come from the adapted model itself (a base-model cache changes the answers).
+    few = fewshot_prompts[:4]
+    plain = Engine(tiny_model, adapter, merge=False, prefix_cache=False).generate(few, max_new_tokens=8, batch_size=4)
+    assert plain != engine.generate(few, max_new_tokens=8, batch_size=4)  # the adapter matters here
+    assert unmerged.generate(few, max_new_tokens=8, batch_size=4) == plain
+    assert merged.generate(few, max_new_tokens=8, batch_size=4) == plain
+    assert unmerged.prefix_tokens_reused > 0 and merged.prefix_tokens_reused > 0
 
 
 def test_device_precision_and_clear_errors(tiny_model, tmp_path, monkeypatch):

@@ -4,8 +4,11 @@ The engine loads a base causal LM plus an optional LoRA adapter once, picks the 
 (bf16 on Ampere+, fp16 on T4/P100, fp32 on CPU), and generates for many prompts at a time: prompts sorted by
 length (longest first, so an out-of-memory shows up on the first batch and time projections err on the
 safe side), left padding, greedy decoding, halving the batch on CUDA out-of-memory. It returns only the
-decoded NEW tokens, in input order. With several GPUs, `kit.recovery.workers.load_engine` runs one engine per
-GPU in its own process behind the same `generate` interface.
+decoded NEW tokens, in input order. When all prompts of a call start with the same long run of tokens (the
+few-shot conversation of the `fewshot`/`best` templates), that shared prefix is run once at batch 1 and its
+key/value cache is copied into every batch (`prefix_cache`), so only each row's own tail is prefilled. With several
+GPUs, `kit.recovery.workers.load_engine` runs one engine per GPU in its own process behind the same `generate`
+interface.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SLOW_ENV = "KIT_SLOW_GENERATION_S"  # test hook: extra seconds slept per generated row
+MIN_PREFIX_TOKENS = 32  # a shorter shared prefix is not worth a separate forward pass
 
 
 def pick_device(device: str | None = None) -> str:
@@ -84,6 +88,7 @@ class Engine:
         load_in_4bit: bool = False,
         merge: bool = True,
         slow_generation_s: float | None = None,
+        prefix_cache: bool = True,
     ) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -98,6 +103,7 @@ class Engine:
             slow_generation_s = float(os.environ.get(SLOW_ENV) or 0)
         self.slow_generation_s = slow_generation_s
         self.max_batch: int | None = None  # lowered for good after an out-of-memory
+        self._init_prefix_state(prefix_cache)
         started = time.time()
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_path))
         self.tokenizer.padding_side = "left"
@@ -119,17 +125,26 @@ class Engine:
         log.info("loaded %s on %s (%s) in %.1fs", self.model_path.name, self.device, self.dtype, self.load_seconds)
 
     @classmethod
-    def from_loaded(cls, model: Any, tokenizer: Any, *, slow_generation_s: float = 0.0) -> Engine:
+    def from_loaded(cls, model: Any, tokenizer: Any, *, slow_generation_s: float = 0.0,
+                    prefix_cache: bool = True) -> Engine:
         """An Engine around an already-built model and tokenizer (benchmarks with random-weight models)."""
         engine = cls.__new__(cls)
         engine.model_path = Path(getattr(model, "name_or_path", "") or "in-memory")
         engine.model, engine.tokenizer = model.eval(), tokenizer
         engine.device, engine.dtype = str(model.device), model.dtype
         engine.slow_generation_s, engine.max_batch, engine.load_seconds = slow_generation_s, None, 0.0
+        engine._init_prefix_state(prefix_cache)
         tokenizer.padding_side = "left"
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
         return engine
+
+    def _init_prefix_state(self, enabled: bool) -> None:
+        self.prefix_cache = enabled
+        self.prefix_tokens_reused = 0  # prompt tokens served from the shared-prefix cache (all calls together)
+        self._prefix: tuple[tuple[int, ...], Any] | None = None  # (prefix ids, batch-1 cache): the last one built
+        self._batch_prefix: tuple[tuple[int, ...], Any] | None = None  # the one the running generate() call uses
+        self._prefix_broken = False  # building one failed once: stay on the plain path, log once
 
     def _four_bit_kwargs(self) -> dict[str, Any]:
         import importlib.util
@@ -162,10 +177,18 @@ class Engine:
             raise InputError("batch_size must be >= 1")
         if not prompts:
             return []
-        encoded = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
-        order = sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))  # longest first
-        outputs: list[str] = [""] * len(prompts)
-        bar = _progress(len(prompts), progress, "generate")
+        encoded = self.tokenizer(list(prompts), add_special_tokens=False)["input_ids"]  # one call: parallel
+        self._batch_prefix = self._shared_prefix(encoded, max_new_tokens)
+        try:
+            return self._generate_all(encoded, max_new_tokens, batch_size, progress)
+        finally:
+            self._batch_prefix = None
+
+    def _generate_all(self, encoded: list[list[int]], max_new_tokens: int, batch_size: int,
+                      progress: bool) -> list[str]:
+        order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))  # longest first
+        outputs: list[str] = [""] * len(encoded)
+        bar = _progress(len(encoded), progress, "generate")
         pos = 0
         while pos < len(order):
             size = min(batch_size, self.max_batch or batch_size)
@@ -195,21 +218,97 @@ class Engine:
             return self._decode_batch(ids, max_new_tokens)
 
     def _decode_batch(self, ids: list[list[int]], max_new_tokens: int) -> list[str]:
+        import copy
+
         import torch
 
         pad = self.tokenizer.pad_token_id
-        width = max(len(x) for x in ids)
-        input_ids = torch.tensor([[pad] * (width - len(x)) + x for x in ids], device=self.model.device)
-        mask = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in ids], device=self.model.device)
-        out = self.model.generate(
-            input_ids=input_ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=False,
-            temperature=None, top_p=None, top_k=None, pad_token_id=pad,
-            eos_token_id=self.tokenizer.eos_token_id,
-        )
+        prefix, cache = self._batch_prefix or ((), None)
+        head, tails = list(prefix), [x[len(prefix):] for x in ids]  # each row: [prefix][left pad][own tail]
+        width = len(head) + max(len(x) for x in tails)
+        rows = [head + [pad] * (width - len(head) - len(x)) + x for x in tails]
+        masks = [[1] * len(head) + [0] * (width - len(head) - len(x)) + [1] * len(x) for x in tails]
+        extra: dict[str, Any] = {}
+        if cache is not None:
+            # generate() grows the cache it is given, so every batch gets its own copy, one row per prompt.
+            # Position ids come from the mask's running sum, so each tail continues at len(prefix).
+            batch_cache = copy.deepcopy(cache)
+            batch_cache.batch_repeat_interleave(len(ids))
+            extra[_cache_kwarg(self.model)] = batch_cache
+        try:
+            out = self.model.generate(
+                input_ids=torch.tensor(rows, device=self.model.device),
+                attention_mask=torch.tensor(masks, device=self.model.device), max_new_tokens=max_new_tokens,
+                do_sample=False, temperature=None, top_p=None, top_k=None, pad_token_id=pad,
+                eos_token_id=self.tokenizer.eos_token_id, **extra,
+            )
+        except Exception as exc:
+            if cache is None or _is_oom(exc):
+                raise  # the plain path's errors, and out-of-memory (the caller halves the batch), go up
+            self._give_up_prefix(exc)  # a transformers whose generate() cannot continue a given cache
+            return self._decode_batch(ids, max_new_tokens)
+        self.prefix_tokens_reused += len(head) * len(ids)
         texts = self.tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)
         if self.slow_generation_s > 0:
             time.sleep(self.slow_generation_s * len(ids))
         return texts
+
+    # ------------------------------------------------------------------ shared-prefix cache
+    def _shared_prefix(self, encoded: list[list[int]], max_new_tokens: int) -> tuple[tuple[int, ...], Any] | None:
+        """(prefix ids, its batch-1 cache) when every prompt starts with the same >= MIN_PREFIX_TOKENS tokens.
+
+        The prefix stops one token short of the shortest prompt, so every row keeps a tail to prefill. The last
+        cache built is kept and reused by any later call whose prompts all start with it (predict_rows calls
+        generate() once per chunk, and every prime, with the same few-shot conversation first). A failure
+        (an old transformers without the cache API) logs once and leaves the plain, uncached path in charge; a
+        sliding-window model whose window the prompts pass skips the cache.
+        """
+        if not self.prefix_cache or self._prefix_broken:
+            return None
+        window = getattr(_base_model(self.model).config, "sliding_window", None)
+        if window and max(len(x) for x in encoded) + max_new_tokens > window:
+            return None  # a sliding-window cache would drop prefix keys that the uncached path still sees
+        if self._prefix is not None and all(_starts_with(x, self._prefix[0]) for x in encoded):
+            return self._prefix  # the kept prefix fits every row (a later chunk, another prime, a single row)
+        length = min(_common_prefix_length(encoded), min(len(x) for x in encoded) - 1)
+        if len(encoded) < 2 or length < MIN_PREFIX_TOKENS:
+            return None  # one prompt shares nothing with anything: caching its head would save no work
+        prefix = tuple(encoded[0][:length])
+        self._prefix = None  # release the old one before building the next
+        try:
+            self._prefix = (prefix, self._prefix_kv(prefix))
+        except Exception as exc:
+            if _is_oom(exc):
+                self._free_memory()
+                return None  # no room for it now; the plain path has its own back-off
+            self._give_up_prefix(exc)
+            return None
+        return self._prefix
+
+    def _give_up_prefix(self, exc: BaseException) -> None:
+        """Stop using shared-prefix caches for good (this engine), saying why once."""
+        self._prefix_broken, self._prefix, self._batch_prefix = True, None, None
+        log.warning("shared-prefix cache unavailable (%s: %s); generating without it", type(exc).__name__, exc)
+
+    def _prefix_kv(self, prefix: tuple[int, ...]) -> Any:
+        """The key/value cache of `prefix` at batch 1, from the very model that generates (adapter included)."""
+        import torch
+        from transformers import DynamicCache
+
+        if not hasattr(DynamicCache, "batch_repeat_interleave"):
+            raise RuntimeError("this transformers' DynamicCache cannot be expanded to a batch")
+        config = _base_model(self.model).config
+        try:
+            cache = DynamicCache(config=config)  # the layer kinds generate() itself would build
+        except TypeError:  # transformers 4.x
+            cache = DynamicCache()
+        ids = torch.tensor([list(prefix)], device=self.model.device)
+        with torch.inference_mode():
+            self.model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True,
+                       **{_cache_kwarg(self.model): cache})
+        if cache.get_seq_length() != len(prefix):
+            raise RuntimeError(f"the model filled {cache.get_seq_length()} of {len(prefix)} prefix positions")
+        return cache
 
     def _free_memory(self) -> None:
         import gc
@@ -226,6 +325,36 @@ class Engine:
 
     def close(self) -> None:
         """Nothing to release in-process (kept for parity with the worker pool)."""
+
+
+def _common_prefix_length(seqs: Sequence[Sequence[int]]) -> int:
+    """Length of the longest run of leading ids that all of `seqs` share."""
+    first, length = seqs[0], min(len(x) for x in seqs)
+    for seq in seqs[1:]:
+        n = 0
+        while n < length and seq[n] == first[n]:
+            n += 1
+        length = n
+    return length
+
+
+def _starts_with(seq: Sequence[int], prefix: tuple[int, ...]) -> bool:
+    """True when `seq` begins with `prefix` and has at least one token after it."""
+    return len(seq) > len(prefix) and tuple(seq[:len(prefix)]) == prefix
+
+
+def _base_model(model: Any) -> Any:
+    """The transformers model under a peft wrapper (or the model itself)."""
+    get_base = getattr(model, "get_base_model", None)
+    return get_base() if callable(get_base) else model
+
+
+def _cache_kwarg(model: Any) -> str:
+    """The forward/generate keyword for a KV cache: `cache` in newer transformers, `past_key_values` before."""
+    import inspect
+
+    params = inspect.signature(_base_model(model).forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
 
 
 def _progress(total: int, enabled: bool, desc: str) -> Any:
