@@ -18,7 +18,7 @@ from pathlib import Path
 from kit.config import kit_home
 from kit.errors import MissingDependencyError
 
-BUILDER_VERSION = "1"
+BUILDER_VERSION = "2"  # 2: legacy "a b" merges in tokenizer.json (tokenizers < 0.20 reads them)
 # Mistral-Instruct-style chat template: assistant turns end with EOS, as in the real model (which is why the
 # kit appends the assistant prefill as raw text instead of rendering it as an assistant turn).
 CHAT_TEMPLATE = (
@@ -128,7 +128,18 @@ def build_tiny_model(out: Path, corpus: list[str], vocab_size: int = 2048, seed:
 
 
 def _portable_tokenizer_config(folder: Path) -> None:
-    """Make the saved tokenizer loadable by transformers 4.x too (5.x writes a class 4.x rejects)."""
+    """Make the saved tokenizer loadable by transformers 4.x too.
+
+    transformers 5.x writes a tokenizer class 4.x rejects, and tokenizers >= 0.20 writes BPE merges as pairs,
+    which the tokenizers of the Kaggle-era images (0.19, with transformers 4.41) cannot parse. The legacy
+    "a b" form is read by every version; byte-level tokens never contain a space, so it is lossless.
+    """
+    tok_path = folder / "tokenizer.json"
+    tok = json.loads(tok_path.read_text(encoding="utf-8"))
+    merges = tok.get("model", {}).get("merges", [])
+    if merges and isinstance(merges[0], list) and not any(" " in part for pair in merges for part in pair):
+        tok["model"]["merges"] = [" ".join(pair) for pair in merges]
+        tok_path.write_text(json.dumps(tok, ensure_ascii=False), encoding="utf-8")
     path = folder / "tokenizer_config.json"
     cfg = json.loads(path.read_text())
     cfg["tokenizer_class"] = "PreTrainedTokenizerFast"

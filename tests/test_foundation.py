@@ -122,6 +122,8 @@ def test_tiny_model_loads_in_transformers(tiny_model):
     assert ids.count(tok.bos_token_id) == 1  # no double BOS
     assert tok.padding_side == "left"
     assert model.config.model_type == "mistral" and sum(p.numel() for p in model.parameters()) < 1_000_000
+    merges = json.loads((tiny_model / "tokenizer.json").read_text())["model"]["merges"]
+    assert all(isinstance(m, str) and m.count(" ") == 1 for m in merges)  # legacy form: tokenizers 0.19 reads it
 
 
 def test_tiny_model_is_deterministic(tmp_path):

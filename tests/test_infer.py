@@ -150,6 +150,22 @@ def test_merged_adapter_equals_unmerged(tiny_model, adapter, prompts, fewshot_pr
     assert unmerged.prefix_tokens_reused > 0 and merged.prefix_tokens_reused > 0
 
 
+def test_adapter_from_a_newer_peft_loads(tiny_model, adapter, prompts, tmp_path, caplog):
+    """Keys a newer peft writes (unknown to the installed one) are dropped with a warning, not a crash."""
+    import json
+    import shutil
+
+    newer = tmp_path / "newer-adapter"
+    shutil.copytree(adapter, newer)
+    cfg = json.loads((newer / "adapter_config.json").read_text())
+    cfg.update({"future_option": None, "future_group_size": 16})
+    (newer / "adapter_config.json").write_text(json.dumps(cfg))
+    with caplog.at_level("WARNING"):
+        out = Engine(tiny_model, newer, merge=True).generate(prompts[:2], max_new_tokens=6, batch_size=2)
+    assert "future_group_size, future_option" in caplog.text
+    assert out == Engine(tiny_model, adapter, merge=True).generate(prompts[:2], max_new_tokens=6, batch_size=2)
+
+
 def test_device_precision_and_clear_errors(tiny_model, tmp_path, monkeypatch):
     import torch
     import transformers

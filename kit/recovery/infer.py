@@ -165,7 +165,7 @@ class Engine:
             raise InputError(f"no LoRA adapter at {adapter} (adapter_config.json missing)")
         from peft import PeftModel
 
-        model = PeftModel.from_pretrained(model, str(adapter))
+        model = PeftModel.from_pretrained(model, str(adapter), config=_adapter_config(adapter))
         return model.merge_and_unload() if merge else model
 
     # ------------------------------------------------------------------ generation
@@ -355,6 +355,27 @@ def _cache_kwarg(model: Any) -> str:
 
     params = inspect.signature(_base_model(model).forward).parameters
     return "cache" if "cache" in params else "past_key_values"
+
+
+def _adapter_config(adapter: Path) -> Any:
+    """The adapter's PEFT config, keeping only the keys the installed peft knows.
+
+    An adapter trained with a newer peft records keys (`peft_version`, `alora_invocation_tokens`,
+    `qalora_group_size`, ...) that the older peft of a Kaggle image rejects outright, although a plain LoRA
+    adapter does not need them. They are dropped with a warning naming them.
+    """
+    import dataclasses
+    import json
+
+    from peft import PEFT_TYPE_TO_CONFIG_MAPPING
+
+    raw = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
+    cls = PEFT_TYPE_TO_CONFIG_MAPPING[raw.get("peft_type", "LORA")]
+    known = {f.name for f in dataclasses.fields(cls)}
+    dropped = sorted(k for k in raw if k not in known)
+    if dropped:
+        log.warning("adapter config keys unknown to this peft, ignored: %s", ", ".join(dropped))
+    return cls(**{k: v for k, v in raw.items() if k in known})
 
 
 def _progress(total: int, enabled: bool, desc: str) -> Any:
