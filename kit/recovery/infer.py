@@ -218,8 +218,6 @@ class Engine:
             return self._decode_batch(ids, max_new_tokens)
 
     def _decode_batch(self, ids: list[list[int]], max_new_tokens: int) -> list[str]:
-        import copy
-
         import torch
 
         pad = self.tokenizer.pad_token_id
@@ -232,9 +230,7 @@ class Engine:
         if cache is not None:
             # generate() grows the cache it is given, so every batch gets its own copy, one row per prompt.
             # Position ids come from the mask's running sum, so each tail continues at len(prefix).
-            batch_cache = copy.deepcopy(cache)
-            batch_cache.batch_repeat_interleave(len(ids))
-            extra[_cache_kwarg(self.model)] = batch_cache
+            extra[_cache_kwarg(self.model)] = _expanded_cache(cache, len(ids))
         try:
             out = self.model.generate(
                 input_ids=torch.tensor(rows, device=self.model.device),
@@ -295,7 +291,7 @@ class Engine:
         import torch
         from transformers import DynamicCache
 
-        if not hasattr(DynamicCache, "batch_repeat_interleave"):
+        if not (hasattr(DynamicCache, "batch_repeat_interleave") or hasattr(DynamicCache, "from_legacy_cache")):
             raise RuntimeError("this transformers' DynamicCache cannot be expanded to a batch")
         config = _base_model(self.model).config
         try:
@@ -325,6 +321,20 @@ class Engine:
 
     def close(self) -> None:
         """Nothing to release in-process (kept for parity with the worker pool)."""
+
+
+def _expanded_cache(cache: Any, rows: int) -> Any:
+    """A fresh copy of a batch-1 cache with each layer repeated `rows` times (generate() grows what it gets)."""
+    import copy
+
+    if hasattr(cache, "batch_repeat_interleave"):
+        batch_cache = copy.deepcopy(cache)
+        batch_cache.batch_repeat_interleave(rows)
+        return batch_cache
+    # transformers 4.4x (the Kaggle images' era): rebuild from the legacy per-layer (key, value) tuples.
+    legacy = cache.to_legacy_cache()
+    return type(cache).from_legacy_cache(tuple((k.repeat_interleave(rows, 0), v.repeat_interleave(rows, 0))
+                                               for k, v in legacy))
 
 
 def _common_prefix_length(seqs: Sequence[Sequence[int]]) -> int:
