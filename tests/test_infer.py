@@ -10,7 +10,7 @@ import pytest
 
 from kit.assets import sample_data_dir
 from kit.errors import InputError, MissingDependencyError
-from kit.recovery import kernel
+from kit.recovery import kernel, prefix_cache
 from kit.recovery.guard import TimeGuard
 from kit.recovery.infer import Engine, dtype_kwargs, pick_dtype, predict_rows
 from kit.recovery.templates import get_template
@@ -91,15 +91,16 @@ def test_shared_prefix_cache_gives_the_uncached_outputs(tiny_model, engine, fews
 def test_prefix_cache_falls_back_when_it_cannot_be_built(tiny_model, fewshot_prompts, monkeypatch, caplog):
     broken = Engine(tiny_model)
 
-    def fail(prefix):
+    def fail(model, prefix):
         raise TypeError("no cache API here")
 
-    monkeypatch.setattr(broken, "_prefix_kv", fail)
-    first = broken.generate(fewshot_prompts[:4], max_new_tokens=6, batch_size=4)
-    assert broken.prefix_tokens_reused == 0 and broken._prefix_broken
-    assert "shared-prefix cache unavailable" in caplog.text
-    assert first == Engine(tiny_model, prefix_cache=False).generate(fewshot_prompts[:4], max_new_tokens=6,
-                                                                    batch_size=4)
+    with monkeypatch.context() as patched:  # only this part: the cache builds again below
+        patched.setattr(prefix_cache, "build", fail)
+        first = broken.generate(fewshot_prompts[:4], max_new_tokens=6, batch_size=4)
+        assert broken.prefix_tokens_reused == 0 and broken._prefix_broken
+        assert "shared-prefix cache unavailable" in caplog.text
+        assert first == Engine(tiny_model, prefix_cache=False).generate(fewshot_prompts[:4], max_new_tokens=6,
+                                                                        batch_size=4)
     # A generate() that rejects the given cache: that batch is redone without it, and later ones skip it.
     refusing = Engine(tiny_model)
     real, calls = refusing.model.generate, []

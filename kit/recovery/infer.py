@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kit.errors import InputError, MissingDependencyError
+from kit.recovery import prefix_cache
 
 if TYPE_CHECKING:
     from kit.recovery.guard import SubmissionWriter, TimeGuard
@@ -230,7 +231,7 @@ class Engine:
         if cache is not None:
             # generate() grows the cache it is given, so every batch gets its own copy, one row per prompt.
             # Position ids come from the mask's running sum, so each tail continues at len(prefix).
-            extra[_cache_kwarg(self.model)] = _expanded_cache(cache, len(ids))
+            extra[prefix_cache.cache_kwarg(self.model)] = prefix_cache.expanded_cache(cache, len(ids))
         try:
             out = self.model.generate(
                 input_ids=torch.tensor(rows, device=self.model.device),
@@ -261,18 +262,18 @@ class Engine:
         """
         if not self.prefix_cache or self._prefix_broken:
             return None
-        window = getattr(_base_model(self.model).config, "sliding_window", None)
+        window = getattr(prefix_cache.base_model(self.model).config, "sliding_window", None)
         if window and max(len(x) for x in encoded) + max_new_tokens > window:
             return None  # a sliding-window cache would drop prefix keys that the uncached path still sees
-        if self._prefix is not None and all(_starts_with(x, self._prefix[0]) for x in encoded):
+        if self._prefix is not None and all(prefix_cache.starts_with(x, self._prefix[0]) for x in encoded):
             return self._prefix  # the kept prefix fits every row (a later chunk, another prime, a single row)
-        length = min(_common_prefix_length(encoded), min(len(x) for x in encoded) - 1)
+        length = min(prefix_cache.common_prefix_length(encoded), min(len(x) for x in encoded) - 1)
         if len(encoded) < 2 or length < MIN_PREFIX_TOKENS:
             return None  # one prompt shares nothing with anything: caching its head would save no work
         prefix = tuple(encoded[0][:length])
         self._prefix = None  # release the old one before building the next
         try:
-            self._prefix = (prefix, self._prefix_kv(prefix))
+            self._prefix = (prefix, prefix_cache.build(self.model, prefix))
         except Exception as exc:
             if _is_oom(exc):
                 self._free_memory()
@@ -285,26 +286,6 @@ class Engine:
         """Stop using shared-prefix caches for good (this engine), saying why once."""
         self._prefix_broken, self._prefix, self._batch_prefix = True, None, None
         log.warning("shared-prefix cache unavailable (%s: %s); generating without it", type(exc).__name__, exc)
-
-    def _prefix_kv(self, prefix: tuple[int, ...]) -> Any:
-        """The key/value cache of `prefix` at batch 1, from the very model that generates (adapter included)."""
-        import torch
-        from transformers import DynamicCache
-
-        if not (hasattr(DynamicCache, "batch_repeat_interleave") or hasattr(DynamicCache, "from_legacy_cache")):
-            raise RuntimeError("this transformers' DynamicCache cannot be expanded to a batch")
-        config = _base_model(self.model).config
-        try:
-            cache = DynamicCache(config=config)  # the layer kinds generate() itself would build
-        except TypeError:  # transformers 4.x
-            cache = DynamicCache()
-        ids = torch.tensor([list(prefix)], device=self.model.device)
-        with torch.inference_mode():
-            self.model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True,
-                       **{_cache_kwarg(self.model): cache})
-        if cache.get_seq_length() != len(prefix):
-            raise RuntimeError(f"the model filled {cache.get_seq_length()} of {len(prefix)} prefix positions")
-        return cache
 
     def _free_memory(self) -> None:
         import gc
@@ -323,48 +304,14 @@ class Engine:
         """Nothing to release in-process (kept for parity with the worker pool)."""
 
 
-def _expanded_cache(cache: Any, rows: int) -> Any:
-    """A fresh copy of a batch-1 cache with each layer repeated `rows` times (generate() grows what it gets)."""
-    import copy
-
-    if hasattr(cache, "batch_repeat_interleave"):
-        batch_cache = copy.deepcopy(cache)
-        batch_cache.batch_repeat_interleave(rows)
-        return batch_cache
-    # transformers 4.4x (the Kaggle images' era): rebuild from the legacy per-layer (key, value) tuples.
-    legacy = cache.to_legacy_cache()
-    return type(cache).from_legacy_cache(tuple((k.repeat_interleave(rows, 0), v.repeat_interleave(rows, 0))
-                                               for k, v in legacy))
 
 
-def _common_prefix_length(seqs: Sequence[Sequence[int]]) -> int:
-    """Length of the longest run of leading ids that all of `seqs` share."""
-    first, length = seqs[0], min(len(x) for x in seqs)
-    for seq in seqs[1:]:
-        n = 0
-        while n < length and seq[n] == first[n]:
-            n += 1
-        length = n
-    return length
 
 
-def _starts_with(seq: Sequence[int], prefix: tuple[int, ...]) -> bool:
-    """True when `seq` begins with `prefix` and has at least one token after it."""
-    return len(seq) > len(prefix) and tuple(seq[:len(prefix)]) == prefix
 
 
-def _base_model(model: Any) -> Any:
-    """The transformers model under a peft wrapper (or the model itself)."""
-    get_base = getattr(model, "get_base_model", None)
-    return get_base() if callable(get_base) else model
 
 
-def _cache_kwarg(model: Any) -> str:
-    """The forward/generate keyword for a KV cache: `cache` in newer transformers, `past_key_values` before."""
-    import inspect
-
-    params = inspect.signature(_base_model(model).forward).parameters
-    return "cache" if "cache" in params else "past_key_values"
 
 
 def _adapter_config(adapter: Path) -> Any:

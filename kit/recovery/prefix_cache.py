@@ -1,0 +1,73 @@
+"""Shared-prefix KV caching helpers for the inference Engine (transformers 4.4x and 5.x).
+
+The few-shot prompts of one run share a long identical head; its key/value cache is computed once at batch 1
+and copied, expanded to each batch, into generate().
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def build(model: Any, prefix: tuple[int, ...]) -> Any:
+    """The key/value cache of `prefix` at batch 1, from the very model that generates (adapter included)."""
+    import torch
+    from transformers import DynamicCache
+
+    if not (hasattr(DynamicCache, "batch_repeat_interleave") or hasattr(DynamicCache, "from_legacy_cache")):
+        raise RuntimeError("this transformers' DynamicCache cannot be expanded to a batch")
+    try:
+        cache = DynamicCache(config=base_model(model).config)  # the layer kinds generate() itself would build
+    except TypeError:  # transformers 4.x
+        cache = DynamicCache()
+    ids = torch.tensor([list(prefix)], device=model.device)
+    with torch.inference_mode():
+        model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True, **{cache_kwarg(model): cache})
+    if cache.get_seq_length() != len(prefix):
+        raise RuntimeError(f"the model filled {cache.get_seq_length()} of {len(prefix)} prefix positions")
+    return cache
+
+
+def expanded_cache(cache: Any, rows: int) -> Any:
+    """A fresh copy of a batch-1 cache with each layer repeated `rows` times (generate() grows what it gets)."""
+    import copy
+
+    if hasattr(cache, "batch_repeat_interleave"):
+        batch_cache = copy.deepcopy(cache)
+        batch_cache.batch_repeat_interleave(rows)
+        return batch_cache
+    # transformers 4.4x (the Kaggle images' era): rebuild from the legacy per-layer (key, value) tuples.
+    legacy = cache.to_legacy_cache()
+    return type(cache).from_legacy_cache(tuple((k.repeat_interleave(rows, 0), v.repeat_interleave(rows, 0))
+                                               for k, v in legacy))
+
+
+def common_prefix_length(seqs: Sequence[Sequence[int]]) -> int:
+    """Length of the longest run of leading ids that all of `seqs` share."""
+    first, length = seqs[0], min(len(x) for x in seqs)
+    for seq in seqs[1:]:
+        n = 0
+        while n < length and seq[n] == first[n]:
+            n += 1
+        length = n
+    return length
+
+
+def starts_with(seq: Sequence[int], prefix: tuple[int, ...]) -> bool:
+    """True when `seq` begins with `prefix` and has at least one token after it."""
+    return len(seq) > len(prefix) and tuple(seq[:len(prefix)]) == prefix
+
+
+def base_model(model: Any) -> Any:
+    """The transformers model under a peft wrapper (or the model itself)."""
+    get_base = getattr(model, "get_base_model", None)
+    return get_base() if callable(get_base) else model
+
+
+def cache_kwarg(model: Any) -> str:
+    """The forward/generate keyword for a KV cache: `cache` in newer transformers, `past_key_values` before."""
+    import inspect
+
+    params = inspect.signature(base_model(model).forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
