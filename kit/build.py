@@ -20,6 +20,7 @@ from kit import __version__
 from kit.config import KitConfig, write_json
 from kit.errors import ConfigError, InputError
 from kit.kaggle import kernel_metadata as km
+from kit.kaggle import metadata
 
 KIT_KERNEL_NAME = "kit_kernel.json"
 NOTEBOOK_NAME = "infer"
@@ -144,7 +145,7 @@ def _sources(config: KitConfig, owner: str, sandbox: bool, needs_model: bool,
             raise ConfigError("[kaggle] base_model is empty: a Kaggle kernel needs a mounted base model",
                               hint="set it to a dataset 'owner/slug' or a model 'owner/model/framework/variation/v'")
     for key, slug in (("adapter", config.kaggle.adapter_dataset), ("wheels", config.kaggle.wheels_dataset)):
-        ref = f"{owner}/{km.check_slug(slug, key + ' dataset slug')}"
+        ref = f"{owner}/{metadata.check_slug(slug)}"
         rec = ledger.latest_dataset_version(ref, sandbox=sandbox)
         pins[key] = {"ref": ref, "version": rec["version"] if rec else None}
         if key == "adapter" and not needs_model:

@@ -58,11 +58,10 @@ def push_adapter(config: KitConfig, path: Path, *, slug: str | None = None, publ
 
     info = validate_adapter(path)
     slug = metadata.check_slug(slug or config.kaggle.adapter_dataset)
-    license = metadata.check_license(license or config.kaggle.dataset_license)
+    license = metadata.check_license(license) if license else None  # None: the client uses [kaggle]'s
     client = client or kaggle_client(config, sandbox=sandbox)
     pushed = client.dataset_push(Path(path), slug, kind="adapter", public=public, wait=wait, license=license,
-                                 notes=notes or "adapter pushed by kit",
-                                 timeout=float(timeout or config.kaggle.dataset_timeout_seconds))
+                                 notes=notes or "adapter pushed by kit", timeout=timeout)
     return {"ref": pushed.ref, "version": pushed.version, "content_hash": pushed.content_hash,
             "skipped": pushed.skipped, "status": pushed.status, "files": list(pushed.files),
             "size_bytes": pushed.size_bytes, "seconds": round(pushed.seconds, 2), "public": public,

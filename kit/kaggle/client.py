@@ -238,14 +238,17 @@ class KaggleClient:
         return str(data.get("status", "")).lower(), data.get("current_version_number")
 
     def dataset_push(self, folder: Path, slug: str, *, kind: str, public: bool = False, notes: str = "",
-                     wait: bool = True, timeout: float = 600.0, license: str = "CC0-1.0", title: str | None = None,
-                     poll: float | None = None) -> DatasetPush:
+                     wait: bool = True, timeout: float | None = None, license: str | None = None,
+                     title: str | None = None, poll: float | None = None) -> DatasetPush:
         """Create the dataset or a new version from `folder` (a clean copy), wait for READY, record it.
 
+        `timeout` and `license` default to kit.toml's [kaggle] dataset_timeout_seconds and dataset_license.
         An unchanged folder (same content hash as the last pushed version) is not uploaded: a 'skipped' row
         is recorded and the previous version returned.
         """
         started = time.monotonic()
+        timeout = float(timeout if timeout is not None else self.config.kaggle.dataset_timeout_seconds)
+        license = metadata.check_license(license or self.config.kaggle.dataset_license)
         folder = Path(folder)
         ref = f"{self.username}/{metadata.check_slug(slug)}"
         meta = metadata.dataset_metadata(self.username, slug, title=title, license=license)
