@@ -21,15 +21,11 @@ from kit.config import KitConfig, write_json
 from kit.errors import ConfigError, InputError
 from kit.kaggle import kernel_metadata as km
 from kit.kaggle import metadata
+from kit.kaggle.sandbox import sandbox_mode
 
 KIT_KERNEL_NAME = "kit_kernel.json"
 NOTEBOOK_NAME = "infer"
 DEFAULT_COLUMNS = ("id", "rewrite_prompt")
-
-
-def sandbox_mode(sandbox: bool | None) -> bool:
-    """An explicit flag wins; None reads KIT_KAGGLE=sandbox."""
-    return bool(sandbox) if sandbox is not None else os.environ.get("KIT_KAGGLE", "").lower() == "sandbox"
 
 
 def git_state(cwd: Path | None = None, exclude: Path | None = None) -> tuple[str | None, bool | None]:

@@ -183,9 +183,9 @@ def sync_submissions(client: Any, competition: str, *, sandbox: bool, ledger: An
 def show(config: Any, *, order: str = "time", plot_path: Path | None = None, sync: bool = False,
          sandbox: bool | None = None, client: Any = None, ledger: Any = None) -> tuple[list[dict[str, Any]], list[str]]:
     """What `kit history` prints: optionally sync first, list the rows, optionally plot. Returns (objects, notes)."""
-    import os
+    from kit.kaggle.sandbox import sandbox_mode
 
-    sb = bool(sandbox) if sandbox is not None else os.environ.get("KIT_KAGGLE", "").lower() == "sandbox"
+    sb = sandbox_mode(sandbox)
     competition = config.competition.slug
     notes: list[str] = []
     if sync:

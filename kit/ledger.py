@@ -16,6 +16,8 @@ from typing import Any
 
 from kit.config import kit_home
 
+# Statuses after which a submission attempt is over (everything else can be continued by a re-run).
+FINAL_STATUSES = ("complete", "error", "kernel_error", "invalid_output", "refused")
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = []
 migration = MIGRATIONS.append
 
@@ -225,10 +227,10 @@ class Ledger:
                          ) -> list[dict[str, Any]]:
         """Attempts that were interrupted before reaching a final status, newest first.
 
-        Final statuses: complete, error (scoring failed), kernel_error, invalid_output, refused."""
+        Final statuses: FINAL_STATUSES (error means scoring failed)."""
         sql = ("SELECT * FROM submissions WHERE competition = ? AND sandbox = ? AND origin = 'kit'"
-               " AND status NOT IN ('complete', 'error', 'kernel_error', 'invalid_output', 'refused')")
-        args: list[Any] = [competition, int(sandbox)]
+               f" AND status NOT IN ({', '.join('?' for _ in FINAL_STATUSES)})")
+        args: list[Any] = [competition, int(sandbox), *FINAL_STATUSES]
         if kernel_hash is not None:
             sql += " AND kernel_hash = ?"
             args.append(kernel_hash)

@@ -7,7 +7,6 @@ continued rather than started again.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,6 @@ __all__ = ["build_submission", "check_submission_file", "load_kernel", "log_tail
 
 # ============================================================================ the chain: push, run, check, submit
 
-FINAL = ("complete", "error", "kernel_error", "invalid_output", "refused")
 POLL_KAGGLE = (20.0, 60.0)   # first interval, cap: Kaggle does not publish rate limits; stay polite
 POLL_SANDBOX = (0.3, 2.0)
 LOG_TAIL_LINES = 20
@@ -56,14 +54,9 @@ def marker(kernel_ref: str, version: int) -> str:
 
 def log_tail(log: str, lines: int = LOG_TAIL_LINES) -> str:
     """The last lines of a kernel log; Kaggle's JSON log form ([{stream_name, data}...]) is flattened first."""
-    text = log
-    try:
-        entries = json.loads(log)
-        if isinstance(entries, list):
-            text = "".join(str(e.get("data", "")) for e in entries if isinstance(e, dict))
-    except (json.JSONDecodeError, TypeError):
-        pass
-    return "\n".join(text.rstrip().splitlines()[-lines:])
+    from kit.kaggle.results import log_text
+
+    return "\n".join(log_text(log).rstrip().splitlines()[-lines:])
 
 
 class _Chain:
@@ -108,10 +101,8 @@ class _Chain:
         pins = {p["ref"]: p.get("version") for p in (self.info.get("adapter"), self.info.get("wheels")) if p}
         for ref in meta.get("dataset_sources", []):
             def check(ref: str = ref) -> tuple[str, Any]:
-                if hasattr(self.client, "dataset_version"):
-                    state, current = self.client.dataset_version(ref)
-                    return _status(state), current
-                return _status(self.client.dataset_status(ref)), None
+                state, current = self.client.dataset_version(ref)
+                return _status(state), current
             state, current = self._wait(check, {"READY", "FAILED", "DELETED"}, f"dataset {ref}")
             if state != "READY":
                 raise self.fail(KaggleError(f"dataset {ref} is {state}", hint="push it again"), "error")

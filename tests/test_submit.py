@@ -48,6 +48,9 @@ class FakeClient:
         self.calls.append(f"dataset_status {ref}")
         return self.dataset_states.pop(0) if self.dataset_states else "ready"
 
+    def dataset_version(self, ref):  # (status, current version): the real client's call
+        return self.dataset_status(ref), None
+
     def kernel_push(self, folder: Path):
         assert (folder / "kernel-metadata.json").is_file()
         self.pushed += 1

@@ -43,15 +43,12 @@ from kit.kaggle.results import (  # noqa: F401 - re-exported for callers
     to_submission,
 )
 
-KERNEL_TERMINAL = ("COMPLETE", "ERROR", "CANCEL_ACKNOWLEDGED")
 AUTH_HINT = "put kaggle.json in ~/.kaggle (or $KAGGLE_CONFIG_DIR) or set KAGGLE_API_TOKEN; or rehearse with --sandbox"
 
 
 def kaggle_client(config: KitConfig, sandbox: bool | None = None) -> KaggleClient:
     """A client for kaggle.com, or (sandbox=True, or None with KIT_KAGGLE=sandbox) for the local emulator."""
-    if sandbox is None:
-        sandbox = os.environ.get("KIT_KAGGLE", "").strip().lower() == "sandbox"
-    if sandbox:
+    if sandbox_lib.sandbox_mode(sandbox):
         endpoint = sandbox_lib.ensure_emulator()
         return KaggleClient(config, sandbox=True, endpoint_url=endpoint.url)
     return KaggleClient(config)

@@ -21,6 +21,11 @@ from pathlib import Path
 from kit.config import kit_home
 from kit.errors import KaggleError
 
+
+def sandbox_mode(sandbox: bool | None) -> bool:
+    """An explicit flag wins; None reads KIT_KAGGLE=sandbox."""
+    return bool(sandbox) if sandbox is not None else os.environ.get("KIT_KAGGLE", "").strip().lower() == "sandbox"
+
 SANDBOX_TOKEN = "sandbox-token"  # the emulator's default bearer token; '<token>:<user>' names the user
 DEFAULT_USER = "sandbox-user"
 # Unset in sandbox mode: a 'localhost' in NO_PROXY would bypass the emulator; real credentials must not be sent.
