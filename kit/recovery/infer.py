@@ -199,7 +199,7 @@ class Engine:
             except Exception as exc:
                 if not _is_oom(exc) or len(idx) == 1:
                     raise
-                self._free_memory()
+                free_memory()
                 self.max_batch = max(1, len(idx) // 2)  # half of what failed, for this and later calls
                 log.warning("out of memory at batch %d: retrying with batch %d", len(idx), self.max_batch)
                 continue
@@ -276,7 +276,7 @@ class Engine:
             self._prefix = (prefix, prefix_cache.build(self.model, prefix))
         except Exception as exc:
             if _is_oom(exc):
-                self._free_memory()
+                free_memory()
                 return None  # no room for it now; the plain path has its own back-off
             self._give_up_prefix(exc)
             return None
@@ -287,31 +287,12 @@ class Engine:
         self._prefix_broken, self._prefix, self._batch_prefix = True, None, None
         log.warning("shared-prefix cache unavailable (%s: %s); generating without it", type(exc).__name__, exc)
 
-    def _free_memory(self) -> None:
-        import gc
-
-        import torch
-
-        gc.collect()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
-
     def chunk_rows(self, batch_size: int) -> int:
         """Rows to hand to one `generate` call when working chunk by chunk (one batch here)."""
         return batch_size
 
     def close(self) -> None:
         """Nothing to release in-process (kept for parity with the worker pool)."""
-
-
-
-
-
-
-
-
-
-
 
 
 def _adapter_config(adapter: Path) -> Any:
@@ -375,18 +356,16 @@ def predict_rows(
     if primes and engine is None:
         raise InputError(f"template '{template.name}' needs a model (it has {len(primes)} prime(s))")
     guard = guard or TimeGuard(budget_seconds=10**9, margin_seconds=0)
-    def render(i: int, prime: str) -> str:
-        row = rows[i]
-        return template.render_prompt(engine.tokenizer, row["original_text"], row["rewritten_text"], prime=prime,
-                                      max_field_tokens=max_field_tokens)
-
-    first = [render(i, primes[0]) for i in range(len(rows))] if primes else []
-    order = _length_order(first, engine.tokenizer) if primes else []
+    # A rendered prompt is the row's chat text plus the prime, so each row is rendered (and its fields
+    # truncated) once, not once per prime inside the timed loop.
+    base = [template.render_prompt(engine.tokenizer, row["original_text"], row["rewritten_text"], prime="",
+                                   max_field_tokens=max_field_tokens) for row in rows] if primes else []
+    order = length_order([b + primes[0] for b in base], engine.tokenizer) if primes else []
     chunk = engine.chunk_rows(batch_size) if primes else 1
     bar = _progress(len(primes) * len(rows), progress, "predict")
     for p, idx in guard.schedule(len(primes), order, chunk):
         prime = primes[p]
-        prompts = [first[i] if p == 0 else render(i, prime) for i in idx]
+        prompts = [base[i] + prime for i in idx]
         texts = engine.generate(prompts, max_new_tokens=max_new_tokens, batch_size=batch_size)
         for i, text in zip(idx, texts, strict=True):
             candidates[i][p] = template.postprocess(text, prime, rows[i]["original_text"], rows[i]["rewritten_text"])
@@ -404,7 +383,18 @@ def _assemble(template: Template, row: dict[str, str], cands: list[str | None], 
     return template.assemble(cands, row["original_text"], row["rewritten_text"], mean_prompt=mean_prompt)
 
 
-def _length_order(prompts: Sequence[str], tokenizer: Any) -> list[int]:
+def free_memory() -> None:
+    """Give freed tensors back (Python garbage, then CUDA's cache) after an out-of-memory or a finished model."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def length_order(prompts: Sequence[str], tokenizer: Any) -> list[int]:
     """Indices of `prompts`, longest first (the same order serves every prime: primes are short)."""
     lengths = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
     return sorted(range(len(prompts)), key=lambda i: -lengths[i])

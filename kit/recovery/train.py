@@ -85,11 +85,18 @@ def config_from_params(params: dict[str, Any]) -> TrainConfig:
     return validate(dataclasses.replace(base, **values))
 
 
+def training_data_file(cfg: TrainConfig) -> Path:
+    """The training data file: [train] data, else the bundled sample train.csv (no model is built for this)."""
+    from kit import assets
+
+    return Path(cfg.data) if cfg.data else assets.sample_data_dir() / "train.csv"
+
+
 def resolve_paths(cfg: TrainConfig) -> tuple[Path, Path, Path, Path]:
     """(data file, base model, adapter folder, checkpoint folder), defaults filled in."""
     from kit import assets
 
-    data = Path(cfg.data) if cfg.data else assets.sample_data_dir() / "train.csv"
+    data = training_data_file(cfg)
     base = Path(cfg.base_model_path) if cfg.base_model_path else assets.tiny_model_path()
     out = Path(cfg.out).resolve()
     ckpt = Path(cfg.checkpoint_dir).resolve() if cfg.checkpoint_dir else out.with_name(out.name + "-checkpoints")
@@ -161,7 +168,7 @@ def train(cfg: TrainConfig, *, embedder_path: str | Path | None = None, progress
     validate(cfg)
     from kit.recovery.train_data import load_rows
 
-    rows = load_rows(resolve_paths(cfg)[0])  # bad data fails before torch is imported
+    rows = load_rows(training_data_file(cfg))  # bad data fails before torch is imported (or the tiny model is built)
     import torch
 
     threads = torch.get_num_threads()  # restored after: the process (a test session, a notebook) goes on
@@ -199,8 +206,7 @@ def _train(cfg: TrainConfig, rows: list[dict], embedder_path: str | Path | None,
     trainer, targets, counts = build_trainer(cfg, base, ckpt, precision, cuda, template, train_rows, val_rows,
                                              progress)
     try:
-        # the Trainer prints its loss lines to stdout: keep stdout clean for `--json`; and an Engine used
-        # earlier in this process may have switched autograd off
+        # the Trainer prints its loss lines to stdout: keep stdout clean for `--json`
         with contextlib.redirect_stdout(sys.stderr), torch.enable_grad():
             outcome = trainer.train(resume_from_checkpoint=resume_from)
     except torch.cuda.OutOfMemoryError:
@@ -226,7 +232,9 @@ def _train(cfg: TrainConfig, rows: list[dict], embedder_path: str | Path | None,
         "train_seconds": round(time.time() - started, 2), "device": "cuda" if cuda else "cpu",
     }
     del trainer, outcome
-    _free_memory()
+    from kit.recovery.infer import free_memory
+
+    free_memory()
     meta["val_score"] = evaluate(out, base, template, val_rows[: cfg.eval_rows], cfg, embedder_path)
     write_json(out / META_NAME, meta)
     return TrainResult(out=out, meta=meta)
@@ -243,16 +251,6 @@ def _save_flat(trainer: Any, out: Path) -> None:
         raise TrainingError(f"no adapter_model.safetensors written to {out}")
 
 
-def _free_memory() -> None:
-    import gc
-
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-
-
 # ---------------------------------------------------------------------------- evaluation
 
 
@@ -261,20 +259,14 @@ def evaluate(adapter: Path, base: Path, template: Any, rows: list[dict], cfg: Tr
     """Generate for `rows` with the inference engine's batched path and score with the core metric."""
     if not rows:
         return None
-    import torch
-
-    from kit.recovery.infer import Engine, predict_rows
+    from kit.recovery.infer import Engine, free_memory, predict_rows
     from kit.recovery.metric import load_embedder, score_texts
 
-    grad_mode = torch.is_grad_enabled()  # the Engine switches autograd off process-wide
-    try:
-        engine = Engine(str(base), adapter_path=str(adapter), load_in_4bit=cfg.load_in_4bit)
-        preds = predict_rows(rows, template, engine, max_new_tokens=cfg.eval_max_new_tokens,
-                             batch_size=cfg.batch_size, max_field_tokens=max(16, cfg.max_length // 3))
-        del engine
-    finally:
-        torch.set_grad_enabled(grad_mode)
-    _free_memory()
+    engine = Engine(str(base), adapter_path=str(adapter), load_in_4bit=cfg.load_in_4bit)
+    preds = predict_rows(rows, template, engine, max_new_tokens=cfg.eval_max_new_tokens,
+                         batch_size=cfg.batch_size, max_field_tokens=max(16, cfg.max_length // 3))
+    del engine
+    free_memory()
     report = score_texts(preds, [r["rewrite_prompt"] for r in rows], load_embedder(embedder_path or None))
     return {"mean": report.mean, "ci_low": report.ci_low, "ci_high": report.ci_high, "n": report.n,
             "embedder": report.embedder, "examples": [{"prediction": p, "label": r["rewrite_prompt"]}

@@ -115,8 +115,9 @@ class WorkerPool:
         """Greedy completions for `prompts` (input order), spread over the workers."""
         if not prompts:
             return []
-        lengths = [len(self.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
-        order = sorted(range(len(prompts)), key=lambda i: -lengths[i])
+        from kit.recovery.infer import length_order
+
+        order = length_order(prompts, self.tokenizer)
         shards = [order[r::self.workers] for r in range(self.workers)]
         busy = []
         for rank, shard in enumerate(shards):
