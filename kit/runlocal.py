@@ -18,10 +18,10 @@ from typing import Any
 
 from kit.config import KitConfig, override, write_json
 from kit.errors import ConfigError, InputError
+from kit.recovery.guard import HIDDEN_ROWS
 
 LABELS_FILE = "test_labels.csv"
 MODEL_LINK, ADAPTER_LINK, WHEELS_LINK = "kit-model", "kit-adapter", "kit-wheels"
-HIDDEN_ROWS = 1400
 
 
 @dataclass

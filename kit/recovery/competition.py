@@ -13,7 +13,8 @@ import hashlib
 import shutil
 from pathlib import Path
 
-TEST_COLUMNS = ("id", "original_text", "rewritten_text")
+from kit.recovery.kernel import TEST_COLUMNS
+
 PLACEHOLDER = {
     "id": "-1",
     "original_text": "The competition's public test set holds one example row; the hidden set replaces it on submit.",

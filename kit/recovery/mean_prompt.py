@@ -34,6 +34,7 @@ from kit.recovery.mean_prompt_inputs import (  # re-exported: the input helpers 
     tokenizer_words,
     words_of,
 )
+from kit.recovery.templates import DEFAULT_MEAN_PROMPT
 
 EmbedFn = Callable[[list[str]], np.ndarray]
 
@@ -41,10 +42,9 @@ __all__ = ["REFERENCE_PROMPT", "EmbedFn", "Report", "Result", "auto_vocab", "com
            "read_prompts", "read_vocab", "score_strings", "search_mean_prompt", "sharpened_scores",
            "split_prompts", "tokenizer_tokens", "tokenizer_words", "words_of"]
 
-# The hand-written mean prompt that scored about 0.63 on the public leaderboard (seifachour12).
-REFERENCE_PROMPT = (
-    "Please improve this text using the writing style with maintaining the original meaning but altering the tone."
-)
+# The hand-written mean prompt that scored about 0.63 on the public leaderboard (seifachour12), which is also
+# the templates' default mean prompt.
+REFERENCE_PROMPT = DEFAULT_MEAN_PROMPT
 
 
 # ---------------------------------------------------------------------------- scoring

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from kit.errors import ConfigError, InputError, MissingDependencyError
+from kit.recovery.templates import HOST_MAX_TOKENS
 from kit.tables import read_rows
 
-HOST_MAX_TOKENS = 128
 PROXY_NOTE = "proxy for sentence-t5-base"
 # Strings pandas reads as NaN by default: the host loaded submission.csv with pandas, so a prompt that is
 # literally "nan" or "None" was a NaN there and failed scoring.
