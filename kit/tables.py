@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from kit.errors import InputError
@@ -50,7 +50,7 @@ def read_rows(path: Path | str, required: Sequence[str] = ()) -> list[dict[str, 
     return rows
 
 
-def write_rows(path: Path | str, rows: list[dict], columns: Sequence[str]) -> Path:
+def write_rows(path: Path | str, rows: Iterable[dict], columns: Sequence[str]) -> Path:
     """Write `rows` (only `columns`, in that order) atomically: a temp file in the same folder, then rename.
 
     A reader never sees a half-written file, which matters for submission files rewritten while a kernel runs.
@@ -64,6 +64,7 @@ def write_rows(path: Path | str, rows: list[dict], columns: Sequence[str]) -> Pa
             writer.writeheader()
             for row in rows:
                 writer.writerow({c: ("" if row.get(c) is None else row.get(c)) for c in columns})
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are meant to be read by others
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

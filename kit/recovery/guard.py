@@ -15,10 +15,8 @@ broken file. So a kernel using this module:
 
 from __future__ import annotations
 
-import csv
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -220,18 +218,10 @@ class SubmissionWriter:
 
     def write(self) -> Path:
         """Write the whole file atomically (temp file in the same folder, then os.replace)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-                out = csv.writer(fh)
-                out.writerow(self.columns)
-                out.writerows((i, self.values[i]) for i in self.ids)
-            os.chmod(tmp, 0o644)  # mkstemp makes 0600; the file is meant to be read by others
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        from kit.tables import write_rows
+
+        key, value = self.columns
+        write_rows(self.path, ({key: i, value: self.values[i]} for i in self.ids), self.columns)
         self.writes += 1
         return self.path
 
