@@ -127,13 +127,6 @@ def _timestamp(value: Any) -> float | None:
     return None
 
 
-def _score(value: Any) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
 def _kit_row(led: Any, competition: str, sandbox: bool, description: str) -> dict[str, Any] | None:
     """The kit attempt a submission's `[kit owner/slug/N]` tag points at, when it has no submission ref yet."""
     found = _MARKER.search(description)
@@ -148,15 +141,16 @@ def _kit_row(led: Any, competition: str, sandbox: bool, description: str) -> dic
 
 def sync_submissions(client: Any, competition: str, *, sandbox: bool, ledger: Any = None) -> dict[str, int]:
     """Pull Kaggle's submission list: fill statuses and scores of known rows, add submissions made elsewhere."""
+    from kit.kaggle.results import score_value, status_name
     from kit.ledger import Ledger
 
     led = ledger or Ledger()
     added = updated = 0
     try:
         for sub in client.submissions(competition):
-            status_name = str(getattr(sub.status, "name", sub.status)).rsplit(".", 1)[-1].upper()
-            fields = {"status": _STATUS.get(status_name, status_name.lower()),
-                      "public_score": _score(sub.public_score), "private_score": _score(sub.private_score)}
+            state = status_name(sub.status)
+            fields = {"status": _STATUS.get(state, state.lower()),
+                      "public_score": score_value(sub.public_score), "private_score": score_value(sub.private_score)}
             if getattr(sub, "error", None):
                 fields["error"] = sub.error
             row = led.submission_by_ref(competition, sub.ref, sandbox=sandbox) or _kit_row(

@@ -22,6 +22,7 @@ from kit.build import (  # build_submission, check_submission_file, load_kernel:
 )
 from kit.config import KitConfig
 from kit.errors import DirtyTreeError, InputError
+from kit.kaggle.results import score_value, status_name
 
 __all__ = ["build_submission", "check_submission_file", "load_kernel", "log_tail", "marker", "resume",
            "submit"]
@@ -39,12 +40,6 @@ def _say(msg: str) -> None:
     import sys
 
     print(msg, file=sys.stderr, flush=True)
-
-
-def _status(value: Any) -> str:
-    """Normalise an enum or string status ('KernelWorkerStatus.COMPLETE', 'complete') to 'COMPLETE'."""
-    text = str(getattr(value, "name", value)).rsplit(".", 1)[-1].upper()
-    return {"CANCELACKNOWLEDGED": "CANCEL_ACKNOWLEDGED", "CANCELREQUESTED": "CANCEL_REQUESTED"}.get(text, text)
 
 
 def marker(kernel_ref: str, version: int) -> str:
@@ -102,7 +97,7 @@ class _Chain:
         for ref in meta.get("dataset_sources", []):
             def check(ref: str = ref) -> tuple[str, Any]:
                 state, current = self.client.dataset_version(ref)
-                return _status(state), current
+                return status_name(state), current
             state, current = self._wait(check, {"READY", "FAILED", "DELETED"}, f"dataset {ref}")
             if state != "READY":
                 raise self.fail(KaggleError(f"dataset {ref} is {state}", hint="push it again"), "error")
@@ -130,7 +125,7 @@ class _Chain:
 
         def check() -> tuple[str, Any]:
             state, failure = self.client.kernel_status(ref, version)
-            return _status(state), failure
+            return status_name(state), failure
 
         state, failure = self._wait(check, done, f"kernel {ref} v{version}", once=not wait)
         if state == "COMPLETE":
@@ -197,7 +192,7 @@ class _Chain:
 
         def check() -> tuple[str, Any]:
             sub = self.client.get_submission(ref)
-            return _status(sub.status), sub
+            return status_name(sub.status), sub
 
         state, sub = self._wait(check, {"COMPLETE", "ERROR"}, f"submission {ref}", once=not wait)
         if state == "ERROR":
@@ -205,7 +200,8 @@ class _Chain:
             raise self.fail(SubmissionError(f"submission {ref} failed scoring: {why}"), "error")
         if state != "COMPLETE":
             return False
-        self.update(status="complete", public_score=_num(sub.public_score), private_score=_num(sub.private_score),
+        self.update(status="complete", public_score=score_value(sub.public_score),
+                    private_score=score_value(sub.private_score),
                     error=None)
         return True
 
@@ -254,13 +250,6 @@ class _Chain:
                 raise self.fail(exc)
             time.sleep(interval)
             interval = min(cap, interval * 1.5)
-
-
-def _num(value: Any) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 # ============================================================================ entry points

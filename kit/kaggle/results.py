@@ -51,16 +51,23 @@ class LeaderboardEntry:
     rank: int
 
 
-def _score(text: str | None) -> float | None:
+def score_value(value: Any) -> float | None:
+    """A score as a float: Kaggle sends scores as strings, and blank or unparsable means not scored."""
     try:
-        return float(text) if text not in (None, "") else None
-    except ValueError:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
         return None
 
 
+def status_name(value: Any) -> str:
+    """Normalise an enum or string status ('KernelWorkerStatus.COMPLETE', 'complete') to 'COMPLETE'."""
+    text = str(getattr(value, "name", value)).rsplit(".", 1)[-1].upper()
+    return {"CANCELACKNOWLEDGED": "CANCEL_ACKNOWLEDGED", "CANCELREQUESTED": "CANCEL_REQUESTED"}.get(text, text)
+
+
 def to_submission(s: Any) -> Submission:
-    return Submission(ref=int(s.ref or 0), status=s.status.name, public_score=_score(s.public_score),
-                      private_score=_score(s.private_score), error=s.error_description or "",
+    return Submission(ref=int(s.ref or 0), status=s.status.name, public_score=score_value(s.public_score),
+                      private_score=score_value(s.private_score), error=s.error_description or "",
                       description=s.description or "", date=str(s.date or ""), file_name=s.file_name or "")
 
 
