@@ -251,3 +251,19 @@ def test_kit_emulator_serve_command(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_emulator_status_reads_the_recorded_port_safely(capsys):
+    import json as _json
+
+    from kit.cli import run
+    from kit.kaggle.sandbox import sandbox_dir
+
+    assert run(["emulator", "status", "--json"]) == 0
+    assert _json.loads(capsys.readouterr().out)["running"] is False
+    port_file = sandbox_dir() / "state" / "emulator.port"
+    port_file.parent.mkdir(parents=True, exist_ok=True)
+    port_file.write_text("{not json")  # a torn write: not running, not a traceback
+    assert run(["emulator", "status", "--json"]) == 0
+    out = _json.loads(capsys.readouterr().out)
+    assert out["running"] is False and out["port"] is None

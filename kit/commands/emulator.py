@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -37,12 +36,11 @@ def serve(port: int, state_dir: Path | None, ready_delay: float | None, pack: st
 @json_option
 def status(as_json: bool) -> None:
     """Show whether the sandbox emulator is running, and where."""
-    from kit.kaggle.sandbox import health, sandbox_dir
+    from kit.kaggle.sandbox import recorded, sandbox_dir
 
-    port_file = sandbox_dir() / "state" / "emulator.port"
-    info = json.loads(port_file.read_text()) if port_file.exists() else {}
-    answer = health(int(info["port"])) if info else None
-    data = {"running": bool(answer), "port": info.get("port"), "state": str(sandbox_dir() / "state")}
+    state = sandbox_dir() / "state"
+    found = recorded(state)
+    data = {"running": found is not None, "port": found.port if found else None, "state": str(state)}
     emit(data, as_json)
 
 

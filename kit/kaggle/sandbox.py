@@ -69,7 +69,8 @@ def health(port: int, timeout: float = 2.0) -> dict | None:
     return answer if answer.get("ok") else None
 
 
-def _recorded(state_dir: Path) -> Endpoint | None:
+def recorded(state_dir: Path) -> Endpoint | None:
+    """The emulator recorded in `state_dir`'s port file when it answers and serves that state; else None."""
     port_file = state_dir / "emulator.port"
     try:
         info = json.loads(port_file.read_text())
@@ -85,7 +86,7 @@ def ensure_emulator(state_dir: Path | None = None, *, timeout: float = 30.0) -> 
     """Reuse the recorded emulator for `state_dir` when alive, else start one in the background."""
     state_dir = Path(state_dir or sandbox_dir() / "state")
     state_dir.mkdir(parents=True, exist_ok=True)
-    found = _recorded(state_dir)
+    found = recorded(state_dir)
     if found:
         return found
     port_file = state_dir / "emulator.port"
@@ -102,7 +103,7 @@ def ensure_emulator(state_dir: Path | None = None, *, timeout: float = 30.0) -> 
         if proc.poll() is not None:
             raise KaggleError(f"the sandbox emulator exited at start (code {proc.returncode})",
                               hint=f"see {state_dir / 'emulator.log'}")
-        found = _recorded(state_dir)
+        found = recorded(state_dir)
         if found:
             return found
         time.sleep(0.1)
@@ -114,7 +115,7 @@ def ensure_emulator(state_dir: Path | None = None, *, timeout: float = 30.0) -> 
 def stop_emulator(state_dir: Path | None = None) -> bool:
     """Stop the recorded emulator for `state_dir`; True when one was running."""
     state_dir = Path(state_dir or sandbox_dir() / "state")
-    found = _recorded(state_dir)
+    found = recorded(state_dir)
     if found is None:
         return False
     try:
