@@ -42,6 +42,18 @@ sys.exit(main(cfg["args"]))
 """
 
 
+def pip_env(offline: bool, **extra: str) -> dict[str, str]:
+    """The environment for a pip subprocess: no version nag; `offline` also hides every pip config file and
+    PIP_* variable (this machine's index settings), so only the sources on the command line count."""
+    env = dict(os.environ)
+    if offline:
+        env = {k: v for k, v in env.items() if not k.startswith("PIP_")}
+        env["PIP_CONFIG_FILE"] = os.devnull
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env.update(extra)
+    return env
+
+
 def canonical(name: str) -> str:
     """PEP 503 normalised project name."""
     return re.sub(r"[-_.]+", "-", name).lower()
@@ -191,12 +203,7 @@ def run_pip(args: list[str], *, target: Target, installed: dict[str, str], work:
     if not site.exists():
         _write_stubs(site, installed)
     cfg = {"path": [str(site), str(_pip_dir(work))], "markers": target.markers(), "args": args}
-    env = dict(os.environ)
-    if offline:
-        env = {k: v for k, v in env.items() if not k.startswith("PIP_")}
-        env["PIP_CONFIG_FILE"] = os.devnull
-    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    env["PYTHONNOUSERSITE"] = "1"
+    env = pip_env(offline, PYTHONNOUSERSITE="1")
     cmd = [sys.executable, "-I", "-S", "-c", _BOOTSTRAP, json.dumps(cfg)]
     return _run(cmd, env=env, cwd=work)
 
@@ -261,9 +268,8 @@ def download_wheels(pins: list[str], target: Target, dest: Path, sources: list[s
     dest.mkdir(parents=True, exist_ok=True)
     before = set(dest.glob("*.whl"))
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(dest), *target.pip_args()]
-    env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1")
+    env = pip_env(offline=sources is not None)
     if sources is not None:
-        env = {k: v for k, v in env.items() if not k.startswith("PIP_")} | {"PIP_CONFIG_FILE": os.devnull}
         cmd += ["--no-index", *(a for s in sources for a in ("--find-links", s))]
     proc = _run([*cmd, *pins], env=env)
     if proc.returncode != 0:

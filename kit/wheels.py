@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import sys
@@ -39,6 +38,7 @@ from kit.pipresolve import (  # re-exported: the resolver's names stay importabl
     canonical,
     download_wheels,
     freeze_hash,
+    pip_env,
     pip_failure,
     read_freeze,
     resolve_missing,
@@ -84,8 +84,7 @@ def build_kit_wheel(dest: Path, source: Path = REPO_ROOT, host_only: list[str] |
                 shutil.copy2(path, src / item)
         if host_only:
             _move_to_host_extra(src / "pyproject.toml", host_only)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-        env.update(PIP_CONFIG_FILE=os.devnull, SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH, PIP_DISABLE_PIP_VERSION_CHECK="1")
+        env = pip_env(offline=True, SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH)
         cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
                "-w", str(out), str(src)]
         proc = _run(cmd, env=env)
