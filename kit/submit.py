@@ -78,10 +78,20 @@ class _Chain:
     # ---------------------------------------------------------------- steps
 
     def check_limit(self, final: bool) -> None:
-        """DailyLimitError when no submission is left today (status 'refused' when nothing was pushed yet)."""
-        from kit.errors import DailyLimitError
+        """NotJoinedError when the account is on no team yet (every count zero), DailyLimitError when no
+        submission is left today (status 'refused' when nothing was pushed yet)."""
+        from kit.errors import DailyLimitError, NotJoinedError
 
-        limits = self.client.submission_limits(self.competition)
+        try:
+            limits = self.client.submission_limits(self.competition)
+        except Exception as exc:  # e.g. rules not accepted (403): nothing pushed, nothing spent
+            raise self.fail(exc, "refused" if final else None) from None
+        if getattr(limits, "not_joined", False):
+            exc = NotJoinedError(f"you have not joined {self.competition} (Kaggle reports no team and no "
+                                 "submissions for this account)",
+                                 hint=f"open https://www.kaggle.com/competitions/{self.competition}, press Join "
+                                      "Competition and accept the rules (the API cannot), then run it again")
+            raise self.fail(exc, "refused" if final else None)
         left = getattr(limits, "num_allowed_now", None)
         if left is not None and left <= 0:
             exc = DailyLimitError(
@@ -191,7 +201,7 @@ class _Chain:
         ref = self.row["submission_ref"]
 
         def check() -> tuple[str, Any]:
-            sub = self.client.get_submission(ref)
+            sub = self.client.get_submission(ref, pending_on_404=True)  # not yet visible: still PENDING
             return status_name(sub.status), sub
 
         state, sub = self._wait(check, {"COMPLETE", "ERROR"}, f"submission {ref}", once=not wait)

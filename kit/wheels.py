@@ -304,11 +304,12 @@ def push_bundle(folder: Path, config: Any, *, sandbox: bool | None = None, slug:
     (over the files) changes exactly when the manifest does, and the client skips an identical rebuild.
     """
     from kit.kaggle.client import kaggle_client
+    from kit.pushes import push_dataset
 
     bundle = load_bundle(folder)
     client = kaggle_client(config, sandbox=sandbox)
     notes = f"kit wheels {bundle.content_hash[:12]}: {len(bundle.wheels)} wheels, {bundle.total_bytes} bytes"
-    pushed = client.dataset_push(bundle.path, slug or config.kaggle.wheels_dataset, kind="wheels", notes=notes,
-                                 wait=wait)
+    pushed = push_dataset(client, bundle.path, slug or config.kaggle.wheels_dataset, kind="wheels", notes=notes,
+                          wait=wait)
     return {"ref": pushed.ref, "version": pushed.version, "skipped": pushed.skipped, "status": pushed.status,
             "content_hash": pushed.content_hash, "manifest_hash": bundle.content_hash, "sandbox": client.sandbox}

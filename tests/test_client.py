@@ -25,6 +25,7 @@ from kit.kaggle.emulator import start_in_thread
 from kit.kaggle.emulator.testing import SimplePack, write_kernel
 from kit.kaggle.emulator.testing import admin as emulator_admin
 from kit.ledger import Ledger
+from kit.pushes import push_dataset
 
 COMP = "llm-prompt-recovery"
 USER = "sandbox-user"
@@ -70,15 +71,15 @@ def adapter_dir(root: Path, payload: bytes = b"weights") -> Path:
 def test_dataset_create_version_ready_and_skip(client, tmp_path):
     folder = adapter_dir(tmp_path / "adapter", b"\0" * 200_000)
     started = time.monotonic()
-    first = client.dataset_push(folder, "client-adapter", kind="adapter", poll=0.05, timeout=10)
+    first = push_dataset(client, folder, "client-adapter", kind="adapter", poll=0.05, timeout=10)
     assert (first.ref, first.version, first.status, first.skipped) == (f"{USER}/client-adapter", 1, "ready", False)
     (folder / "adapter_model.safetensors").write_bytes(b"new weights")
-    second = client.dataset_push(folder, "client-adapter", kind="adapter", poll=0.05, timeout=10)
+    second = push_dataset(client, folder, "client-adapter", kind="adapter", poll=0.05, timeout=10)
     elapsed = time.monotonic() - started
     print(f"official KaggleApi dataset flow (create, version, both to READY): {elapsed:.2f} s")
     assert elapsed < 5  # issue 6 target; the emulator's processing delay is 0.2 s per version here
     assert second.version == 2 and second.content_hash != first.content_hash
-    again = client.dataset_push(folder, "client-adapter", kind="adapter", poll=0.05, timeout=10)
+    again = push_dataset(client, folder, "client-adapter", kind="adapter", poll=0.05, timeout=10)
     assert again.skipped and again.version == 2
     rows = Ledger().datasets()
     assert [(r["version"], r["status"]) for r in rows] == [(1, "ready"), (2, "ready"), (2, "skipped")]
@@ -88,13 +89,13 @@ def test_dataset_create_version_ready_and_skip(client, tmp_path):
 def test_dataset_processing_failure_is_reported(client, emulator, tmp_path):
     admin(emulator, "faults", {"kind": "dataset_failed", "times": 1})
     with pytest.raises(KaggleError, match="failed to process"):
-        client.dataset_push(adapter_dir(tmp_path / "a"), "client-failing", kind="adapter", poll=0.05, timeout=10)
+        push_dataset(client, adapter_dir(tmp_path / "a"), "client-failing", kind="adapter", poll=0.05, timeout=10)
 
 
 def test_dataset_quota_refusal_is_reported(client, emulator, tmp_path):
     admin(emulator, "faults", {"kind": "dataset_quota", "message": "Private datasets quota exceeded", "times": 1})
     with pytest.raises(KaggleError, match="quota exceeded"):
-        client.dataset_push(adapter_dir(tmp_path / "a"), "client-quota", kind="adapter", poll=0.05, timeout=10)
+        push_dataset(client, adapter_dir(tmp_path / "a"), "client-quota", kind="adapter", poll=0.05, timeout=10)
     assert Ledger().datasets() == []  # nothing recorded for a refused push
 
 
@@ -102,14 +103,14 @@ def test_dataset_wait_times_out(client, emulator, tmp_path):
     admin(emulator, "config", {"ready_delay": 60})
     started = time.monotonic()
     with pytest.raises(WaitTimeoutError, match="still"):
-        client.dataset_push(adapter_dir(tmp_path / "a"), "client-slow", kind="adapter", poll=0.05, timeout=0.5)
+        push_dataset(client, adapter_dir(tmp_path / "a"), "client-slow", kind="adapter", poll=0.05, timeout=0.5)
     assert time.monotonic() - started < 5
 
 
 def test_interrupted_upload_resumes(client, emulator, tmp_path):
     admin(emulator, "faults", {"method": "Upload", "status": 503, "times": 1})
     payload = bytes(range(256)) * 400
-    push = client.dataset_push(adapter_dir(tmp_path / "a", payload), "client-resume", kind="adapter", poll=0.05)
+    push = push_dataset(client, adapter_dir(tmp_path / "a", payload), "client-resume", kind="adapter", poll=0.05)
     stored = emulator.server.state.dataset_dir(push.ref, push.version)
     assert (stored / "adapter_model.safetensors").read_bytes() == payload
 
@@ -168,7 +169,7 @@ def test_kernel_push_refuses_unknown_sources(client, tmp_path):
 
 
 def test_script_kernel_submission_scored_split(client, emulator, tmp_path):
-    ds = client.dataset_push(adapter_dir(tmp_path / "a"), "client-script-ds", kind="adapter", poll=0.05)
+    ds = push_dataset(client, adapter_dir(tmp_path / "a"), "client-script-ds", kind="adapter", poll=0.05)
     folder = write_kernel(tmp_path / "k", f"{USER}/client-script", ANSWER_SCRIPT, dataset_sources=[ds.ref],
                           competition_sources=[COMP])
     push = client.kernel_push(folder)

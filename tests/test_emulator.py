@@ -20,6 +20,7 @@ from kit.kaggle.client import KaggleClient, kaggle_client
 from kit.kaggle.emulator import start_in_thread
 from kit.kaggle.emulator.state import State
 from kit.kaggle.emulator.testing import SimplePack, write_kernel
+from kit.pushes import push_dataset
 
 COMP = "llm-prompt-recovery"
 USER = "sandbox-user"
@@ -142,7 +143,7 @@ def test_notebook_kernel_runs_in_simulated_input_tree(emulator, tmp_path):
     adapter = tmp_path / "adapter"
     adapter.mkdir()
     (adapter / "adapter_config.json").write_text("{}")
-    ds = client.dataset_push(adapter, "emu-adapter", kind="adapter", poll=0.05)
+    ds = push_dataset(client, adapter, "emu-adapter", kind="adapter", poll=0.05)
     model = tmp_path / "model"
     model.mkdir()
     (model / "config.json").write_text("{}")
@@ -184,7 +185,7 @@ def test_state_survives_restart(tmp_path):
     folder = tmp_path / "d"
     folder.mkdir()
     (folder / "f.txt").write_text("x")
-    client.dataset_push(folder, "survivor-data", kind="other", poll=0.05)
+    push_dataset(client, folder, "survivor-data", kind="other", poll=0.05)
     with first.server.state.lock:
         first.server.state.data["kernels"]["sandbox-user/lost-run"] = {
             "title": "lost", "versions": [{"number": 1, "status": "RUNNING", "failureMessage": ""}]}

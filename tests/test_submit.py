@@ -84,7 +84,7 @@ class FakeClient:
             raise ConnectionError("connection reset after the submission was created")
         return ref
 
-    def get_submission(self, ref):
+    def get_submission(self, ref, **_):
         state = self.score_states.pop(0) if len(self.score_states) > 1 else self.score_states[0]
         sub = self.subs[ref]
         sub.status = state
@@ -359,7 +359,7 @@ def real_client(emulator, shared_ledger, restore_env):
 
     _admin(emulator, "faults", method="DELETE")
     yield KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, retries=2, max_retry_wait=0.3,
-                       progress=False, ledger=shared_ledger)
+                       progress=False)
     _admin(emulator, "faults", method="DELETE")
 
 
@@ -377,7 +377,9 @@ def test_emulator_dataset_wait_interrupt_resume_submits_once(real_client, shared
     adapter = tmp_path / "adapter"
     adapter.mkdir()
     (adapter / "adapter_config.json").write_text('{"r": 8}')
-    pushed = real_client.dataset_push(adapter, "kit-lora-adapter", kind="adapter", wait=False)
+    from kit.pushes import push_dataset
+
+    pushed = push_dataset(real_client, adapter, "kit-lora-adapter", kind="adapter", wait=False, ledger=shared_ledger)
     assert pushed.status != "ready"  # still processing: the chain must wait before pushing the kernel
     kernel = _sim_kernel(tmp_path / "kernel", 'return names.get(i, "x")', [pushed.ref],
                          {"ref": pushed.ref, "version": pushed.version})

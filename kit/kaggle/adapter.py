@@ -1,7 +1,8 @@
 """`kit push-adapter`: validate a LoRA adapter folder and push it as a private Kaggle dataset version.
 
-The push itself (clean staging, dataset-metadata.json, create-or-version, wait for READY, ledger, skip when
-unchanged) is `KaggleClient.dataset_push`; this module adds the adapter-specific checks in front.
+The push itself (clean staging, dataset-metadata.json, create-or-version, wait for READY) is
+`KaggleClient.dataset_push`, recorded (or skipped when unchanged) by `kit.pushes.push_dataset`; this module adds
+the adapter-specific checks in front.
 """
 
 from __future__ import annotations
@@ -55,13 +56,14 @@ def push_adapter(config: KitConfig, path: Path, *, slug: str | None = None, publ
                  notes: str = "", timeout: float | None = None, client: Any = None) -> dict[str, Any]:
     """Validate and push `path` as the adapter dataset; returns what was pushed (or skipped)."""
     from kit.kaggle.client import kaggle_client
+    from kit.pushes import push_dataset
 
     info = validate_adapter(path)
     slug = metadata.check_slug(slug or config.kaggle.adapter_dataset)
-    license = metadata.check_license(license) if license else None  # None: the client uses [kaggle]'s
+    license = metadata.check_license(license, "--license") if license else None  # None: [kaggle]'s
     client = client or kaggle_client(config, sandbox=sandbox)
-    pushed = client.dataset_push(Path(path), slug, kind="adapter", public=public, wait=wait, license=license,
-                                 notes=notes or "adapter pushed by kit", timeout=timeout)
+    pushed = push_dataset(client, Path(path), slug, kind="adapter", public=public, wait=wait, license=license,
+                          notes=notes or "adapter pushed by kit", timeout=timeout)
     return {"ref": pushed.ref, "version": pushed.version, "content_hash": pushed.content_hash,
             "skipped": pushed.skipped, "status": pushed.status, "files": list(pushed.files),
             "size_bytes": pushed.size_bytes, "seconds": round(pushed.seconds, 2), "public": public,

@@ -1,9 +1,11 @@
 """The only importer of the official `kaggle` package: datasets, kernels, submissions, leaderboard.
 
 Uses `KaggleApi` Python methods (never CLI text) and checks every answer, because the official CLI exits 0 on
-server-reported errors. Failures become `KitError`s that say what to do. Every wait polls with backoff under an
-overall timeout. The environment (config dir, sandbox endpoint, sandbox credentials) is set before the first
-`import kaggle`, which authenticates at import time.
+server-reported errors. Failures become `KitError`s that say what to do (kit/kaggle/calls.py). Read calls retry
+with backoff; creating calls look up what the server did before trying again. Every wait polls with backoff
+under an overall timeout. It only talks to Kaggle: callers record results (kit/pushes.py, kit/submit.py). The
+environment (config dir, sandbox endpoint, sandbox credentials) is set before the first `import kaggle`, which
+authenticates at import time.
 """
 
 from __future__ import annotations
@@ -21,18 +23,18 @@ from typing import Any
 
 from kit.config import KitConfig
 from kit.errors import (
-    DailyLimitError,
     InputError,
     KaggleAuthError,
     KaggleError,
     KaggleNotFoundError,
-    KaggleRateLimitError,
     KernelFailedError,
     SubmissionError,
+    SubmissionsClosedError,
     WaitTimeoutError,
 )
-from kit.kaggle import metadata
+from kit.kaggle import calls, kernel_metadata, metadata
 from kit.kaggle import sandbox as sandbox_lib
+from kit.kaggle.calls import AUTH_HINT
 from kit.kaggle.results import (  # noqa: F401 - re-exported for callers
     DatasetPush,
     KernelPush,
@@ -42,8 +44,6 @@ from kit.kaggle.results import (  # noqa: F401 - re-exported for callers
     log_text,
     to_submission,
 )
-
-AUTH_HINT = "put kaggle.json in ~/.kaggle (or $KAGGLE_CONFIG_DIR) or set KAGGLE_API_TOKEN; or rehearse with --sandbox"
 
 
 def kaggle_client(config: KitConfig, sandbox: bool | None = None) -> KaggleClient:
@@ -66,26 +66,17 @@ def _has_credentials() -> bool:
     )
 
 
-def _server_message(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    try:
-        return str(response.json().get("message") or exc)
-    except Exception:
-        return str(exc)
-
-
 class KaggleClient:
     """Kaggle operations over the official client, with checked answers, retries and bounded waits."""
 
     def __init__(self, config: KitConfig, *, sandbox: bool = False, endpoint_url: str | None = None,
-                 retries: int = 4, max_retry_wait: float = 60.0, progress: bool = True, ledger: Any = None) -> None:
+                 retries: int = 4, max_retry_wait: float = 60.0, progress: bool = True) -> None:
         self.config = config
         self.sandbox = sandbox
         self.endpoint_url = endpoint_url
         self.retries = retries
         self.max_retry_wait = max_retry_wait
         self.progress = progress
-        self._ledger = ledger
         self._env: dict[str, str | None] = {}
         if sandbox:
             if not endpoint_url:
@@ -111,13 +102,14 @@ class KaggleClient:
         api.config_dir = os.environ.get("KAGGLE_CONFIG_DIR") or api.config_dir
         api.config = os.path.join(api.config_dir, api.config_file)
         api.args = ["--local"] if self.sandbox else []
+        calls.guard_creates(api)
         try:
-            with contextlib.redirect_stdout(sys.stderr):
+            with calls.quiet_stdout():
                 api.authenticate()
         except SystemExit:
             raise KaggleAuthError("Kaggle rejected the credentials or none were usable", hint=AUTH_HINT) from None
         except Exception as exc:
-            raise KaggleError(f"cannot authenticate with Kaggle: {_server_message(exc)}") from None
+            raise KaggleError(f"cannot authenticate with Kaggle: {calls.server_message(exc)}") from None
         return api
 
     @contextlib.contextmanager
@@ -131,69 +123,67 @@ class KaggleClient:
         finally:
             sandbox_lib.apply_env(saved)
 
-    @property
-    def ledger(self) -> Any:
-        if self._ledger is None:
-            from kit.ledger import Ledger
+    def _once(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with self._scoped_env(), calls.quiet_stdout():
+            return fn(*args, **kwargs)
 
-            self._ledger = Ledger()
-        return self._ledger
+    def _sdk(self, client: str, method: str, request: Any) -> Any:
+        """One kagglesdk call ('competitions.competition_api_client', 'list_submissions'), for answers the
+        KaggleApi wrappers drop (page tokens, current version numbers)."""
+        group, name = client.split(".")
+        with self.api.build_kaggle_client() as kaggle:
+            return getattr(getattr(getattr(kaggle, group), name), method)(request)
 
-    def _call(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run one client call; retry 429 (honouring Retry-After), 5xx and connection errors; map failures."""
-        import requests
+    def _call(self, what: str, fn: Callable[..., Any], *args: Any, slug: str | None = None, **kwargs: Any) -> Any:
+        """A read call: retried on 429 (honouring Retry-After), 5xx and lost connections, then mapped."""
+        from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
+        retrying = Retrying(stop=stop_after_attempt(self.retries + 1), retry=retry_if_exception(calls.is_transient),
+                            wait=lambda state: self._pause(state.outcome.exception(), state.attempt_number - 1),
+                            reraise=True)
+        try:
+            return retrying(self._once, fn, *args, **kwargs)
+        except Exception as exc:
+            raise self._map(what, exc, slug) from None
+
+    def _create(self, what: str, fn: Callable[..., Any], lookup: Callable[[], Any], *args: Any,
+                slug: str | None = None, **kwargs: Any) -> Any:
+        """A creating call: after a lost answer (connection dropped, 5xx) `lookup()` asks the server whether it
+        acted; its non-None answer is returned instead of a second create. Tried again only when it did not."""
         for attempt in range(self.retries + 1):
-            last = attempt == self.retries
             try:
-                # The client prints; keep stdout for --json.
-                with self._scoped_env(), contextlib.redirect_stdout(sys.stderr):
-                    return fn(*args, **kwargs)
-            except requests.HTTPError as exc:
-                code = exc.response.status_code if exc.response is not None else 0
-                message = _server_message(exc)
-                if code == 429 and not last:
-                    time.sleep(self._retry_after(exc.response, attempt))
+                return self._once(fn, *args, **kwargs)
+            except Exception as exc:
+                if calls.status_of(exc) == 429 and attempt < self.retries:  # refused, nothing was done
+                    time.sleep(self._pause(exc, attempt))
                     continue
-                if code >= 500 and not last:
-                    time.sleep(self._backoff(attempt))
-                    continue
-                raise self._map_http(what, code, message) from None
-            except requests.ConnectionError as exc:
-                if not last:
-                    time.sleep(self._backoff(attempt))
-                    continue
-                where = self.endpoint_url or "kaggle.com"
-                raise KaggleError(f"{what}: cannot reach {where}: {type(exc).__name__}",
-                                  hint="check the network (or `kit emulator serve` for the sandbox)") from None
-            except ValueError as exc:  # client-side validation, or "Upload unsuccessful"
-                text = str(exc)
-                if "Cannot access kernel" in text:
-                    raise KaggleNotFoundError(f"{what}: kernel not found or not yours") from None
-                raise KaggleError(f"{what}: {text}") from None
+                if not calls.outcome_unknown(exc):
+                    raise self._map(what, exc, slug) from None
+                found = lookup()
+                if found is not None:
+                    print(f"{what}: the answer was lost ({type(exc).__name__}) but Kaggle had done it",
+                          file=sys.stderr)
+                    return found
+                if attempt == self.retries:
+                    raise self._map(what, exc, slug) from None
+                time.sleep(self._pause(exc, attempt))
         raise AssertionError("unreachable")
 
-    def _backoff(self, attempt: int) -> float:
-        return min(0.5 * 2**attempt, self.max_retry_wait)
+    def _map(self, what: str, exc: BaseException, slug: str | None) -> Exception:
+        """`slug`: the competition the call is about (named in a rules refusal)."""
+        if isinstance(exc, KaggleError):
+            return exc
+        return calls.map_error(what, exc, where=self.endpoint_url or "kaggle.com", competition=slug,
+                               retries=self.retries)
 
-    def _retry_after(self, response: Any, attempt: int) -> float:
+    def _pause(self, exc: BaseException | None, attempt: int) -> float:
+        """Retry-After for a 429 when given, else exponential backoff; capped at max_retry_wait."""
+        backoff = min(0.5 * 2**attempt, self.max_retry_wait)
+        response = getattr(exc, "response", None)
         try:
             return min(max(float(response.headers.get("Retry-After")), 0.0), self.max_retry_wait)
-        except (TypeError, ValueError):
-            return self._backoff(attempt)
-
-    def _map_http(self, what: str, code: int, message: str) -> KaggleError:
-        if code in (401, 403):
-            return KaggleAuthError(f"{what}: Kaggle refused the request ({code}: {message})", hint=AUTH_HINT)
-        if code == 404:
-            return KaggleNotFoundError(f"{what}: not found ({message})",
-                                       hint="check the owner/slug in kit.toml and that it was pushed")
-        if code == 429:
-            return KaggleRateLimitError(f"{what}: rate limited by Kaggle after {self.retries} retries",
-                                        hint="wait a few minutes and run it again")
-        if "daily submission allowance" in message.lower() or "submission limit" in message.lower():
-            return DailyLimitError(f"{what}: {message}", hint="no submissions left today; try again after 00:00 UTC")
-        return KaggleError(f"{what}: Kaggle answered {code}: {message}")
+        except (AttributeError, TypeError, ValueError):
+            return backoff
 
     def _wait(self, what: str, probe: Callable[[], tuple[str, bool]], timeout: float, poll: float) -> str:
         """Poll `probe` (status, done) with backoff (x1.5, capped at 4x `poll`) until done or `timeout`."""
@@ -229,19 +219,33 @@ class KaggleClient:
         return str(self._call(f"dataset status {ref}", self.api.dataset_status, ref)).lower()
 
     def dataset_version(self, ref: str) -> tuple[str, int | None]:
-        """(status, current version number) of a dataset."""
+        """(status, current version number) of a dataset. Kaggle makes a new version current only once it is
+        processed, so read the number after READY."""
         raw = self._call(f"dataset {ref}", self.api.dataset_status, ref, format="json(status,current_version_number)")
         data = json.loads(raw)
         return str(data.get("status", "")).lower(), data.get("current_version_number")
 
-    def dataset_push(self, folder: Path, slug: str, *, kind: str, public: bool = False, notes: str = "",
-                     wait: bool = True, timeout: float | None = None, license: str | None = None,
-                     title: str | None = None, poll: float | None = None) -> DatasetPush:
-        """Create the dataset or a new version from `folder` (a clean copy), wait for READY, record it.
+    def dataset_newest_version(self, ref: str) -> int | None:
+        """The highest version number the dataset has, processed or not (None: no such dataset)."""
+        from kagglesdk.datasets.types.dataset_api_service import ApiGetDatasetRequest
+
+        request = ApiGetDatasetRequest()
+        request.owner_slug, request.dataset_slug = ref.split("/")[:2]
+        try:
+            answer = self._call(f"dataset {ref}", self._sdk, "datasets.dataset_api_client", "get_dataset", request)
+        except KaggleNotFoundError:
+            return None
+        numbers = [int(v.version_number or 0) for v in answer.versions or []]
+        return max(numbers + [int(answer.current_version_number or 0)])
+
+    def dataset_push(self, folder: Path, slug: str, *, public: bool = False, notes: str = "", wait: bool = True,
+                     timeout: float | None = None, license: str | None = None, title: str | None = None,
+                     poll: float | None = None, files: list[Path] | None = None,
+                     digest: str | None = None) -> DatasetPush:
+        """Create the dataset or a new version from a clean copy of `folder`; wait for READY, then read the
+        version number (Kaggle makes a version current only once processed). Records nothing: see kit/pushes.py.
 
         `timeout` and `license` default to kit.toml's [kaggle] dataset_timeout_seconds and dataset_license.
-        An unchanged folder (same content hash as the last pushed version) is not uploaded: a 'skipped' row
-        is recorded and the previous version returned.
         """
         started = time.monotonic()
         timeout = float(timeout if timeout is not None else self.config.kaggle.dataset_timeout_seconds)
@@ -249,49 +253,50 @@ class KaggleClient:
         folder = Path(folder)
         ref = f"{self.username}/{metadata.check_slug(slug)}"
         meta = metadata.dataset_metadata(self.username, slug, title=title, license=license)
-        files = metadata.clean_files(folder)
+        files = files if files is not None else metadata.clean_files(folder)
         if not files:
             raise InputError(f"{folder} has no files to push")
-        digest = metadata.content_hash(folder, files)
+        digest = digest or metadata.content_hash(folder, files)
         size = sum((folder / f).stat().st_size for f in files)
-        names = tuple(str(f) for f in files)
-        last = self.ledger.latest_dataset_version(ref, sandbox=self.sandbox)
-        if last and last["content_hash"] == digest:
-            self.ledger.add_dataset_version(kind, ref, last["version"], digest, status="skipped", files=list(names),
-                                            size_bytes=size, sandbox=self.sandbox, notes="unchanged content")
-            return DatasetPush(ref, last["version"], digest, skipped=True, status="skipped", files=names,
-                               size_bytes=size, seconds=time.monotonic() - started)
         staging = Path(tempfile.mkdtemp(prefix="kit-push-"))
         try:
             metadata.stage(folder, staging, meta, files)
-            self._upload(ref, staging, public=public, notes=notes)
+            made = self._upload(ref, staging, public=public, notes=notes)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        status, version = self.dataset_version(ref)
+        status, version = "pending", None
         if wait:
             status = self.wait_dataset(ref, timeout=timeout, poll=poll or (0.2 if self.sandbox else 2.0))
-        recorded = "ready" if status == "ready" else "pending"
-        self.ledger.add_dataset_version(kind, ref, version, digest, status=recorded, files=list(names),
-                                        size_bytes=size, sandbox=self.sandbox, notes=notes)
-        return DatasetPush(ref, version, digest, status=status, files=names, size_bytes=size,
-                           seconds=time.monotonic() - started)
+            version = self.dataset_version(ref)[1]
+        return DatasetPush(ref, version if version is not None else made, digest, status=status,
+                           files=tuple(str(f) for f in files), size_bytes=size, seconds=time.monotonic() - started)
 
-    def _upload(self, ref: str, staging: Path, *, public: bool, notes: str) -> None:
-        exists = self._dataset_exists(ref)
-        quiet = not self.progress
+    def _upload(self, ref: str, staging: Path, *, public: bool, notes: str) -> int | None:
+        """Create the dataset or a version; returns the version number the server made when it is known."""
+        before = self.dataset_newest_version(ref)
+        exists = before is not None
+        verb = "version" if exists else "create"
+
+        def lookup() -> Any:  # did the lost call make a version?
+            now = self.dataset_newest_version(ref)
+            return _Made(now) if now is not None and now != before else None
+
         try:
             if exists:
-                resp = self._call(f"dataset version {ref}", self.api.dataset_create_version, str(staging),
-                                  notes or "pushed by kit", quiet=quiet, dir_mode="zip")
+                resp = self._create(f"dataset version {ref}", self.api.dataset_create_version, lookup, str(staging),
+                                    notes or "pushed by kit", quiet=not self.progress, dir_mode="zip")
             else:
-                resp = self._call(f"dataset create {ref}", self.api.dataset_create_new, str(staging),
-                                  public=public, quiet=quiet, dir_mode="zip")
+                resp = self._create(f"dataset create {ref}", self.api.dataset_create_new, lookup, str(staging),
+                                    public=public, quiet=not self.progress, dir_mode="zip")
         except KaggleError:
             _forget_upload_state(staging)  # a stale resume entry would break the next upload of this path
             raise
+        if isinstance(resp, _Made):
+            return resp.version
         if (resp.status or "").lower() != "ok" or resp.error:
-            raise KaggleError(f"dataset {'version' if exists else 'create'} {ref} failed: {resp.error or resp.status}",
+            raise KaggleError(f"dataset {verb} {ref} failed: {resp.error or resp.status}",
                               hint="check the dataset quota and metadata on kaggle.com")
+        return (before or 0) + 1
 
     def wait_dataset(self, ref: str, *, timeout: float = 600.0, poll: float = 2.0) -> str:
         """Wait until the latest version is READY; FAILED raises KaggleError."""
@@ -306,14 +311,38 @@ class KaggleClient:
 
     # ------------------------------------------------------------------ kernels
 
+    def kernel_current_version(self, ref: str) -> int | None:
+        """The kernel's newest version number (None: no such kernel yet)."""
+        from kagglesdk.kernels.types.kernels_api_service import ApiGetKernelRequest
+
+        request = ApiGetKernelRequest()
+        request.user_name, request.kernel_slug = ref.split("/")
+        try:
+            answer = self._call(f"kernel {ref}", self._sdk, "kernels.kernels_api_client", "get_kernel", request)
+        except KaggleNotFoundError:
+            return None
+        return int(answer.metadata.current_version_number or 0) if answer.metadata else None
+
     def kernel_push(self, folder: Path, *, timeout: int | None = None) -> KernelPush:
-        """Push the kernel in `folder` (kernel-metadata.json + code file); returns its new version."""
-        meta_path = Path(folder) / "kernel-metadata.json"
-        if not meta_path.is_file():
-            raise InputError(f"{meta_path} not found", hint="run `kit build-submission` first")
-        ref = json.loads(meta_path.read_text()).get("id", "")
+        """Push the kernel in `folder` (kernel-metadata.json + code file); returns its new version.
+
+        Malformed metadata, a retired or unknown accelerator and an oversized source are refused before
+        anything is sent. A push whose answer is lost is looked up (the kernel's newest version), not repeated.
+        """
+        meta = kernel_metadata.load(Path(folder))
+        ref = str(meta.get("id", ""))
+        if meta.get("code_file"):
+            kernel_metadata.check_source_size(Path(folder) / str(meta["code_file"]))
         session = timeout or self.config.kaggle.kernel_timeout_seconds
-        resp = self._call(f"kernel push {ref}", self.api.kernels_push, str(folder), timeout=session)
+        before = self.kernel_current_version(ref) if ref else None
+
+        def lookup() -> Any:
+            now = self.kernel_current_version(ref) if ref else None
+            return KernelPush(ref, now, "") if now and now != before else None
+
+        resp = self._create(f"kernel push {ref}", self.api.kernels_push, lookup, str(folder), timeout=session)
+        if isinstance(resp, KernelPush):
+            return resp
         kinds = ("dataset", "competition", "kernel", "model")
         invalid = {k: getattr(resp, f"invalid_{k}_sources") or [] for k in kinds}
         bad = "; ".join(f"{k} sources {', '.join(v)}" for k, v in invalid.items() if v)
@@ -354,30 +383,63 @@ class KaggleClient:
     # ------------------------------------------------------------------ competitions
 
     def submission_limits(self, competition: str) -> SubmissionLimits:
-        """How many submissions are left today."""
+        """Today's submission counts (all zero: the account has not joined; see SubmissionLimits.not_joined)."""
         resp = self._call(f"submission limits {competition}", self.api.competition_get_submission_limits,
-                          competition)
-        return SubmissionLimits(int(resp.num_allowed_now or 0), int(resp.num_today or 0))
+                          competition, slug=competition)
+        return SubmissionLimits(int(resp.num_allowed_now or 0), int(resp.num_today or 0), int(resp.num_total or 0))
 
     def submit_code(self, competition: str, kernel_ref: str, version: int, file_name: str, message: str) -> int:
-        """Create a code submission for one kernel version; returns the submission ref."""
-        resp = self._call(f"submit {kernel_ref} v{version} to {competition}", self.api.competition_submit_code,
-                          file_name, message, competition=competition, kernel=kernel_ref, kernel_version=version,
-                          quiet=True)
+        """Create a code submission for one kernel version; returns the submission ref.
+
+        A lost answer is looked up (a new submission with this description) rather than repeated, so a retry
+        never spends a second submission."""
+        what = f"submit {kernel_ref} v{version} to {competition}"
+        before = {s.ref for s in self.submissions(competition)}
+
+        def lookup() -> Any:
+            new = [s for s in self.submissions(competition) if s.ref not in before and s.description == message]
+            return new[0] if new else None
+
+        try:
+            resp = self._create(what, self.api.competition_submit_code, lookup, file_name, message,
+                                competition=competition, kernel=kernel_ref, kernel_version=version, quiet=True,
+                                slug=competition)
+        except KaggleNotFoundError:
+            raise self._closed_or_missing(what, competition, kernel_ref, version) from None
+        if isinstance(resp, Submission):
+            return resp.ref
         if not resp.ref:
             raise SubmissionError(f"Kaggle did not accept the submission: {resp.message or 'no reason given'}")
         return int(resp.ref)
 
-    def get_submission(self, ref: int) -> Submission:
-        """One submission's status and scores."""
-        return to_submission(self._call(f"submission {ref}", self.api.get_submission, int(ref)))
+    def _closed_or_missing(self, what: str, competition: str, kernel_ref: str, version: int) -> KaggleError:
+        """Kaggle answers 404 both for a missing kernel version and for a competition that takes no more
+        submissions (the official client's own hint names both): tell them apart by looking the version up."""
+        try:
+            self.kernel_status(kernel_ref, version)
+        except KaggleNotFoundError:
+            return KaggleNotFoundError(f"{what}: kernel {kernel_ref} version {version} not found",
+                                       hint="push the kernel again (`kit submit` pushes before submitting)")
+        return SubmissionsClosedError(
+            f"{what}: {competition} is not accepting submissions (it has ended and late submissions are closed)",
+            hint=f"check https://www.kaggle.com/competitions/{competition}; nothing was spent")
+
+    def get_submission(self, ref: int, *, pending_on_404: bool = False) -> Submission:
+        """One submission's status and scores. `pending_on_404`: right after a code submission Kaggle may not
+        find it yet; report PENDING, as the official client's `_poll_submission` does."""
+        try:
+            return to_submission(self._call(f"submission {ref}", self.api.get_submission, int(ref)))
+        except KaggleNotFoundError:
+            if not pending_on_404:
+                raise
+            return Submission(int(ref), "PENDING", None, None, "", "", "")
 
     def wait_submission(self, ref: int, *, timeout: float, poll: float = 30.0) -> Submission:
         """Wait until a submission is scored; ERROR raises SubmissionError with Kaggle's description."""
         box: dict[str, Submission] = {}
 
         def probe() -> tuple[str, bool]:
-            box["sub"] = sub = self.get_submission(ref)
+            box["sub"] = sub = self.get_submission(ref, pending_on_404=True)
             if sub.status == "ERROR":
                 raise SubmissionError(f"submission {ref} failed: {sub.error or 'no description'}")
             return sub.status, sub.status == "COMPLETE"
@@ -385,15 +447,47 @@ class KaggleClient:
         self._wait(f"submission {ref}", probe, timeout, poll)
         return box["sub"]
 
+    def _pages(self, what: str, method: str, request: Any, competition: str) -> Iterator[Any]:
+        """Every item of a paged competition listing (Kaggle pages by 20 unless asked; follows nextPageToken)."""
+        token, seen = "", set()
+        for _ in range(MAX_PAGES):
+            request.page_token = token
+            answer = self._call(what, self._sdk, "competitions.competition_api_client", method, request,
+                                slug=competition)
+            yield from answer.submissions or []
+            token = answer.next_page_token or ""
+            if not token or token in seen:
+                return
+            seen.add(token)
+
     def submissions(self, competition: str) -> list[Submission]:
-        """This account's submissions to `competition`, newest first."""
-        rows = self._call(f"submissions {competition}", self.api.competition_submissions, competition)
-        return [to_submission(s) for s in rows or []]
+        """This account's submissions to `competition`, newest first, every page."""
+        from kagglesdk.competitions.types.competition_api_service import ApiListSubmissionsRequest
+
+        request = ApiListSubmissionsRequest()
+        request.competition_name, request.page_size = competition, PAGE_SIZE
+        return [to_submission(s) for s in self._pages(f"submissions {competition}", "list_submissions", request,
+                                                      competition)]
 
     def leaderboard(self, competition: str) -> list[LeaderboardEntry]:
-        """The public leaderboard's first page, best first."""
-        rows = self._call(f"leaderboard {competition}", self.api.competition_leaderboard_view, competition)
-        return [LeaderboardEntry(r.team_name, float(r.score), i) for i, r in enumerate(rows or [], 1)]
+        """The whole public leaderboard, best first (every page)."""
+        from kagglesdk.competitions.types.competition_api_service import ApiGetLeaderboardRequest
+
+        request = ApiGetLeaderboardRequest()
+        request.competition_name, request.page_size = competition, PAGE_SIZE
+        rows = self._pages(f"leaderboard {competition}", "get_leaderboard", request, competition)
+        return [LeaderboardEntry(r.team_name, float(r.score), i) for i, r in enumerate(rows, 1)]
+
+
+PAGE_SIZE = 100
+MAX_PAGES = 1000  # 100,000 rows: a bound against a server that keeps answering the same token
+
+
+class _Made:
+    """What a lost creating call turned out to have made (a dataset version number)."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
 
 
 def sandbox_username() -> str:

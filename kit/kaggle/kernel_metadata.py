@@ -19,9 +19,15 @@ METADATA_NAME = "kernel-metadata.json"
 SOURCE_LIMIT_BYTES = 1_000_000  # Kaggle refuses kernel sources over 1 MB
 SLUG_MIN, SLUG_MAX = 5, 50
 TITLE_MIN, TITLE_MAX = 5, 50
-GPU_SHAPES = ("NvidiaTeslaT4", "NvidiaTeslaT4Highmem", "NvidiaTeslaP100", "NvidiaTeslaA100", "NvidiaL4",
-              "NvidiaL4X1", "NvidiaH100", "NvidiaRtxPro6000")
-TPU_SHAPES = ("TpuV38", "Tpu1VmV38", "TpuV5E8", "TpuV6E8")
+# machine_shape values: kaggle-cli docs/kernels.md (Feb 2026) less the shapes the official client 2.2.5 calls
+# retired (_RETIRED_ACCELERATORS: the server silently runs them on a replacement, so the kit refuses them).
+GPU_SHAPES = ("NvidiaTeslaT4", "NvidiaTeslaT4Highmem", "NvidiaTeslaA100", "NvidiaL4", "NvidiaL4X1", "NvidiaH100",
+              "NvidiaRtxPro6000")
+TPU_SHAPES = ("TpuV5E8", "TpuV6E8")
+RETIRED_SHAPES = {"NvidiaTeslaP100": "runs on NvidiaTeslaT4", "TpuV38": "runs on TpuV5E8",
+                  "Tpu1VmV38": "runs on TpuV5E8", "TpuV232": "runs on CPU", "TpuV2256": "runs on CPU"}
+LIST_KEYS = ("dataset_sources", "competition_sources", "kernel_sources", "model_sources", "keywords")
+BOOL_KEYS = ("is_private", "enable_gpu", "enable_tpu", "enable_internet")
 NO_ACCELERATOR = "none"
 _SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 _OWNER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -87,8 +93,56 @@ def machine_settings(accelerator: str) -> dict[str, Any]:
         return {"enable_gpu": True, "enable_tpu": False, "machine_shape": accelerator}
     if accelerator in TPU_SHAPES:
         return {"enable_gpu": False, "enable_tpu": True, "machine_shape": accelerator}
-    raise ConfigError(f"unknown accelerator {accelerator!r}",
+    raise ConfigError(shape_problem(accelerator, "[kaggle] accelerator"),
                       hint=f"use one of: none, {', '.join(GPU_SHAPES + TPU_SHAPES)}")
+
+
+def shape_problem(shape: str, where: str) -> str:
+    """The one line saying why `shape` is not a machine shape Kaggle offers today."""
+    retired = {k.lower(): (k, v) for k, v in RETIRED_SHAPES.items()}.get(shape.lower())
+    if retired:
+        return f"{where}: {retired[0]} is retired (Kaggle {retired[1]} instead)"
+    return f"{where}: unknown accelerator {shape!r}"
+
+
+def check_shape(meta: dict[str, Any], path: Path) -> None:
+    """InputError for a retired or unknown `machine_shape` (the official client only warns)."""
+    shape = meta.get("machine_shape")
+    if shape in (None, "") or shape in GPU_SHAPES + TPU_SHAPES:
+        return
+    raise InputError(shape_problem(str(shape), f"{path} machine_shape"),
+                     hint=f"use one of: {', '.join(GPU_SHAPES + TPU_SHAPES)}")
+
+
+def check_form(meta: Any, path: Path) -> dict[str, Any]:
+    """InputError unless the metadata is an object with list-valued source keys and boolean flags (the client
+    accepts "true"/"false" strings too), a known machine shape and an `id` of the form owner/slug."""
+    if not isinstance(meta, dict):
+        raise InputError(f"{path}: must hold a JSON object, not {type(meta).__name__}")
+    for key in LIST_KEYS:
+        value = meta.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InputError(f"{path}: '{key}' must be a list of strings, not {value!r}")
+    for key in BOOL_KEYS:
+        if key in meta and meta[key] not in (True, False, "true", "false"):
+            raise InputError(f"{path}: '{key}' must be true or false, not {meta[key]!r}")
+    ref = str(meta.get("id") or "")
+    if ref and (ref.count("/") != 1 or not all(ref.split("/"))):
+        raise InputError(f"{path}: 'id' must be owner/slug, not {ref!r}")
+    check_shape(meta, path)
+    return meta
+
+
+def load(folder: Path) -> dict[str, Any]:
+    """Parse `folder/kernel-metadata.json` and check its form (any kernel, not only the kit's)."""
+    path = Path(folder) / METADATA_NAME
+    if not path.is_file():
+        raise InputError(f"no {METADATA_NAME} in {folder}", hint="run `kit build-submission` first")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid JSON: {exc}") from None
+    return check_form(meta, path)
 
 
 def source_kind(ref: str) -> str:
@@ -140,6 +194,7 @@ def build(*, owner: str, slug: str, title: str, code_file: str, accelerator: str
 
 def validate(meta: dict[str, Any], folder: Path | None = None) -> dict[str, Any]:
     """Re-check a metadata mapping (e.g. one edited by hand) and, with `folder`, its code file's size."""
+    check_form(meta, Path(folder or ".") / METADATA_NAME)
     for key in ("id", "title", "code_file", "language", "kernel_type"):
         if not meta.get(key):
             raise InputError(f"{METADATA_NAME}: missing '{key}'")
@@ -162,11 +217,4 @@ def validate(meta: dict[str, Any], folder: Path | None = None) -> dict[str, Any]
 
 def read(folder: Path) -> dict[str, Any]:
     """Read and validate `folder/kernel-metadata.json`."""
-    path = folder / METADATA_NAME
-    if not path.is_file():
-        raise InputError(f"no {METADATA_NAME} in {folder}", hint="run `kit build-submission` first")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid JSON: {exc}") from None
-    return validate(meta, folder)
+    return validate(load(folder), folder)

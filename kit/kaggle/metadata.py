@@ -17,8 +17,13 @@ from pathlib import Path
 
 from kit.errors import ConfigError, InputError
 
-LICENSES = ("CC0-1.0", "CC-BY-SA-4.0", "CC-BY-4.0", "CC-BY-NC-SA-4.0", "GPL-2.0", "ODbL-1.0", "DbCL-1.0",
-            "Apache 2.0", "MIT", "other", "unknown")
+# Exactly the names of kaggle-cli docs/datasets_metadata.md ("Licenses", checked 2026-11-30 at commit 07bf072);
+# Kaggle matches them as written: "MIT" and "Apache 2.0" are not on it ("apache-2.0" is).
+LICENSES = ("CC0-1.0", "CC-BY-SA-3.0", "CC-BY-SA-4.0", "CC-BY-NC-SA-4.0", "GPL-2.0", "ODbL-1.0", "DbCL-1.0",
+            "copyright-authors", "other", "unknown", "CC-BY-4.0", "CC-BY-NC-4.0", "PDDL", "CC-BY-3.0",
+            "CC-BY-3.0-IGO", "US-Government-Works", "CC-BY-NC-SA-3.0-IGO", "CDLA-Permissive-1.0", "CDLA-Sharing-1.0",
+            "CC-BY-ND-4.0", "CC-BY-NC-ND-4.0", "ODC-BY-1.0", "LGPL-3.0", "AGPL-3.0", "FDL-1.3", "EU-ODP-Legal-Notice",
+            "apache-2.0", "GPL-3.0")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 # Never uploaded: credentials, VCS and tool caches, training checkpoints, OS junk.
 EXCLUDED_NAMES = {"kaggle.json", ".env", "access_token", "access_token.txt", "credentials.json", ".git",
@@ -44,11 +49,13 @@ def check_title(title: str) -> str:
     return title.strip()
 
 
-def check_license(name: str) -> str:
-    """One license from Kaggle's list."""
-    if name not in LICENSES:
-        raise ConfigError(f"unknown dataset license {name!r}", hint=f"use one of: {', '.join(LICENSES)}")
-    return name
+def check_license(name: str, where: str = "[kaggle] dataset_license") -> str:
+    """One license from Kaggle's list, spelled exactly as Kaggle lists it (a near miss names the right one)."""
+    if name in LICENSES:
+        return name
+    near = [n for n in LICENSES if n.lower().replace(" ", "-") == name.lower().replace(" ", "-")]
+    hint = f"Kaggle spells it {near[0]!r}" if near else f"use one of: {', '.join(LICENSES)}"
+    raise ConfigError(f"{where}: {name!r} is not a license Kaggle accepts", hint=hint)
 
 
 def title_for(slug: str) -> str:

@@ -30,6 +30,12 @@ class KernelPush:
 class SubmissionLimits:
     num_allowed_now: int
     num_today: int
+    num_total: int = 0
+
+    @property
+    def not_joined(self) -> bool:
+        """Every count zero: kagglesdk's ApiSubmissionLimits says "empty/zeros if the user is not on a team yet"."""
+        return self.num_allowed_now == 0 and self.num_today == 0 and self.num_total == 0
 
 
 @dataclass

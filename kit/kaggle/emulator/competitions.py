@@ -8,13 +8,18 @@ import zipfile
 from typing import Any
 
 from kit.kaggle.emulator import runner
+from kit.kaggle.emulator.catalog import page
 from kit.kaggle.emulator.state import ApiError, iso
 
 SEED_TEAMS = (("Seeded Team Alpha", 0.62), ("Seeded Team Beta", 0.58), ("Seeded Team Gamma", 0.51))
+# 403 texts of the real service: before the rules are accepted (kaggle-cli #177), and the permission denial seen
+# by accounts that may not take part (kaggle-cli #488, #530).
+RULES_SUBMIT = "You cannot submit until you accept the competition rules"
+PARTICIPATE_DENIED = "Permission 'competitions.participate' was denied"
 
 
 class CompetitionRpcs:
-    """Needs from the host class: state, faults, pack(), _own(), _prepare(), _start(), _set()."""
+    """Needs from the host class: state, faults, pack(), _own(), _prepare(), _start(), _set(), start_blob_upload()."""
 
     state: Any
     faults: Any
@@ -24,9 +29,22 @@ class CompetitionRpcs:
             return 0
         return max(0, int(self.state.config["daily_limit"]) - self.state.submissions_today(competition, user))
 
+    def _may_submit(self, comp: str) -> None:
+        """The participation checks Kaggle makes before a submission is created."""
+        standing = self.state.config["participation"]
+        if standing == "not_joined":  # joining is accepting the rules, on the website only (kaggle-cli #104)
+            raise ApiError(403, RULES_SUBMIT)
+        if standing == "rules_not_accepted":
+            raise ApiError(403, PARTICIPATE_DENIED)
+        if not self.state.config["submissions_open"]:
+            # A closed competition answers 404 "NotFound" (kaggle-cli #21); the official client's 404 hint asks
+            # whether "the competition is still accepting submissions".
+            raise ApiError(404, "NotFound")
+
     def create_code_submission(self, user: str, body: dict) -> dict:
         comp = body.get("competitionName", "")
         pack = self.pack(comp)
+        self._may_submit(comp)
         ref = f"{body.get('kernelOwner', '')}/{body.get('kernelSlug', '')}"
         number = body.get("kernelVersion")
         version = self.state.kernel_version(ref, int(number) if number else None)
@@ -86,14 +104,33 @@ class CompetitionRpcs:
         comp = body.get("competitionName", "")
         self.pack(comp)
         subs = [s for s in self.state.data["submissions"] if s["competition"] == comp and s["user"] == user]
-        return {"submissions": [_api_submission(s) for s in reversed(subs)], "nextPageToken": ""}
+        rows, token = page([_api_submission(s) for s in reversed(subs)], body, int(self.state.config["page_size"]))
+        return {"submissions": rows, "nextPageToken": token}
 
     def get_submission_limits(self, user: str, body: dict) -> dict:
         comp = body.get("competitionName", "")
         self.pack(comp)
+        if self.state.config["participation"] == "not_joined":
+            return {}  # kagglesdk: "empty/zeros if the user is not on a team yet" (defaults are not sent)
         today = self.state.submissions_today(comp, user)
-        return {"numToday": today, "numTotal": today, "numAllowedNow": self._allowed_now(comp, user),
+        total = sum(1 for s in self.state.data["submissions"] if s["competition"] == comp and s["user"] == user)
+        if self.faults.take(kind="daily_limit", peek=True) is not None:  # the allowance spent today
+            today, total = int(self.state.config["daily_limit"]), max(total, int(self.state.config["daily_limit"]))
+        return {"numToday": today, "numTotal": total, "numAllowedNow": self._allowed_now(comp, user),
                 "limitedByTotal": False}
+
+    def start_submission_upload(self, user: str, body: dict) -> dict:
+        self.pack(body.get("competitionName", ""))
+        return self.start_blob_upload(user, {"name": body.get("fileName"), "contentLength": body.get("contentLength")})
+
+    def create_submission(self, user: str, body: dict) -> dict:
+        """A file submission. Every pack here is a code competition, and Kaggle refuses uploaded files there
+        after the upload went through with a bare "400 - Bad Request" (kaggle-cli #400, a code competition); the
+        exact body is not public, so this message is inferred."""
+        comp = body.get("competitionName", "")
+        self.pack(comp)
+        self._may_submit(comp)
+        raise ApiError(400, "Bad Request")
 
     def _leaderboard(self, comp: str) -> list[dict]:
         pack = self.pack(comp)
@@ -108,7 +145,9 @@ class CompetitionRpcs:
         return [{"teamId": 1000 + i, **r} for i, r in enumerate(rows)]
 
     def get_leaderboard(self, user: str, body: dict) -> dict:
-        return {"submissions": self._leaderboard(body.get("competitionName", "")), "nextPageToken": ""}
+        rows = self._leaderboard(body.get("competitionName", ""))
+        rows, token = page(rows, body, int(self.state.config["page_size"]))
+        return {"submissions": rows, "nextPageToken": token}
 
     def download_leaderboard(self, user: str, body: dict) -> bytes:
         comp = body.get("competitionName", "")
@@ -119,8 +158,6 @@ class CompetitionRpcs:
         with zipfile.ZipFile(buf, "w") as zf:
             zf.writestr(f"{comp}-publicleaderboard.csv", "\n".join(lines) + "\n")
         return buf.getvalue()
-
-
 
 
 def _api_submission(sub: dict) -> dict:

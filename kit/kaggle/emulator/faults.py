@@ -4,6 +4,10 @@
 A rule is a dict:
   {"method": "GetDatasetStatus" | "*", "status": 429|500|404|..., "retry_after": 0.2, "message": "...", "times": 1}
       answer that RPC (or any) with an HTTP error; `times` counts uses (null: until cleared)
+  {"method": "CreateCodeSubmission", "status": 503, "after": true}
+      perform the call, then answer the error: the server acted but the client cannot know it
+  {"method": "SaveKernel", "drop": true}
+      perform the call, then close the connection without an answer (a connection lost mid-call)
   {"kind": "dataset_failed" | "dataset_quota" | "kernel_error" | "submission_error" | "daily_limit",
    "message": "...", "times": 1}
       make the next dataset version FAILED, refuse the next create/version for quota (status "error"), the next
@@ -45,8 +49,8 @@ class Faults:
         for rule in new:
             if "kind" in rule and rule["kind"] not in KINDS:
                 raise ValueError(f"unknown fault kind {rule['kind']!r} (known: {', '.join(KINDS)})")
-            if "kind" not in rule and "status" not in rule:
-                raise ValueError("a fault needs 'kind' or 'status'")
+            if "kind" not in rule and "status" not in rule and not rule.get("drop"):
+                raise ValueError("a fault needs 'kind', 'status' or 'drop'")
         with self.lock:
             rules_now = self._read() + new
             self._write(rules_now)
@@ -66,7 +70,8 @@ class Faults:
             rules = self._read()
             for i, rule in enumerate(rules):
                 hit = (kind is not None and rule.get("kind") == kind) or (
-                    method is not None and "status" in rule and rule.get("method", "*") in ("*", method)
+                    method is not None and ("status" in rule or rule.get("drop"))
+                    and rule.get("method", "*") in ("*", method)
                 )
                 if not hit:
                     continue

@@ -17,9 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from kit.kaggle.emulator import runner
+from kit.kaggle.emulator.catalog import CatalogRpcs, Redirect
 from kit.kaggle.emulator.competitions import CompetitionRpcs
 from kit.kaggle.emulator.faults import Faults
+from kit.kaggle.emulator.models import ModelRpcs
 from kit.kaggle.emulator.state import ApiError, State, iso
+
+__all__ = ["ROUTES", "UNAUTHENTICATED", "Api", "ApiError", "Redirect", "load_pack"]
 
 TERMINAL = ("COMPLETE", "ERROR", "CANCEL_ACKNOWLEDGED")
 
@@ -31,8 +35,8 @@ def load_pack(dotted: str) -> Any:
     return obj() if callable(obj) and not hasattr(obj, "slug") else obj
 
 
-class Api(CompetitionRpcs):
-    """All RPCs over one State (competition RPCs in CompetitionRpcs)."""
+class Api(CompetitionRpcs, CatalogRpcs, ModelRpcs):
+    """All RPCs over one State (competition, read-side and model RPCs in their mixins)."""
 
     def __init__(self, state: State, faults: Faults, base_url: str) -> None:
         self.state = state
@@ -43,7 +47,8 @@ class Api(CompetitionRpcs):
 
     # ------------------------------------------------------------------ helpers
 
-    def pack(self, competition: str) -> Any:
+    def load_pack(self) -> Any:
+        """The competition pack (loaded on first use)."""
         with self._pack_lock:
             if self._pack is None:
                 try:
@@ -51,9 +56,14 @@ class Api(CompetitionRpcs):
                 except Exception as exc:
                     name = self.state.config["pack"]
                     raise ApiError(500, f"competition pack {name!r} failed to load: {exc}") from None
-        if competition != self._pack.slug:
-            raise ApiError(404, f"Competition '{competition}' not found")
         return self._pack
+
+    def pack(self, competition: str) -> Any:
+        """The pack when it serves `competition`, else Kaggle's 404."""
+        pack = self.load_pack()
+        if competition != pack.slug:
+            raise ApiError(404, f"Competition '{competition}' not found")
+        return pack
 
     def _own(self, user: str, owner: str) -> None:
         if owner != user:
@@ -175,7 +185,7 @@ class Api(CompetitionRpcs):
 
     def get_dataset(self, user: str, body: dict) -> dict:
         ref, ds = self._dataset_or_404(body)
-        last = ds["versions"][-1]
+        last = self.state.current_version(ref)  # a new version is current only once processed
         return {
             "ref": ref, "title": ds["title"], "ownerName": ref.split("/")[0], "ownerRef": ref.split("/")[0],
             "isPrivate": ds["private"], "licenseName": ds["license"] or "", "url": f"{self.base_url}/datasets/{ref}",
@@ -335,5 +345,22 @@ ROUTES = {
     "GetSubmissionLimits": "get_submission_limits",
     "GetLeaderboard": "get_leaderboard",
     "DownloadLeaderboard": "download_leaderboard",
+    "StartSubmissionUpload": "start_submission_upload",
+    "CreateSubmission": "create_submission",
+    "ListDatasets": "list_datasets",
+    "ListDatasetFiles": "list_dataset_files",
+    "GetDatasetMetadata": "get_dataset_metadata",
+    "DownloadDataset": "download_dataset",
+    "ListKernels": "list_kernels",
+    "GetKernel": "get_kernel",
+    "ListKernelFiles": "list_kernel_files",
+    "GetAcceleratorQuotaStatistics": "get_accelerator_quota_statistics",
+    "ListCompetitions": "list_competitions",
+    "ListDataFiles": "list_data_files",
+    "DownloadDataFiles": "download_data_files",
+    "DownloadDataFile": "download_data_file",
+    "CreateModel": "create_model",
+    "CreateModelInstance": "create_model_instance",
+    "CreateModelInstanceVersion": "create_model_instance_version",
 }
 UNAUTHENTICATED = {"IntrospectToken"}

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kit.kaggle.emulator.faults import Faults
-from kit.kaggle.emulator.handlers import ROUTES, UNAUTHENTICATED, Api, ApiError
+from kit.kaggle.emulator.handlers import ROUTES, UNAUTHENTICATED, Api, ApiError, Redirect
 from kit.kaggle.emulator.state import State
 
 
@@ -127,16 +127,24 @@ class Handler(BaseHTTPRequestHandler):
             if user is None and method not in UNAUTHENTICATED:
                 raise ApiError(401, "Unauthenticated: missing or invalid credentials")
             fault = self.server.faults.take(method=method)
-            if fault is not None:
+            lose_answer = fault is not None and (fault.get("after") or fault.get("drop"))
+            if fault is not None and not lose_answer:
                 raise ApiError(int(fault["status"]), fault.get("message") or f"Injected {fault['status']}",
                                fault.get("retry_after"))
             result = getattr(self.server.api, ROUTES[method])(user, payload)
+            if lose_answer and fault.get("drop"):  # done, but the connection goes before the answer
+                self.close_connection = True
+                return None
+            if lose_answer:
+                raise ApiError(int(fault["status"]), fault.get("message") or f"Injected {fault['status']}")
         except ApiError as err:
             return self._error(err)
         except Exception as exc:  # a handler bug must still answer, not hang the client
             return self._json(500, {"code": 500, "message": f"emulator error: {type(exc).__name__}: {exc}"})
         if isinstance(result, bytes):
             return self._send(200, result, "application/zip")
+        if isinstance(result, Redirect):  # file answers: Kaggle redirects to a signed storage URL
+            return self._send(302, headers={"Location": result.url})
         return self._json(200, result)
 
     def do_PUT(self) -> None:  # noqa: N802
@@ -178,6 +186,13 @@ class Handler(BaseHTTPRequestHandler):
         path = self._path()
         if path.startswith("/_admin/"):
             return self._admin(path, b"")
+        if path.startswith("/kernels/logs/stream/") or path.startswith("/api/v1/kernels/logs/stream/"):
+            return self._log_stream(path.split("/logs/stream/", 1)[1])
+        if path.startswith("/downloads/"):
+            file = self.server.api.download_file(path[len("/downloads/"):])
+            if file is None:
+                return self._json(404, {"code": 404, "message": "no such download"})
+            return self._send(200, file.read_bytes(), "application/octet-stream")
         if path.startswith("/files/"):
             file = self.server.api.output_file(path[len("/files/"):])
             if file is None:
@@ -186,6 +201,27 @@ class Handler(BaseHTTPRequestHandler):
             stamp = email.utils.formatdate(file.stat().st_mtime, usegmt=True)
             return self._send(200, data, "application/octet-stream", {"Last-Modified": stamp})
         return self._json(404, {"code": 404, "message": f"not found: {path}"})
+
+    def _log_stream(self, rel: str) -> None:
+        """`kaggle kernels logs --follow`: server-sent events while the run goes on, then END_OF_LOG; a finished
+        run's log as one JSON body (what the official client's kernels_logs_stream expects)."""
+        query = dict(part.split("=", 1) for part in (urlsplit(self.path).query or "").split("&") if "=" in part)
+        if self._user() is None:
+            return self._json(401, {"code": 401, "message": "Unauthenticated"})
+        try:
+            live, events = self.server.api.log_events(rel, query.get("versionLabel", ""))
+        except ApiError as err:
+            return self._error(err)
+        if not live:
+            return self._send(200, next(events).encode(), "application/json")
+        self.close_connection = True  # no length: the stream ends when the connection does
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        for event in events:
+            self.wfile.write(f"data: {event}\n\n".encode())
+            self.wfile.flush()
 
     def do_DELETE(self) -> None:  # noqa: N802
         path = self._path()

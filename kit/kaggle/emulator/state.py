@@ -22,7 +22,14 @@ DEFAULTS: dict[str, Any] = {
     "pack": "kit.recovery.competition:PACK",  # competition pack, loaded by dotted path
     "max_session_seconds": 32400,    # cap on a kernel run (the competition's 9 h)
     "seed_teams": True,              # put a few fake teams on the leaderboard
+    # The account's standing in the competition (see testing.set_participation):
+    #   joined | not_joined (no team: limits all zero, submit 403) | rules_not_accepted (403 on submit/download)
+    "participation": "joined",
+    "submissions_open": True,        # False: the competition ended and late submissions are closed
+    "page_size": 20,                 # Kaggle's default page for listings that are not given one
+    "gpu_hours_used": 0.0,           # what GetAcceleratorQuotaStatistics reports
 }
+PARTICIPATION = ("joined", "not_joined", "rules_not_accepted")
 
 RUNNING_STATES = ("QUEUED", "RUNNING")
 
@@ -67,6 +74,7 @@ class State:
         data.setdefault("datasets", {})
         data.setdefault("kernels", {})
         data.setdefault("submissions", [])
+        data.setdefault("models", {})
         data.setdefault("next_ref", 30000001)
         for kernel in data["kernels"].values():  # runs lost with the previous process
             for ver in kernel["versions"]:
@@ -100,7 +108,15 @@ class State:
         return self.root / "kernels" / ref / str(version)
 
     def model_dir(self, ref: str) -> Path:
-        return self.root / "models" / ref
+        """Folder of a model source 'owner/model/framework/variation/version' (framework in lower case)."""
+        parts = ref.strip("/").split("/")
+        return self.model_instance_dir(*parts) if len(parts) == 5 else self.root / "models" / ref
+
+    def model_instance_dir(self, owner: str, model: str, framework: str, variation: str, version: int | str) -> Path:
+        """Where a Kaggle Model version's files live; a kernel mounts this folder at
+        /kaggle/input/models/<owner>/<model>/<framework>/<variation>/<version> (framework lower-cased, as
+        Kaggle mounts it)."""
+        return self.root / "models" / owner / model / framework.lower() / variation / str(version)
 
     # ------------------------------------------------------------------ datasets
 
@@ -116,6 +132,14 @@ class State:
         if age >= delay:
             return "READY"
         return "BLOBS_RECEIVED" if age < delay / 2 else "BLOBS_DECOMPRESSED"
+
+    def current_version(self, ref: str) -> dict[str, Any] | None:
+        """The version Kaggle reports as current: the newest one processed (a new version becomes current only
+        when READY), else the newest one."""
+        ds = self.dataset(ref)
+        if not ds or not ds["versions"]:
+            return None
+        return self.ready_version(ref) or ds["versions"][-1]
 
     def ready_version(self, ref: str, number: int | None = None) -> dict[str, Any] | None:
         """The newest READY version of a dataset (or exactly `number` when it is READY)."""
