@@ -80,11 +80,13 @@ class _Chain:
     def check_limit(self, final: bool) -> None:
         """NotJoinedError when the account is on no team yet (every count zero), DailyLimitError when no
         submission is left today (status 'refused' when nothing was pushed yet)."""
-        from kit.errors import DailyLimitError, NotJoinedError
+        from kit.errors import DailyLimitError, NotJoinedError, RulesNotAcceptedError
 
         try:
             limits = self.client.submission_limits(self.competition)
-        except Exception as exc:  # e.g. rules not accepted (403): nothing pushed, nothing spent
+            if final:  # the listing answers 403 while the rules are not accepted: know it before the push
+                self.client.submissions(self.competition)
+        except RulesNotAcceptedError as exc:  # nothing pushed, nothing spent
             raise self.fail(exc, "refused" if final else None) from None
         if getattr(limits, "not_joined", False):
             exc = NotJoinedError(f"you have not joined {self.competition} (Kaggle reports no team and no "

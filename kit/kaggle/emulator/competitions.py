@@ -31,11 +31,8 @@ class CompetitionRpcs:
 
     def _may_submit(self, comp: str) -> None:
         """The participation checks Kaggle makes before a submission is created."""
-        standing = self.state.config["participation"]
-        if standing == "not_joined":  # joining is accepting the rules, on the website only (kaggle-cli #104)
-            raise ApiError(403, RULES_SUBMIT)
-        if standing == "rules_not_accepted":
-            raise ApiError(403, PARTICIPATE_DENIED)
+        if self.state.config["participation"] != "joined":  # the rules are accepted on the website only
+            raise ApiError(403, RULES_SUBMIT)                 # (kaggle-cli #104); joining is accepting them
         if not self.state.config["submissions_open"]:
             # A closed competition answers 404 "NotFound" (kaggle-cli #21); the official client's 404 hint asks
             # whether "the competition is still accepting submissions".
@@ -103,6 +100,8 @@ class CompetitionRpcs:
     def list_submissions(self, user: str, body: dict) -> dict:
         comp = body.get("competitionName", "")
         self.pack(comp)
+        if self.state.config["participation"] == "rules_not_accepted":
+            raise ApiError(403, PARTICIPATE_DENIED)
         subs = [s for s in self.state.data["submissions"] if s["competition"] == comp and s["user"] == user]
         rows, token = page([_api_submission(s) for s in reversed(subs)], body, int(self.state.config["page_size"]))
         return {"submissions": rows, "nextPageToken": token}

@@ -286,6 +286,21 @@ def start_in_thread(state_dir: Path, port: int = 0, pack: Any = None, **config: 
     return Running(server, thread)
 
 
+def client_exports(url: str, config: dict[str, Any]) -> list[str]:
+    """The shell lines that point the official client (CLI or KaggleApi) at an emulator on `url`.
+
+    kaggle 2.2.5 honours only KAGGLE_API_ENVIRONMENT=LOCALHOST (http://localhost/api/v1/...), so requests reach the
+    emulator through HTTP_PROXY; 'localhost' must not be in NO_PROXY. A bearer token is checked before any
+    ~/.kaggle/access_token or kaggle.json, so real credentials are never sent here."""
+    return [
+        "export KAGGLE_API_ENVIRONMENT=LOCALHOST",
+        f"export HTTP_PROXY={url} http_proxy={url}",
+        "unset NO_PROXY no_proxy HTTPS_PROXY https_proxy",
+        f"export KAGGLE_API_TOKEN={config['token']}   # user {config['username']}; "
+        f"or KAGGLE_USERNAME={config['username']} KAGGLE_KEY={config['key']} with KAGGLE_API_TOKEN unset",
+    ]
+
+
 def serve(state_dir: Path, port: int = 0, port_file: Path | None = None, **config: Any) -> None:
     """Serve in the foreground until interrupted; writes {port, pid} to `port_file` once listening."""
     server = EmulatorServer(state_dir, port, config)
@@ -294,6 +309,8 @@ def serve(state_dir: Path, port: int = 0, port_file: Path | None = None, **confi
         tmp.write_text(json.dumps({"port": server.port, "pid": os.getpid(), "state": str(state_dir)}))
         tmp.replace(port_file)
     print(f"kaggle emulator listening on http://127.0.0.1:{server.port} (state: {state_dir})", flush=True)
+    print("point the official `kaggle` client at it with:\n" + "\n".join(
+        client_exports(f"http://127.0.0.1:{server.port}", server.state.config)), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -24,6 +24,24 @@ def admin(url: str, path: str, data: object | None = None, method: str | None = 
         return json.loads(resp.read())
 
 
+def set_state(url: str, *, participation: str = "joined", submissions_open: bool = True) -> dict:
+    """Put the emulator's account in a participation state: 'joined', 'not_joined' (GetSubmissionLimits all
+    zero, submit and download 403) or 'rules_not_accepted' (listing, submit and download 403); and open or
+    close the competition to (late) submissions."""
+    from kit.kaggle.emulator.state import PARTICIPATION
+
+    if participation not in PARTICIPATION:
+        raise ValueError(f"participation must be one of {PARTICIPATION}")
+    return admin(url, "config", {"participation": participation, "submissions_open": submissions_open})
+
+
+def lose_answer(url: str, method: str, *, status: int | None = None, times: int = 1) -> dict:
+    """The next `times` calls of `method` are performed, then their answer is lost: the connection closes
+    (default) or the client gets `status` (a 5xx)."""
+    rule = {"method": method, "times": times, **({"status": status, "after": True} if status else {"drop": True})}
+    return admin(url, "faults", rule)
+
+
 class SimplePack:
     """A competition with a 4-row hidden test set; the metric is exact-match accuracy."""
 
