@@ -217,3 +217,60 @@ def test_sandbox_environment_does_not_leak(client):
     assert client.submission_limits(COMP).num_allowed_now >= 0
     for name in ("HTTP_PROXY", "http_proxy", "KAGGLE_API_ENVIRONMENT", "KAGGLE_API_TOKEN"):
         assert name not in os.environ  # set only while the official client runs (pip, kernels never see it)
+
+
+@pytest.mark.parametrize("lost", [{}, {"status": 503}], ids=["dropped", "5xx"])
+def test_lost_answers_never_create_twice(client, emulator, tmp_path, lost):
+    """The server performs each creating call, then the answer is lost (connection closed, or a 5xx): the kit looks
+    up what the server did, so exactly one submission, one kernel version and one dataset version result."""
+    from kit.kaggle.emulator.testing import lose_answer
+
+    state = emulator.server.state
+    slug = "lost-" + ("drop" if not lost else "5xx")
+    lose_answer(emulator.url, "CreateDataset", **lost)
+    first = push_dataset(client, adapter_dir(tmp_path / "a"), f"{slug}-data", kind="adapter", poll=0.05)
+    lose_answer(emulator.url, "CreateDatasetVersion", **lost)
+    (tmp_path / "a" / "adapter_model.safetensors").write_bytes(b"v2")
+    second = push_dataset(client, tmp_path / "a", f"{slug}-data", kind="adapter", poll=0.05)
+    assert [v["number"] for v in state.dataset(first.ref)["versions"]] == [1, 2]
+    assert (first.version, second.version) == (1, 2)
+
+    folder = write_kernel(tmp_path / "k", f"{USER}/{slug}-kernel", ANSWER_SCRIPT, competition_sources=[COMP])
+    lose_answer(emulator.url, "SaveKernel", **lost)
+    push = client.kernel_push(folder)
+    assert push.version == 1 and len(state.data["kernels"][push.ref]["versions"]) == 1
+    client.wait_kernel(push.ref, push.version, timeout=30, poll=0.1)
+
+    before = len(state.data["submissions"])
+    lose_answer(emulator.url, "CreateCodeSubmission", **lost)
+    ref = client.submit_code(COMP, push.ref, push.version, "submission.csv", f"once {slug}")
+    made = state.data["submissions"][before:]
+    assert [s["ref"] for s in made] == [ref] and made[0]["description"] == f"once {slug}"
+    assert admin(emulator, "faults")["faults"] == []  # every lost answer was served
+
+
+def test_paged_listings_are_read_to_the_end(client, emulator, tmp_path):
+    admin(emulator, "config", {"page_size": 2})
+    try:
+        board = client.leaderboard(COMP)
+        assert len(board) >= 3 and [e.rank for e in board] == list(range(1, len(board) + 1))  # seeds span pages
+        subs = client.submissions(COMP)
+        assert len(subs) == len(emulator.server.state.data["submissions"]) and len(subs) > 2
+    finally:
+        admin(emulator, "config", {"page_size": 20})
+
+
+def test_not_joined_and_rules_refusals_from_the_client(client, emulator):
+    from kit.errors import RulesNotAcceptedError
+    from kit.kaggle.emulator.testing import set_state
+
+    set_state(emulator.url, participation="not_joined")
+    try:
+        limits = client.submission_limits(COMP)
+        assert limits.not_joined and limits.num_allowed_now == 0  # not "daily limit reached"
+        set_state(emulator.url, participation="rules_not_accepted")
+        with pytest.raises(RulesNotAcceptedError, match=f"competitions/{COMP}/rules"):
+            client.submissions(COMP)
+    finally:
+        set_state(emulator.url)
+    assert not client.submission_limits(COMP).not_joined
