@@ -274,3 +274,62 @@ def test_not_joined_and_rules_refusals_from_the_client(client, emulator):
     finally:
         set_state(emulator.url)
     assert not client.submission_limits(COMP).not_joined
+
+
+def test_bad_input_is_one_line_before_anything_is_sent(client, emulator, tmp_path, capsys):
+    """Malformed kernel-metadata.json, a retired or unknown accelerator, a license not on Kaggle's list: each
+    refused with one line naming the file or setting, and the server never sees a request."""
+    from kit.cli import run
+    from kit.errors import ConfigError, InputError
+    from kit.kaggle import kernel_metadata as km
+
+    state = emulator.server.state
+    kernels, datasets = dict(state.data["kernels"]), dict(state.data["datasets"])
+    folder = write_kernel(tmp_path / "k", f"{USER}/client-bad-input", "print(1)")
+    meta_path = folder / "kernel-metadata.json"
+    meta = json.loads(meta_path.read_text())
+    cases = [("{not json", "kernel-metadata.json: not valid JSON"),
+             (json.dumps([meta]), "must hold a JSON object"),
+             (json.dumps({**meta, "dataset_sources": "owner/data"}), "'dataset_sources' must be a list"),
+             (json.dumps({**meta, "machine_shape": "NvidiaTeslaP100"}), "NvidiaTeslaP100 is retired"),
+             (json.dumps({**meta, "machine_shape": "TpuV38"}), "TpuV38 is retired"),
+             (json.dumps({**meta, "machine_shape": "NvidiaK80"}), "unknown accelerator 'NvidiaK80'")]
+    for text, message in cases:
+        meta_path.write_text(text)
+        with pytest.raises(InputError, match=message) as info:
+            client.kernel_push(folder)
+        assert str(meta_path) in str(info.value) and "\n" not in str(info.value)
+    assert "NvidiaTeslaT4" in info.value.hint  # the current list
+    with pytest.raises(ConfigError, match="NvidiaTeslaP100 is retired"):
+        km.machine_settings("NvidiaTeslaP100")
+    for name, hint in (("MIT", "use one of: CC0-1.0"), ("Apache 2.0", "Kaggle spells it 'apache-2.0'")):
+        with pytest.raises(ConfigError, match=f"{name!r} is not a license Kaggle accepts") as info:
+            push_dataset(client, adapter_dir(tmp_path / "a"), "client-license", kind="adapter", license=name)
+        assert hint in str(info.value)
+    assert (state.data["kernels"], state.data["datasets"]) == (kernels, datasets)
+    adapter = adapter_dir(tmp_path / "cli-adapter")
+    assert run(["push-adapter", str(adapter), "--license", "GPL 3", "--sandbox"]) == ConfigError.exit_code
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--license: 'GPL 3' is not a license Kaggle accepts" in err, err
+
+
+def test_dataset_version_read_after_ready_and_pinned_source_mounted(client, emulator, tmp_path):
+    """A new version becomes current only once processed: the push reports its number after READY, and a
+    kernel pinning `owner/slug/N` in dataset_sources gets exactly version N."""
+    admin(emulator, "config", {"ready_delay": 0.6})
+    folder = adapter_dir(tmp_path / "a", b"version one")
+    first = push_dataset(client, folder, "client-pinned", kind="adapter", poll=0.05, timeout=10)
+    (folder / "adapter_model.safetensors").write_bytes(b"version two")
+    second = push_dataset(client, folder, "client-pinned", kind="adapter", poll=0.05, timeout=10, wait=False)
+    assert client.dataset_version(first.ref) == ("blobs_received", 1)  # v2 processing: v1 is still current
+    assert client.wait_dataset(first.ref, timeout=10, poll=0.05) == "ready"
+    assert (first.version, second.version, client.dataset_version(first.ref)[1]) == (1, 2, 2)
+    script = ("import os\nfound = [os.path.join(d, f) for root in ('/kaggle/input', '../input') if os.path.isdir(root)"
+              " for d, _, fs in os.walk(root, followlinks=True) for f in fs if f == 'adapter_model.safetensors']\n"
+              "open('seen.txt', 'w').write(open(found[0]).read())\n")
+    kernel = write_kernel(tmp_path / "k", f"{USER}/client-pinned-run", script,
+                          dataset_sources=[f"{first.ref}/1"])
+    push = client.kernel_push(kernel)
+    client.wait_kernel(push.ref, push.version, timeout=30, poll=0.1)
+    client.kernel_output(push.ref, push.version, tmp_path / "out")
+    assert (tmp_path / "out" / "seen.txt").read_text() == "version one"
