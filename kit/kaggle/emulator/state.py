@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "pack": "kit.recovery.competition:PACK",  # competition pack, loaded by dotted path
     "max_session_seconds": 32400,    # cap on a kernel run (the competition's 9 h)
     "seed_teams": True,              # put a few fake teams on the leaderboard
+    "input_layout": "2025",          # where kernels find their sources: "2025" (2025-26 layout) or "2024"
 }
 
 RUNNING_STATES = ("QUEUED", "RUNNING")
