@@ -122,8 +122,8 @@ def _libc() -> ctypes.CDLL:
 
 def _mount(source: str | None, target: Path, fstype: str | None, flags: int) -> None:
     libc = _libc()
-    enc = (lambda s: s.encode() if s is not None else None)
-    if libc.mount(enc(source), str(target).encode(), enc(fstype), ctypes.c_ulong(flags), None) != 0:
+    src, fs = (source.encode() if source else None), (fstype.encode() if fstype else None)
+    if libc.mount(src, str(target).encode(), fs, ctypes.c_ulong(flags), None) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
 

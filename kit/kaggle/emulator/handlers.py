@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from kit.kaggle.emulator import runner
-from kit.kaggle.inputs import DEFAULT_LAYOUT, mount_path
-from kit.kaggle.kernel_metadata import SOURCE_LIMIT_BYTES
 from kit.kaggle.emulator.competitions import CompetitionRpcs
 from kit.kaggle.emulator.faults import Faults
 from kit.kaggle.emulator.state import ApiError, State, iso
+from kit.kaggle.inputs import DEFAULT_LAYOUT, mount_path
+from kit.kaggle.kernel_metadata import SOURCE_LIMIT_BYTES
 
 TERMINAL = ("COMPLETE", "ERROR", "CANCEL_ACKNOWLEDGED")
 
