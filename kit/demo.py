@@ -68,10 +68,10 @@ def _train(cfg: KitConfig, out: Path, steps: int) -> dict[str, Any]:
 
 
 def _wheels(cfg: KitConfig, out: Path) -> dict[str, Any]:
-    from kit.wheels import build_bundle, push_bundle
+    from kit.wheels import build_bundle, push_bundle, sandbox_bundle
 
-    build_bundle(out, kit_only=True, python_version=cfg.kaggle.image_python, platform=cfg.kaggle.image_platform,
-                 verify=False)
+    # The sandbox's stand-in image holds every dependency: the kernel installs just the kit's wheel (--no-deps).
+    build_bundle(out, kit_only=True, kit_wheel=next(sandbox_bundle().glob("*.whl")), verify=False)
     return push_bundle(out, cfg, sandbox=True)
 
 
