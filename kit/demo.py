@@ -81,10 +81,14 @@ def run_demo(config: KitConfig | None = None, *, workdir: Path = DEMO_DIR, steps
     """Run every step against the sandbox; returns the ledger row of the scored submission plus step timings."""
     from kit.build import build_submission
     from kit.kaggle.client import kaggle_client
+    from kit.kaggle.isolation import degraded_notice, isolation_problem
     from kit.submit import submit
 
     say = say or _say
     cfg = demo_config(config, template)
+    problem = isolation_problem()
+    say(degraded_notice(problem) if problem else "sandbox kernels run isolated: user, mount and network namespaces, "
+        f"inputs at /kaggle/input ({cfg.kaggle.sandbox_input_layout} layout), the kit installed from the wheels")
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}

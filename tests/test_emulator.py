@@ -237,7 +237,7 @@ def test_kernel_push_limits_archives_and_timeout(emulator, tmp_path):
 
 def test_cli_submissions_listing(emulator, tmp_path):
     client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, progress=False)
-    script = ("import csv\nrows = list(csv.DictReader(open('/kaggle/input/competitions/llm-prompt-recovery/test.csv')))\n"
+    script = ("import csv\nrows = list(csv.DictReader(open('../input/competitions/llm-prompt-recovery/test.csv')))\n"
               "answers = {'1': 'alpha', '2': 'wrong', '3': 'gamma', '4': 'delta'}\n"
               "open('submission.csv', 'w').write('id,answer\\n' + ''.join(f\"{r['id']},{answers.get(r['id'], 'x')}\\n\""
               " for r in rows))\n")

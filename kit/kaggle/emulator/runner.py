@@ -159,10 +159,22 @@ def _kill(proc: subprocess.Popen) -> None:
 # ---------------------------------------------------------------------------- the driver
 
 
+def _where(input_dir: Path) -> str:
+    """One log line saying, from inside the kernel's namespaces, what network and inputs it has."""
+    import socket
+
+    from kit.kaggle.inputs import listing
+
+    nets = ", ".join(sorted(name for _, name in socket.if_nameindex()))
+    return f"sandbox kernel: network interfaces {nets}; {listing(input_dir)}"
+
+
 def _child(src: Path, working: Path, input_dir: Path) -> int:
     spec = json.loads((src / "run.json").read_text())
     source = src / spec["source"]
     started = time.time()
+    if not spec.get("notice"):
+        spec["notice"] = _where(input_dir)
     try:
         if spec["kernel_type"] == "notebook":
             _run_notebook(source, src, working, input_dir, spec["params"])
