@@ -81,8 +81,8 @@ def run_demo(config: KitConfig | None = None, *, workdir: Path = DEMO_DIR, steps
     """Run every step against the sandbox; returns the ledger row of the scored submission plus step timings."""
     from kit.build import build_submission
     from kit.kaggle.client import kaggle_client
-    from kit.pushes import push_dataset
     from kit.kaggle.isolation import degraded_notice, isolation_problem
+    from kit.pushes import push_dataset
     from kit.submit import submit
 
     say = say or _say
