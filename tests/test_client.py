@@ -153,7 +153,7 @@ def test_kernel_error_and_timeout(client, emulator, tmp_path):
         client.wait_kernel(push.ref, push.version, timeout=10, poll=0.05)
     slow = client.kernel_push(write_kernel(tmp_path / "k2", f"{USER}/client-slow", "import time; time.sleep(60)"),
                               timeout=1)
-    with pytest.raises(KernelFailedError, match="session timeout"):
+    with pytest.raises(KernelFailedError, match="Notebook Timeout"):
         client.wait_kernel(slow.ref, slow.version, timeout=20, poll=0.1)
     failing = client.kernel_push(write_kernel(tmp_path / "k3", f"{USER}/client-raise", "raise SystemExit('bad input')"))
     with pytest.raises(KernelFailedError, match="bad input"):
