@@ -105,6 +105,12 @@ class TrainingError(KitError):
     exit_code = 16
 
 
+class AlreadySubmittedError(KitError):
+    """This kernel content already has a scored or pending submission (`kit submit --force` to send it again)."""
+
+    exit_code = 17
+
+
 EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (
@@ -123,5 +129,6 @@ EXIT_CODES: dict[str, int] = {
         NotebookError,
         DirtyTreeError,
         TrainingError,
+        AlreadySubmittedError,
     )
 }

@@ -44,6 +44,8 @@ class RunLocalResult:
     wall_seconds: float
     score: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    content_key: str | None = None
+    experiment_id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for --json."""
@@ -66,10 +68,18 @@ def run_local(
     workers: int | None = None,
     out: str | Path | None = None,
     embedder: str | None = None,
+    progress: bool = False,
+    ledger: Any = None,
 ) -> RunLocalResult:
-    """Execute notebooks/infer.ipynb against a simulated input tree; outputs, report and score in `out`."""
+    """Execute notebooks/infer.ipynb against a simulated input tree; outputs, report and score in `out`
+    (default: a new run-local/<UTC time>-<template> folder); the run is recorded as a local experiment.
+
+    `progress` streams the kernel's own progress lines (rows done, rows/s, time left) to stderr."""
+    from kit import experiments
     from kit.assets import sample_data_dir, tiny_model_path
+    from kit.kernel_params import validate
     from kit.notebooks import execute, template_path
+    from kit.recovery.inputs import check_test_folder
 
     infer = override(cfg.infer, template=template, budget_seconds=budget, margin_seconds=margin,
                      batch_size=batch_size, max_new_tokens=max_new_tokens, workers=workers)
@@ -81,14 +91,24 @@ def run_local(
     if infer.margin_seconds >= infer.budget_seconds:
         raise ConfigError(f"margin ({infer.margin_seconds}s) leaves nothing of the budget ({infer.budget_seconds}s)")
     data_dir = Path(data) if data else sample_data_dir()
-    if not (data_dir / "test.csv").is_file():
-        raise InputError(f"{data_dir}: no test.csv", hint="--data must be a folder in the competition's format")
+    check_test_folder(data_dir, LABELS_FILE)  # the user's own files, named, before any kernel starts
     model_dir = Path(model or infer.base_model_path or tiny_model_path())
     adapter_dir = Path(adapter or infer.adapter_path) if (adapter or infer.adapter_path) else None
     for what, path in (("model", model_dir), ("adapter", adapter_dir), ("wheels", wheels)):
         if path is not None and not Path(path).exists():
             raise InputError(f"{what} folder not found: {path}")
-    out_dir = Path(out or "run-local").resolve()
+    params = {
+        "template": infer.template, "input_dir": "", "competition": cfg.competition.slug,
+        "model_dir": MODEL_LINK, "adapter_dir": ADAPTER_LINK if adapter_dir else "",
+        "wheels_dir": WHEELS_LINK if wheels else "", "budget_seconds": infer.budget_seconds,
+        "margin_seconds": infer.margin_seconds, "batch_size": infer.batch_size,
+        "max_new_tokens": infer.max_new_tokens, "max_field_tokens": infer.max_field_tokens,
+        "mean_prompt": cfg.mean_prompt.text, "rows": int(rows or 0), "workers": infer.workers,
+        "load_in_4bit": infer.load_in_4bit, "merge_adapter": infer.merge_adapter,
+    }
+    source = template_path("infer")
+    validate(params, source)  # the same check build-submission makes, before anything is written
+    out_dir = Path(out or experiments.default_out(infer.template)).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("submission.csv", "timing_report.json"):
         (out_dir / stale).unlink(missing_ok=True)
@@ -98,22 +118,15 @@ def run_local(
     started = time.time()
     try:
         input_dir = _layout(tree, data_dir, slug, model_dir, adapter_dir, Path(wheels) if wheels else None)
-        params = {
-            "template": infer.template, "input_dir": str(input_dir), "competition": slug,
-            "model_dir": MODEL_LINK, "adapter_dir": ADAPTER_LINK if adapter_dir else "",
-            "wheels_dir": WHEELS_LINK if wheels else "", "budget_seconds": infer.budget_seconds,
-            "margin_seconds": infer.margin_seconds, "batch_size": infer.batch_size,
-            "max_new_tokens": infer.max_new_tokens, "max_field_tokens": infer.max_field_tokens,
-            "mean_prompt": cfg.mean_prompt.text, "rows": int(rows or 0), "workers": infer.workers,
-            "load_in_4bit": infer.load_in_4bit, "merge_adapter": infer.merge_adapter,
-        }
+        params["input_dir"] = str(input_dir)
         config_path = write_json(out_dir / "run_config.json", {
             "params": params, "data_dir": str(data_dir), "model": str(model_dir),
             "adapter": str(adapter_dir) if adapter_dir else None, "wheels": str(wheels) if wheels else None,
             "kit_config": cfg.to_dict(),
         })
-        notebook = execute(template_path("infer"), out_dir / "infer.ipynb", params, cwd=out_dir,
-                           env={"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+        notebook = execute(source, out_dir / "infer.ipynb", params, cwd=out_dir,
+                           env={"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}, stream=progress,
+                           quiet_kernel=True)
     finally:
         shutil.rmtree(tree, ignore_errors=True)
     report_path = out_dir / "timing_report.json"
@@ -135,7 +148,20 @@ def run_local(
     labels = data_dir / LABELS_FILE
     if labels.is_file():
         result.score = local_score(out_dir / "submission.csv", labels, embedder or cfg.score.embedder or None)
+    key = experiments.content_key(
+        experiments.code_hash(source), params, needs_model=_needs_model(infer.template),
+        base_model=experiments.base_identity(model_dir), adapter_hash=experiments.adapter_hash(adapter_dir))
+    result.content_key = key
+    result.experiment_id = experiments.record_run_local(
+        result, template=infer.template, params=params, model=model_dir, adapter=adapter_dir,
+        data_files=[data_dir / "test.csv", labels], key=key, ledger=ledger)
     return result
+
+
+def _needs_model(template: str) -> bool:
+    from kit.recovery.templates import get_template
+
+    return bool(get_template(template).primes)
 
 
 def _layout(tree: Path, data_dir: Path, slug: str, model: Path, adapter: Path | None,
@@ -171,7 +197,8 @@ def local_score(submission: Path, labels_csv: Path, embedder: str | None = None)
 
 def describe(result: RunLocalResult) -> str:
     """Human-readable summary lines for the CLI."""
-    lines = [f"submission: {result.submission}", f"notebook:   {result.notebook}",
+    lines = [f"local experiment #{result.experiment_id} in {result.out_dir}",
+             f"submission: {result.submission}", f"notebook:   {result.notebook}",
              f"report:     {result.report_path}", f"config:     {result.config_path}",
              f"rows: {result.rows} ({result.fallback_rows} on the fallback), wall {result.wall_seconds:.1f}s"]
     if result.rows_per_second is not None:

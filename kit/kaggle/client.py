@@ -236,12 +236,14 @@ class KaggleClient:
 
     def dataset_push(self, folder: Path, slug: str, *, kind: str, public: bool = False, notes: str = "",
                      wait: bool = True, timeout: float | None = None, license: str | None = None,
-                     title: str | None = None, poll: float | None = None) -> DatasetPush:
+                     title: str | None = None, poll: float | None = None,
+                     files: list[Path] | None = None) -> DatasetPush:
         """Create the dataset or a new version from `folder` (a clean copy), wait for READY, record it.
 
         `timeout` and `license` default to kit.toml's [kaggle] dataset_timeout_seconds and dataset_license.
         An unchanged folder (same content hash as the last pushed version) is not uploaded: a 'skipped' row
-        is recorded and the previous version returned.
+        is recorded and the previous version returned. `files` (relative paths, chosen and scanned by the
+        caller through kit.uploads) replaces the default clean-file walk.
         """
         started = time.monotonic()
         timeout = float(timeout if timeout is not None else self.config.kaggle.dataset_timeout_seconds)
@@ -249,7 +251,7 @@ class KaggleClient:
         folder = Path(folder)
         ref = f"{self.username}/{metadata.check_slug(slug)}"
         meta = metadata.dataset_metadata(self.username, slug, title=title, license=license)
-        files = metadata.clean_files(folder)
+        files = list(files) if files is not None else metadata.clean_files(folder)
         if not files:
             raise InputError(f"{folder} has no files to push")
         digest = metadata.content_hash(folder, files)
