@@ -13,7 +13,14 @@ from types import SimpleNamespace
 import pytest
 
 from kit.config import config_from_dict
-from kit.errors import DailyLimitError, DirtyTreeError, InputError, KernelFailedError, SubmissionError, WaitTimeoutError
+from kit.errors import (
+    DailyLimitError,
+    DirtyTreeError,
+    KaggleNotFoundError,
+    KernelFailedError,
+    SubmissionError,
+    WaitTimeoutError,
+)
 from kit.ledger import Ledger
 from kit.submit import build_submission, check_submission_file, log_tail, submit
 
@@ -198,7 +205,7 @@ def test_interrupted_wait_then_resume_submits_exactly_once(kernel):
     assert row["status"] == "complete" and client.pushed == 1
     assert [c for c in client.calls if c.startswith("submit")] == ["submit v1"]
     assert any("continuing attempt" in s for s in said)
-    with pytest.raises(InputError, match="no interrupted submission"):
+    with pytest.raises(KaggleNotFoundError, match="no interrupted submission"):
         _submit(client, None, resume=True)
 
 
@@ -444,7 +451,7 @@ def test_cli_reports_nothing_to_resume_and_missing_kernel(capsys):
     from kit.cli import run
     from kit.errors import InputError as IE
 
-    assert run(["submit", "--resume", "--sandbox"]) == IE.exit_code
+    assert run(["submit", "--resume", "--sandbox"]) == KaggleNotFoundError.exit_code
     assert "no interrupted submission to resume" in capsys.readouterr().err
     assert run(["submit", "nowhere", "--sandbox"]) == IE.exit_code
     assert "kit build-submission" in capsys.readouterr().err

@@ -14,9 +14,10 @@ from kit.commands._common import config_from, emit, json_option
               show_default=True, help="Folder for the demo's adapter, wheels bundle and kernel.")
 @click.option("--steps", type=int, default=4, show_default=True, help="Training steps for the tiny adapter.")
 @click.option("--template", default="best", show_default=True, help="Template the demo kernel is built with.")
+@click.option("--keep-sandbox", is_flag=True, help="Leave the sandbox emulator running when the demo started it.")
 @json_option
 @click.pass_context
-def command(ctx: click.Context, workdir: Path, steps: int, template: str, as_json: bool) -> None:
+def command(ctx: click.Context, workdir: Path, steps: int, template: str, keep_sandbox: bool, as_json: bool) -> None:
     """Train a tiny adapter, push it and the wheels, build with --template best, submit, wait, show history."""
     import time
 
@@ -24,7 +25,7 @@ def command(ctx: click.Context, workdir: Path, steps: int, template: str, as_jso
     from kit.history import format_table, history, to_object
 
     started = time.monotonic()
-    result = run_demo(config_from(ctx), workdir=workdir, steps=steps, template=template)
+    result = run_demo(config_from(ctx), workdir=workdir, steps=steps, template=template, keep_sandbox=keep_sandbox)
     row = to_object(result["row"])
     table = format_table(history(row["competition"], sandbox=True))
     text = (f"\nkit history --sandbox\n{table}\n\ndemo finished in {time.monotonic() - started:.0f} s: "
