@@ -509,3 +509,22 @@ def test_no_credentials_is_recorded_and_the_attempt_continues_later(kernel):
     client = FakeClient()
     done = submit(CFG, kernel, client=client, sandbox=False, poll=FAST, say=lambda m: None)
     assert done["id"] == row["id"] and done["status"] == "complete"
+
+
+def test_unchanged_content_is_refused_before_anything_is_spent(kernel, tmp_path, capsys):
+    from kit.errors import AlreadySubmittedError
+
+    client = FakeClient()
+    first, _ = _submit(client, kernel)
+    assert first["status"] == "complete" and first["content_key"]
+    calls = list(client.calls)
+    with pytest.raises(AlreadySubmittedError, match=f"attempt #{first['id']} .*submission {first['submission_ref']}"):
+        _submit(client, kernel)
+    assert client.calls == calls and client.pushed == 1  # no limit check, no push, no submission
+    refused = _rows()[0]
+    assert refused["status"] == "refused" and f"#{first['id']}" in refused["error"]
+    rebuilt = Path(shutil.copytree(kernel, tmp_path / "rebuilt"))  # same content in another folder: same key
+    with pytest.raises(AlreadySubmittedError):
+        _submit(client, rebuilt)
+    forced, _ = _submit(client, rebuilt, force=True)
+    assert forced["status"] == "complete" and client.pushed == 2
