@@ -42,19 +42,11 @@ def _check_type(name: str, value: Any, default: Any) -> None:
     # papermill's inspect_notebook gives defaults as source text: "32", "True", "'best'"
     import ast
 
+    from kit.config import coerce
+
     try:
         typed = ast.literal_eval(default) if isinstance(default, str) else default
     except (ValueError, SyntaxError):
         return  # not a literal default: nothing to compare with
-    if isinstance(typed, bool):
-        ok = isinstance(value, bool)
-    elif isinstance(typed, int):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif isinstance(typed, float):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    elif isinstance(typed, str):
-        ok = isinstance(value, str)
-    else:
-        ok = True
-    if not ok:
-        raise ConfigError(f"parameter {name} = {value!r}: expected {type(typed).__name__}")
+    if isinstance(typed, (bool, int, float, str, list)):
+        coerce(value, typed, f"parameter {name}")

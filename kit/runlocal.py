@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.config import KitConfig, override, write_json
-from kit.errors import ConfigError, InputError
+from kit.errors import InputError
 from kit.recovery.guard import HIDDEN_ROWS
 
 LABELS_FILE = "test_labels.csv"
@@ -88,8 +88,6 @@ def run_local(
         # A short rehearsal budget with the 30-minute Kaggle margin would leave no time at all.
         infer = override(infer, margin_seconds=int(budget // 10))
         warnings.append(f"margin lowered to {infer.margin_seconds}s for the {budget}s rehearsal budget")
-    if infer.margin_seconds >= infer.budget_seconds:
-        raise ConfigError(f"margin ({infer.margin_seconds}s) leaves nothing of the budget ({infer.budget_seconds}s)")
     data_dir = Path(data) if data else sample_data_dir()
     check_test_folder(data_dir, LABELS_FILE)  # the user's own files, named, before any kernel starts
     model_dir = Path(model or infer.base_model_path or tiny_model_path())

@@ -29,11 +29,10 @@ SECRETS = {  # kind -> text holding a credential of that shape
 
 
 def _adapter(root: Path) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "tiny", "r": 8}))
-    (root / "adapter_model.safetensors").write_bytes(b"\0\1" * 500)
-    (root / "tokenizer.json").write_text('{"model": {"vocab": {"hf_": 1, "machine": 2}}}')
-    (root / "kit_adapter.json").write_text(json.dumps({"template": "fewshot"}))
+    from test_push_adapter import make_adapter
+
+    make_adapter(root)
+    (root / "tokenizer.json").write_text('{"model": {"vocab": {"hf_": 1, "machine": 2}}}')  # words, not secrets
     return root
 
 
