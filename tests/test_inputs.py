@@ -130,3 +130,18 @@ def test_emulator_stop_returns_once_the_process_has_exited():
         os.kill(found.pid, 0)
     assert stop_emulator() is False
     assert Path(found.state_dir / "emulator.port").exists() is False
+
+
+def test_assets_says_what_it_builds_while_it_builds(tmp_path, monkeypatch, capsys):
+    from kit import assets
+
+    def build(out: Path, corpus: list[str]) -> Path:
+        assert "building the embedded tiny model" in capsys.readouterr().err  # said before the work starts
+        (out / "config.json").write_text("{}")
+        return out
+
+    monkeypatch.setenv("KIT_ASSETS_DIR", str(tmp_path / "assets"))
+    monkeypatch.setattr(assets, "build_tiny_model", build)
+    assert assets.tiny_model_path().parent == tmp_path / "assets"
+    assets.tiny_model_path()  # built already: silent
+    assert "building" not in capsys.readouterr().err

@@ -234,7 +234,7 @@ def test_adapter_folder_and_metadata(trained, small_csv, tiny_model):
     assert meta["train_loss"] > 0 and meta["val_loss"] > 0
     score = meta["val_score"]
     assert score["n"] == 2 and -1 <= score["mean"] <= 1 and len(score["examples"]) == 2
-    [recorded] = trained["experiments"]  # the validation, as a local experiment
+    [recorded] = [e for e in trained["experiments"] if e["adapter_ref"] == str(out)]  # the validation, recorded
     assert recorded["kind"] == "train" and recorded["adapter_ref"] == str(out) and recorded["rows"] == 2
     assert (recorded["score"], recorded["score_ci_low"], recorded["score_ci_high"]) == (
         score["mean"], score["ci_low"], score["ci_high"])

@@ -289,14 +289,14 @@ def run_training(cfg: TrainConfig, *, embedder: str = "", notebook: bool = True)
     from kit.recovery.train_data import load_rows
 
     validate(cfg)
-    data, base, out, ckpt = resolve_paths(cfg)
-    load_rows(data)  # bad data named here, in this process: never as a failed notebook cell
-    if not notebook:
+    if not notebook:  # train() reads (and checks) the data before anything heavy
         meta = train(cfg, embedder_path=embedder or None).meta
         record_training(meta)
         return meta
     from kit import notebooks
 
+    load_rows(training_data_file(cfg))  # bad data named here, in this process: never as a failed notebook cell
+    data, base, out, ckpt = resolve_paths(cfg)
     knobs = dataclasses.asdict(cfg) | {"data": str(data.resolve()), "base_model_path": str(base),
                                        "out": str(out), "checkpoint_dir": str(ckpt)}
     executed = ckpt / "train.ipynb"
