@@ -90,11 +90,7 @@ def run_local(
         warnings.append(f"margin lowered to {infer.margin_seconds}s for the {budget}s rehearsal budget")
     data_dir = Path(data) if data else sample_data_dir()
     check_test_folder(data_dir, LABELS_FILE)  # the user's own files, named, before any kernel starts
-    model_dir = Path(model or infer.base_model_path or tiny_model_path())
     adapter_dir = Path(adapter or infer.adapter_path) if (adapter or infer.adapter_path) else None
-    for what, path in (("model", model_dir), ("adapter", adapter_dir), ("wheels", wheels)):
-        if path is not None and not Path(path).exists():
-            raise InputError(f"{what} folder not found: {path}")
     params = {
         "template": infer.template, "input_dir": "", "competition": cfg.competition.slug,
         "model_dir": MODEL_LINK, "adapter_dir": ADAPTER_LINK if adapter_dir else "",
@@ -106,6 +102,10 @@ def run_local(
     }
     source = template_path("infer")
     validate(params, source)  # the same check build-submission makes, before anything is written
+    model_dir = Path(model or infer.base_model_path or tiny_model_path())
+    for what, path in (("model", model_dir), ("adapter", adapter_dir), ("wheels", wheels)):
+        if path is not None and not Path(path).exists():
+            raise InputError(f"{what} folder not found: {path}")
     out_dir = Path(out or experiments.default_out(infer.template)).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("submission.csv", "timing_report.json"):
