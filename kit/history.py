@@ -119,7 +119,7 @@ def format_local_table(objs: list[dict[str, Any]]) -> str:
     head = ("#", "time (UTC)", "kind", "template", "score", "95% CI", "rows", "rows/s", "projected", "out")
     lines = []
     for o in objs:
-        ci = f"{o['score_ci_low']:.4f}-{o['score_ci_high']:.4f}" if o.get("score_ci_low") is not None else "-"
+        ci = f"[{o['score_ci_low']:.4f}, {o['score_ci_high']:.4f}]" if o.get("score_ci_low") is not None else "-"
         proj = f"{o['projected_seconds'] / 3600:.2f} h" if o.get("projected_seconds") is not None else "-"
         lines.append((str(o["id"]), o["time"].replace("T", " ").rstrip("Z"), o["kind"], _fmt(o.get("template")),
                       _fmt(o.get("score"), ".4f"), ci, _fmt(o.get("rows")), _fmt(o.get("rows_per_second"), ".2f"),

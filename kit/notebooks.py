@@ -150,19 +150,26 @@ class _ProgressLines:
     """A file-like sink for papermill's stdout_file/stderr_file: keeps progress lines, echoes them."""
 
     def __init__(self, echo: Any) -> None:
-        self.echo, self.buffer = echo, ""
+        self.echo, self.buffer, self.in_warning = echo, "", False
 
     def write(self, text: str) -> int:
         self.buffer += text
         *done, self.buffer = re.split(r"[\r\n]", self.buffer)  # tqdm redraws with \r: each redraw is a line
         for line in done:
-            if keep_line(line):
-                self.echo(line.rstrip())
+            self._line(line)
         return len(text)
 
+    def _line(self, line: str) -> None:
+        # a Python warning is "file:line: Category: text" plus an indented source line: drop both
+        if self.in_warning and line[:1].isspace():
+            return
+        self.in_warning = "Warning:" in line
+        if keep_line(line):
+            self.echo(line.rstrip())
+
     def flush(self) -> None:
-        if self.buffer and keep_line(self.buffer):
-            self.echo(self.buffer.rstrip())
+        if self.buffer:
+            self._line(self.buffer)
         self.buffer = ""
 
 

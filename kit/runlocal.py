@@ -211,6 +211,6 @@ def describe(result: RunLocalResult) -> str:
         lines.append(f"warning: {warning}")
     if result.score is not None:
         s = result.score
-        lines.append(f"local score: {s['mean']:.4f} (95% CI {s['ci_low']:.4f}-{s['ci_high']:.4f}, n={s['n']}, "
+        lines.append(f"local score: {s['mean']:.4f} (95% CI [{s['ci_low']:.4f}, {s['ci_high']:.4f}], n={s['n']}, "
                      f"embedder {s['embedder']})")
     return "\n".join(lines)

@@ -103,6 +103,14 @@ def test_progress_lines_are_kept_and_chatter_dropped():
             "Loading weights: 100%|##########| 12/12", " 25%|##5       | 1/4 [00:01<00:03]",
             "/x/y.py:3: UserWarning: something", "  warnings.warn(", "   "]
     assert [line for line in keep + drop if keep_line(line)] == keep
+    from kit.notebooks import _ProgressLines
+
+    shown: list[str] = []
+    sink = _ProgressLines(shown.append)
+    sink.write("x.py:1: TqdmWarning: IProgress not found\n  from .autonotebook import tqdm\npredict:   0%|  | 0/4")
+    sink.write("\rpredict: 100%|##| 4/4 [00:03<00:00, 1.2row/s]\n  indented kit line\n")
+    sink.flush()
+    assert shown == ["predict:   0%|  | 0/4", "predict: 100%|##| 4/4 [00:03<00:00, 1.2row/s]", "  indented kit line"]
 
 
 def test_config_after_the_subcommand_and_templates_validates_it(tmp_path, capsys):

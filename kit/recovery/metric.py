@@ -162,10 +162,17 @@ def _load_model(folder: Path, host_tokenizer: bool, precision: str):
     except ImportError:  # pragma: no cover - a declared dependency
         raise MissingDependencyError("sentence-transformers is not installed",
                                      hint="pip install sentence-transformers") from None
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # a weight-loading bar per load is noise in every command's output
     try:
         model = SentenceTransformer(str(folder), device="cpu" if not _cuda() else None)
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot load embedder from {folder}: {exc}".splitlines()[0]) from None
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
     if host_tokenizer:
         # The host's TF SentencePiece reads `</s>` as the characters < / s >, and its model saw 128 tokens.
         model.tokenizer.split_special_tokens = True

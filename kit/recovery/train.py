@@ -322,7 +322,7 @@ def summary(meta: dict[str, Any]) -> str:
              "rows: " + ", ".join(f"{v} {k}" for k, v in (meta.get("rows") or {}).items()),
              f"train time: {meta.get('train_seconds', 0):.1f} s on {meta.get('device', '?')}"]
     if score:
-        lines.append(f"validation score: {score['mean']:.4f} (95% CI {score['ci_low']:.4f}-{score['ci_high']:.4f}, "
+        lines.append(f"validation score: {score['mean']:.4f} (95% CI [{score['ci_low']:.4f}, {score['ci_high']:.4f}], "
                      f"n={score['n']}, embedder {score['embedder']})")
         for ex in score.get("examples") or []:
             lines.append(f"  predicted {ex['prediction']!s:.60}  |  label {ex['label']!s:.60}")
