@@ -152,7 +152,7 @@ def plot(objs: list[dict[str, Any]], path: Path) -> Path:
     ax.plot(times, [o["public_score"] for o in scored], "o-", label="public score")
     local = [(t, o["local_score"]) for t, o in zip(times, scored, strict=True) if o.get("local_score") is not None]
     if local:
-        ax.plot([t for t, _ in local], [s for _, s in local], "s--", alpha=0.7, label="local validation score")
+        ax.plot([t for t, _ in local], [s for _, s in local], "s--", alpha=0.7, label="local score (linked run-local)")
     for t, o in zip(times, scored, strict=True):
         if o.get("kernel_version") is not None:
             ax.annotate(f"v{o['kernel_version']}", (t, o["public_score"]), textcoords="offset points",
