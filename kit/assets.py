@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -78,6 +79,8 @@ def tiny_model_path() -> Path:
     if (target / "config.json").exists():
         return target
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=assets_dir()))
+    # a first build takes seconds: say what is happening (stderr, so --json output stays clean)
+    print(f"kit: building the embedded tiny model (first use) into {target} ...", file=sys.stderr, flush=True)
     try:
         build_tiny_model(tmp, corpus)
         try:

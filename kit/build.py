@@ -54,38 +54,6 @@ def git_state(cwd: Path | None = None, exclude: Path | None = None) -> tuple[str
     return head.stdout.strip(), bool(status.stdout.strip())
 
 
-def adapter_local_score(adapter_dir: str | Path | None) -> float | None:
-    """The validation score recorded in an adapter's kit_adapter.json, when there is one."""
-    if not adapter_dir:
-        return None
-    path = Path(adapter_dir) / "kit_adapter.json"
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-    return _find_score(data)
-
-
-def _find_score(data: Any) -> float | None:
-    # kit_adapter.json layouts differ between kit versions: accept a flat or a nested validation score
-    if not isinstance(data, dict):
-        return None
-    for key in ("validation_score", "val_score", "local_score"):
-        if isinstance(data.get(key), (int, float)):
-            return float(data[key])
-    for key in ("val_score", "validation", "val", "eval"):  # kit train writes val_score: {"mean": ...}
-        sub = data.get(key)
-        if isinstance(sub, dict):
-            for inner in ("score", "mean", "validation_score"):
-                if isinstance(sub.get(inner), (int, float)):
-                    return float(sub[inner])
-        elif isinstance(sub, (int, float)):
-            return float(sub)
-    return None
-
-
 def submission_columns() -> list[str]:
     """The competition's submission header, from the bundled sample_submission.csv."""
     from kit.assets import sample_data_dir
@@ -141,6 +109,7 @@ def _sources(config: KitConfig, owner: str, sandbox: bool, needs_model: bool,
 
             base = f"{owner}/{SANDBOX_MODEL}"
             publish_model(base, default_model_path())
+            pins["base_identity"] = str(default_model_path())  # what run-local's content key sees
             notes.append(f"no [kaggle] base_model: the sandbox kernel mounts the kit's default model as {base}")
         elif not base:
             raise ConfigError("[kaggle] base_model is empty: a Kaggle kernel needs a mounted base model",
@@ -151,7 +120,8 @@ def _sources(config: KitConfig, owner: str, sandbox: bool, needs_model: bool,
     for key, slug in (("adapter", config.kaggle.adapter_dataset), ("wheels", config.kaggle.wheels_dataset)):
         ref = f"{owner}/{metadata.check_slug(slug)}"
         rec = ledger.latest_dataset_version(ref, sandbox=sandbox)
-        pins[key] = {"ref": ref, "version": rec["version"] if rec else None}
+        pins[key] = {"ref": ref, "version": rec["version"] if rec else None,
+                     "content_hash": rec["content_hash"] if rec else None}
         if key == "adapter" and not needs_model:
             continue
         if rec is None:
@@ -184,15 +154,26 @@ def build_submission(config: KitConfig, *, template: str | None = None, out: Pat
 
     sandbox = sandbox_mode(sandbox)
     owner = km.check_owner(username or _owner(config, sandbox))
-    kg, inf = config.kaggle, config.infer
+    inf = config.infer
     name, needs_model = _template(template or inf.template)
     src = notebook or notebooks.template_path(NOTEBOOK_NAME)
     led = ledger or Ledger()
     try:
         found, datasets, models, notes = _sources(config, owner, sandbox, needs_model, led)
+        return _write(config, led, src, out, owner, name, needs_model, sandbox, found, datasets, models, notes)
     finally:
         if ledger is None:
             led.close()
+
+
+def _write(config: KitConfig, led: Any, src: Path, out: Path, owner: str, name: str, needs_model: bool,
+           sandbox: bool, found: dict[str, Any], datasets: list[str], models: list[str],
+           notes: list[str]) -> dict[str, Any]:
+    """Validate the parameters (as run-local does), then write the notebook, metadata and kit_kernel.json."""
+    from kit import experiments, notebooks
+    from kit.kernel_params import validate
+
+    kg, inf = config.kaggle, config.infer
     pins = found.pop("pins")
     wanted = {"template": name, "budget_seconds": inf.budget_seconds, "margin_seconds": inf.margin_seconds,
               "batch_size": inf.batch_size, "max_new_tokens": inf.max_new_tokens,
@@ -201,7 +182,13 @@ def build_submission(config: KitConfig, *, template: str | None = None, out: Pat
     known = notebooks.parameters(src)
     if "template" not in known:
         raise InputError(f"{src}: no 'template' parameter in its parameters cell")
-    params = {k: v for k, v in wanted.items() if k in known}
+    params = validate({k: v for k, v in wanted.items() if k in known}, src)  # before anything is written
+    adapter_pin = pins.get("adapter") or {}
+    base = pins.get("base_identity") or pins.get("base_model")
+    key = experiments.content_key(experiments.code_hash(src), params, needs_model=needs_model,
+                                  base_model=experiments.base_identity(base),
+                                  adapter_hash=adapter_pin.get("content_hash") if adapter_pin.get("version") else None)
+    measured = led.local_experiment_of(key)  # the local run of exactly this content, if there was one
     code_file = f"{NOTEBOOK_NAME}.ipynb"
     meta = km.build(owner=owner, slug=kg.kernel_slug, title=kg.kernel_title, code_file=code_file,
                     accelerator=kg.accelerator, competition=config.competition.slug, datasets=datasets, models=models,
@@ -217,9 +204,13 @@ def build_submission(config: KitConfig, *, template: str | None = None, out: Pat
         "notebook_sha256": hashlib.sha256(dst.read_bytes()).hexdigest(), "kernel_hash": kernel_hash(out, meta),
         "kernel_ref": meta["id"], "competition": config.competition.slug, "sandbox": sandbox,
         "submission_file": config.competition.submission_file, "submission_columns": submission_columns(),
-        "local_score": adapter_local_score(inf.adapter_path), "session_timeout": kg.kernel_timeout_seconds,
+        "session_timeout": kg.kernel_timeout_seconds, "content_key": key,
         "sources": params.get("sources", {}), "docker_image_pinning_type": meta["docker_image_pinning_type"],
+        "local_score": measured["score"] if measured else None,
+        "local_experiment": measured["id"] if measured else None,
     }
+    if measured is None:
+        notes.append("no `kit run-local` of this exact content in the ledger: the submission will have no local score")
     write_json(out / KIT_KERNEL_NAME, info)
     return {**info, "folder": str(out), "notebook": str(dst), "metadata": meta, "notes": notes}
 

@@ -40,8 +40,30 @@ def _available(name: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+def hoist_config(args: list[str]) -> list[str]:
+    """Move `--config PATH` / `--config=PATH` written after the subcommand to the front, where the group reads
+    it (no subcommand has its own --config). Arguments after a `--` are left alone."""
+    args, front, rest = list(args), [], []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg == "--config" and i + 1 < len(args):
+            front += args[i:i + 2]
+            i += 2
+            continue
+        (front if arg.startswith("--config=") else rest).append(arg)
+        i += 1
+    return front + rest
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_config(args))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name for name in COMMANDS if _available(name)]

@@ -77,15 +77,29 @@ def _wheels(cfg: KitConfig, out: Path) -> dict[str, Any]:
 
 def run_demo(config: KitConfig | None = None, *, workdir: Path = DEMO_DIR, steps: int = TRAIN_STEPS,
              template: str = "best", say: Callable[[str], None] | None = None,
-             timeout: float = 900.0) -> dict[str, Any]:
-    """Run every step against the sandbox; returns the ledger row of the scored submission plus step timings."""
-    from kit.build import build_submission
-    from kit.kaggle.client import kaggle_client
-    from kit.kaggle.isolation import degraded_notice, isolation_problem
-    from kit.pushes import push_dataset
-    from kit.submit import submit
+             timeout: float = 900.0, keep_sandbox: bool = False) -> dict[str, Any]:
+    """Run every step against the sandbox; returns the ledger row of the scored submission plus step timings.
+
+    A sandbox emulator the demo had to start is stopped at the end (and it says so) unless `keep_sandbox`."""
+    from kit.kaggle.sandbox import recorded, sandbox_dir, stop_emulator
 
     say = say or _say
+    was_running = recorded(sandbox_dir() / "state") is not None
+    try:
+        return _run_demo(config, workdir, steps, template, say, timeout)
+    finally:
+        if not was_running and not keep_sandbox and stop_emulator():
+            say("stopped the sandbox emulator the demo started (--keep-sandbox leaves it running)")
+
+
+def _run_demo(config: KitConfig | None, workdir: Path, steps: int, template: str, say: Callable[[str], None],
+              timeout: float) -> dict[str, Any]:
+    from kit.build import build_submission
+    from kit.kaggle.adapter import push_adapter
+    from kit.kaggle.client import kaggle_client
+    from kit.kaggle.isolation import degraded_notice, isolation_problem
+    from kit.submit import submit
+
     cfg = demo_config(config, template)
     problem = isolation_problem()
     say(degraded_notice(problem) if problem else "sandbox kernels run isolated: user, mount and network namespaces, "
@@ -106,9 +120,8 @@ def run_demo(config: KitConfig | None = None, *, workdir: Path = DEMO_DIR, steps
     meta = step(f"train a tiny LoRA adapter ({steps} steps)", lambda: _train(cfg, adapter, steps))
     cfg = dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, adapter_path=str(adapter)))
     client = step("start the sandbox", lambda: kaggle_client(cfg, sandbox=True))
-    pushed = step("push the adapter", lambda: push_dataset(client, adapter, cfg.kaggle.adapter_dataset,
-                                                             kind="adapter", notes="kit demo"))
-    say(f"   {pushed.ref} v{pushed.version}{' (unchanged, not uploaded)' if pushed.skipped else ''}")
+    pushed = step("push the adapter", lambda: push_adapter(cfg, adapter, notes="kit demo", client=client))
+    say(f"   {pushed['ref']} v{pushed['version']}{' (unchanged, not uploaded)' if pushed['skipped'] else ''}")
     wheels = step("build and push the wheels bundle (kit wheel only)", lambda: _wheels(cfg, workdir / "wheels"))
     say(f"   {wheels['ref']} v{wheels['version']}")
     kernel = step(f"build the submission (template {template})",

@@ -123,6 +123,12 @@ class TrainingError(KitError):
     exit_code = 16
 
 
+class AlreadySubmittedError(KitError):
+    """This kernel content already has a scored or pending submission (`kit submit --force` to send it again)."""
+
+    exit_code = 20
+
+
 EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (
@@ -144,5 +150,6 @@ EXIT_CODES: dict[str, int] = {
         NotJoinedError,
         RulesNotAcceptedError,
         SubmissionsClosedError,
+        AlreadySubmittedError,
     )
 }

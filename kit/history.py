@@ -1,4 +1,8 @@
-"""`kit history`: the submission ledger as a table, JSON objects, a score plot, and a sync with Kaggle.
+"""`kit history`: submissions and local experiments as tables, JSON objects, a score plot, and a sync with Kaggle.
+
+A submission is linked to the local experiment (`kit run-local`) that ran the same kernel content (the content
+key of kit/experiments.py); its `local` score is that experiment's score. Sandbox and real submissions are
+never listed together.
 
 Light on purpose: no torch, no kaggle import at module level; matplotlib is imported only by `plot`.
 """
@@ -16,7 +20,7 @@ from kit.errors import InputError
 FIELDS = ("id", "time", "competition", "sandbox", "origin", "status", "public_score", "private_score",
           "local_score", "kernel_ref", "kernel_version", "template", "parameters", "adapter_ref", "adapter_version",
           "wheels_ref", "wheels_version", "base_model_source", "git_sha", "git_dirty", "kit_version",
-          "submission_ref", "message", "error")
+          "submission_ref", "message", "error", "content_key", "local_experiment")
 _MARKER = re.compile(r"\[kit (\S+)/(\d+)\]")  # what kit.submit.marker writes
 _STATUS = {"COMPLETE": "complete", "ERROR": "error", "PENDING": "pending"}
 
@@ -28,6 +32,7 @@ def _iso(ts: float | None) -> str | None:
 def to_object(row: dict[str, Any]) -> dict[str, Any]:
     """A ledger row as the public submission object of `kit history --json`."""
     obj = {k: row.get(k) for k in FIELDS if k in row or k == "time"}
+    obj["type"] = "submission"
     obj["time"] = _iso(row.get("created_at"))
     obj["sandbox"] = bool(row.get("sandbox"))
     obj["git_dirty"] = None if row.get("git_dirty") is None else bool(row["git_dirty"])
@@ -48,7 +53,28 @@ def history(competition: str | None, *, order: str = "time", sandbox: bool | Non
         raise InputError(f"unknown order {order!r} (use best or time)")
     led = ledger or Ledger()
     try:
-        return [to_object(r) for r in led.submission_rows(competition, sandbox=sandbox, order=order)]
+        objs = []
+        for row in led.submission_rows(competition, sandbox=sandbox, order=order):
+            obj = to_object(row)
+            measured = led.local_experiment_of(row.get("content_key"))
+            obj["local_experiment"] = measured["id"] if measured else None
+            if measured:  # the score measured for exactly this content, newest run
+                obj["local_score"] = measured["score"]
+            objs.append(obj)
+        return objs
+    finally:
+        if ledger is None:
+            led.close()
+
+
+def local_history(ledger: Any = None, kind: str | None = None) -> list[dict[str, Any]]:
+    """Local experiment objects (`kit run-local` runs, `kit train` validations), newest first."""
+    from kit.experiments import to_object as experiment_object
+    from kit.ledger import Ledger
+
+    led = ledger or Ledger()
+    try:
+        return [experiment_object(r) for r in led.local_experiments(kind)]
     finally:
         if ledger is None:
             led.close()
@@ -64,8 +90,8 @@ def format_table(objs: list[dict[str, Any]]) -> str:
     """A fixed-width table for people; the error text (first line) is shown for failed attempts."""
     if not objs:
         return "no submissions recorded yet (run `kit submit`, or `kit history --sync` to import Kaggle's list)"
-    head = ("#", "time (UTC)", "where", "status", "public", "private", "local", "kernel", "template", "adapter",
-            "git")
+    head = ("#", "time (UTC)", "where", "status", "public", "private", "local", "run", "kernel", "template",
+            "adapter", "git")
     lines = []
     for o in objs:
         kernel = f"v{o['kernel_version']}" if o.get("kernel_version") is not None else "-"
@@ -74,7 +100,9 @@ def format_table(objs: list[dict[str, Any]]) -> str:
         where = "sandbox" if o["sandbox"] else ("kaggle" if o.get("origin") != "kaggle" else "kaggle(ext)")
         lines.append((str(o["id"]), (o["time"] or "-").replace("T", " ").rstrip("Z"), where, o["status"],
                       _fmt(o.get("public_score"), ".4f"), _fmt(o.get("private_score"), ".4f"),
-                      _fmt(o.get("local_score"), ".4f"), kernel, _fmt(o.get("template")), adapter, git))
+                      _fmt(o.get("local_score"), ".4f"),
+                      f"#{o['local_experiment']}" if o.get("local_experiment") is not None else "-",
+                      kernel, _fmt(o.get("template")), adapter, git))
     widths = [max(len(r[i]) for r in [head, *lines]) for i in range(len(head))]
     out = ["  ".join(c.ljust(w) for c, w in zip(head, widths, strict=True)).rstrip()]
     for o, r in zip(objs, lines, strict=True):
@@ -84,8 +112,32 @@ def format_table(objs: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def format_local_table(objs: list[dict[str, Any]]) -> str:
+    """Local experiments as a fixed-width table for people."""
+    if not objs:
+        return "no local experiments recorded yet (`kit run-local`, `kit train`)"
+    head = ("#", "time (UTC)", "kind", "template", "score", "95% CI", "rows", "rows/s", "projected", "out")
+    lines = []
+    for o in objs:
+        ci = f"[{o['score_ci_low']:.4f}, {o['score_ci_high']:.4f}]" if o.get("score_ci_low") is not None else "-"
+        proj = f"{o['projected_seconds'] / 3600:.2f} h" if o.get("projected_seconds") is not None else "-"
+        lines.append((str(o["id"]), o["time"].replace("T", " ").rstrip("Z"), o["kind"], _fmt(o.get("template")),
+                      _fmt(o.get("score"), ".4f"), ci, _fmt(o.get("rows")), _fmt(o.get("rows_per_second"), ".2f"),
+                      proj, _fmt(o.get("out_dir"))))
+    widths = [max(len(r[i]) for r in [head, *lines]) for i in range(len(head))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [head, *lines])
+
+
+def linked_points(objs: list[dict[str, Any]]) -> list[tuple[int, float, float]]:
+    """(submission id, local score, public score) of each scored submission linked to a local experiment."""
+    return [(o["id"], o["local_score"], o["public_score"]) for o in objs
+            if o.get("local_experiment") is not None and o.get("local_score") is not None
+            and o.get("public_score") is not None]
+
+
 def plot(objs: list[dict[str, Any]], path: Path) -> Path:
-    """Public score over time, with the local validation score beside each point; written as PNG."""
+    """Public score over time (local score beside each point) and, beside it, local against public score with
+    one point per linked submission; written as PNG."""
     scored = sorted((o for o in objs if o.get("public_score") is not None), key=lambda o: o["time"] or "")
     if not scored:
         raise InputError("no scored submissions to plot", hint="`kit history --sync` fills scores from Kaggle")
@@ -95,11 +147,12 @@ def plot(objs: list[dict[str, Any]], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     times = [datetime.strptime(o["time"], "%Y-%m-%dT%H:%M:%SZ") for o in scored]
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, (ax, cv) = plt.subplots(1, 2, figsize=(13, 4.5), gridspec_kw={"width_ratios": [3, 2]})
+    _scatter(cv, linked_points(scored))
     ax.plot(times, [o["public_score"] for o in scored], "o-", label="public score")
     local = [(t, o["local_score"]) for t, o in zip(times, scored, strict=True) if o.get("local_score") is not None]
     if local:
-        ax.plot([t for t, _ in local], [s for _, s in local], "s--", alpha=0.7, label="local validation score")
+        ax.plot([t for t, _ in local], [s for _, s in local], "s--", alpha=0.7, label="local score (linked run-local)")
     for t, o in zip(times, scored, strict=True):
         if o.get("kernel_version") is not None:
             ax.annotate(f"v{o['kernel_version']}", (t, o["public_score"]), textcoords="offset points",
@@ -109,11 +162,33 @@ def plot(objs: list[dict[str, Any]], path: Path) -> Path:
     ax.set_title(f"{scored[0]['competition']}: public vs local score")
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.autofmt_xdate()
+    for label in ax.get_xticklabels():
+        label.set_rotation(30)
+        label.set_horizontalalignment("right")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def _scatter(ax: Any, points: list[tuple[int, float, float]]) -> None:
+    """Local (x) against public (y) score, one labelled point per linked submission, with the y = x line."""
+    ax.set_xlabel("local score (kit run-local, same kernel content)")
+    ax.set_ylabel("public score")
+    ax.set_title("local vs public")
+    ax.grid(alpha=0.3)
+    if not points:
+        ax.text(0.5, 0.5, "no submission linked to a local run yet", ha="center", va="center",
+                transform=ax.transAxes, fontsize=9)
+        return
+    xs, ys = [p[1] for p in points], [p[2] for p in points]
+    ax.scatter(xs, ys, zorder=3)
+    for sub_id, x, y in points:
+        ax.annotate(f"#{sub_id}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    low, high = min(xs + ys), max(xs + ys)
+    pad = (high - low) * 0.1 or 0.05
+    ax.plot([low - pad, high + pad], [low - pad, high + pad], ":", color="grey", label="local = public")
+    ax.legend(fontsize=8)
 
 
 def _timestamp(value: Any) -> float | None:
@@ -175,8 +250,10 @@ def sync_submissions(client: Any, competition: str, *, sandbox: bool, ledger: An
 
 
 def show(config: Any, *, order: str = "time", plot_path: Path | None = None, sync: bool = False,
-         sandbox: bool | None = None, client: Any = None, ledger: Any = None) -> tuple[list[dict[str, Any]], list[str]]:
-    """What `kit history` prints: optionally sync first, list the rows, optionally plot. Returns (objects, notes)."""
+         sandbox: bool | None = None, client: Any = None, ledger: Any = None, local: bool = True,
+         submissions: bool = True) -> tuple[list[dict[str, Any]], list[str]]:
+    """What `kit history` prints: optionally sync first, list submissions (sandbox or real ones, never both)
+    and local experiments, optionally plot. Returns (objects, notes); each object's `type` says which it is."""
     from kit.kaggle.sandbox import sandbox_mode
 
     sb = sandbox_mode(sandbox)
@@ -190,7 +267,17 @@ def show(config: Any, *, order: str = "time", plot_path: Path | None = None, syn
         counts = sync_submissions(client, competition, sandbox=sb, ledger=ledger)
         notes.append(f"synced with {'the sandbox' if sb else 'Kaggle'}: {counts['added']} added, "
                      f"{counts['updated']} updated")
-    objs = history(competition, order=order, sandbox=True if sb else None, ledger=ledger)
+    subs = history(competition, order=order, sandbox=sb, ledger=ledger)
     if plot_path is not None:
-        notes.append(f"wrote {plot(objs, plot_path)}")
-    return objs, notes
+        notes.append(f"wrote {plot(subs, plot_path)} ({len(linked_points(subs))} linked submission(s))")
+    return (subs if submissions else []) + (local_history(ledger) if local else []), notes
+
+
+def format_all(objs: list[dict[str, Any]], *, local: bool = True, submissions: bool = True) -> str:
+    """The tables `kit history` prints: submissions, then local experiments."""
+    parts = []
+    if submissions:
+        parts.append(format_table([o for o in objs if o.get("type") == "submission"]))
+    if local:
+        parts.append("local experiments\n" + format_local_table([o for o in objs if o.get("type") == "local"]))
+    return "\n\n".join(parts)

@@ -1,4 +1,5 @@
-"""The only sqlite3 user: the local ledger of pushed datasets, submissions and leaderboard snapshots.
+"""The only sqlite3 user: the local ledger of pushed datasets, submissions, local experiments and leaderboard
+snapshots.
 
 Migrations are append-only and named; each runs once and is recorded in `_kit_migrations`. Never edit a
 released migration: add a new one.
@@ -101,6 +102,44 @@ def m004_submission_origin(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE submissions ADD COLUMN kernel_dir TEXT")
     db.execute("ALTER TABLE submissions ADD COLUMN submission_file TEXT")
     db.execute("CREATE INDEX submissions_kernel ON submissions(kernel_hash)")
+
+
+@migration
+def m005_local_experiments(db: sqlite3.Connection) -> None:
+    # One row per `kit run-local` run and per `kit train` validation. content_key (also added to submissions)
+    # is what links a submission to the local run of the same kernel content: see kit/experiments.py.
+    db.execute(
+        """CREATE TABLE local_experiments (
+            id INTEGER PRIMARY KEY,
+            created_at REAL NOT NULL,
+            kind TEXT NOT NULL,              -- run-local | train
+            template TEXT,
+            model_ref TEXT,                  -- folder or kit:<embedded name>
+            model_hash TEXT,
+            adapter_ref TEXT,
+            adapter_hash TEXT,
+            data_ref TEXT,
+            data_hash TEXT,
+            rows INTEGER,
+            score REAL,
+            score_ci_low REAL,
+            score_ci_high REAL,
+            score_n INTEGER,
+            embedder TEXT,
+            rows_per_second REAL,
+            projected_seconds REAL,
+            fits_budget INTEGER,
+            out_dir TEXT,
+            content_key TEXT,
+            parameters TEXT,                 -- JSON
+            git_sha TEXT,
+            kit_version TEXT,
+            details TEXT                     -- JSON: anything else worth keeping (losses, warnings)
+        )"""
+    )
+    db.execute("CREATE INDEX local_experiments_key ON local_experiments(content_key, created_at)")
+    db.execute("ALTER TABLE submissions ADD COLUMN content_key TEXT")
+    db.execute("CREATE INDEX submissions_content ON submissions(content_key)")
 
 
 def migrate(db: sqlite3.Connection) -> list[str]:
@@ -248,6 +287,43 @@ class Ledger:
         row = self.db.execute(
             "SELECT * FROM submissions WHERE competition = ? AND submission_ref = ? AND sandbox = ?"
             " ORDER BY id LIMIT 1", (competition, submission_ref, int(sandbox))).fetchone()
+        return _row(row)
+
+    def submissions_of_content(self, content_key: str, *, sandbox: bool) -> list[dict[str, Any]]:
+        """Rows of this kernel content that hold a submission, newest first (sandbox and real kept apart)."""
+        rows = self.db.execute(
+            "SELECT * FROM submissions WHERE content_key = ? AND sandbox = ? AND submission_ref IS NOT NULL"
+            " ORDER BY id DESC", (content_key, int(sandbox)))
+        return [_row(r) for r in rows]
+
+    # ------------------------------------------------------------------ local experiments
+
+    def add_local_experiment(self, kind: str, **fields: Any) -> int:
+        """Record one local experiment (a `kit run-local` run or a `kit train` validation); returns its id."""
+        fields = {k: _encode(v) for k, v in fields.items()}
+        cols = ["created_at", "kind", *fields]
+        with self._tx() as db:
+            cur = db.execute(
+                f"INSERT INTO local_experiments ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                (time.time(), kind, *fields.values()),
+            )
+            return int(cur.lastrowid)
+
+    def local_experiments(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Local experiments, newest first; only one kind when given."""
+        sql, args = "SELECT * FROM local_experiments", []
+        if kind:
+            sql += " WHERE kind = ?"
+            args.append(kind)
+        return [_row(r) for r in self.db.execute(sql + " ORDER BY id DESC", args)]
+
+    def local_experiment_of(self, content_key: str | None) -> dict[str, Any] | None:
+        """The newest scored run-local experiment of this kernel content (None when there is none)."""
+        if not content_key:
+            return None
+        row = self.db.execute(
+            "SELECT * FROM local_experiments WHERE content_key = ? AND kind = 'run-local' AND score IS NOT NULL"
+            " ORDER BY id DESC LIMIT 1", (content_key,)).fetchone()
         return _row(row)
 
     # ------------------------------------------------------------------ leaderboard

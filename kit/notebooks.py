@@ -8,7 +8,11 @@ on the kernel the caller names, with or without a `parameters` cell.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -97,6 +101,8 @@ def execute(
     progress: bool = False,
     log_output: bool = False,
     kernel: str = "python3",
+    stream: bool = False,
+    quiet_kernel: bool = False,
 ) -> Path:
     """Execute `src` with papermill into `dst`; a failing cell becomes one NotebookError line.
 
@@ -105,6 +111,9 @@ def execute(
     `env` entries are set for the kernel process (papermill starts the kernel with this process's environment).
     `kernel` is the kernelspec to run on, whatever the notebook names; parameters are injected only when some
     are given, so a notebook without a `parameters` cell runs untouched.
+    `stream` echoes the kernel's progress lines (the kit's prints, its predict/generate bars, training loss) to
+    stderr as they arrive; other bars and warnings are dropped. `quiet_kernel` sends the kernel process's own
+    stderr (IPKernelApp transport warnings and the like) to `<dst>.log` instead of the terminal.
     """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -115,8 +124,13 @@ def execute(
     saved = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})
     try:
-        pm.execute_notebook(str(src), str(dst), parameters=params or None, kernel_name=kernel,
-                            cwd=str(cwd) if cwd else None, progress_bar=progress, log_output=log_output)
+        with _kernel_stderr(dst.with_suffix(".log") if quiet_kernel else None) as echo:
+            lines = _ProgressLines(echo) if stream else None
+            pm.execute_notebook(str(src), str(dst), parameters=params or None, kernel_name=kernel,
+                                cwd=str(cwd) if cwd else None, progress_bar=progress, log_output=log_output,
+                                stdout_file=lines, stderr_file=lines)
+            if lines is not None:
+                lines.flush()
     except PapermillExecutionError as exc:
         first = str(exc.evalue).splitlines()[0] if exc.evalue else ""
         raise NotebookError(
@@ -132,3 +146,81 @@ def execute(
             else:
                 os.environ[key] = value
     return dst
+
+
+# Lines of kernel output that are noise to a person watching: warnings, and progress bars that are not the
+# kit's own (weight loading, the Trainer's bar; the kit prints its loss lines itself).
+_OUR_BARS = re.compile(r"^\s*(predict|generate)\b")
+_BAR = re.compile(r"\d+%\|")
+_CHATTER = re.compile(r"IPKernelApp|Warning:|^\s*warnings\.warn|Loading (checkpoint shards|weights)|^\s*$")
+_REDIRECT = threading.Lock()  # fd 2 is process-wide: one redirect at a time
+
+
+class _ProgressLines:
+    """A file-like sink for papermill's stdout_file/stderr_file: keeps progress lines, echoes them."""
+
+    def __init__(self, echo: Any) -> None:
+        self.echo, self.buffer, self.in_warning = echo, "", False
+
+    def write(self, text: str) -> int:
+        self.buffer += text
+        *done, self.buffer = re.split(r"[\r\n]", self.buffer)  # tqdm redraws with \r: each redraw is a line
+        for line in done:
+            self._line(line)
+        return len(text)
+
+    def _line(self, line: str) -> None:
+        # a Python warning is "file:line: Category: text" plus an indented source line: drop both
+        if self.in_warning and line[:1].isspace():
+            return
+        self.in_warning = "Warning:" in line
+        if keep_line(line):
+            self.echo(line.rstrip())
+
+    def flush(self) -> None:
+        if self.buffer:
+            self._line(self.buffer)
+        self.buffer = ""
+
+
+def keep_line(line: str) -> bool:
+    """Whether a line of kernel output is progress worth showing (see _CHATTER and _OUR_BARS)."""
+    if _CHATTER.search(line):
+        return False
+    return not _BAR.search(line) or bool(_OUR_BARS.match(line))
+
+
+@contextmanager
+def _kernel_stderr(log: Path | None) -> Iterator[Any]:
+    """While executing, point fd 2 (inherited by the kernel process) at `log`; yields an echo function that
+    still reaches the user's stderr. Without `log` (or while another thread redirects) nothing is moved."""
+    def plain(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    if log is None or not _REDIRECT.acquire(blocking=False):
+        yield plain
+        return
+    try:
+        try:
+            real = sys.stderr.fileno() == 2
+        except (AttributeError, OSError, ValueError):  # a test runner's or notebook's stand-in stream
+            real = False
+        sys.stderr.flush()
+        saved = os.dup(2)
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 2)
+        os.close(fd)
+
+        def echo(line: str) -> None:
+            if real:
+                os.write(saved, (line + "\n").encode("utf-8", "replace"))
+            else:
+                plain(line)
+        try:
+            yield echo
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+    finally:
+        _REDIRECT.release()

@@ -11,16 +11,17 @@ from kit.kaggle.results import DatasetPush
 
 
 def push_dataset(client: Any, folder: Path, slug: str, *, kind: str, ledger: Any = None, notes: str = "",
-                 **options: Any) -> DatasetPush:
+                 files: list[Path] | None = None, **options: Any) -> DatasetPush:
     """Push `folder` as dataset `slug` (a new version when it exists) and record it in the ledger.
 
     An unchanged folder (same content hash as the last recorded version) is not uploaded: a 'skipped' row is
-    recorded and the previous version returned. `options` go to `KaggleClient.dataset_push`.
+    recorded and the previous version returned. `files` (relative paths, chosen and scanned by the caller through
+    kit.uploads) replaces the default clean-file walk. `options` go to `KaggleClient.dataset_push`.
     """
     from kit.ledger import Ledger
 
     folder = Path(folder)
-    files = metadata.clean_files(folder)
+    files = list(files) if files is not None else metadata.clean_files(folder)
     digest = metadata.content_hash(folder, files)
     names = [str(f) for f in files]
     size = sum((folder / f).stat().st_size for f in files)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.config import KitConfig, override, write_json
-from kit.errors import ConfigError, InputError
+from kit.errors import InputError
 from kit.recovery.guard import HIDDEN_ROWS
 
 LABELS_FILE = "test_labels.csv"
@@ -46,6 +46,8 @@ class RunLocalResult:
     wall_seconds: float
     score: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    content_key: str | None = None
+    experiment_id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for --json."""
@@ -69,9 +71,18 @@ def run_local(
     out: str | Path | None = None,
     embedder: str | None = None,
     layout: str | None = None,
+    progress: bool = False,
+    ledger: Any = None,
 ) -> RunLocalResult:
-    """Execute notebooks/infer.ipynb as a sandbox kernel; outputs, report and score in `out`."""
+    """Execute notebooks/infer.ipynb as a sandbox kernel; outputs, report and score in `out` (default: a new
+    run-local/<UTC time>-<template> folder); the run is recorded as a local experiment.
+
+    `progress` streams the kernel's own progress lines (rows done, rows/s, time left) to stderr."""
+    from kit import experiments
     from kit.assets import default_model_path, sample_data_dir
+    from kit.kernel_params import validate
+    from kit.notebooks import template_path
+    from kit.recovery.inputs import check_test_folder
 
     infer = override(cfg.infer, template=template, budget_seconds=budget, margin_seconds=margin,
                      batch_size=batch_size, max_new_tokens=max_new_tokens, workers=workers)
@@ -80,17 +91,25 @@ def run_local(
         # A short rehearsal budget with the 30-minute Kaggle margin would leave no time at all.
         infer = override(infer, margin_seconds=int(budget // 10))
         warnings.append(f"margin lowered to {infer.margin_seconds}s for the {budget}s rehearsal budget")
-    if infer.margin_seconds >= infer.budget_seconds:
-        raise ConfigError(f"margin ({infer.margin_seconds}s) leaves nothing of the budget ({infer.budget_seconds}s)")
     data_dir = Path(data) if data else sample_data_dir()
-    if not (data_dir / "test.csv").is_file():
-        raise InputError(f"{data_dir}: no test.csv", hint="--data must be a folder in the competition's format")
+    check_test_folder(data_dir, LABELS_FILE)  # the user's own files, named, before any kernel starts
     model_dir = Path(model or infer.base_model_path or default_model_path())
     adapter_dir = Path(adapter or infer.adapter_path) if (adapter or infer.adapter_path) else None
     for what, path in (("model", model_dir), ("adapter", adapter_dir), ("wheels", wheels)):
         if path is not None and not Path(path).exists():
             raise InputError(f"{what} folder not found: {path}")
-    out_dir = Path(out or "run-local").resolve()
+    layout = layout or cfg.kaggle.sandbox_input_layout
+    folders = {"model": model_dir, "adapter": adapter_dir, "wheels": Path(wheels) if wheels else None}
+    params = {
+        "template": infer.template, "sources": _refs(cfg, folders), "budget_seconds": infer.budget_seconds,
+        "margin_seconds": infer.margin_seconds, "batch_size": infer.batch_size,
+        "max_new_tokens": infer.max_new_tokens, "max_field_tokens": infer.max_field_tokens,
+        "mean_prompt": cfg.mean_prompt.text, "rows": int(rows or 0), "workers": infer.workers,
+        "load_in_4bit": infer.load_in_4bit, "merge_adapter": infer.merge_adapter,
+    }
+    source = template_path("infer")
+    validate(params, source)  # the same check build-submission makes, before anything is written
+    out_dir = Path(out or experiments.default_out(infer.template)).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("submission.csv", "timing_report.json"):
         (out_dir / stale).unlink(missing_ok=True)
@@ -99,22 +118,14 @@ def run_local(
     tree = Path(tempfile.mkdtemp(prefix="kit-run-"))
     started = time.time()
     try:
-        folders = {"model": model_dir, "adapter": adapter_dir, "wheels": Path(wheels) if wheels else None}
-        sources, mounts = _attach(tree, data_dir, slug, cfg.kaggle.username, folders,
-                                  layout or cfg.kaggle.sandbox_input_layout)
-        params = {
-            "template": infer.template, "sources": sources, "budget_seconds": infer.budget_seconds,
-            "margin_seconds": infer.margin_seconds, "batch_size": infer.batch_size,
-            "max_new_tokens": infer.max_new_tokens, "max_field_tokens": infer.max_field_tokens,
-            "mean_prompt": cfg.mean_prompt.text, "rows": int(rows or 0), "workers": infer.workers,
-            "load_in_4bit": infer.load_in_4bit, "merge_adapter": infer.merge_adapter,
-        }
+        mounts = _attach(tree, data_dir, slug, params["sources"], folders, layout)
         config_path = write_json(out_dir / "run_config.json", {
             "params": params, "data_dir": str(data_dir), "model": str(model_dir),
             "adapter": str(adapter_dir) if adapter_dir else None, "wheels": str(folders["wheels"]),
-            "layout": layout or cfg.kaggle.sandbox_input_layout, "kit_config": cfg.to_dict(),
+            "layout": layout, "kit_config": cfg.to_dict(),
         })
-        notebook, notice = _execute(tree / "run", params, mounts, out_dir, cfg.kaggle.kernel_timeout_seconds)
+        notebook, notice = _execute(tree / "run", params, mounts, out_dir, cfg.kaggle.kernel_timeout_seconds,
+                                    progress)
         if notice:
             warnings.insert(0, notice)
     finally:
@@ -138,17 +149,42 @@ def run_local(
     labels = data_dir / LABELS_FILE
     if labels.is_file():
         result.score = local_score(out_dir / "submission.csv", labels, embedder or cfg.score.embedder or None)
+    key = experiments.content_key(
+        experiments.code_hash(source), params, needs_model=_needs_model(infer.template),
+        base_model=experiments.base_identity(model_dir), adapter_hash=experiments.adapter_hash(adapter_dir))
+    result.content_key = key
+    result.experiment_id = experiments.record_run_local(
+        result, template=infer.template, params=params, model=model_dir, adapter=adapter_dir,
+        data_files=[data_dir / "test.csv", labels], key=key, ledger=ledger)
     return result
 
 
-def _attach(tree: Path, data_dir: Path, slug: str, username: str, folders: dict[str, Path | None],
-            layout: str) -> tuple[dict[str, str], dict[str, Path]]:
-    """({name: ref} for the notebook, {path under /kaggle/input: folder}) for the local sources.
+def _needs_model(template: str) -> bool:
+    from kit.recovery.templates import get_template
+
+    return bool(get_template(template).primes)
+
+
+def _refs(cfg: KitConfig, folders: dict[str, Path | None]) -> dict[str, str]:
+    """{name: ref} the notebook resolves: the competition slug and the local folders as sandbox-account sources
+    (no wheels given means the sandbox's kit-only bundle, attached all the same)."""
+    from kit.kaggle.sandbox import DEFAULT_USER
+
+    owner = cfg.kaggle.username or DEFAULT_USER
+    refs = {"competition": cfg.competition.slug}
+    for name, folder in folders.items():
+        if folder is not None or name == "wheels":
+            refs[name] = f"{owner}/{LOCAL_SLUGS[name]}"
+    return refs
+
+
+def _attach(tree: Path, data_dir: Path, slug: str, sources: dict[str, str], folders: dict[str, Path | None],
+            layout: str) -> dict[str, Path]:
+    """{path under /kaggle/input: folder} for the local sources named in `sources`.
 
     The competition folder is a copy without the labels (the kernel never sees them); no wheels given means
     the sandbox's kit-only bundle."""
     from kit.kaggle.inputs import mount_path
-    from kit.kaggle.sandbox import DEFAULT_USER
     from kit.wheels import sandbox_bundle
 
     comp = tree / "competition"
@@ -157,17 +193,15 @@ def _attach(tree: Path, data_dir: Path, slug: str, username: str, folders: dict[
         if src.is_file() and src.name != LABELS_FILE:
             shutil.copyfile(src, comp / src.name)
     folders = {**folders, "wheels": folders.get("wheels") or sandbox_bundle()}
-    owner = username or DEFAULT_USER
-    sources, mounts = {"competition": slug}, {mount_path(slug, layout): comp}
+    mounts = {mount_path(slug, layout): comp}
     for name, folder in folders.items():
         if folder is not None:
-            sources[name] = f"{owner}/{LOCAL_SLUGS[name]}"
             mounts[mount_path(sources[name], layout)] = Path(folder)
-    return sources, mounts
+    return mounts
 
 
 def _execute(run_dir: Path, params: dict[str, Any], mounts: dict[str, Path], out_dir: Path,
-             timeout: float) -> tuple[Path, str]:
+             timeout: float, progress: bool = False) -> tuple[Path, str]:
     """Run the inference notebook as a sandbox kernel writing into `out_dir`; (executed notebook, notice)."""
     from kit.errors import NotebookError
     from kit.kaggle.emulator import runner
@@ -175,13 +209,14 @@ def _execute(run_dir: Path, params: dict[str, Any], mounts: dict[str, Path], out
 
     runner.prepare_run(run_dir, text=template_path("infer").read_text(encoding="utf-8"), kernel_type="notebook",
                        mounts=mounts, timeout=timeout, rerun=False, params=params, working=out_dir)
-    result = runner.execute_run(run_dir)
+    result = runner.execute_run(run_dir, stream=progress)
     src = run_dir / "src"
     notice = json.loads((src / "run.json").read_text()).get("notice", "")
     (out_dir / "kernel_log.txt").write_text("".join(e["data"] for e in json.loads(runner.run_log(run_dir) or "[]")))
     notebook = out_dir / "infer.ipynb"
-    if (src / "executed.ipynb").is_file():
-        shutil.copyfile(src / "executed.ipynb", notebook)
+    for name, dst in (("executed.ipynb", notebook), ("executed.log", out_dir / "infer.log")):
+        if (src / name).is_file():  # the executed notebook, and the kernel process's own chatter
+            shutil.copyfile(src / name, dst)
     if result["status"] != "COMPLETE":
         raise NotebookError(f"infer.ipynb: {result['failureMessage']}",
                             hint=f"kernel log: {out_dir / 'kernel_log.txt'}")
@@ -204,7 +239,8 @@ def local_score(submission: Path, labels_csv: Path, embedder: str | None = None)
 
 def describe(result: RunLocalResult) -> str:
     """Human-readable summary lines for the CLI."""
-    lines = [f"submission: {result.submission}", f"notebook:   {result.notebook}",
+    lines = [f"local experiment #{result.experiment_id} in {result.out_dir}",
+             f"submission: {result.submission}", f"notebook:   {result.notebook}",
              f"report:     {result.report_path}", f"config:     {result.config_path}",
              f"rows: {result.rows} ({result.fallback_rows} on the fallback), wall {result.wall_seconds:.1f}s"]
     if result.rows_per_second is not None:
@@ -219,6 +255,6 @@ def describe(result: RunLocalResult) -> str:
         lines.append(f"warning: {warning}")
     if result.score is not None:
         s = result.score
-        lines.append(f"local score: {s['mean']:.4f} (95% CI {s['ci_low']:.4f}-{s['ci_high']:.4f}, n={s['n']}, "
+        lines.append(f"local score: {s['mean']:.4f} (95% CI [{s['ci_low']:.4f}, {s['ci_high']:.4f}], n={s['n']}, "
                      f"embedder {s['embedder']})")
     return "\n".join(lines)

@@ -21,8 +21,11 @@ from kit.build import (  # build_submission, check_submission_file, load_kernel:
     sandbox_mode,
 )
 from kit.config import KitConfig
-from kit.errors import DirtyTreeError, InputError
+from kit.errors import DirtyTreeError, InputError, KaggleNotFoundError
+from kit.experiments import refuse_resubmission
+from kit.kaggle.kernel_metadata import METADATA_NAME
 from kit.kaggle.results import score_value, status_name
+from kit.uploads import check_kernel
 
 __all__ = ["build_submission", "check_submission_file", "load_kernel", "log_tail", "marker", "resume",
            "submit"]
@@ -270,11 +273,13 @@ class _Chain:
 def submit(config: KitConfig, kernel_dir: Path | None = None, *, message: str = "", wait: bool = True,
            allow_dirty: bool = False, resume: bool = False, sandbox: bool | None = None,
            timeout: float | None = None, client: Any = None, ledger: Any = None, say: Any = None,
-           poll: tuple[float, float] | None = None) -> dict[str, Any]:
+           poll: tuple[float, float] | None = None, force: bool = False) -> dict[str, Any]:
     """Push a built kernel, wait for it, validate its output, code-submit that version and poll the score.
 
     Every step is recorded on one ledger row; an interrupted attempt (same kernel hash, or `resume`) is
-    continued instead of started again, and a kernel version is never submitted twice. Returns the row."""
+    continued instead of started again, and a kernel version is never submitted twice. Kernel content that
+    already has a scored or pending submission is refused (recorded, nothing spent) unless `force`.
+    Returns the row."""
     from kit.ledger import Ledger
 
     sandbox = sandbox_mode(sandbox)
@@ -285,6 +290,7 @@ def submit(config: KitConfig, kernel_dir: Path | None = None, *, message: str = 
         row = _resumable(led, comp, sandbox, kernel_dir) if resume else None
         folder = Path(kernel_dir or (row["kernel_dir"] if row else "kernel"))
         meta, info, khash = load_kernel(folder)
+        check_kernel(folder, meta["code_file"], METADATA_NAME)  # what a push uploads: links, credentials
         if row is not None and row["kernel_hash"] != khash:
             raise InputError(f"{folder} changed since attempt #{row['id']} was started",
                              hint="rebuild is a new attempt: run `kit submit` without --resume")
@@ -294,6 +300,8 @@ def submit(config: KitConfig, kernel_dir: Path | None = None, *, message: str = 
             row_id = row["id"]
         else:
             row_id = _new_attempt(led, comp, sandbox, folder, info, khash, message, allow_dirty)
+            if not force:
+                refuse_resubmission(led, row_id, info.get("content_key"), sandbox=sandbox)
         try:
             if client is None:
                 from kit.kaggle.client import kaggle_client
@@ -326,8 +334,9 @@ def _resumable(led: Any, comp: str, sandbox: bool, kernel_dir: Path | None) -> d
     if kernel_dir is not None:
         rows = [r for r in rows if r["kernel_dir"] == str(Path(kernel_dir).resolve())]
     if not rows:
-        raise InputError(f"no interrupted submission to resume for {comp}" + (" in the sandbox" if sandbox else ""),
-                         hint="`kit history` lists every attempt")
+        where = " in the sandbox" if sandbox else ""
+        raise KaggleNotFoundError(f"no interrupted submission to resume for {comp}{where}",
+                                  hint="`kit history` lists every attempt")
     return rows[0]
 
 
@@ -344,7 +353,7 @@ def _new_attempt(led: Any, comp: str, sandbox: bool, folder: Path, info: dict[st
         parameters=info.get("parameters") or {}, adapter_ref=adapter.get("ref"),
         adapter_version=adapter.get("version"), wheels_ref=wheels.get("ref"), wheels_version=wheels.get("version"),
         base_model_source=info.get("base_model"), git_sha=sha, git_dirty=dirty, kit_version=__version__,
-        local_score=info.get("local_score"), origin="kit")
+        local_score=info.get("local_score"), content_key=info.get("content_key"), origin="kit")
     if dirty and not allow_dirty:
         exc = DirtyTreeError("the git tree has uncommitted changes",
                              hint="commit them so the ledger's git SHA means something, or pass --allow-dirty")

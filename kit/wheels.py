@@ -361,8 +361,10 @@ def push_bundle(folder: Path, config: Any, *, sandbox: bool | None = None, slug:
     """
     from kit.kaggle.client import kaggle_client
     from kit.pushes import push_dataset
+    from kit.uploads import check_bundle
 
     bundle = load_bundle(folder)
+    check_bundle(bundle.path, MANIFEST, DIST_NAME.replace("-", "_") + "-")  # links, secrets: before any upload
     client = kaggle_client(config, sandbox=sandbox)
     notes = f"kit wheels {bundle.content_hash[:12]}: {len(bundle.wheels)} wheels, {bundle.total_bytes} bytes"
     pushed = push_dataset(client, bundle.path, slug or config.kaggle.wheels_dataset, kind="wheels", notes=notes,

@@ -56,8 +56,9 @@ def test_build_binds_pushed_versions_and_writes_faithful_metadata(pushed, tmp_pa
         assert line in source
     saved = json.loads((folder / "kit_kernel.json").read_text())
     assert list(saved) == sorted(saved)  # sorted JSON beside the artefact
-    assert saved["adapter"] == {"ref": "alice/kit-lora-adapter", "version": 3}
-    assert saved["wheels"] == {"ref": "alice/kit-offline-wheels", "version": 2}
+    assert {k: saved["adapter"][k] for k in ("ref", "version")} == {"ref": "alice/kit-lora-adapter", "version": 3}
+    assert {k: saved["wheels"][k] for k in ("ref", "version")} == {"ref": "alice/kit-offline-wheels", "version": 2}
+    assert saved["adapter"]["content_hash"] and len(saved["content_key"]) == 64
     assert saved["base_model"] == "alice/mistral-7b-it-v02" and saved["template"] == "best"
     assert saved["sources"] == sources and saved["kit_version"] and saved["docker_image_pinning_type"] == "original"
     assert len(saved["notebook_sha256"]) == 64 and saved["kernel_hash"] == info["kernel_hash"]
@@ -132,12 +133,21 @@ def test_cli_json_and_unknown_template(tmp_path, capsys, pushed):
     assert "nope" in capsys.readouterr().err
 
 
-def test_local_score_comes_from_kit_adapter_json(tmp_path):
+def test_local_score_is_the_one_measured_for_this_content_never_a_guess(tmp_path):
+    from kit.ledger import Ledger
+
     adapter = tmp_path / "adapter"
     adapter.mkdir()
     (adapter / "kit_adapter.json").write_text(json.dumps({"val_score": {"mean": 0.4242, "n": 4}, "val_loss": 1.0}))
     cfg = config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02"},
                             "infer": {"adapter_path": str(adapter)}})
     info = build_submission(cfg, template="best", out=tmp_path / "k")
-    assert info["local_score"] == 0.4242
-    assert json.loads((tmp_path / "k" / "kit_kernel.json").read_text())["local_score"] == 0.4242
+    assert info["local_score"] is None and info["local_experiment"] is None  # no run-local of this content
+    with Ledger() as led:
+        led.add_local_experiment("run-local", content_key="another", score=0.9)
+        run_id = led.add_local_experiment("run-local", content_key=info["content_key"], score=0.51)
+    again = build_submission(cfg, template="best", out=tmp_path / "k")
+    assert (again["local_score"], again["local_experiment"]) == (0.51, run_id)
+    assert json.loads((tmp_path / "k" / "kit_kernel.json").read_text())["local_score"] == 0.51
+    other = build_submission(cfg, template="fewshot", out=tmp_path / "k2")  # other content: another key
+    assert other["content_key"] != info["content_key"] and other["local_score"] is None

@@ -53,6 +53,10 @@ def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch, layout)
     try:
         result = run_demo(config_from_dict({"kaggle": {"sandbox_input_layout": layout}}), workdir=tmp_path / "demo",
                           steps=1, template="zeroshot", say=said.append, timeout=600)
+        from kit.kaggle.sandbox import recorded, sandbox_dir
+
+        assert recorded(sandbox_dir() / "state") is None  # the demo started it, the demo stopped it
+        assert any(m.startswith("stopped the sandbox emulator the demo started") for m in said)
     finally:
         stop_emulator()
     row = result["row"]

@@ -39,13 +39,16 @@ def ledger_rows() -> dict[str, int]:
 def test_json_objects_in_both_orders(ledger_rows, capsys):
     assert run(["history", "--json"]) == 0
     objs = json.loads(capsys.readouterr().out)
-    assert [o["id"] for o in objs] == [ledger_rows[k] for k in ("sandbox", "best", "failed", "old")]
-    first = objs[1]
+    assert [o["id"] for o in objs] == [ledger_rows[k] for k in ("best", "failed", "old")]  # never the sandbox
+    assert all(o["type"] == "submission" for o in objs)
+    first = objs[0]
     for key in ("status", "public_score", "private_score", "local_score", "kernel_version", "template",
                 "adapter_version", "git_sha", "time", "error"):
         assert key in first
     assert first["git_dirty"] is True and first["sandbox"] is False and first["time"].endswith("Z")
-    assert objs[3]["parameters"] == {"template": "fewshot"} and objs[3]["time"] == "2023-11-14T22:13:20Z"
+    assert objs[2]["parameters"] == {"template": "fewshot"} and objs[2]["time"] == "2023-11-14T22:13:20Z"
+    assert run(["history", "--sandbox", "--json"]) == 0
+    assert [o["id"] for o in json.loads(capsys.readouterr().out)] == [ledger_rows["sandbox"]]
     best = history(COMP, order="best", sandbox=False)
     assert [o["public_score"] for o in best] == [0.63, 0.58, None]
     assert [o["id"] for o in history(COMP, sandbox=True)] == [ledger_rows["sandbox"]]

@@ -43,17 +43,27 @@ def stored_files(ref: str, version: int) -> list[str]:
 
 def test_push_filters_secrets_and_skips_unchanged(tmp_path, capsys, sandbox_emulator):
     adapter = make_adapter(tmp_path / "adapter")
-    for junk in ("kaggle.json", ".env", "access_token", "hf_token.txt", ".git/config", "__pycache__/x.pyc",
-                 "checkpoint-10/optimizer.pt", ".cache/blob"):
-        (adapter / junk).parent.mkdir(parents=True, exist_ok=True)
-        (adapter / junk).write_text("secret")
+    from test_uploads import SECRETS
+
+    junk = {"kaggle.json": SECRETS["Kaggle API key (kaggle.json)"], ".netrc": SECRETS["netrc entry"],
+            "id_rsa": SECRETS["private key"], ".env": SECRETS["Hugging Face token"], "access_token": "secret",
+            "hf_token.txt": "secret", ".git/config": "x", "__pycache__/x.pyc": "x", "checkpoint-10/optimizer.pt": "x",
+            ".cache/blob": "x"}
+    for name, text in junk.items():
+        (adapter / name).parent.mkdir(parents=True, exist_ok=True)
+        (adapter / name).write_text(text)
     code, first = push([str(adapter)], capsys)
     assert code == 0 and first["status"] == "ready" and not first["skipped"] and first["sandbox"]
+    assert sorted(first["left_out"]) == sorted(junk)  # every one listed, none uploaded
     assert first["ref"] == "sandbox-user/kit-lora-adapter" and first["version"] == 1
     assert stored_files(first["ref"], 1) == ["adapter_config.json", "adapter_model.safetensors", "kit_adapter.json",
                                              "tokenizer.json"]
     state = json.loads((sandbox.sandbox_dir() / "state" / "state.json").read_text())
     assert state["datasets"][first["ref"]]["private"] is True
+    assert run(["push-adapter", str(adapter), "--sandbox"]) == 0
+    said = capsys.readouterr()
+    assert "left out (not in the upload allowlist" in said.err and "kaggle.json" in said.err
+    assert "unchanged, not pushed" in said.out
     code, again = push([str(adapter)], capsys)
     assert code == 0 and again["skipped"] and again["version"] == 1
     (adapter / "adapter_model.safetensors").write_bytes(b"\2" * 1000)
@@ -61,7 +71,7 @@ def test_push_filters_secrets_and_skips_unchanged(tmp_path, capsys, sandbox_emul
     assert code == 0 and second["version"] == 2 and second["content_hash"] != first["content_hash"]
     rows = Ledger().datasets()
     assert [(r["version"], r["status"], r["sandbox"]) for r in rows] == [(1, "ready", 1), (1, "skipped", 1),
-                                                                          (2, "ready", 1)]
+                                                                          (1, "skipped", 1), (2, "ready", 1)]
 
 
 def test_no_wait_public_and_slug(tmp_path, capsys, sandbox_emulator):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -12,7 +13,8 @@ from kit.assets import sample_data_dir
 from kit.cli import cli
 from kit.notebooks import parameters, template_path
 from kit.recovery import kernel
-from kit.runlocal import LOCAL_SLUGS, _attach
+from kit.config import KitConfig
+from kit.runlocal import LOCAL_SLUGS, _attach, _refs
 
 
 def test_attach_hides_labels_and_mounts_by_ref_in_either_layout(tmp_path):
@@ -24,8 +26,9 @@ def test_attach_hides_labels_and_mounts_by_ref_in_either_layout(tmp_path):
     for layout, comp_rel, model_rel in (
             ("2025", "competitions/llm-prompt-recovery", "models/sandbox-user/kit-base-model/transformers/default/1"),
             ("2024", "llm-prompt-recovery", "kit-base-model/transformers/default/1")):
-        sources, mounts = _attach(tmp_path / layout, sample_data_dir(), "llm-prompt-recovery", "",
-                                  {"model": model, "adapter": None, "wheels": wheels}, layout)
+        folders = {"model": model, "adapter": None, "wheels": wheels}
+        sources = _refs(KitConfig(), folders)
+        mounts = _attach(tmp_path / layout, sample_data_dir(), "llm-prompt-recovery", sources, folders, layout)
         assert sources == {"competition": "llm-prompt-recovery", "model": "sandbox-user/" + LOCAL_SLUGS["model"],
                            "wheels": "sandbox-user/kit-wheels"}
         assert mounts[model_rel] == model and comp_rel in mounts
@@ -47,6 +50,8 @@ def test_run_local_executes_the_notebook_and_scores(tmp_path):
                                       "--budget", "900", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "local score:" in result.output and "projected for 1400 rows" in result.output
+    assert "predict: 100%" in result.output and "3/3" in result.output  # the kernel's progress, streamed
+    assert "IPKernelApp" not in result.output and (out / "infer.log").is_file()  # chatter goes to a log
     with open(out / "submission.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     expected = kernel.load_rows(sample_data_dir(), limit=3)
@@ -61,3 +66,44 @@ def test_run_local_executes_the_notebook_and_scores(tmp_path):
     log = (out / "kernel_log.txt").read_text()
     assert "Successfully installed kaggle-kit" in log  # the offline install ran in the rehearsal
     assert "/kaggle/input/datasets/sandbox-user/kit-wheels" in log
+
+
+@pytest.mark.slow
+def test_local_runs_are_recorded_and_linked_to_the_submission_of_the_same_content(tmp_path, capsys):
+    """Two run-local runs, then `kit history --local --json`; a sandbox submission of the same kernel content
+    links to its run, and --plot draws that point. (`mean` loads no model: the link is what is under test.)"""
+    from test_submit import FakeClient
+
+    from kit.build import build_submission
+    from kit.cli import run
+    from kit.config import KitConfig
+    from kit.history import history, linked_points
+    from kit.submit import submit
+
+    for _ in range(2):
+        assert run(["run-local", "--template", "mean", "--rows", "4", "--json"]) == 0
+    runs = [json.loads(chunk) for chunk in capsys.readouterr().out.replace("}\n{", "}\n\x00{").split("\x00")]
+    assert runs[0]["out_dir"] != runs[1]["out_dir"]  # a folder per run, nothing overwritten
+    assert all(Path(r["out_dir"]).parent == Path("run-local").resolve() for r in runs)
+    assert run(["history", "--local", "--json"]) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert [o["id"] for o in local] == [runs[1]["experiment_id"], runs[0]["experiment_id"]]
+    for obj, res in zip(local, reversed(runs), strict=True):
+        assert obj["type"] == "local" and obj["kind"] == "run-local" and obj["template"] == "mean"
+        assert obj["score"] == res["score"]["mean"] and obj["score_ci_low"] <= obj["score"] <= obj["score_ci_high"]
+        assert obj["rows"] == 4 and obj["out_dir"] == res["out_dir"] and obj["content_key"] == res["content_key"]
+        assert obj["data_hash"] and obj["model_hash"] and obj["embedder"]
+    built = build_submission(KitConfig(), template="mean", out=tmp_path / "kernel", sandbox=True)
+    assert built["content_key"] == runs[1]["content_key"] and built["local_experiment"] == runs[1]["experiment_id"]
+    row = submit(KitConfig(), tmp_path / "kernel", client=FakeClient(), sandbox=True, allow_dirty=True,
+                 poll=(0.001, 0.002), say=lambda m: None)
+    assert row["status"] == "complete"
+    [sub] = history("llm-prompt-recovery", sandbox=True)
+    assert sub["local_experiment"] == runs[1]["experiment_id"] and sub["local_score"] == runs[1]["score"]["mean"]
+    assert history("llm-prompt-recovery", sandbox=False) == []  # sandbox rows never among the real ones
+    assert linked_points([sub]) == [(sub["id"], sub["local_score"], sub["public_score"])]
+    png = tmp_path / "h.png"
+    assert run(["history", "--sandbox", "--plot", str(png)]) == 0
+    said = capsys.readouterr()
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "1 linked submission(s)" in said.err
+    assert f"#{runs[1]['experiment_id']}" in said.out and "local experiments" in said.out

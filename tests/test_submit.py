@@ -13,7 +13,14 @@ from types import SimpleNamespace
 import pytest
 
 from kit.config import config_from_dict
-from kit.errors import DailyLimitError, DirtyTreeError, InputError, KernelFailedError, SubmissionError, WaitTimeoutError
+from kit.errors import (
+    DailyLimitError,
+    DirtyTreeError,
+    KaggleNotFoundError,
+    KernelFailedError,
+    SubmissionError,
+    WaitTimeoutError,
+)
 from kit.ledger import Ledger
 from kit.submit import build_submission, check_submission_file, log_tail, submit
 
@@ -198,7 +205,7 @@ def test_interrupted_wait_then_resume_submits_exactly_once(kernel):
     assert row["status"] == "complete" and client.pushed == 1
     assert [c for c in client.calls if c.startswith("submit")] == ["submit v1"]
     assert any("continuing attempt" in s for s in said)
-    with pytest.raises(InputError, match="no interrupted submission"):
+    with pytest.raises(KaggleNotFoundError, match="no interrupted submission"):
         _submit(client, None, resume=True)
 
 
@@ -446,7 +453,7 @@ def test_cli_reports_nothing_to_resume_and_missing_kernel(capsys):
     from kit.cli import run
     from kit.errors import InputError as IE
 
-    assert run(["submit", "--resume", "--sandbox"]) == IE.exit_code
+    assert run(["submit", "--resume", "--sandbox"]) == KaggleNotFoundError.exit_code
     assert "no interrupted submission to resume" in capsys.readouterr().err
     assert run(["submit", "nowhere", "--sandbox"]) == IE.exit_code
     assert "kit build-submission" in capsys.readouterr().err
@@ -504,3 +511,22 @@ def test_no_credentials_is_recorded_and_the_attempt_continues_later(kernel):
     client = FakeClient()
     done = submit(CFG, kernel, client=client, sandbox=False, poll=FAST, say=lambda m: None)
     assert done["id"] == row["id"] and done["status"] == "complete"
+
+
+def test_unchanged_content_is_refused_before_anything_is_spent(kernel, tmp_path, capsys):
+    from kit.errors import AlreadySubmittedError
+
+    client = FakeClient()
+    first, _ = _submit(client, kernel)
+    assert first["status"] == "complete" and first["content_key"]
+    calls = list(client.calls)
+    with pytest.raises(AlreadySubmittedError, match=f"attempt #{first['id']} .*submission {first['submission_ref']}"):
+        _submit(client, kernel)
+    assert client.calls == calls and client.pushed == 1  # no limit check, no push, no submission
+    refused = _rows()[0]
+    assert refused["status"] == "refused" and f"#{first['id']}" in refused["error"]
+    rebuilt = Path(shutil.copytree(kernel, tmp_path / "rebuilt"))  # same content in another folder: same key
+    with pytest.raises(AlreadySubmittedError):
+        _submit(client, rebuilt)
+    forced, _ = _submit(client, rebuilt, force=True)
+    assert forced["status"] == "complete" and client.pushed == 2

@@ -82,7 +82,12 @@ def trained(tmp_path_factory, tiny_model, small_csv, one_thread) -> dict:
     with contextlib.redirect_stdout(buf):
         code = run(argv)
     assert code == 0, buf.getvalue()[-2000:]
-    return {"out": out, "stdout": buf.getvalue(), "meta": json.loads((out / "kit_adapter.json").read_text())}
+    from kit.ledger import Ledger
+
+    with Ledger() as led:
+        experiments = led.local_experiments()
+    return {"out": out, "stdout": buf.getvalue(), "meta": json.loads((out / "kit_adapter.json").read_text()),
+            "experiments": experiments}
 
 
 # ---------------------------------------------------------------------------- data
@@ -229,6 +234,12 @@ def test_adapter_folder_and_metadata(trained, small_csv, tiny_model):
     assert meta["train_loss"] > 0 and meta["val_loss"] > 0
     score = meta["val_score"]
     assert score["n"] == 2 and -1 <= score["mean"] <= 1 and len(score["examples"]) == 2
+    [recorded] = [e for e in trained["experiments"] if e["adapter_ref"] == str(out)]  # the validation, recorded
+    assert recorded["kind"] == "train" and recorded["adapter_ref"] == str(out) and recorded["rows"] == 2
+    assert (recorded["score"], recorded["score_ci_low"], recorded["score_ci_high"]) == (
+        score["mean"], score["ci_low"], score["ci_high"])
+    assert recorded["embedder"] == score["embedder"] and recorded["data_hash"] == meta["data_sha256"]
+    assert recorded["adapter_hash"] and recorded["model_hash"] and recorded["rows_per_second"] > 0
     assert "git_sha" in meta  # None here: the test's working folder is not a repository
     assert (Path(meta["knobs"]["checkpoint_dir"]) / "checkpoint-20").is_dir()
 
@@ -268,18 +279,28 @@ def test_resume_continues_from_the_checkpoint(trained, tmp_path):
 
 
 @pytest.mark.slow
-def test_kit_train_through_the_notebook(tmp_path, tiny_model, small_csv):
+def test_kit_train_through_the_notebook(tmp_path, tiny_model, small_csv, capfd):
     from kit.cli import run
+    from kit.ledger import Ledger
 
     out = tmp_path / "nb-adapter"
     code = run(["train", "--data", str(small_csv), "--out", str(out), "--json", "--auto-batch-size"] + _knobs(
-        max_steps=2, grad_accum=1, batch_size=1, max_length=256, eval_rows=0, save_steps=1, template="zeroshot"))
+        max_steps=2, grad_accum=1, batch_size=1, max_length=256, eval_rows=0, save_steps=1, template="zeroshot",
+        logging_steps=1))
     assert code == 0
+    err = capfd.readouterr().err
+    assert "[train] step 1/2 loss" in err and "[train] step 2/2 loss" in err  # streamed from the kernel
+    assert "IPKernelApp" not in err and "Executing Cell" not in err
+    assert [e["kind"] for e in Ledger().local_experiments()] == ["train"]
     meta = json.loads((out / "kit_adapter.json").read_text())
     assert meta["global_step"] == 2 and meta["base_model"] == str(tiny_model)
     assert meta["knobs"]["auto_batch_size"] is True and meta["knobs"]["batch_size"] == 1  # no OOM on CPU
     executed = Path(meta["knobs"]["checkpoint_dir"]) / "train.ipynb"
     assert executed.exists() and "train_from_params" in executed.read_text()
+    from kit.recovery.train import summary
+
+    text = summary(meta)
+    assert "{" not in text and "rows: " in text and " train, " in text  # no Python reprs
 
 
 # ---------------------------------------------------------------------------- GPU benchmark script

@@ -16,9 +16,11 @@ from kit.commands._common import config_from, emit, json_option
 @click.option("--template", default="best", show_default=True, help="Template the demo kernel is built with.")
 @click.option("--layout", type=click.Choice(["2025", "2024"]), default=None,
               help="Where the sandbox kernel finds its inputs (default: [kaggle] sandbox_input_layout, 2025).")
+@click.option("--keep-sandbox", is_flag=True, help="Leave the sandbox emulator running when the demo started it.")
 @json_option
 @click.pass_context
-def command(ctx: click.Context, workdir: Path, steps: int, template: str, layout: str | None, as_json: bool) -> None:
+def command(ctx: click.Context, workdir: Path, steps: int, template: str, layout: str | None, keep_sandbox: bool,
+            as_json: bool) -> None:
     """Train a tiny adapter, push it and the wheels, build with --template best, submit, wait, show history."""
     import dataclasses
     import time
@@ -30,7 +32,7 @@ def command(ctx: click.Context, workdir: Path, steps: int, template: str, layout
     cfg = config_from(ctx)
     if layout:
         cfg = dataclasses.replace(cfg, kaggle=dataclasses.replace(cfg.kaggle, sandbox_input_layout=layout))
-    result = run_demo(cfg, workdir=workdir, steps=steps, template=template)
+    result = run_demo(cfg, workdir=workdir, steps=steps, template=template, keep_sandbox=keep_sandbox)
     row = to_object(result["row"])
     table = format_table(history(row["competition"], sandbox=True))
     text = (f"\nkit history --sandbox\n{table}\n\ndemo finished in {time.monotonic() - started:.0f} s: "

@@ -19,17 +19,25 @@ from kit.commands._common import config_from, emit, json_option
 @click.option("--timeout", type=float, default=None,
               help="Seconds to wait for READY (default: [kaggle] dataset_timeout_seconds).")
 @click.option("--sandbox", is_flag=True, default=None, help="Push to the local emulator instead of kaggle.com.")
+@click.option("--include", "include", multiple=True, metavar="GLOB",
+              help="Also upload files matching GLOB (relative path; repeatable). They are scanned like the rest.")
 @json_option
 @click.pass_context
 def command(ctx: click.Context, path: Path, slug: str | None, public: bool, license_name: str | None, message: str,
-            no_wait: bool, timeout: float | None, sandbox: bool | None, as_json: bool) -> None:
-    """Validate the adapter (adapter_config.json + weights), stage a clean copy (no secrets, caches or
-    checkpoints), create the dataset or a new version, wait until READY and record it in the ledger.
-    An unchanged adapter is not uploaded again."""
+            no_wait: bool, timeout: float | None, sandbox: bool | None, include: tuple[str, ...],
+            as_json: bool) -> None:
+    """Validate the adapter (adapter_config.json + weights) and upload only its allowlist (adapter weights and
+    config, tokenizer files, kit_adapter.json, README; more with --include), after refusing links leaving the
+    folder and any file holding a credential; create the dataset or a new version, wait until READY and record
+    it in the ledger. An unchanged adapter is not uploaded again."""
     from kit.kaggle.adapter import push_adapter
 
     result = push_adapter(config_from(ctx), path, slug=slug, public=public, wait=not no_wait,
-                          sandbox=True if sandbox else None, license=license_name, notes=message, timeout=timeout)
+                          sandbox=True if sandbox else None, license=license_name, notes=message, timeout=timeout,
+                          include=include)
+    if result["left_out"] and not as_json:
+        click.echo(f"left out (not in the upload allowlist; --include GLOB adds): {', '.join(result['left_out'])}",
+                   err=True)
     if result["skipped"]:
         text = f"unchanged, not pushed: {result['ref']} version {result['version']} (skipped)"
     else:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from kit.commands._common import config_from, emit, json_option
+from kit.experiments import DEFAULT_OUT_HELP
 
 
 @click.command("run-local")
@@ -29,8 +30,8 @@ from kit.commands._common import config_from, emit, json_option
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=None, help="Tokens per candidate.")
 @click.option("--workers", type=click.IntRange(min=0), default=None,
               help="Generation processes (data parallel; 0: one per visible GPU).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("run-local"),
-              help="Output folder (plays /kaggle/working).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (plays /kaggle/working).", show_default=DEFAULT_OUT_HELP)
 @json_option
 @click.pass_context
 def command(ctx: click.Context, template, data, model, adapter, wheels, layout, budget, margin, rows, batch_size,
@@ -40,5 +41,6 @@ def command(ctx: click.Context, template, data, model, adapter, wheels, layout, 
 
     result = run_local(config_from(ctx), template=template, data=data, model=model, adapter=adapter,
                        wheels=wheels, budget=budget, margin=margin, rows=rows, batch_size=batch_size,
-                       max_new_tokens=max_new_tokens, workers=workers, out=out, layout=layout)
+                       max_new_tokens=max_new_tokens, workers=workers, out=out, layout=layout,
+                       progress=not as_json)
     emit(result.to_dict(), as_json, describe(result))

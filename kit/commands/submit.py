@@ -30,14 +30,16 @@ def _summary(row: dict) -> str:
 @click.option("--resume", is_flag=True, help="Continue the newest interrupted attempt.")
 @click.option("--sandbox", is_flag=True, default=None, help="Use the local Kaggle emulator instead of kaggle.com.")
 @click.option("--timeout", type=float, default=None, help="Overall seconds for each wait (kernel run, scoring).")
+@click.option("--force", is_flag=True, help="Submit even when this kernel content already has a scored or pending "
+              "submission.")
 @json_option
 @click.pass_context
 def command(ctx: click.Context, kernel_dir: Path | None, message: str, no_wait: bool, allow_dirty: bool,
-            resume: bool, sandbox: bool | None, timeout: float | None, as_json: bool) -> None:
+            resume: bool, sandbox: bool | None, timeout: float | None, force: bool, as_json: bool) -> None:
     """Push KERNEL_DIR (default ./kernel), wait, validate submission.csv, submit that version, poll the score."""
     from kit.history import to_object
     from kit.submit import submit
 
     row = submit(config_from(ctx), kernel_dir, message=message, wait=not no_wait, allow_dirty=allow_dirty,
-                 resume=resume, sandbox=sandbox, timeout=timeout)
+                 resume=resume, sandbox=sandbox, timeout=timeout, force=force)
     emit(to_object(row), as_json, _summary(row))

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import click
 
-from kit.commands._common import emit, json_option
+from kit.commands._common import config_from, emit, json_option
 
 
 @click.command("templates")
 @json_option
-def command(as_json: bool) -> None:
+@click.pass_context
+def command(ctx: click.Context, as_json: bool) -> None:
     """List the prompt templates (name and one line each)."""
     from kit.recovery.templates import list_templates
 
+    config_from(ctx)  # a broken kit.toml is reported here like everywhere else
     items = [{"name": t.name, "summary": t.summary, "primes": list(t.primes), "examples": len(t.examples)}
              for t in list_templates()]
     width = max(len(t["name"]) for t in items)

@@ -1,8 +1,8 @@
 """`kit push-adapter`: validate a LoRA adapter folder and push it as a private Kaggle dataset version.
 
-The push itself (clean staging, dataset-metadata.json, create-or-version, wait for READY) is
-`KaggleClient.dataset_push`, recorded (or skipped when unchanged) by `kit.pushes.push_dataset`; this module adds
-the adapter-specific checks in front.
+What goes up is kit.uploads' adapter allowlist, scanned for credentials. The push itself (staging,
+dataset-metadata.json, create-or-version, wait for READY, ledger, skip when unchanged) is
+`KaggleClient.dataset_push`; this module adds the adapter-specific checks in front.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from kit.config import KitConfig
 from kit.errors import InputError
 from kit.kaggle import metadata
+from kit.uploads import adapter_upload
 
 WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
 
@@ -28,10 +29,11 @@ def _json_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def validate_adapter(path: Path) -> dict[str, Any]:
-    """Check a PEFT adapter folder: adapter_config.json, non-empty weights, kit_adapter.json when present.
+def validate_adapter(path: Path, include: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
+    """Check a PEFT adapter folder: adapter_config.json, non-empty weights, kit_adapter.json when present, the
+    upload allowlist (plus `include` globs), links and credentials (kit.uploads).
 
-    Returns what was found: carried files, weights file, base model, the kit_adapter.json content.
+    Returns what was found: carried files, files left out, weights file, base model, the kit_adapter.json content.
     """
     path = Path(path)
     if not path.is_dir():
@@ -46,25 +48,29 @@ def validate_adapter(path: Path) -> dict[str, Any]:
     if (path / weights).stat().st_size == 0:
         raise InputError(f"{path / weights} is empty")
     kit_adapter = _json_file(path / "kit_adapter.json") if (path / "kit_adapter.json").exists() else None
-    files = metadata.clean_files(path)  # refuses symlinks leaving the folder before anything is sent
-    return {"files": [str(f) for f in files], "weights": weights, "kit_adapter": kit_adapter,
-            "base_model": adapter_config.get("base_model_name_or_path", "")}
+    chosen = adapter_upload(path, include)  # links and secrets refused before anything is sent
+    return {"files": [str(f) for f in chosen.files], "left_out": chosen.left_out, "weights": weights,
+            "kit_adapter": kit_adapter, "base_model": adapter_config.get("base_model_name_or_path", "")}
 
 
 def push_adapter(config: KitConfig, path: Path, *, slug: str | None = None, public: bool = False,
                  wait: bool = True, sandbox: bool | None = None, license: str | None = None,
-                 notes: str = "", timeout: float | None = None, client: Any = None) -> dict[str, Any]:
-    """Validate and push `path` as the adapter dataset; returns what was pushed (or skipped)."""
+                 notes: str = "", timeout: float | None = None, client: Any = None,
+                 include: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
+    """Validate and push the allowlisted files of `path` as the adapter dataset; returns what was pushed (or
+    skipped) and what was left out."""
     from kit.kaggle.client import kaggle_client
     from kit.pushes import push_dataset
 
-    info = validate_adapter(path)
+    info = validate_adapter(path, include)
     slug = metadata.check_slug(slug or config.kaggle.adapter_dataset)
     license = metadata.check_license(license, "--license") if license else None  # None: [kaggle]'s
     client = client or kaggle_client(config, sandbox=sandbox)
     pushed = push_dataset(client, Path(path), slug, kind="adapter", public=public, wait=wait, license=license,
-                          notes=notes or "adapter pushed by kit", timeout=timeout)
+                          notes=notes or "adapter pushed by kit", timeout=timeout,
+                          files=[Path(f) for f in info["files"]])
     return {"ref": pushed.ref, "version": pushed.version, "content_hash": pushed.content_hash,
             "skipped": pushed.skipped, "status": pushed.status, "files": list(pushed.files),
             "size_bytes": pushed.size_bytes, "seconds": round(pushed.seconds, 2), "public": public,
-            "sandbox": client.sandbox, "base_model": info["base_model"], "weights": info["weights"]}
+            "sandbox": client.sandbox, "base_model": info["base_model"], "weights": info["weights"],
+            "left_out": info["left_out"]}

@@ -112,8 +112,9 @@ def ensure_emulator(state_dir: Path | None = None, *, timeout: float = 30.0) -> 
                       hint=f"see {state_dir / 'emulator.log'}")
 
 
-def stop_emulator(state_dir: Path | None = None) -> bool:
-    """Stop the recorded emulator for `state_dir`; True when one was running."""
+def stop_emulator(state_dir: Path | None = None, timeout: float = 10.0) -> bool:
+    """Stop the recorded emulator for `state_dir` and return once its process has exited; True when one was
+    running."""
     state_dir = Path(state_dir or sandbox_dir() / "state")
     found = recorded(state_dir)
     if found is None:
@@ -123,6 +124,9 @@ def stop_emulator(state_dir: Path | None = None) -> bool:
     except OSError:
         if found.pid:
             os.kill(found.pid, signal.SIGTERM)
+    if found.pid and not _exited(found.pid, timeout):
+        os.kill(found.pid, signal.SIGTERM)  # it did not go by itself: ask the OS
+        _exited(found.pid, timeout)
     (state_dir / "emulator.port").unlink(missing_ok=True)
     return True
 
@@ -143,6 +147,22 @@ def publish_model(ref: str, folder: Path, state_dir: Path | None = None) -> Path
 def set_layout(endpoint: Endpoint, layout: str) -> None:
     """Tell a running emulator which /kaggle/input layout its kernels get ('2025' or '2024')."""
     _open(f"{endpoint.url}/_admin/config", data=json.dumps({"input_layout": layout}).encode())
+def _exited(pid: int, timeout: float) -> bool:
+    """Wait until process `pid` is gone (reaping it when it is our child); True when it went in time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return True
+        except ChildProcessError:  # not our child: probe it instead
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return True
+            except PermissionError:  # pid reused by another user's process: ours is gone
+                return True
+        time.sleep(0.05)
+    return False
 
 
 def client_env(endpoint_url: str, username: str, config_dir: Path) -> dict[str, str | None]:

@@ -162,10 +162,17 @@ def _load_model(folder: Path, host_tokenizer: bool, precision: str):
     except ImportError:  # pragma: no cover - a declared dependency
         raise MissingDependencyError("sentence-transformers is not installed",
                                      hint="pip install sentence-transformers") from None
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # a weight-loading bar per load is noise in every command's output
     try:
         model = SentenceTransformer(str(folder), device="cpu" if not _cuda() else None)
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot load embedder from {folder}: {exc}".splitlines()[0]) from None
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
     if host_tokenizer:
         # The host's TF SentencePiece reads `</s>` as the characters < / s >, and its model saw 128 tokens.
         model.tokenizer.split_special_tokens = True
@@ -228,7 +235,8 @@ def is_blank(value) -> bool:
     return str(value).strip() in _PANDAS_NA
 
 
-def _first(ids) -> str:
+def first_ids(ids) -> str:
+    """The first few ids for an error line, quoted, with a count of the rest."""
     ids = list(ids)
     more = f" (+{len(ids) - _SHOW} more)" if len(ids) > _SHOW else ""
     return ", ".join(repr(i) for i in ids[:_SHOW]) + more
@@ -243,7 +251,7 @@ def score_texts(predictions: list[str], labels: list[str], embedder: Embedder | 
     blank = [i for i, p in zip(ids, predictions, strict=True) if is_blank(p)]
     if blank:
         raise InputError(f"{len(blank)} blank or NaN prediction(s); the host fails such a submission; "
-                         f"first ids: {_first(blank)}")
+                         f"first ids: {first_ids(blank)}")
     if not labels:
         raise InputError("nothing to score: no rows")
     embedder = embedder or load_embedder()
@@ -257,10 +265,11 @@ def check_ids(predictions: dict, labels: dict) -> None:
     missing = [i for i in labels if i not in predictions]
     extra = [i for i in predictions if i not in labels]
     if missing:
-        tail = f"; also {len(extra)} id(s) not in the labels, first: {_first(extra)}" if extra else ""
-        raise InputError(f"predictions are missing {len(missing)} id(s) of the labels, first: {_first(missing)}{tail}")
+        tail = f"; also {len(extra)} id(s) not in the labels, first: {first_ids(extra)}" if extra else ""
+        raise InputError(f"predictions are missing {len(missing)} id(s) of the labels, first: "
+                         f"{first_ids(missing)}{tail}")
     if extra:
-        raise InputError(f"predictions have {len(extra)} id(s) not in the labels, first: {_first(extra)}")
+        raise InputError(f"predictions have {len(extra)} id(s) not in the labels, first: {first_ids(extra)}")
 
 
 def score(predictions: dict[str, str], labels: dict[str, str], embedder: Embedder | None = None,
@@ -277,24 +286,44 @@ def _by_id(path: Path, what: str) -> dict[str, str]:
     rows = read_rows(path, required=("id", "rewrite_prompt"))
     out: dict[str, str] = {}
     dupes: list[str] = []
+    blank_ids = [n for n, row in enumerate(rows, start=2) if not row["id"].strip()]
+    if blank_ids:
+        raise InputError(f"{path}: {len(blank_ids)} row(s) in the {what} with a blank id, first at line(s) "
+                         f"{first_ids(blank_ids)}")
     for row in rows:
         key = row["id"]  # exact, as the host compared them
         if key in out:
             dupes.append(key)
         out[key] = row["rewrite_prompt"]
     if dupes:
-        raise InputError(f"{path}: {len(dupes)} duplicate id(s) in the {what}, first: {_first(dict.fromkeys(dupes))}")
+        raise InputError(f"{path}: {len(dupes)} duplicate id(s) in the {what}, first: "
+                         f"{first_ids(dict.fromkeys(dupes))}")
     if not out:
         raise InputError(f"{path}: no rows in the {what}")
     return out
 
 
-def score_files(predictions_csv: Path | str, labels_csv: Path | str, embedder_path: str | Path | None = None,
-                host_tokenizer: bool = False, progress: bool = False, precision: str = "auto") -> ScoreReport:
-    """Score a submission CSV (id,rewrite_prompt) against labels (id,rewrite_prompt or the full train format)."""
+def check_files(predictions_csv: Path, labels_csv: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Both files read and checked (columns, encoding, blank or duplicate ids, blank values, id sets) with no
+    model loaded; every message names the file it is about. Returns (predictions, labels) by id."""
     preds = _by_id(Path(predictions_csv), "predictions")
     labels = _by_id(Path(labels_csv), "labels")
     blank_labels = [i for i, v in labels.items() if is_blank(v)]
     if blank_labels:
-        raise InputError(f"{labels_csv}: {len(blank_labels)} blank label(s), first ids: {_first(blank_labels)}")
+        raise InputError(f"{labels_csv}: {len(blank_labels)} blank label(s), first ids: {first_ids(blank_labels)}")
+    blank = [i for i, v in preds.items() if is_blank(v)]
+    if blank:
+        raise InputError(f"{predictions_csv}: {len(blank)} blank or NaN prediction(s); the host fails such a "
+                         f"submission; first ids: {first_ids(blank)}")
+    try:
+        check_ids(preds, labels)
+    except InputError as exc:
+        raise InputError(f"{predictions_csv} vs {labels_csv}: {exc.message}") from None
+    return preds, labels
+
+
+def score_files(predictions_csv: Path | str, labels_csv: Path | str, embedder_path: str | Path | None = None,
+                host_tokenizer: bool = False, progress: bool = False, precision: str = "auto") -> ScoreReport:
+    """Score a submission CSV (id,rewrite_prompt) against labels (id,rewrite_prompt or the full train format)."""
+    preds, labels = check_files(Path(predictions_csv), Path(labels_csv))  # before any model is loaded
     return score(preds, labels, load_embedder(embedder_path, host_tokenizer, precision), progress)

@@ -235,7 +235,9 @@ def _train(cfg: TrainConfig, rows: list[dict], embedder_path: str | Path | None,
     from kit.recovery.infer import free_memory
 
     free_memory()
+    eval_started = time.time()
     meta["val_score"] = evaluate(out, base, template, val_rows[: cfg.eval_rows], cfg, embedder_path)
+    meta["val_seconds"] = round(time.time() - eval_started, 2)
     write_json(out / META_NAME, meta)
     return TrainResult(out=out, meta=meta)
 
@@ -283,27 +285,31 @@ def run_training(cfg: TrainConfig, *, embedder: str = "", notebook: bool = True)
 
     Both ways end in the same `train(cfg)` call: the notebook receives the resolved knobs as parameters.
     """
+    from kit.experiments import record_training
+    from kit.recovery.train_data import load_rows
+
     validate(cfg)
-    if not notebook:
-        return train(cfg, embedder_path=embedder or None).meta
+    if not notebook:  # train() reads (and checks) the data before anything heavy
+        meta = train(cfg, embedder_path=embedder or None).meta
+        record_training(meta)
+        return meta
     from kit import notebooks
 
+    load_rows(training_data_file(cfg))  # bad data named here, in this process: never as a failed notebook cell
     data, base, out, ckpt = resolve_paths(cfg)
     knobs = dataclasses.asdict(cfg) | {"data": str(data.resolve()), "base_model_path": str(base),
                                        "out": str(out), "checkpoint_dir": str(ckpt)}
     executed = ckpt / "train.ipynb"
     (out / META_NAME).unlink(missing_ok=True)  # never report a previous run's metadata
-    pm_log = logging.getLogger("papermill")  # papermill streams the kernel's output (loss lines) here
-    if not pm_log.handlers:
-        pm_log.addHandler(logging.StreamHandler())
-        pm_log.setLevel(logging.INFO)
     notebooks.execute(notebooks.template_path("train"), executed, {"knobs": knobs, "embedder": embedder},
-                      cwd=Path.cwd(), log_output=True)
+                      cwd=Path.cwd(), stream=True, quiet_kernel=True)  # loss lines stream, chatter to a log
     if not (out / META_NAME).exists():
         raise TrainingError(f"the training notebook wrote no {META_NAME}", hint=f"see {executed}")
     import json
 
-    return json.loads((out / META_NAME).read_text(encoding="utf-8"))
+    meta = json.loads((out / META_NAME).read_text(encoding="utf-8"))
+    record_training(meta)
+    return meta
 
 
 def summary(meta: dict[str, Any]) -> str:
@@ -313,8 +319,12 @@ def summary(meta: dict[str, Any]) -> str:
     score = meta.get("val_score") or {}
     lines = [f"adapter: {meta['knobs']['out']}", f"steps: {meta['global_step']}  train_loss: {meta['train_loss']:.4f}"
              + (f"  val_loss: {meta['val_loss']:.4f}" if meta.get("val_loss") is not None else ""),
-             f"rows: {meta['rows']}"]
+             "rows: " + ", ".join(f"{v} {k}" for k, v in (meta.get("rows") or {}).items()),
+             f"train time: {meta.get('train_seconds', 0):.1f} s on {meta.get('device', '?')}"]
     if score:
-        lines.append(f"val_score: {score['mean']:.4f} [{score['ci_low']:.4f}, {score['ci_high']:.4f}] n={score['n']}")
+        lines.append(f"validation score: {score['mean']:.4f} (95% CI [{score['ci_low']:.4f}, {score['ci_high']:.4f}], "
+                     f"n={score['n']}, embedder {score['embedder']})")
+        for ex in score.get("examples") or []:
+            lines.append(f"  predicted {ex['prediction']!s:.60}  |  label {ex['label']!s:.60}")
     return "\n".join(lines)
 

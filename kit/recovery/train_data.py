@@ -43,7 +43,7 @@ def load_rows(path: Path) -> list[dict[str, str]]:
     if not path.is_file():
         raise InputError(f"training data not found: {path}")
     if path.stat().st_size == 0:
-        raise InputError(f"{path.name}: file is empty")
+        raise InputError(f"{path}: file is empty")
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
@@ -51,27 +51,27 @@ def load_rows(path: Path) -> list[dict[str, str]]:
         elif suffix in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
         else:
-            raise InputError(f"{path.name}: unknown data format '{suffix}'", hint="use .csv or .parquet")
+            raise InputError(f"{path}: unknown data format '{suffix}'", hint="use .csv or .parquet")
     except InputError:
         raise
     except pd.errors.EmptyDataError:
-        raise InputError(f"{path.name}: file is empty") from None
+        raise InputError(f"{path}: file is empty") from None
     except Exception as exc:  # parser errors: one line naming the file
-        raise InputError(f"{path.name}: cannot read: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+        raise InputError(f"{path}: cannot read: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
-        raise InputError(f"{path.name}: missing column(s) {', '.join(missing)}",
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}",
                          hint=f"needs {', '.join(COLUMNS)}")
     if len(frame) == 0:
-        raise InputError(f"{path.name}: file has a header but no rows")
+        raise InputError(f"{path}: file has a header but no rows")
     rows = []
     for i, record in enumerate(frame[list(COLUMNS)].itertuples(index=False), start=1):
         row = dict(zip(COLUMNS, record, strict=True))
         for col, value in row.items():
             if not isinstance(value, str):
-                raise InputError(f"{path.name}: row {i} column {col} is not text ({type(value).__name__} {value!r})")
+                raise InputError(f"{path}: row {i} column {col} is not text ({type(value).__name__} {value!r})")
         if not row["rewrite_prompt"].strip():
-            raise InputError(f"{path.name}: row {i} has an empty rewrite_prompt")
+            raise InputError(f"{path}: row {i} has an empty rewrite_prompt")
         rows.append(row)
     return rows
 

@@ -21,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -122,17 +123,23 @@ def _launch(run_dir: Path, spec: dict[str, Any], image_python: Path) -> tuple[li
     return [sys.executable, "-m", "kit.kaggle.emulator.runner", str(src), spec["working"], str(input_dir)], env
 
 
-def execute_run(run_dir: Path) -> dict[str, Any]:
-    """Run a prepared folder, honouring its timeout; returns {status, failureMessage} as Kaggle reports them."""
+def execute_run(run_dir: Path, *, stream: bool = False) -> dict[str, Any]:
+    """Run a prepared folder, honouring its timeout; returns {status, failureMessage} as Kaggle reports them.
+
+    `stream` echoes the kernel's progress lines (kit.notebooks' filter) to this process's stderr as they come."""
     src = run_dir / "src"
     spec = json.loads((src / "run.json").read_text())
+    if stream:
+        spec["stream"] = True
+        (src / "run.json").write_text(json.dumps(spec, indent=1))
     image_python = isolation.build_image(run_dir / "image")
     _kernelspec(src, image_python)
     cmd, env = _launch(run_dir, spec, image_python)
     stderr_path = run_dir / "runner.stderr"
     with open(stderr_path, "wb") as err:
-        proc = subprocess.Popen(cmd, cwd=spec["working"], env=env, stdout=err, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(cmd, cwd=spec["working"], env=env, stdout=subprocess.PIPE if stream else err,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        tee = _tee(proc, err) if stream else None
         try:
             proc.wait(timeout=float(spec["timeout"]))
         except subprocess.TimeoutExpired:
@@ -141,11 +148,27 @@ def execute_run(run_dir: Path) -> dict[str, Any]:
             _write_log(src, f"{TIMEOUT_MESSAGE}: stopped at the session limit of {spec['timeout']:.0f} s",
                        notice=spec.get("notice", ""))
             return result
+        finally:
+            if tee is not None:
+                tee.join(timeout=5)
     result_path = src / "result.json"
     if result_path.exists():
         return json.loads(result_path.read_text())
     tail = stderr_path.read_text(errors="replace")[-500:]
     return {"status": "ERROR", "failureMessage": f"kernel process died (exit {proc.returncode}): {tail}"}
+
+
+def _tee(proc: subprocess.Popen, err: Any) -> threading.Thread:
+    """Copy the driver's output to the run's stderr file and to this process's stderr, line by line."""
+    def copy() -> None:
+        for line in iter(proc.stdout.readline, b""):
+            err.write(line)
+            sys.stderr.write(line.decode(errors="replace"))
+            sys.stderr.flush()
+
+    thread = threading.Thread(target=copy, daemon=True, name="kernel-progress")
+    thread.start()
+    return thread
 
 
 def _kill(proc: subprocess.Popen) -> None:
@@ -194,7 +217,9 @@ def _run_notebook(source: Path, src: Path, working: Path, input_dir: Path, param
     params = dict(params)
     if str(input_dir) != KAGGLE_INPUT and "input_dir" in notebooks.parameters(source):
         params["input_dir"] = str(input_dir)  # degraded: the inputs are not at /kaggle/input
-    notebooks.execute(source, src / "executed.ipynb", params, cwd=working, kernel=KERNEL_NAME)
+    stream = bool(json.loads((src / "run.json").read_text()).get("stream"))
+    notebooks.execute(source, src / "executed.ipynb", params, cwd=working, kernel=KERNEL_NAME, stream=stream,
+                      quiet_kernel=stream)
 
 
 def _run_script(source: Path, src: Path, working: Path) -> None:
