@@ -33,7 +33,7 @@ USER = "sandbox-user"
 ANSWER_SCRIPT = """
 import csv, os
 names = {"1": "alpha", "2": "beta", "3": "gamma", "4": "wrong"}
-rows = list(csv.DictReader(open(os.path.join("..", "input", "llm-prompt-recovery", "test.csv"))))
+rows = list(csv.DictReader(open(os.path.join("..", "input", "competitions", "llm-prompt-recovery", "test.csv"))))
 with open("submission.csv", "w") as fh:
     fh.write("id,answer\\n" + "".join(r["id"] + "," + names.get(r["id"], "x") + "\\n" for r in rows))
 print("rows", len(rows))

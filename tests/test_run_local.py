@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from kit.assets import sample_data_dir
 from kit.cli import cli
+from kit.config import KitConfig
 from kit.notebooks import parameters, template_path
 from kit.recovery import kernel
-from kit.config import KitConfig
 from kit.runlocal import LOCAL_SLUGS, _attach, _refs
 
 
