@@ -55,6 +55,7 @@ def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch, layout)
                           steps=1, template="zeroshot", say=said.append, timeout=600)
     finally:
         stop_emulator()
+    print("demo step timings", result["timings"])
     row = result["row"]
     assert row["status"] == "complete", row["error"]
     assert row["public_score"] is not None and row["private_score"] is not None
