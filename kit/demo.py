@@ -68,10 +68,18 @@ def _train(cfg: KitConfig, out: Path, steps: int) -> dict[str, Any]:
 
 
 def _wheels(cfg: KitConfig, out: Path) -> dict[str, Any]:
-    from kit.wheels import build_bundle, push_bundle, sandbox_bundle
+    from kit.wheels import (
+        SANDBOX_PLATFORM,
+        SANDBOX_PYTHON,
+        build_bundle,
+        push_bundle,
+        sandbox_bundle,
+        sandbox_image_freeze,
+    )
 
     # The sandbox's stand-in image holds every dependency: the kernel installs just the kit's wheel (--no-deps).
-    build_bundle(out, kit_only=True, kit_wheel=next(sandbox_bundle().glob("*.whl")), verify=False)
+    build_bundle(out, kit_only=True, kit_wheel=next(sandbox_bundle().glob("*.whl")), verify=False,
+                 python_version=SANDBOX_PYTHON, platform=SANDBOX_PLATFORM, image_freeze=sandbox_image_freeze())
     return push_bundle(out, cfg, sandbox=True)
 
 

@@ -42,11 +42,15 @@ _PROBE: dict[str, str] = {}
 
 
 def _kit_entries(site: Path) -> set[str]:
-    """Names in `site` that make the kit importable or visible: package, dist-info, editable hooks."""
+    """Names in `site` that make the kit importable or visible: package, dist-info, editable hooks, and any
+    .pth file naming the kit's source folder (a legacy editable install)."""
     names = {"kit"}
+    source = str(Path(__file__).resolve().parents[2])
     for entry in site.iterdir():
         low = entry.name.lower()
         if low.startswith(("kaggle_kit", "__editable__.kaggle_kit", "__editable___kaggle_kit")):
+            names.add(entry.name)
+        elif low.endswith(".pth") and source in entry.read_text(errors="replace"):
             names.add(entry.name)
     return names
 
