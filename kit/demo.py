@@ -68,10 +68,18 @@ def _train(cfg: KitConfig, out: Path, steps: int) -> dict[str, Any]:
 
 
 def _wheels(cfg: KitConfig, out: Path) -> dict[str, Any]:
-    from kit.wheels import build_bundle, push_bundle, sandbox_bundle
+    from kit.wheels import (
+        SANDBOX_PLATFORM,
+        SANDBOX_PYTHON,
+        build_bundle,
+        push_bundle,
+        sandbox_bundle,
+        sandbox_image_freeze,
+    )
 
     # The sandbox's stand-in image holds every dependency: the kernel installs just the kit's wheel (--no-deps).
-    build_bundle(out, kit_only=True, kit_wheel=next(sandbox_bundle().glob("*.whl")), verify=False)
+    build_bundle(out, kit_only=True, kit_wheel=next(sandbox_bundle().glob("*.whl")), verify=False,
+                 python_version=SANDBOX_PYTHON, platform=SANDBOX_PLATFORM, image_freeze=sandbox_image_freeze())
     return push_bundle(out, cfg, sandbox=True)
 
 
@@ -116,12 +124,17 @@ def _run_demo(config: KitConfig | None, workdir: Path, steps: int, template: str
         say(f"   done in {timings[name]:.1f} s")
         return result
 
-    adapter = workdir / "adapter"
-    meta = step(f"train a tiny LoRA adapter ({steps} steps)", lambda: _train(cfg, adapter, steps))
-    cfg = dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, adapter_path=str(adapter)))
+    from kit.recovery.templates import get_template
+
+    adapter, meta = workdir / "adapter", {}
+    uses_model = bool(get_template(template).primes)  # a model-free template (mean) mounts no adapter
+    if uses_model:
+        meta = step(f"train a tiny LoRA adapter ({steps} steps)", lambda: _train(cfg, adapter, steps))
+        cfg = dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, adapter_path=str(adapter)))
     client = step("start the sandbox", lambda: kaggle_client(cfg, sandbox=True))
-    pushed = step("push the adapter", lambda: push_adapter(cfg, adapter, notes="kit demo", client=client))
-    say(f"   {pushed['ref']} v{pushed['version']}{' (unchanged, not uploaded)' if pushed['skipped'] else ''}")
+    if uses_model:
+        pushed = step("push the adapter", lambda: push_adapter(cfg, adapter, notes="kit demo", client=client))
+        say(f"   {pushed['ref']} v{pushed['version']}{' (unchanged, not uploaded)' if pushed['skipped'] else ''}")
     wheels = step("build and push the wheels bundle (kit wheel only)", lambda: _wheels(cfg, workdir / "wheels"))
     say(f"   {wheels['ref']} v{wheels['version']}")
     kernel = step(f"build the submission (template {template})",

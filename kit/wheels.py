@@ -225,6 +225,22 @@ def image_target(kaggle: Any, image_freeze: Path | None = None, python_version: 
     return ImageTarget(Path(freeze), python, plat, [*profile.constraints, *kaggle.wheels_constraints], profile)
 
 
+SANDBOX_PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"  # the stand-in image runs this interpreter
+SANDBOX_PLATFORM = "manylinux2014_x86_64"
+
+
+def sandbox_image_freeze() -> Path:
+    """The sandbox's image profile: a freeze of the stand-in image (this environment without the kit)."""
+    from kit.assets import assets_dir
+    from kit.kaggle.isolation import image_freeze
+
+    path = assets_dir() / "sandbox-image-freeze.txt"
+    text = "# kit image profile: sandbox stand-in (this environment without the kit)\n" + image_freeze()
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
 def sandbox_bundle() -> Path:
     """The kit-only bundle sandbox kernels install (cached by the kit's source hash in the assets folder).
 
@@ -241,9 +257,9 @@ def sandbox_bundle() -> Path:
     folder = assets_dir() / f"sandbox-wheels-{digest.hexdigest()[:12]}"
     if not (folder / MANIFEST).is_file():
         tmp = Path(tempfile.mkdtemp(prefix=".wheels-", dir=assets_dir()))
-        try:
-            build_bundle(tmp / "bundle", kit_only=True, python_version=f"{sys.version_info[0]}.{sys.version_info[1]}",
-                         platform="manylinux2014_x86_64", verify=False)
+        try:  # checked offline against the stand-in image, the sandbox's profile
+            build_bundle(tmp / "bundle", kit_only=True, python_version=SANDBOX_PYTHON, platform=SANDBOX_PLATFORM,
+                         image_freeze=sandbox_image_freeze(), verify=True)
             try:
                 (tmp / "bundle").rename(folder)
             except OSError:  # another process finished first: theirs is identical

@@ -160,8 +160,8 @@ def test_happy_path_records_provenance_scores_and_snapshot(kernel):
     assert client.subs[100].description == "first try [kit alice/kit-prompt-recovery-infer/1]"
     # order: limit check, datasets READY (waited through blobs_received), then push, then submission
     assert client.calls.index("limits") < client.calls.index("push") < client.calls.index("submit v1")
-    assert client.calls.count("dataset_status alice/kit-lora-adapter") == 2
-    assert client.calls.index("dataset_status alice/kit-lora-adapter") < client.calls.index("push")
+    assert client.calls.count("dataset_status alice/kit-lora-adapter/3") == 2
+    assert client.calls.index("dataset_status alice/kit-lora-adapter/3") < client.calls.index("push")
     with Ledger() as led:
         snap = led.leaderboard_snapshots("llm-prompt-recovery")[-1]
     assert (snap["our_best"], snap["our_rank"], snap["top_score"]) == (pytest.approx(0.6123), 2, 0.71)

@@ -42,11 +42,15 @@ _PROBE: dict[str, str] = {}
 
 
 def _kit_entries(site: Path) -> set[str]:
-    """Names in `site` that make the kit importable or visible: package, dist-info, editable hooks."""
+    """Names in `site` that make the kit importable or visible: package, dist-info, editable hooks, and any
+    .pth file naming the kit's source folder (a legacy editable install)."""
     names = {"kit"}
+    source = str(Path(__file__).resolve().parents[2])
     for entry in site.iterdir():
         low = entry.name.lower()
         if low.startswith(("kaggle_kit", "__editable__.kaggle_kit", "__editable___kaggle_kit")):
+            names.add(entry.name)
+        elif low.endswith(".pth") and source in entry.read_text(errors="replace"):
             names.add(entry.name)
     return names
 
@@ -181,7 +185,9 @@ def enter(spec_path: Path) -> None:
             _mount("tmpfs", root / path.relative_to("/"), "tmpfs", 0)
     for keep in map(Path, spec["keep"]):  # what the kernel needs from hidden places, back at the same path
         if keep.exists() and _hidden(keep, [*hide, Path("/tmp"), Path("/root")]):
-            _bind(keep, root / keep.relative_to("/"), readonly=keep != Path(spec["image"]))
+            _bind(keep, root / keep.relative_to("/"), readonly=True)
+    image = Path(spec["image"])  # writable wherever it lives: the kernel pip-installs into it
+    _bind(image, root / image.relative_to("/"), readonly=False)
     kaggle = root / "kaggle"
     for rel, source in sorted(spec["mounts"].items()):
         _bind(Path(source).resolve(), kaggle / "input" / rel, readonly=True)
