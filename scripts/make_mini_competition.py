@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("--per-original", type=int, default=2)
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--train-rows", type=int, default=0, help="cap on training rows (0: every pair)")
     parser.add_argument("--model", default="", help="rewriter folder (default: the embedded instruct model)")
     args = parser.parse_args()
     os.chdir(ROOT)
@@ -57,9 +58,9 @@ def main() -> None:
     splits = {"train": write_lines(src / "train_originals.txt", train_originals),
               "test": write_lines(src / "test_originals.txt", test_originals)}
     made = {split: src / f"{split}_rows.csv" for split in ("test", "train")}  # test first: it matters most
-    for split, seed in (("test", 2), ("train", 1)):
+    for split, seed, limit in (("test", 2, 0), ("train", 1, args.train_rows)):
         result = make_data(MakeDataConfig(originals=str(splits[split]), prompts=str(prompts), out=str(made[split]),
-                                          model=args.model, per_original=args.per_original, seed=seed,
+                                          model=args.model, per_original=args.per_original, seed=seed, limit=limit,
                                           max_new_tokens=args.max_new_tokens, batch_size=args.batch_size))
         print(f"{split}: {result.made} made, {result.already_done} already there, {result.empty} empty",
               file=sys.stderr)
