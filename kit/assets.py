@@ -208,20 +208,26 @@ def _dequantize(gguf: Path, out: Path) -> None:
     `save_pretrained` refuses the GGUF-loaded model itself ("quantized with gguf"), so the weights move into
     a model built from the same config without the quantization config.
     """
+    import copy
+
     import torch
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     folder, name = str(gguf.parent), gguf.name
     tok = AutoTokenizer.from_pretrained(folder, gguf_file=name)
     loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
-    config = AutoConfig.from_pretrained(folder, gguf_file=name)
+    config = copy.deepcopy(loaded.config)  # not a second parse of the file
     if hasattr(config, "quantization_config"):
         del config.quantization_config
-    plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-    missing, unexpected = plain.load_state_dict(loaded.state_dict(), strict=False)
+    with torch.device("meta"):  # no random init: every weight comes from the file
+        plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    missing, unexpected = plain.load_state_dict(loaded.state_dict(), strict=False, assign=True)
+    plain.tie_weights()
     missing = [k for k in missing if k not in _tied_keys(plain)]
-    if missing or unexpected:
-        raise ValueError(f"weights do not match the config: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    on_meta = [n for n, t in plain.state_dict().items() if t.is_meta]
+    if missing or unexpected or on_meta:
+        raise ValueError(f"weights do not match the config: missing {(missing or on_meta)[:3]}, "
+                         f"unexpected {unexpected[:3]}")
     del loaded
     plain.to(getattr(torch, SAVE_DTYPE)).save_pretrained(out)
     tok.save_pretrained(out)
