@@ -79,7 +79,7 @@ def run_local(
 
     `progress` streams the kernel's own progress lines (rows done, rows/s, time left) to stderr."""
     from kit import experiments
-    from kit.assets import default_model_path, sample_data_dir
+    from kit.assets import default_model_path, mini_competition_dir
     from kit.kernel_params import validate
     from kit.notebooks import template_path
     from kit.recovery.inputs import check_test_folder
@@ -91,7 +91,7 @@ def run_local(
         # A short rehearsal budget with the 30-minute Kaggle margin would leave no time at all.
         infer = override(infer, margin_seconds=int(budget // 10))
         warnings.append(f"margin lowered to {infer.margin_seconds}s for the {budget}s rehearsal budget")
-    data_dir = Path(data) if data else sample_data_dir()
+    data_dir = Path(data) if data else mini_competition_dir()
     check_test_folder(data_dir, LABELS_FILE)  # the user's own files, named, before any kernel starts
     model_dir = Path(model or infer.base_model_path or default_model_path())
     adapter_dir = Path(adapter or infer.adapter_path) if (adapter or infer.adapter_path) else None

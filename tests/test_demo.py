@@ -35,7 +35,7 @@ def _kernel_log(ref: str) -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("layout", "template"), [("2025", "zeroshot"), ("2024", "mean")])
-def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch, layout, template):
+def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch, tiny_model, layout, template):
     """Acceptance: `kit demo` in a fresh KIT_HOME; the kernel installs the kit from the wheels dataset with no
     network, finds every source under the selected layout, and is scored. The 2024 run uses the model-free
     `mean` template to keep the suite fast (no training, no generation): its sources are the competition and
@@ -47,14 +47,14 @@ def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch, layout,
     from kit.kaggle.sandbox import stop_emulator
     from kit.ledger import Ledger
 
-    # the chain is under test here, not generation quality: one short prime keeps the hidden-set re-run quick
-    # (`make demo` runs the same chain with the `best` template)
+    # the chain is under test here, not generation quality: the tiny model and one short prime keep the hidden-set
+    # re-run quick (`make demo` runs the same chain on the embedded instruct model with the `best` template)
     monkeypatch.setattr(demo, "DEMO_INFER", {"batch_size": 20, "max_new_tokens": 4, "max_field_tokens": 32})
     monkeypatch.setitem(demo.DEMO_TRAIN, "eval_rows", 0)  # no local score: saves loading the embedder
     said: list[str] = []
     try:
         result = run_demo(config_from_dict({"kaggle": {"sandbox_input_layout": layout}}), workdir=tmp_path / "demo",
-                          steps=1, template=template, say=said.append, timeout=600)
+                          steps=1, template=template, model=tiny_model, say=said.append, timeout=600)
         from kit.kaggle.sandbox import recorded, sandbox_dir
 
         assert recorded(sandbox_dir() / "state") is None  # the demo started it, the demo stopped it
@@ -70,6 +70,7 @@ def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch, layout,
         kinds = {d["kind"] for d in led.datasets()}
     if template == "zeroshot":
         assert (row["adapter_ref"], row["adapter_version"]) == ("sandbox-user/kit-lora-adapter", 1)
+        assert row["base_model_source"] == demo.DEMO_MODEL_REF  # the base model went in as a Model source
         assert {"adapter", "wheels"} <= kinds
     else:
         assert kinds == {"wheels"} and not any("train" in name for name in result["timings"])
@@ -84,7 +85,7 @@ def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch, layout,
     assert "sandbox kernel: network interfaces lo;" in log  # loopback only, seen from inside the kernel
     where = {"2025": {"wheels": "datasets/sandbox-user/kit-offline-wheels",
                       "adapter": "datasets/sandbox-user/kit-lora-adapter",
-                      "model": "models/sandbox-user/kit-default-model/transformers/default/1",
+                      "model": "models/sandbox-user/kit-demo-base/transformers/default/1",
                       "competition": "competitions/llm-prompt-recovery"},
              "2024": {"wheels": "kit-offline-wheels", "competition": "llm-prompt-recovery"}}[layout]
     assert f"installing kaggle-kit offline from /kaggle/input/{where['wheels']} --no-deps" in log
