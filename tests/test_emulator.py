@@ -252,6 +252,11 @@ def test_kit_emulator_serve_command(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    printed = proc.stdout.read()
+    for line in ("export KAGGLE_API_ENVIRONMENT=LOCALHOST", f"export HTTP_PROXY=http://127.0.0.1:{port}",
+                 "unset NO_PROXY", "export KAGGLE_API_TOKEN=sandbox-token", "KAGGLE_USERNAME=sandbox-user",
+                 "KAGGLE_KEY=sandbox-key"):
+        assert line in printed, printed
 
 
 def test_emulator_status_reads_the_recorded_port_safely(capsys):
