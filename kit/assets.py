@@ -89,6 +89,13 @@ def tiny_model_path() -> Path:
     return target
 
 
+def default_model_path() -> Path:
+    """The base model used wherever none is configured (run-local, sandbox kernels, the kernel's fallback).
+
+    The one seam for that choice: every default-model decision calls this."""
+    return tiny_model_path()
+
+
 def build_tiny_model(out: Path, corpus: list[str], vocab_size: int = 2048, seed: int = 0) -> Path:
     """Train a byte-level BPE tokenizer on `corpus` and save a random tiny MistralForCausalLM beside it."""
     import torch

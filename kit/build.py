@@ -21,6 +21,7 @@ from kit.config import KitConfig, write_json
 from kit.errors import ConfigError, InputError
 from kit.kaggle import kernel_metadata as km
 from kit.kaggle import metadata
+from kit.kaggle.inputs import check_sources
 from kit.kaggle.sandbox import sandbox_mode
 
 KIT_KERNEL_NAME = "kit_kernel.json"
@@ -120,26 +121,33 @@ def kernel_hash(folder: Path, meta: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
+SANDBOX_MODEL = "kit-default-model/transformers/default/1"  # the default model's ref in the sandbox account
+
+
 def _sources(config: KitConfig, owner: str, sandbox: bool, needs_model: bool,
              ledger: Any) -> tuple[dict[str, Any], list[str], list[str], list[str]]:
-    """Mount names, dataset refs, model refs and notes for the adapter, wheels and base model."""
-    mounts: dict[str, Any] = {"model_dir": "", "adapter_dir": "", "wheels_dir": ""}
+    """The kernel's {name: ref} sources (competition, base model, adapter, wheels), dataset refs, model refs, notes.
+
+    Datasets are pinned `owner/slug/N` to the version the ledger recorded. Every ref is validated here, before
+    anything is sent."""
+    refs: dict[str, str] = {"competition": config.competition.slug}
     pins: dict[str, Any] = {}
-    datasets: list[str] = []
-    models: list[str] = []
     notes: list[str] = []
     if needs_model:
         base = config.kaggle.base_model
-        if base:
-            (models if km.source_kind(base) == "model" else datasets).append(base)
-            mounts["model_dir"] = km.mount_name(base)
-            pins["base_model"] = base
-        elif sandbox:  # the sandbox runs kernels with this kit installed: its embedded tiny model is there
-            pins["base_model"] = "kit:tiny-model"
-            notes.append("no [kaggle] base_model: the sandbox kernel uses the kit's embedded tiny model")
-        else:
+        if not base and sandbox:  # mounted as a Kaggle Model, as a real base model would be
+            from kit.assets import default_model_path
+            from kit.kaggle.sandbox import publish_model
+
+            base = f"{owner}/{SANDBOX_MODEL}"
+            publish_model(base, default_model_path())
+            notes.append(f"no [kaggle] base_model: the sandbox kernel mounts the kit's default model as {base}")
+        elif not base:
             raise ConfigError("[kaggle] base_model is empty: a Kaggle kernel needs a mounted base model",
-                              hint="set it to a dataset 'owner/slug' or a model 'owner/model/framework/variation/v'")
+                              hint="set it to a dataset 'owner/slug' or a model 'owner/model/framework/variation/N'")
+        km.source_kind(base)  # a dataset or a model instance version, nothing else
+        refs["model"] = base
+        pins["base_model"] = base
     for key, slug in (("adapter", config.kaggle.adapter_dataset), ("wheels", config.kaggle.wheels_dataset)):
         ref = f"{owner}/{metadata.check_slug(slug)}"
         rec = ledger.latest_dataset_version(ref, sandbox=sandbox)
@@ -149,9 +157,11 @@ def _sources(config: KitConfig, owner: str, sandbox: bool, needs_model: bool,
         if rec is None:
             notes.append(f"no pushed {key} dataset {ref} in the ledger: the kernel runs without it")
             continue
-        datasets.append(ref)
-        mounts[f"{key}_dir"] = km.mount_name(ref)
-    return {**mounts, "pins": pins}, datasets, models, notes
+        refs[key] = f"{ref}/{rec['version']}" if rec.get("version") else ref
+    parsed = check_sources(refs)
+    datasets = [r.text for n, r in parsed.items() if r.kind == "dataset"]
+    models = [r.text for n, r in parsed.items() if r.kind == "model"]
+    return {"sources": refs, "pins": pins}, datasets, models, notes
 
 
 def _owner(config: KitConfig, sandbox: bool) -> str:
@@ -187,15 +197,15 @@ def build_submission(config: KitConfig, *, template: str | None = None, out: Pat
     wanted = {"template": name, "budget_seconds": inf.budget_seconds, "margin_seconds": inf.margin_seconds,
               "batch_size": inf.batch_size, "max_new_tokens": inf.max_new_tokens,
               "max_field_tokens": inf.max_field_tokens, "mean_prompt": config.mean_prompt.text,
-              "competition": config.competition.slug, "load_in_4bit": inf.load_in_4bit,
-              "merge_adapter": inf.merge_adapter, **found}
+              "load_in_4bit": inf.load_in_4bit, "merge_adapter": inf.merge_adapter, **found}
     known = notebooks.parameters(src)
     if "template" not in known:
         raise InputError(f"{src}: no 'template' parameter in its parameters cell")
     params = {k: v for k, v in wanted.items() if k in known}
     code_file = f"{NOTEBOOK_NAME}.ipynb"
     meta = km.build(owner=owner, slug=kg.kernel_slug, title=kg.kernel_title, code_file=code_file,
-                    accelerator=kg.accelerator, competition=config.competition.slug, datasets=datasets, models=models)
+                    accelerator=kg.accelerator, competition=config.competition.slug, datasets=datasets, models=models,
+                    pinning=kg.docker_image_pinning_type)
     out.mkdir(parents=True, exist_ok=True)
     dst = notebooks.render(src, out / code_file, params)
     km.check_source_size(dst)
@@ -208,6 +218,7 @@ def build_submission(config: KitConfig, *, template: str | None = None, out: Pat
         "kernel_ref": meta["id"], "competition": config.competition.slug, "sandbox": sandbox,
         "submission_file": config.competition.submission_file, "submission_columns": submission_columns(),
         "local_score": adapter_local_score(inf.adapter_path), "session_timeout": kg.kernel_timeout_seconds,
+        "sources": params.get("sources", {}), "docker_image_pinning_type": meta["docker_image_pinning_type"],
     }
     write_json(out / KIT_KERNEL_NAME, info)
     return {**info, "folder": str(out), "notebook": str(dst), "metadata": meta, "notes": notes}

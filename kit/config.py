@@ -60,14 +60,27 @@ class KaggleConfig:
         "Kernel machine_shape: NvidiaTeslaT4, NvidiaL4, NvidiaH100, ... or 'none' (CPU); P100 and TPU v3 are retired.",
     )
     kernel_timeout_seconds: int = _f(32400, "Session timeout for pushed kernels (the competition allows 9 h).")
-    image_python: str = _f("3.10", "Python version of the Kaggle image, for `kit wheels`.")
-    image_platform: str = _f("manylinux2014_x86_64", "Wheel platform tag of the Kaggle image, for `kit wheels`.")
+    image_profile: str = _f(
+        "kaggle-gpu-2026",
+        "Image `kit wheels` targets: a profile name from kit/data (kaggle-gpu-2026: today's GPU image, Python 3.12; "
+        "kaggle-gpu-2024: the spring-2024 image, Python 3.10) or a profile/freeze file path.",
+    )
+    image_python: str = _f("", "Python X.Y of the Kaggle image, for `kit wheels`. Empty: the image profile's.")
+    image_platform: str = _f("", "Wheel platform tag of the Kaggle image, for `kit wheels`. Empty: the profile's.")
+    docker_image_pinning_type: str = _f(
+        "original", "kernel-metadata.json docker_image_pinning_type: 'original' (the image the kernel was first "
+        "run on; a new kernel gets today's) or 'latest'.",
+    )
+    sandbox_input_layout: str = _f(
+        "2025", "Where sandbox kernels (emulator, run-local) find their inputs: '2025' (the 2025-26 layout, "
+        "/kaggle/input/datasets/<owner>/<slug>, models/..., competitions/...) or '2024' (/kaggle/input/<slug>).",
+    )
     dataset_license: str = _f(
         "CC0-1.0", "License of pushed datasets, spelled as Kaggle lists it (CC0-1.0, apache-2.0, CC-BY-4.0, ...)."
     )
     dataset_timeout_seconds: int = _f(1800, "How long a push waits for the new dataset version to become READY.")
     image_freeze: str = _f(
-        "", "`pip list --format=freeze` of the Kaggle image, for `kit wheels`. Empty: the kit's approximation."
+        "", "`pip list --format=freeze` of the Kaggle image, for `kit wheels`; replaces the profile's package list."
     )
     wheels_host_only: list = _f(
         ["kaggle", "six", "tenacity", "papermill", "nbformat", "ipykernel", "matplotlib", "datasets",
@@ -76,9 +89,9 @@ class KaggleConfig:
         "`host`, so the kernel neither ships nor upgrades them (kaggle>=2.2 needs Python 3.11).",
     )
     wheels_constraints: list = _f(
-        ["transformers<4.42", "peft<0.12"],
-        "pip constraints for the packages the bundle adds or upgrades; the defaults keep them in the era of the "
-        "image's torch 2.1.2. Revisit them with --image-freeze.",
+        [],
+        "Extra pip constraints for the packages the bundle adds or upgrades, on top of the image profile's own "
+        "(the 2024 profile caps transformers and peft to its torch 2.1.2 era).",
     )
 
 

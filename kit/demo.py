@@ -68,10 +68,10 @@ def _train(cfg: KitConfig, out: Path, steps: int) -> dict[str, Any]:
 
 
 def _wheels(cfg: KitConfig, out: Path) -> dict[str, Any]:
-    from kit.wheels import build_bundle, push_bundle
+    from kit.wheels import build_bundle, push_bundle, sandbox_bundle
 
-    build_bundle(out, kit_only=True, python_version=cfg.kaggle.image_python, platform=cfg.kaggle.image_platform,
-                 verify=False)
+    # The sandbox's stand-in image holds every dependency: the kernel installs just the kit's wheel (--no-deps).
+    build_bundle(out, kit_only=True, kit_wheel=next(sandbox_bundle().glob("*.whl")), verify=False)
     return push_bundle(out, cfg, sandbox=True)
 
 
@@ -81,11 +81,15 @@ def run_demo(config: KitConfig | None = None, *, workdir: Path = DEMO_DIR, steps
     """Run every step against the sandbox; returns the ledger row of the scored submission plus step timings."""
     from kit.build import build_submission
     from kit.kaggle.client import kaggle_client
+    from kit.kaggle.isolation import degraded_notice, isolation_problem
     from kit.pushes import push_dataset
     from kit.submit import submit
 
     say = say or _say
     cfg = demo_config(config, template)
+    problem = isolation_problem()
+    say(degraded_notice(problem) if problem else "sandbox kernels run isolated: user, mount and network namespaces, "
+        f"inputs at /kaggle/input ({cfg.kaggle.sandbox_input_layout} layout), the kit installed from the wheels")
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}

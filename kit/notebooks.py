@@ -1,7 +1,8 @@
 """The only papermill/nbformat importer: read parameters, render (prepare only), execute.
 
-Kaggle runs pushed notebooks through papermill itself, so every notebook the kit writes keeps a valid
-python3 kernelspec and a cell tagged `parameters`.
+Kaggle runs pushed notebooks through papermill itself, so every notebook the kit renders keeps a valid
+python3 kernelspec and a cell tagged `parameters`. Executing is looser, as on Kaggle: any Python notebook runs
+on the kernel the caller names, with or without a `parameters` cell.
 """
 
 from __future__ import annotations
@@ -55,11 +56,17 @@ def injected_parameters(path: Path) -> dict[str, Any]:
     return values
 
 
-def _check_kernelspec(path: Path) -> None:
+def _check_kernelspec(path: Path, strict: bool = True) -> None:
+    """NotebookError unless a Python notebook; `strict` (rendering): python3 kernelspec and a parameters cell."""
     import nbformat
 
     nb = nbformat.read(str(path), as_version=4)
     spec = nb.metadata.get("kernelspec") or {}
+    language = spec.get("language") or (nb.metadata.get("language_info") or {}).get("name") or "python"
+    if language.lower() != "python":
+        raise NotebookError(f"{path}: a {language} notebook; only Python kernels run here")
+    if not strict:
+        return
     if spec.get("name") != "python3":
         raise NotebookError(f"{path}: kernelspec must name python3 (Kaggle runs notebooks with papermill)")
     if not any("parameters" in c.metadata.get("tags", []) for c in nb.cells):
@@ -89,23 +96,26 @@ def execute(
     env: Mapping[str, str] | None = None,
     progress: bool = False,
     log_output: bool = False,
+    kernel: str = "python3",
 ) -> Path:
     """Execute `src` with papermill into `dst`; a failing cell becomes one NotebookError line.
 
     `params` are merged over any values a previous render already injected: papermill replaces the whole
     injected cell, so re-executing a rendered notebook with one new value would otherwise drop the rest.
     `env` entries are set for the kernel process (papermill starts the kernel with this process's environment).
+    `kernel` is the kernelspec to run on, whatever the notebook names; parameters are injected only when some
+    are given, so a notebook without a `parameters` cell runs untouched.
     """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    _check_kernelspec(src)
+    _check_kernelspec(src, strict=False)
     params = {**injected_parameters(src), **(params or {})}
     dst.parent.mkdir(parents=True, exist_ok=True)
     saved = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})
     try:
-        pm.execute_notebook(str(src), str(dst), parameters=params, kernel_name="python3",
+        pm.execute_notebook(str(src), str(dst), parameters=params or None, kernel_name=kernel,
                             cwd=str(cwd) if cwd else None, progress_bar=progress, log_output=log_output)
     except PapermillExecutionError as exc:
         first = str(exc.evalue).splitlines()[0] if exc.evalue else ""

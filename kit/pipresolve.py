@@ -23,7 +23,9 @@ from pathlib import Path
 
 from kit.errors import ConfigError, InputError, KitError, WaitTimeoutError
 
-DEFAULT_IMAGE_FREEZE = Path(__file__).resolve().parent / "data" / "kaggle_image_freeze.txt"
+PROFILES_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_PROFILE = "kaggle-gpu-2026"  # today's Kaggle GPU image; "kaggle-gpu-2024" is the spring-2024 one
+DEFAULT_IMAGE_FREEZE = PROFILES_DIR / f"image_{DEFAULT_PROFILE}.txt"
 PIP_TIMEOUT_S = 1800  # one pip run (a resolve or a download of the closure); sockets time out sooner
 
 _BOOTSTRAP = r"""
@@ -115,6 +117,36 @@ def _manylinux_family(tag: str) -> list[str]:
     tags = [f"manylinux_2_{n}_{arch}" for n in range(glibc, 4, -1)]
     tags += [f"{name}_{arch}" for name, n in legacy.items() if n <= glibc]
     return tags
+
+
+@dataclass(frozen=True)
+class ImageProfile:
+    """An image description: its package list (a freeze file) plus `# key: value` header lines saying which
+    Python and platform it is, when it was checked and which constraints keep added packages in its era."""
+
+    name: str
+    path: Path
+    python: str
+    platform: str
+    checked: str
+    constraints: tuple[str, ...]
+
+
+def load_profile(name_or_path: str | os.PathLike) -> ImageProfile:
+    """A profile by name (kit/data/image_<name>.txt) or path; a plain `pip list --format=freeze` has no header."""
+    text = str(name_or_path)
+    path = PROFILES_DIR / f"image_{text}.txt" if "/" not in text and not text.endswith(".txt") else Path(text)
+    if not path.is_file():
+        known = sorted(p.stem[len("image_"):] for p in PROFILES_DIR.glob("image_*.txt"))
+        raise ConfigError(f"image profile {text!r} not found", hint=f"use one of {', '.join(known)} or a file path")
+    head: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = re.fullmatch(r"#\s*(kit image profile|python|platform|checked|constraints):\s*(.*)", line.strip())
+        if m:
+            head.setdefault(m.group(1), m.group(2).strip())
+    constraints = tuple(c.strip() for c in head.get("constraints", "").split(",") if c.strip())
+    return ImageProfile(head.get("kit image profile", path.stem), path, head.get("python", ""),
+                        head.get("platform", ""), head.get("checked", ""), constraints)
 
 
 def read_freeze(path: Path | None = None) -> dict[str, str]:

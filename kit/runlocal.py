@@ -1,9 +1,10 @@
-"""`kit run-local`: rehearse the inference notebook with papermill on a simulated Kaggle input tree.
+"""`kit run-local`: rehearse the inference notebook as a Kaggle kernel on this machine.
 
-The notebook runs exactly as it will on Kaggle: only its parameters differ. A temp folder plays
-`/kaggle/input` (competition files under `competitions/<slug>/`, the model, adapter and wheels as symlinked
-"datasets"), the output folder plays `/kaggle/working` (the notebook's cwd), and the hub is offline. The
-labels file never enters the input tree; it is used afterwards, here, to score the submission.
+The notebook runs in the sandbox (kit.kaggle.emulator.runner): the competition data, base model, adapter and
+wheels are mounted at /kaggle/input in the chosen layout (a model under models/<owner>/<model>/..., datasets under
+datasets/<owner>/<slug>), the output folder is /kaggle/working, there is no network, and the kit is importable
+only after the notebook installs it from the wheels (the sandbox's kit-only bundle unless --wheels is given).
+The labels file never enters the input tree; it is used afterwards, here, to score the submission.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from kit.errors import ConfigError, InputError
 from kit.recovery.guard import HIDDEN_ROWS
 
 LABELS_FILE = "test_labels.csv"
-MODEL_LINK, ADAPTER_LINK, WHEELS_LINK = "kit-model", "kit-adapter", "kit-wheels"
+# How the local folders are attached: refs in the sandbox account, mounted where Kaggle mounts such sources.
+LOCAL_SLUGS = {"model": "kit-base-model/transformers/default/1", "adapter": "kit-adapter", "wheels": "kit-wheels"}
 
 
 @dataclass
@@ -66,10 +68,10 @@ def run_local(
     workers: int | None = None,
     out: str | Path | None = None,
     embedder: str | None = None,
+    layout: str | None = None,
 ) -> RunLocalResult:
-    """Execute notebooks/infer.ipynb against a simulated input tree; outputs, report and score in `out`."""
-    from kit.assets import sample_data_dir, tiny_model_path
-    from kit.notebooks import execute, template_path
+    """Execute notebooks/infer.ipynb as a sandbox kernel; outputs, report and score in `out`."""
+    from kit.assets import default_model_path, sample_data_dir
 
     infer = override(cfg.infer, template=template, budget_seconds=budget, margin_seconds=margin,
                      batch_size=batch_size, max_new_tokens=max_new_tokens, workers=workers)
@@ -83,7 +85,7 @@ def run_local(
     data_dir = Path(data) if data else sample_data_dir()
     if not (data_dir / "test.csv").is_file():
         raise InputError(f"{data_dir}: no test.csv", hint="--data must be a folder in the competition's format")
-    model_dir = Path(model or infer.base_model_path or tiny_model_path())
+    model_dir = Path(model or infer.base_model_path or default_model_path())
     adapter_dir = Path(adapter or infer.adapter_path) if (adapter or infer.adapter_path) else None
     for what, path in (("model", model_dir), ("adapter", adapter_dir), ("wheels", wheels)):
         if path is not None and not Path(path).exists():
@@ -94,14 +96,14 @@ def run_local(
         (out_dir / stale).unlink(missing_ok=True)
 
     slug = cfg.competition.slug
-    tree = Path(tempfile.mkdtemp(prefix="kit-input-"))
+    tree = Path(tempfile.mkdtemp(prefix="kit-run-"))
     started = time.time()
     try:
-        input_dir = _layout(tree, data_dir, slug, model_dir, adapter_dir, Path(wheels) if wheels else None)
+        folders = {"model": model_dir, "adapter": adapter_dir, "wheels": Path(wheels) if wheels else None}
+        sources, mounts = _attach(tree, data_dir, slug, cfg.kaggle.username, folders,
+                                  layout or cfg.kaggle.sandbox_input_layout)
         params = {
-            "template": infer.template, "input_dir": str(input_dir), "competition": slug,
-            "model_dir": MODEL_LINK, "adapter_dir": ADAPTER_LINK if adapter_dir else "",
-            "wheels_dir": WHEELS_LINK if wheels else "", "budget_seconds": infer.budget_seconds,
+            "template": infer.template, "sources": sources, "budget_seconds": infer.budget_seconds,
             "margin_seconds": infer.margin_seconds, "batch_size": infer.batch_size,
             "max_new_tokens": infer.max_new_tokens, "max_field_tokens": infer.max_field_tokens,
             "mean_prompt": cfg.mean_prompt.text, "rows": int(rows or 0), "workers": infer.workers,
@@ -109,11 +111,12 @@ def run_local(
         }
         config_path = write_json(out_dir / "run_config.json", {
             "params": params, "data_dir": str(data_dir), "model": str(model_dir),
-            "adapter": str(adapter_dir) if adapter_dir else None, "wheels": str(wheels) if wheels else None,
-            "kit_config": cfg.to_dict(),
+            "adapter": str(adapter_dir) if adapter_dir else None, "wheels": str(folders["wheels"]),
+            "layout": layout or cfg.kaggle.sandbox_input_layout, "kit_config": cfg.to_dict(),
         })
-        notebook = execute(template_path("infer"), out_dir / "infer.ipynb", params, cwd=out_dir,
-                           env={"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+        notebook, notice = _execute(tree / "run", params, mounts, out_dir, cfg.kaggle.kernel_timeout_seconds)
+        if notice:
+            warnings.insert(0, notice)
     finally:
         shutil.rmtree(tree, ignore_errors=True)
     report_path = out_dir / "timing_report.json"
@@ -138,21 +141,51 @@ def run_local(
     return result
 
 
-def _layout(tree: Path, data_dir: Path, slug: str, model: Path, adapter: Path | None,
-            wheels: Path | None) -> Path:
-    """Build `<tree>/input` like Kaggle's /kaggle/input (symlinks, nothing copied); returns it."""
-    input_dir = tree / "input"
-    comp = input_dir / "competitions" / slug
+def _attach(tree: Path, data_dir: Path, slug: str, username: str, folders: dict[str, Path | None],
+            layout: str) -> tuple[dict[str, str], dict[str, Path]]:
+    """({name: ref} for the notebook, {path under /kaggle/input: folder}) for the local sources.
+
+    The competition folder is a copy without the labels (the kernel never sees them); no wheels given means
+    the sandbox's kit-only bundle."""
+    from kit.kaggle.inputs import mount_path
+    from kit.kaggle.sandbox import DEFAULT_USER
+    from kit.wheels import sandbox_bundle
+
+    comp = tree / "competition"
     comp.mkdir(parents=True)
     for src in sorted(data_dir.iterdir()):
-        if src.is_file() and src.name != LABELS_FILE:  # the kernel never sees the labels
-            (comp / src.name).symlink_to(src.resolve())
-    (input_dir / MODEL_LINK).symlink_to(model.resolve(), target_is_directory=True)
-    if adapter is not None:
-        (input_dir / ADAPTER_LINK).symlink_to(adapter.resolve(), target_is_directory=True)
-    if wheels is not None:
-        (input_dir / WHEELS_LINK).symlink_to(wheels.resolve(), target_is_directory=True)
-    return input_dir
+        if src.is_file() and src.name != LABELS_FILE:
+            shutil.copyfile(src, comp / src.name)
+    folders = {**folders, "wheels": folders.get("wheels") or sandbox_bundle()}
+    owner = username or DEFAULT_USER
+    sources, mounts = {"competition": slug}, {mount_path(slug, layout): comp}
+    for name, folder in folders.items():
+        if folder is not None:
+            sources[name] = f"{owner}/{LOCAL_SLUGS[name]}"
+            mounts[mount_path(sources[name], layout)] = Path(folder)
+    return sources, mounts
+
+
+def _execute(run_dir: Path, params: dict[str, Any], mounts: dict[str, Path], out_dir: Path,
+             timeout: float) -> tuple[Path, str]:
+    """Run the inference notebook as a sandbox kernel writing into `out_dir`; (executed notebook, notice)."""
+    from kit.errors import NotebookError
+    from kit.kaggle.emulator import runner
+    from kit.notebooks import template_path
+
+    runner.prepare_run(run_dir, text=template_path("infer").read_text(encoding="utf-8"), kernel_type="notebook",
+                       mounts=mounts, timeout=timeout, rerun=False, params=params, working=out_dir)
+    result = runner.execute_run(run_dir)
+    src = run_dir / "src"
+    notice = json.loads((src / "run.json").read_text()).get("notice", "")
+    (out_dir / "kernel_log.txt").write_text("".join(e["data"] for e in json.loads(runner.run_log(run_dir) or "[]")))
+    notebook = out_dir / "infer.ipynb"
+    if (src / "executed.ipynb").is_file():
+        shutil.copyfile(src / "executed.ipynb", notebook)
+    if result["status"] != "COMPLETE":
+        raise NotebookError(f"infer.ipynb: {result['failureMessage']}",
+                            hint=f"kernel log: {out_dir / 'kernel_log.txt'}")
+    return notebook, notice
 
 
 def local_score(submission: Path, labels_csv: Path, embedder: str | None = None) -> dict[str, Any]:

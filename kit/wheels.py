@@ -32,12 +32,14 @@ from kit.errors import InputError, KitError
 from kit.pipresolve import (  # re-exported: the resolver's names stay importable from kit.wheels
     DEFAULT_IMAGE_FREEZE,
     PIP_TIMEOUT_S,
+    ImageProfile,
     PipResult,
     Target,
     _run,
     canonical,
     download_wheels,
     freeze_hash,
+    load_profile,
     pip_env,
     pip_failure,
     read_freeze,
@@ -198,8 +200,61 @@ def verify_bundle(folder: Path, target: Target, installed: dict[str, str], work:
         raise type(exc)(f"bundle check failed: {exc.message}", hint=hint) from None
 
 
-def build_bundle(out: Path, *, kit_only: bool = False, python_version: str = "3.10",
-                 platform: str = "manylinux2014_x86_64", image_freeze: Path | None = None, verify: bool = True,
+@dataclass(frozen=True)
+class ImageTarget:
+    """What `kit wheels` builds for: the image's package list, Python, platform and constraints."""
+
+    freeze: Path
+    python_version: str
+    platform: str
+    constraints: list[str]
+    profile: ImageProfile
+
+
+def image_target(kaggle: Any, image_freeze: Path | None = None, python_version: str | None = None,
+                 platform: str | None = None) -> ImageTarget:
+    """Resolve [kaggle] image_profile with its overrides: a user's freeze replaces the package list, flags and
+    image_python / image_platform replace the profile's, wheels_constraints add to its constraints."""
+    profile = load_profile(kaggle.image_profile)
+    freeze = image_freeze or (Path(kaggle.image_freeze) if kaggle.image_freeze else profile.path)
+    python = python_version or kaggle.image_python or profile.python
+    plat = platform or kaggle.image_platform or profile.platform
+    if not python or not plat:
+        raise InputError(f"image profile {profile.path} names no python/platform",
+                         hint="set [kaggle] image_python and image_platform")
+    return ImageTarget(Path(freeze), python, plat, [*profile.constraints, *kaggle.wheels_constraints], profile)
+
+
+def sandbox_bundle() -> Path:
+    """The kit-only bundle sandbox kernels install (cached by the kit's source hash in the assets folder).
+
+    The stand-in image already holds every dependency, so the kernel installs just this wheel, --no-deps."""
+    from kit.assets import assets_dir
+
+    digest = hashlib.sha256()
+    for path in sorted((REPO_ROOT / "kit").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes())
+    for name in ("pyproject.toml", "README.md"):
+        if (REPO_ROOT / name).is_file():
+            digest.update((REPO_ROOT / name).read_bytes())
+    folder = assets_dir() / f"sandbox-wheels-{digest.hexdigest()[:12]}"
+    if not (folder / MANIFEST).is_file():
+        tmp = Path(tempfile.mkdtemp(prefix=".wheels-", dir=assets_dir()))
+        try:
+            build_bundle(tmp / "bundle", kit_only=True, python_version=f"{sys.version_info[0]}.{sys.version_info[1]}",
+                         platform="manylinux2014_x86_64", verify=False)
+            try:
+                (tmp / "bundle").rename(folder)
+            except OSError:  # another process finished first: theirs is identical
+                pass
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def build_bundle(out: Path, *, kit_only: bool = False, python_version: str = "3.12",
+                 platform: str = "manylinux_2_35_x86_64", image_freeze: Path | None = None, verify: bool = True,
                  constraints: list[str] | None = None, host_only: list[str] | None = None,
                  sources: list[str] | None = None, source: Path = REPO_ROOT, kit_wheel: Path | None = None,
                  progress: bool = False) -> Bundle:
@@ -214,7 +269,8 @@ def build_bundle(out: Path, *, kit_only: bool = False, python_version: str = "3.
     from kit.config import KaggleConfig
 
     defaults = KaggleConfig()
-    constraints = defaults.wheels_constraints if constraints is None else constraints
+    if constraints is None:
+        constraints = [*load_profile(defaults.image_profile).constraints, *defaults.wheels_constraints]
     host_only = defaults.wheels_host_only if host_only is None else host_only
 
     target = Target(python_version, platform)
@@ -243,7 +299,7 @@ def build_bundle(out: Path, *, kit_only: bool = False, python_version: str = "3.
             _step(bar, "verify")
             verify_bundle(stage, target, installed, work, no_deps=kit_only)
         bar.close()
-        manifest = make_manifest(stage, target, installed, str(image_freeze or "kit default"), kit_only)
+        manifest = make_manifest(stage, target, installed, str(image_freeze or DEFAULT_IMAGE_FREEZE.name), kit_only)
         manifest["options"] = {"constraints": sorted(constraints), "host_only": sorted(canonical(n) for n in host_only)}
         _install(stage, out, manifest)
     return Bundle(out, manifest["wheels"], manifest, manifest["total_bytes"], manifest_hash(manifest), verify)

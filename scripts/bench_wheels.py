@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlparse
 
 from kit.config import load_config
 from kit.pipresolve import _BOOTSTRAP, Target, _pip_dir, _write_stubs
-from kit.wheels import DIST_NAME, build_bundle, build_kit_wheel
+from kit.wheels import DIST_NAME, build_bundle, build_kit_wheel, image_target
 
 # Resolver without downloads: pip 23's dry run completes every download after resolving; skip that and
 # report name, version and the chosen file URL of each distribution instead.
@@ -74,21 +74,23 @@ def file_size(url: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     cfg = load_config().kaggle
-    parser.add_argument("--python-version", default=cfg.image_python)
-    parser.add_argument("--platform", default=cfg.image_platform)
+    parser.add_argument("--python-version", default=None, help="default: the image profile's")
+    parser.add_argument("--platform", default=None, help="default: the image profile's")
     args = parser.parse_args()
-    target = Target(args.python_version, args.platform)
+    image = image_target(cfg, python_version=args.python_version, platform=args.platform)
+    target = Target(image.python_version, image.platform)
     with tempfile.TemporaryDirectory(prefix="bench-wheels-") as tmp:
         work = Path(tmp)
         start = time.perf_counter()
         bundle = build_bundle(work / "bundle", python_version=target.python_version, platform=target.platform,
-                              constraints=cfg.wheels_constraints, host_only=cfg.wheels_host_only, progress=True)
+                              image_freeze=image.freeze, constraints=image.constraints,
+                              host_only=cfg.wheels_host_only, progress=True)
         built_s = time.perf_counter() - start
         print(f"bundle: {len(bundle.wheels)} wheels in {built_s:.0f} s (verified offline: {bundle.verified})")
         for w in bundle.wheels:
             print(f"  {w['filename']}  {w['size'] / 1e6:.1f} MB")
         kit_wheel = build_kit_wheel(work / "kit", host_only=cfg.wheels_host_only)
-        naive = naive_closure(kit_wheel, target, cfg.wheels_constraints, work)
+        naive = naive_closure(kit_wheel, target, image.constraints, work)
         rows = []
         for item in naive:
             size = kit_wheel.stat().st_size if item["name"] == DIST_NAME else file_size(item["url"])

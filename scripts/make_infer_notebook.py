@@ -11,13 +11,12 @@ import nbformat
 from nbformat import v4
 
 PARAMETERS = '''\
-# Parameters (papermill injects overrides below this cell). Paths: absolute, or relative to input_dir.
+# Parameters (papermill injects overrides below this cell).
 template = "best"  # `kit templates`; "mean" loads no model at all
-input_dir = "/kaggle/input"
-competition = "llm-prompt-recovery"
-model_dir = ""  # base model folder; empty: the kit's embedded tiny model (rehearsals only)
-adapter_dir = ""  # LoRA adapter folder; empty: none
-wheels_dir = ""  # offline wheels (kaggle-kit + pins), used only when `import kit` fails
+input_dir = "/kaggle/input"  # where Kaggle mounts the attached sources
+# Attached sources by name -> ref, found under either Kaggle layout (kit.kaggle.inputs): competition slug,
+# datasets owner/slug[/N], models owner/model/framework/variation/N. No "model": the kit's default model.
+sources = {"competition": "llm-prompt-recovery", "wheels": "", "adapter": "", "model": ""}
 budget_seconds = 32400  # the competition's 9 h
 margin_seconds = 1800  # runtime obfuscation (up to 15 min) + slack, kept free of generation
 batch_size = 8
@@ -35,19 +34,29 @@ INSTALL = '''\
 import time
 
 _kit_t0 = time.time()  # the time guard counts from here: installs and model load use the budget too
+import glob
 import importlib
+import json
 import os
 import subprocess
 import sys
 
 try:
     import kit
-except ImportError:  # a fresh Kaggle image: install the kit and its pins offline from the wheels dataset
-    _wheels = os.path.join(input_dir, wheels_dir) if wheels_dir else ""
-    if not os.path.isdir(_wheels):
-        raise
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", _wheels,
-                    "kaggle-kit"], check=True)
+except ImportError:  # a fresh image: find the wheels dataset (2025-26 layout, 2024 layout, a bounded search)
+    _o, _s = (sources.get("wheels", "").split("/") + ["", ""])[:2]
+    _found = [d for d in (f"{input_dir}/datasets/{_o}/{_s}", f"{input_dir}/{_s}") if _s] + sorted(
+        os.path.dirname(m) for n in range(1, 6) for m in glob.glob(input_dir + "/*" * n + "/manifest.json"))
+    _wheels = next((d for d in _found if glob.glob(d + "/kaggle_kit-*.whl")), None)
+    if _wheels is None:
+        raise ImportError(f"wheels dataset {sources.get('wheels')!r} not found: {input_dir} holds "
+                          f"{sorted(os.listdir(input_dir)) if os.path.isdir(input_dir) else 'nothing'}")
+    _no_deps = ["--no-deps"] if json.load(open(_wheels + "/manifest.json")).get("kit_only") else []
+    print("installing kaggle-kit offline from", _wheels, *_no_deps)
+    _pip = subprocess.run([sys.executable, "-m", "pip", "install", "--no-index", "--find-links", _wheels,
+                           *_no_deps, "kaggle-kit"], capture_output=True, text=True)
+    print(_pip.stdout[-1500:] + _pip.stderr[-1500:])
+    _pip.check_returncode()
     importlib.invalidate_caches()
     import kit
 print("kit", kit.__version__, "from", os.path.dirname(kit.__file__))
@@ -60,7 +69,9 @@ from kit.recovery.templates import get_template
 
 guard = TimeGuard(budget_seconds, margin_seconds, started_at=_kit_t0)
 tpl = get_template(template)
-test_rows = kernel.load_rows(kernel.competition_dir(input_dir, competition), rows)
+inputs = kernel.find_inputs(sources, input_dir)  # {name: folder}; one line naming a source that is missing
+print("inputs:", ", ".join(f"{name} {path}" for name, path in inputs.items()))
+test_rows = kernel.load_rows(inputs["competition"], rows)
 writer = kernel.open_submission(test_rows, tpl, mean_prompt or None)  # complete fallback file first
 print(f"{len(test_rows)} rows, template {tpl.name}, {len(tpl.primes)} prime(s); fallback {writer.path} written; "
       f"{guard.seconds_left():.0f}s to the deadline")
@@ -71,7 +82,7 @@ engine = None
 if tpl.primes:
     from kit.recovery.workers import load_engine
 
-    engine = load_engine(kernel.model_path(model_dir, input_dir), kernel.resolve_path(adapter_dir, input_dir),
+    engine = load_engine(kernel.model_path(inputs.get("model")), inputs.get("adapter"),
                          workers=workers, load_in_4bit=load_in_4bit, merge=merge_adapter,
                          slow_generation_s=slow_generation_s or None)
     print(f"engine ready after {guard.elapsed():.1f}s")

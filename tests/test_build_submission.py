@@ -43,20 +43,23 @@ def test_build_binds_pushed_versions_and_writes_faithful_metadata(pushed, tmp_pa
     assert meta["enable_internet"] is False and meta["enable_gpu"] is True
     assert meta["machine_shape"] == "NvidiaTeslaT4" and "accelerator" not in meta
     assert meta["competition_sources"] == ["llm-prompt-recovery"]
-    assert meta["dataset_sources"] == ["alice/kit-lora-adapter", "alice/kit-offline-wheels", "alice/mistral-7b-it-v02"]
-    assert meta["model_sources"] == []
+    # datasets pinned to the versions the ledger recorded (owner/slug/N, as the client accepts)
+    assert meta["dataset_sources"] == ["alice/kit-lora-adapter/3", "alice/kit-offline-wheels/2",
+                                       "alice/mistral-7b-it-v02"]
+    assert meta["model_sources"] == [] and meta["docker_image_pinning_type"] == "original"
     nb_meta, source = _cells(folder / "infer.ipynb")
     assert nb_meta["kernelspec"]["name"] == "python3"
-    # papermill's injected cell: mounts relative to input_dir (Kaggle mounts datasets at /kaggle/input/<slug>)
-    for line in ('model_dir = "mistral-7b-it-v02"', 'adapter_dir = "kit-lora-adapter"',
-                 'wheels_dir = "kit-offline-wheels"', 'template = "best"', "budget_seconds = 32400"):
+    # papermill's injected cell: refs, not paths (the kernel finds them under either Kaggle layout)
+    sources = {"competition": "llm-prompt-recovery", "model": "alice/mistral-7b-it-v02",
+               "adapter": "alice/kit-lora-adapter/3", "wheels": "alice/kit-offline-wheels/2"}
+    for line in ('"adapter": "alice/kit-lora-adapter/3"', 'template = "best"', "budget_seconds = 32400"):
         assert line in source
     saved = json.loads((folder / "kit_kernel.json").read_text())
     assert list(saved) == sorted(saved)  # sorted JSON beside the artefact
     assert saved["adapter"] == {"ref": "alice/kit-lora-adapter", "version": 3}
     assert saved["wheels"] == {"ref": "alice/kit-offline-wheels", "version": 2}
     assert saved["base_model"] == "alice/mistral-7b-it-v02" and saved["template"] == "best"
-    assert saved["parameters"]["adapter_dir"] == "kit-lora-adapter" and saved["kit_version"]
+    assert saved["sources"] == sources and saved["kit_version"] and saved["docker_image_pinning_type"] == "original"
     assert len(saved["notebook_sha256"]) == 64 and saved["kernel_hash"] == info["kernel_hash"]
     assert saved["submission_columns"] == ["id", "rewrite_prompt"]
 
@@ -66,7 +69,7 @@ def test_model_source_mounts_and_rebuild_keeps_hash(pushed, tmp_path):
     a = build_submission(cfg, template="best", out=tmp_path / "a")
     b = build_submission(cfg, template="best", out=tmp_path / "b")
     assert a["metadata"]["model_sources"] == ["google/gemma/transformers/2b-it/3"]
-    assert a["parameters"]["model_dir"] == "gemma/transformers/2b-it/3"
+    assert a["parameters"]["sources"]["model"] == "google/gemma/transformers/2b-it/3"
     assert a["metadata"]["enable_gpu"] is False and "machine_shape" not in a["metadata"]
     assert a["kernel_hash"] == b["kernel_hash"] == load_kernel(tmp_path / "b")[2]
     c = build_submission(cfg, template="fewshot", out=tmp_path / "c")
@@ -76,7 +79,7 @@ def test_model_source_mounts_and_rebuild_keeps_hash(pushed, tmp_path):
 def test_mean_template_mounts_no_model_and_missing_datasets_are_noted(tmp_path):
     info = build_submission(_config(base_model=""), template="mean", out=tmp_path / "k")
     assert info["metadata"]["dataset_sources"] == [] and info["metadata"]["model_sources"] == []
-    assert info["parameters"]["model_dir"] == "" and info["parameters"]["wheels_dir"] == ""
+    assert info["parameters"]["sources"] == {"competition": "llm-prompt-recovery"}
     assert any("wheels" in n for n in info["notes"])
 
 
@@ -87,6 +90,8 @@ def test_mean_template_mounts_no_model_and_missing_datasets_are_noted(tmp_path):
     ({"accelerator": "NvidiaGTX1080"}, "unknown accelerator"),
     ({"base_model": ""}, "base_model is empty"),
     ({"base_model": "just-a-name"}, "invalid source"),
+    ({"base_model": "google/gemma/transformers/2b-it"}, "has no version"),  # a 4-part model handle
+    ({"docker_image_pinning_type": "newest"}, "docker_image_pinning_type"),
     ({"username": ""}, "no Kaggle username"),
 ])
 def test_invalid_settings_fail_before_writing(tmp_path, kaggle, message):

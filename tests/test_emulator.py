@@ -26,18 +26,26 @@ COMP = "llm-prompt-recovery"
 USER = "sandbox-user"
 KAGGLE_CLI = str(Path(sys.executable).with_name("kaggle"))
 BASIC = "Basic " + base64.b64encode(f"{USER}:sandbox-key".encode()).decode()
-# A notebook driven by `input_dir` only, as the inference notebook is: checks the mounts, writes the answers.
+# A notebook written by hand, as a competitor would: no `parameters` cell, a kernelspec that is not "python3",
+# Kaggle's real paths. It reports what it sees (layout, network, the kit) and writes the answers.
 NOTEBOOK = """
-import csv, os, json
-comp = os.path.join(input_dir, "llm-prompt-recovery")
-seen = {"adapter": sorted(os.listdir(os.path.join(input_dir, "emu-adapter"))),
-        "model": sorted(os.listdir(os.path.join(input_dir, "tiny-llm", "transformers", "default", "1"))),
-        "both_paths": os.path.isfile(os.path.join(input_dir, "competitions", "llm-prompt-recovery", "test.csv")),
-        "offline": os.environ.get("HF_HUB_OFFLINE"), "proxy": os.environ.get("HTTP_PROXY")}
-json.dump(seen, open("seen.json", "w"))
-rows = list(csv.DictReader(open(os.path.join(comp, "test.csv"))))
+import csv, json, os, socket
+inp = "/kaggle/input"
+seen = {"cwd": os.getcwd(), "kit": True, "tree": sorted(os.path.relpath(d, inp) for d, _, f in os.walk(inp) if f)}
+try:
+    import kit
+except ImportError:
+    seen["kit"] = False
+try:
+    socket.create_connection(("127.0.0.1", EMULATOR_PORT), timeout=2)
+    seen["network"] = "reachable"
+except OSError as exc:
+    seen["network"] = type(exc).__name__
+json.dump(seen, open("/kaggle/working/seen.json", "w"))
+comp = inp + ("/competitions/llm-prompt-recovery" if os.path.isdir(inp + "/competitions") else "/llm-prompt-recovery")
+rows = list(csv.DictReader(open(comp + "/test.csv")))
 answers = {"1": "alpha", "2": "wrong", "3": "gamma", "4": "delta"}
-with open("submission.csv", "w") as fh:
+with open("/kaggle/working/submission.csv", "w") as fh:
     fh.write("id,answer\\n" + "".join(r["id"] + "," + answers.get(r["id"], "x") + "\\n" for r in rows))
 print("wrote", len(rows), "rows")
 """
@@ -138,7 +146,27 @@ def test_cli_dataset_flow(emulator, tmp_path):
     assert stored.read_text() == '{"r": 4}'
 
 
-def test_notebook_kernel_runs_in_simulated_input_tree(emulator, tmp_path):
+def _hand_written(folder: Path, source: str, **sources) -> Path:
+    from kit.kaggle.emulator.testing import notebook
+
+    write_kernel(folder, f"{USER}/hand-written", "", kernel_type="notebook", **sources)
+    nb = notebook(source)
+    nb["cells"] = nb["cells"][1:]  # no parameters cell
+    nb["metadata"]["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "py312"}
+    (folder / "kernel.ipynb").write_text(json.dumps(nb))
+    return folder
+
+
+@pytest.mark.parametrize("layout", ["2025", "2024"])
+def test_hand_written_notebook_pushed_with_the_cli_runs_isolated_and_is_submitted(emulator, tmp_path, layout):
+    """Acceptance: a notebook written by hand (no parameters cell, any kernelspec) reading /kaggle/input and
+    writing /kaggle/working, pushed with the official CLI, completes in the isolated sandbox and is submitted."""
+    from kit.kaggle.emulator.testing import admin
+    from kit.kaggle.isolation import isolation_problem
+
+    if isolation_problem():
+        pytest.skip(f"no namespaces here: {isolation_problem()}")
+    admin(emulator.url, "config", {"input_layout": layout})
     client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, progress=False)
     adapter = tmp_path / "adapter"
     adapter.mkdir()
@@ -147,20 +175,65 @@ def test_notebook_kernel_runs_in_simulated_input_tree(emulator, tmp_path):
     model = tmp_path / "model"
     model.mkdir()
     (model / "config.json").write_text("{}")
-    model_ref = f"{USER}/tiny-llm/transformers/default/1"
-    req = urllib.request.Request(f"{emulator.url}/_admin/models", method="POST",
-                                 data=json.dumps({"ref": model_ref, "path": str(model)}).encode())
-    assert _send(req)[0] == 200
-    folder = write_kernel(tmp_path / "kernel", f"{USER}/emu-notebook", NOTEBOOK, kernel_type="notebook",
-                          dataset_sources=[ds.ref], competition_sources=[COMP], model_sources=[model_ref])
-    push = client.kernel_push(folder)
-    assert client.wait_kernel(push.ref, push.version, timeout=90, poll=0.2) == "COMPLETE"
-    client.kernel_output(push.ref, push.version, tmp_path / "out")
-    seen = json.loads((tmp_path / "out" / "seen.json").read_text())
-    assert seen == {"adapter": ["adapter_config.json"], "model": ["config.json"], "both_paths": True,
-                    "offline": "1", "proxy": None}
-    assert "wrote 1 rows" in client.kernel_log(push.ref, push.version)
-    assert (tmp_path / "out" / "submission.csv").read_text() == "id,answer\n-1,x\n"
+    model_ref = f"{USER}/tiny-llm/PyTorch/default/1"
+    admin(emulator.url, "models", {"ref": model_ref, "path": str(model)})
+    source = NOTEBOOK.replace("EMULATOR_PORT", str(emulator.port))
+    folder = _hand_written(tmp_path / "kernel", source, dataset_sources=[f"{ds.ref}/1"],
+                           competition_sources=[COMP], model_sources=[model_ref])
+    env = cli_env(emulator, tmp_path)
+    try:
+        assert "successfully pushed" in kaggle(["kernels", "push", "-p", str(folder)], env).lower()
+        deadline = time.monotonic() + 90
+        while client.kernel_status(f"{USER}/hand-written", None)[0] not in ("COMPLETE", "ERROR"):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        version = emulator.server.state.kernel_version(f"{USER}/hand-written", None)
+        assert version["status"] == "COMPLETE", version["failureMessage"]
+        client.kernel_output(f"{USER}/hand-written", version["number"], tmp_path / "out")
+        seen = json.loads((tmp_path / "out" / "seen.json").read_text())
+        expected = (["competitions/llm-prompt-recovery", "datasets/sandbox-user/emu-adapter",
+                     "models/sandbox-user/tiny-llm/pytorch/default/1"] if layout == "2025"
+                    else ["emu-adapter", "llm-prompt-recovery", "tiny-llm/PyTorch/default/1"])
+        # the emulator listening on the host's loopback is not reachable: the kernel has its own network namespace
+        assert seen == {"cwd": "/kaggle/working", "kit": False, "tree": expected, "network": "ConnectionRefusedError"}
+        sub_ref = client.submit_code(COMP, f"{USER}/hand-written", version["number"], "submission.csv", "by hand")
+        sub = client.wait_submission(sub_ref, timeout=60, poll=0.1)
+        assert (sub.public_score, sub.private_score) == (0.5, 1.0)
+    finally:
+        admin(emulator.url, "config", {"input_layout": "2025"})
+
+
+def test_kernel_push_limits_archives_and_timeout(emulator, tmp_path):
+    """Kaggle's 1 MB source limit, tar archives unpacked like zips, and a timeout reported as 'Notebook Timeout'."""
+    import tarfile
+
+    client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, progress=False)
+    fat = write_kernel(tmp_path / "fat", f"{USER}/fat-kernel", "x = 1\n#" + "x" * 1_000_000)
+    with pytest.raises(Exception, match="must be less than 1 megabytes"):
+        client.kernel_push(fat)
+    data = tmp_path / "data"
+    (data / "inner").mkdir(parents=True)
+    (data / "inner" / "a.txt").write_text("a")
+    packed = tmp_path / "upload"
+    packed.mkdir()
+    with tarfile.open(packed / "bundle.tar.gz", "w:gz") as tf:
+        tf.add(data / "inner", arcname="inner")
+    ds = client.dataset_push(packed, "emu-tarball", kind="other", poll=0.05)
+    stored = emulator.server.state.dataset_dir(ds.ref, 1)
+    assert (stored / "bundle" / "inner" / "a.txt").read_text() == "a"
+    slow = write_kernel(tmp_path / "slow", f"{USER}/slow-kernel", "import time\ntime.sleep(30)\n")
+    meta = json.loads((slow / "kernel-metadata.json").read_text())
+    with emulator.server.state.lock:
+        emulator.server.state.config["max_session_seconds"] = 2
+    try:
+        push = client.kernel_push(slow)
+        with pytest.raises(Exception, match="Notebook Timeout"):
+            client.wait_kernel(push.ref, push.version, timeout=60, poll=0.2)
+        assert client.kernel_status(push.ref, push.version) == ("ERROR", "Notebook Timeout")
+    finally:
+        with emulator.server.state.lock:
+            emulator.server.state.config["max_session_seconds"] = 32400
+    assert meta["kernel_type"] == "script"
 
 
 def test_cli_submissions_listing(emulator, tmp_path):

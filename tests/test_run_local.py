@@ -4,39 +4,38 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from kit.assets import sample_data_dir
 from kit.cli import cli
-from kit.errors import InputError
 from kit.notebooks import parameters, template_path
 from kit.recovery import kernel
-from kit.runlocal import _layout
+from kit.runlocal import LOCAL_SLUGS, _attach
 
 
-def test_layout_hides_labels_and_both_competition_paths_resolve(tmp_path):
+def test_attach_hides_labels_and_mounts_by_ref_in_either_layout(tmp_path):
     model = tmp_path / "model"
     model.mkdir()
-    input_dir = _layout(tmp_path / "tree", sample_data_dir(), "llm-prompt-recovery", model, None, None)
-    comp = input_dir / "competitions" / "llm-prompt-recovery"
-    assert (comp / "test.csv").is_file() and not (comp / "test_labels.csv").exists()
-    assert kernel.competition_dir(input_dir, "llm-prompt-recovery") == comp
-    flat = tmp_path / "flat"
-    (flat / "llm-prompt-recovery").mkdir(parents=True)
-    (flat / "llm-prompt-recovery" / "test.csv").write_text("id,original_text,rewritten_text\n-1,a,b\n")
-    assert kernel.competition_dir(flat, "llm-prompt-recovery") == flat / "llm-prompt-recovery"
-    with pytest.raises(InputError, match="looked in"):
-        kernel.competition_dir(tmp_path, "other")
-    assert kernel.resolve_path("kit-model", input_dir) == input_dir / "kit-model"
-    assert kernel.resolve_path(str(model), input_dir) == model and kernel.resolve_path("", input_dir) is None
+    (model / "config.json").write_text("{}")
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    for layout, comp_rel, model_rel in (
+            ("2025", "competitions/llm-prompt-recovery", "models/sandbox-user/kit-base-model/transformers/default/1"),
+            ("2024", "llm-prompt-recovery", "kit-base-model/transformers/default/1")):
+        sources, mounts = _attach(tmp_path / layout, sample_data_dir(), "llm-prompt-recovery", "",
+                                  {"model": model, "adapter": None, "wheels": wheels}, layout)
+        assert sources == {"competition": "llm-prompt-recovery", "model": "sandbox-user/" + LOCAL_SLUGS["model"],
+                           "wheels": "sandbox-user/kit-wheels"}
+        assert mounts[model_rel] == model and comp_rel in mounts
+        comp = mounts[comp_rel]
+        assert (comp / "test.csv").is_file() and not (comp / "test_labels.csv").exists()
 
 
 def test_notebook_exposes_the_kernel_parameters():
     names = set(parameters(template_path("infer")))
-    assert {"template", "input_dir", "competition", "model_dir", "adapter_dir", "wheels_dir", "budget_seconds",
+    assert {"template", "input_dir", "sources", "budget_seconds",
             "margin_seconds", "batch_size", "max_new_tokens", "max_field_tokens", "mean_prompt", "rows",
             "slow_generation_s", "load_in_4bit"} <= names
 
@@ -59,4 +58,6 @@ def test_run_local_executes_the_notebook_and_scores(tmp_path):
     assert config["params"]["template"] == "fewshot" and config["params"]["rows"] == 3
     executed = json.loads((out / "infer.ipynb").read_text())
     assert any("injected-parameters" in c["metadata"].get("tags", []) for c in executed["cells"])
-    assert Path(config["params"]["input_dir"]).exists() is False  # the temp input tree is cleaned up
+    log = (out / "kernel_log.txt").read_text()
+    assert "Successfully installed kaggle-kit" in log  # the offline install ran in the rehearsal
+    assert "/kaggle/input/datasets/sandbox-user/kit-wheels" in log

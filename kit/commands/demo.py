@@ -14,17 +14,23 @@ from kit.commands._common import config_from, emit, json_option
               show_default=True, help="Folder for the demo's adapter, wheels bundle and kernel.")
 @click.option("--steps", type=int, default=4, show_default=True, help="Training steps for the tiny adapter.")
 @click.option("--template", default="best", show_default=True, help="Template the demo kernel is built with.")
+@click.option("--layout", type=click.Choice(["2025", "2024"]), default=None,
+              help="Where the sandbox kernel finds its inputs (default: [kaggle] sandbox_input_layout, 2025).")
 @json_option
 @click.pass_context
-def command(ctx: click.Context, workdir: Path, steps: int, template: str, as_json: bool) -> None:
+def command(ctx: click.Context, workdir: Path, steps: int, template: str, layout: str | None, as_json: bool) -> None:
     """Train a tiny adapter, push it and the wheels, build with --template best, submit, wait, show history."""
+    import dataclasses
     import time
 
     from kit.demo import run_demo
     from kit.history import format_table, history, to_object
 
     started = time.monotonic()
-    result = run_demo(config_from(ctx), workdir=workdir, steps=steps, template=template)
+    cfg = config_from(ctx)
+    if layout:
+        cfg = dataclasses.replace(cfg, kaggle=dataclasses.replace(cfg.kaggle, sandbox_input_layout=layout))
+    result = run_demo(cfg, workdir=workdir, steps=steps, template=template)
     row = to_object(result["row"])
     table = format_table(history(row["competition"], sandbox=True))
     text = (f"\nkit history --sandbox\n{table}\n\ndemo finished in {time.monotonic() - started:.0f} s: "

@@ -18,7 +18,10 @@ from kit.commands._common import config_from, emit, json_option
 @click.option("--adapter", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="LoRA adapter folder (default: kit.toml [infer] adapter_path).")
 @click.option("--wheels", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Offline wheels folder mounted as a dataset (installed only if the kit is missing).")
+              help="Offline wheels folder mounted as a dataset (default: the sandbox's kit-only bundle).")
+@click.option("--layout", type=click.Choice(["2025", "2024"]), default=None,
+              help="Where inputs are mounted: the 2025-26 layout or the 2024 one (default: [kaggle] "
+                   "sandbox_input_layout).")
 @click.option("--budget", type=click.IntRange(min=1), default=None, help="Time budget in seconds.")
 @click.option("--margin", type=click.IntRange(min=0), default=None, help="Margin kept free of generation (s).")
 @click.option("--rows", type=click.IntRange(min=0), default=0, help="Only the first N test rows (0: all).")
@@ -30,12 +33,12 @@ from kit.commands._common import config_from, emit, json_option
               help="Output folder (plays /kaggle/working).")
 @json_option
 @click.pass_context
-def command(ctx: click.Context, template, data, model, adapter, wheels, budget, margin, rows, batch_size,
+def command(ctx: click.Context, template, data, model, adapter, wheels, layout, budget, margin, rows, batch_size,
             max_new_tokens, workers, out, as_json) -> None:
-    """Execute notebooks/infer.ipynb on a simulated /kaggle/input; print outputs, speed, projection, score."""
+    """Execute notebooks/infer.ipynb as an isolated Kaggle-like kernel; print outputs, speed, projection, score."""
     from kit.runlocal import describe, run_local
 
     result = run_local(config_from(ctx), template=template, data=data, model=model, adapter=adapter,
                        wheels=wheels, budget=budget, margin=margin, rows=rows, batch_size=batch_size,
-                       max_new_tokens=max_new_tokens, workers=workers, out=out)
+                       max_new_tokens=max_new_tokens, workers=workers, out=out, layout=layout)
     emit(result.to_dict(), as_json, describe(result))

@@ -15,10 +15,12 @@ from kit.commands._common import config_from, emit, json_option
 @click.option("--push", is_flag=True, help="Push the bundle as the wheels dataset (skipped when unchanged).")
 @click.option("--sandbox", is_flag=True, help="Push to the local emulator instead of kaggle.com.")
 @click.option("--image-freeze", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
-              help="`pip list --format=freeze` captured on the Kaggle image (default: the kit's approximation).")
-@click.option("--python-version", default=None, help="Python X.Y of the image (default: [kaggle] image_python).")
+              help="`pip list --format=freeze` captured on the Kaggle image: replaces the profile's package list.")
+@click.option("--profile", default=None,
+              help="Image profile: kaggle-gpu-2026 (default, today's image), kaggle-gpu-2024, or a file path.")
+@click.option("--python-version", default=None, help="Python X.Y of the image (default: the profile's).")
 @click.option("--platform", default=None,
-              help="Wheel platform tag(s), comma-separated (default: [kaggle] image_platform).")
+              help="Wheel platform tag(s), comma-separated (default: the profile's).")
 @click.option("--find-links", "find_links", multiple=True, type=click.Path(file_okay=False, exists=True),
               help="Take wheels only from these folders instead of the package index (repeatable; no network).")
 @click.option("--kit-only", is_flag=True, help="Only the kit's own wheel and the manifest (fast, offline).")
@@ -26,27 +28,32 @@ from kit.commands._common import config_from, emit, json_option
 @json_option
 @click.pass_context
 def command(ctx: click.Context, out: Path | None, push: bool, sandbox: bool, image_freeze: Path | None,
-            python_version: str | None, platform: str | None, find_links: tuple[str, ...], kit_only: bool,
+            profile: str | None, python_version: str | None, platform: str | None, find_links: tuple[str, ...],
+            kit_only: bool,
             no_verify: bool, as_json: bool) -> None:
     """Build the kit's wheel plus every dependency the Kaggle image lacks, as wheels for the image; check
     the closure resolves offline; with --push, upload it as a dataset version when its manifest changed.
 
     The kernel installs it with: pip install --no-index --find-links /kaggle/input/<dataset> kaggle-kit
     """
+    import dataclasses
+
     from kit.config import kit_home
-    from kit.wheels import build_bundle, push_bundle
+    from kit.wheels import build_bundle, image_target, push_bundle
 
     cfg = config_from(ctx)
-    k = cfg.kaggle
-    freeze = image_freeze or (Path(k.image_freeze) if k.image_freeze else None)
+    k = dataclasses.replace(cfg.kaggle, image_profile=profile) if profile else cfg.kaggle
+    tgt = image_target(k, image_freeze, python_version, platform)
     bundle = build_bundle(out or kit_home() / "wheels", kit_only=kit_only,
-                          python_version=python_version or k.image_python, platform=platform or k.image_platform,
-                          image_freeze=freeze, verify=not no_verify, constraints=k.wheels_constraints,
+                          python_version=tgt.python_version, platform=tgt.platform,
+                          image_freeze=tgt.freeze, verify=not no_verify, constraints=tgt.constraints,
                           host_only=k.wheels_host_only, sources=list(find_links) or None, progress=not as_json)
     result = bundle.to_dict()
     if push:
         result["push"] = push_bundle(bundle.path, cfg, sandbox=True if sandbox else None)
-    lines = [f"bundle: {bundle.path} ({len(bundle.wheels)} wheels, {bundle.total_bytes / 1e6:.1f} MB, "
+    lines = [f"image: {tgt.profile.name} (checked {tgt.profile.checked or 'unknown'}), Python {tgt.python_version}, "
+             f"{tgt.platform}, packages from {tgt.freeze}",
+             f"bundle: {bundle.path} ({len(bundle.wheels)} wheels, {bundle.total_bytes / 1e6:.1f} MB, "
              f"{'verified offline' if bundle.verified else 'not verified'})"]
     lines += [f"  {w['filename']}  {w['size'] / 1e6:.1f} MB" for w in bundle.wheels]
     if push:

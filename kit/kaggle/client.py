@@ -49,6 +49,7 @@ def kaggle_client(config: KitConfig, sandbox: bool | None = None) -> KaggleClien
     """A client for kaggle.com, or (sandbox=True, or None with KIT_KAGGLE=sandbox) for the local emulator."""
     if sandbox_lib.sandbox_mode(sandbox):
         endpoint = sandbox_lib.ensure_emulator()
+        sandbox_lib.set_layout(endpoint, config.kaggle.sandbox_input_layout)
         return KaggleClient(config, sandbox=True, endpoint_url=endpoint.url)
     return KaggleClient(config)
 

@@ -29,6 +29,7 @@ RETIRED_SHAPES = {"NvidiaTeslaP100": "runs on NvidiaTeslaT4", "TpuV38": "runs on
 LIST_KEYS = ("dataset_sources", "competition_sources", "kernel_sources", "model_sources", "keywords")
 BOOL_KEYS = ("is_private", "enable_gpu", "enable_tpu", "enable_internet")
 NO_ACCELERATOR = "none"
+PINNING_TYPES = ("original", "latest")  # the official client's valid_push_pinning_types
 _SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 _OWNER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
@@ -146,35 +147,32 @@ def load(folder: Path) -> dict[str, Any]:
 
 
 def source_kind(ref: str) -> str:
-    """'dataset' for owner/slug, 'model' for owner/model/framework/variation/version; ConfigError otherwise."""
-    parts = ref.strip("/").split("/")
-    if len(parts) == 2 and all(parts):
-        return "dataset"
-    if len(parts) == 5 and all(parts):
-        return "model"
-    raise ConfigError(f"invalid source {ref!r}",
-                      hint="use a dataset 'owner/slug' or a model 'owner/model/framework/variation/version'")
+    """'dataset' for owner/slug[/N], 'model' for owner/model/framework/variation/N; ConfigError otherwise."""
+    from kit.kaggle.inputs import parse_ref
 
-
-def mount_name(ref: str) -> str:
-    """Where Kaggle mounts a source, relative to /kaggle/input: the dataset slug, or model/framework/var/version."""
-    parts = ref.strip("/").split("/")
-    return parts[1] if source_kind(ref) == "dataset" else "/".join(parts[1:])
+    kind = parse_ref(ref).kind
+    if kind not in ("dataset", "model"):
+        raise ConfigError(f"invalid source {ref!r}",
+                          hint="use a dataset 'owner/slug' or a model 'owner/model/framework/variation/N'")
+    return kind
 
 
 def build(*, owner: str, slug: str, title: str, code_file: str, accelerator: str, competition: str,
-          datasets: list[str], models: list[str]) -> dict[str, Any]:
+          datasets: list[str], models: list[str], pinning: str = "original") -> dict[str, Any]:
     """A complete, validated kernel-metadata.json mapping (every default that matters written explicitly)."""
     check_owner(owner)
     check_slug(slug)
     check_title(title, slug)
     check_slug(competition, "competition slug")
+    if pinning not in PINNING_TYPES:
+        raise ConfigError(f"invalid docker_image_pinning_type {pinning!r}",
+                          hint=f"use one of {', '.join(PINNING_TYPES)}")
     for ref in datasets:
         if source_kind(ref) != "dataset":
             raise ConfigError(f"{ref!r} is not a dataset ref (owner/slug)")
     for ref in models:
         if source_kind(ref) != "model":
-            raise ConfigError(f"{ref!r} is not a model ref (owner/model/framework/variation/version)")
+            raise ConfigError(f"{ref!r} is not a model ref (owner/model/framework/variation/N)")
     meta: dict[str, Any] = {
         "id": f"{owner}/{slug}",
         "title": title,
@@ -187,6 +185,7 @@ def build(*, owner: str, slug: str, title: str, code_file: str, accelerator: str
         "dataset_sources": sorted(set(datasets)),
         "model_sources": sorted(set(models)),
         "kernel_sources": [],
+        "docker_image_pinning_type": pinning,
     }
     meta.update(machine_settings(accelerator))
     return meta

@@ -127,6 +127,24 @@ def stop_emulator(state_dir: Path | None = None) -> bool:
     return True
 
 
+def publish_model(ref: str, folder: Path, state_dir: Path | None = None) -> Path:
+    """Make a local model folder the sandbox's model source `ref` (owner/model/framework/variation/N), as the
+    emulator's /_admin/models does, without needing the emulator to be running."""
+    link = Path(state_dir or sandbox_dir() / "state") / "models" / ref
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.is_symlink() or link.exists():
+        if link.resolve() == Path(folder).resolve():
+            return link
+        link.unlink()
+    link.symlink_to(Path(folder).resolve(), target_is_directory=True)
+    return link
+
+
+def set_layout(endpoint: Endpoint, layout: str) -> None:
+    """Tell a running emulator which /kaggle/input layout its kernels get ('2025' or '2024')."""
+    _open(f"{endpoint.url}/_admin/config", data=json.dumps({"input_layout": layout}).encode())
+
+
 def client_env(endpoint_url: str, username: str, config_dir: Path) -> dict[str, str | None]:
     """Environment for the official client to talk to the emulator (None: unset the variable).
 

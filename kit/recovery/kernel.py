@@ -2,22 +2,38 @@
 
 The notebook (notebooks/infer.ipynb) stays glue: the same functions run under papermill locally
 (`kit run-local`), in the sandbox emulator and on Kaggle. Everything is driven by the notebook's
-parameters, with paths either absolute or relative to `input_dir`, and outputs in the working directory.
+parameters: sources are refs found under /kaggle/input (kit.kaggle.inputs), outputs go to the working directory.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from kit.errors import InputError
+from kit.kaggle.inputs import KAGGLE_INPUT, check_sources, resolve, resolve_all
 from kit.recovery.guard import SubmissionWriter, TimeGuard, write_report
 
 TEST_COLUMNS = ("id", "original_text", "rewritten_text")
 SUBMISSION_FILE = "submission.csv"
 REPORT_FILE = "timing_report.json"
+
+
+# What marks each source's folder when the kernel has to search for it (models: config.json by default).
+MARKERS = {"competition": "test.csv", "wheels": "manifest.json", "adapter": "adapter_config.json",
+           "model": "config.json"}
+
+
+def find_inputs(sources: Mapping[str, str], input_dir: str | os.PathLike = KAGGLE_INPUT) -> dict[str, Path]:
+    """{name: folder} for the kernel's {name: ref} sources, found under either Kaggle layout (empty refs skipped).
+
+    A missing source is one InputError naming its ref and what the input folder holds."""
+    parsed = check_sources(sources)
+    markers = {name: MARKERS.get(name) or ("config.json" if ref.kind == "model" else "")
+               for name, ref in parsed.items()}
+    return resolve_all({name: ref.text for name, ref in parsed.items()}, markers, input_dir)
 
 
 def resolve_path(value: str | os.PathLike | None, input_dir: str | os.PathLike) -> Path | None:
@@ -28,25 +44,21 @@ def resolve_path(value: str | os.PathLike | None, input_dir: str | os.PathLike) 
     return path if path.is_absolute() else Path(input_dir) / path
 
 
-def model_path(model_dir: str | os.PathLike | None, input_dir: str | os.PathLike) -> Path:
-    """The base model folder; empty means the kit's embedded tiny model (rehearsals and the sandbox only)."""
-    path = resolve_path(model_dir, input_dir)
-    if path is None:
-        from kit.assets import tiny_model_path
+def model_path(path: str | os.PathLike | None) -> Path:
+    """The base model folder; none mounted means the kit's default model (rehearsals without a model source)."""
+    if path is None or not str(path).strip():
+        from kit.assets import default_model_path
 
-        return tiny_model_path()
+        return default_model_path()
+    path = Path(path)
     if not (path / "config.json").is_file():
-        raise InputError(f"no model at {path} (config.json missing)", hint="check model_dir and the kernel's inputs")
+        raise InputError(f"no model at {path} (config.json missing)", hint="check the kernel's model source")
     return path
 
 
 def competition_dir(input_dir: str | os.PathLike, slug: str) -> Path:
-    """The competition's data folder: `<input>/<slug>/` or `<input>/competitions/<slug>/` (newer Kaggle)."""
-    tried = [Path(input_dir) / slug, Path(input_dir) / "competitions" / slug]
-    for folder in tried:
-        if (folder / "test.csv").is_file():
-            return folder
-    raise InputError(f"no test.csv for competition '{slug}'", hint="looked in " + ", ".join(map(str, tried)))
+    """The competition's data folder under either layout (`competitions/<slug>/` or `<slug>/`), else a search."""
+    return resolve(slug, MARKERS["competition"], input_dir)
 
 
 def load_rows(data_dir: str | os.PathLike, limit: int = 0) -> list[dict[str, str]]:

@@ -97,7 +97,7 @@ def resolve_paths(cfg: TrainConfig) -> tuple[Path, Path, Path, Path]:
     from kit import assets
 
     data = training_data_file(cfg)
-    base = Path(cfg.base_model_path) if cfg.base_model_path else assets.tiny_model_path()
+    base = Path(cfg.base_model_path) if cfg.base_model_path else assets.default_model_path()
     out = Path(cfg.out).resolve()
     ckpt = Path(cfg.checkpoint_dir).resolve() if cfg.checkpoint_dir else out.with_name(out.name + "-checkpoints")
     return data, base, out, ckpt

@@ -76,9 +76,11 @@ class CompetitionRpcs:
             return
         try:
             result = runner.execute_run(self._prepare(sub["kernel"], version, run_dir, hidden=True))
+            if result["failureMessage"] == runner.TIMEOUT_MESSAGE:
+                raise ValueError(runner.TIMEOUT_MESSAGE)
             if result["status"] != "COMPLETE":
                 raise ValueError(f"Notebook Threw Exception: {result['failureMessage']}")
-            out = run_dir / "working" / sub["fileName"]
+            out = runner.working_dir(run_dir) / sub["fileName"]
             if not out.is_file():
                 raise ValueError(f"Submission CSV Not Found: the notebook did not write {sub['fileName']}")
             try:

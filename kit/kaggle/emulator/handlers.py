@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import secrets
 import shutil
+import tarfile
 import threading
 import time
 import zipfile
@@ -22,6 +23,8 @@ from kit.kaggle.emulator.competitions import CompetitionRpcs
 from kit.kaggle.emulator.faults import Faults
 from kit.kaggle.emulator.models import ModelRpcs
 from kit.kaggle.emulator.state import ApiError, State, iso
+from kit.kaggle.inputs import DEFAULT_LAYOUT, mount_path
+from kit.kaggle.kernel_metadata import SOURCE_LIMIT_BYTES
 
 __all__ = ["ROUTES", "UNAUTHENTICATED", "Api", "ApiError", "Redirect", "load_pack"]
 
@@ -99,7 +102,7 @@ class Api(CompetitionRpcs, CatalogRpcs, ModelRpcs):
         return self.state.data["blobs"].get(token)
 
     def _take_blobs(self, files: list[dict], dest: Path) -> list[str]:
-        """Move uploaded blobs into a dataset version folder (zips unpacked, as Kaggle does)."""
+        """Move uploaded blobs into a dataset version folder (zip and tar archives unpacked, as Kaggle does)."""
         names = []
         for item in files:
             blob = self.blob(item.get("token", ""))
@@ -107,11 +110,7 @@ class Api(CompetitionRpcs, CatalogRpcs, ModelRpcs):
             if blob is None or not path.exists() or path.stat().st_size != blob["size"]:
                 raise ApiError(400, f"Blob token {item.get('token')!r} is unknown or its upload is incomplete")
             dest.mkdir(parents=True, exist_ok=True)
-            if blob["name"].endswith(".zip"):
-                with zipfile.ZipFile(path) as zf:
-                    zf.extractall(dest / blob["name"][:-4])
-            else:
-                shutil.copyfile(path, dest / blob["name"])
+            _unpack(path, blob["name"], dest)
             names.append(blob["name"])
         return names
 
@@ -202,6 +201,8 @@ class Api(CompetitionRpcs, CatalogRpcs, ModelRpcs):
         if ref.count("/") != 1:
             raise ApiError(400, f"Kernel slug {ref!r} must be owner/slug")
         self._own(user, ref.split("/")[0])
+        if len(str(body.get("text", "")).encode()) >= SOURCE_LIMIT_BYTES:
+            raise ApiError(400, "The kernel source must be less than 1 megabytes in size.")
         mounts, invalid = self._mounts(body)
         timeout = float(body.get("sessionTimeoutSeconds") or self.state.config["max_session_seconds"])
         timeout = min(timeout, float(self.state.config["max_session_seconds"]))
@@ -222,7 +223,9 @@ class Api(CompetitionRpcs, CatalogRpcs, ModelRpcs):
                 "kernelId": abs(hash(ref)) % 10**8, "invalidTags": [], **invalid}
 
     def _mounts(self, body: dict) -> tuple[dict[str, Path], dict[str, list[str]]]:
-        """Input-tree entries for a kernel's sources, plus the sources that do not exist."""
+        """{source ref: host folder} for a kernel's dataset, model and kernel sources, plus the invalid ones.
+
+        Refs are kept, not paths: where each one appears under /kaggle/input depends on the layout of the run."""
         mounts: dict[str, Path] = {}
         invalid: dict[str, list[str]] = {"invalidDatasetSources": [], "invalidCompetitionSources": [],
                                          "invalidKernelSources": [], "invalidModelSources": []}
@@ -232,19 +235,26 @@ class Api(CompetitionRpcs, CatalogRpcs, ModelRpcs):
             if version is None:
                 invalid["invalidDatasetSources"].append(src)
                 continue
-            mounts[parts[1]] = self.state.dataset_dir("/".join(parts[:2]), version["number"])
+            mounts[f"dataset:{src}"] = self.state.dataset_dir("/".join(parts[:2]), version["number"])
         for src in body.get("modelDataSources") or []:
             path = self.state.model_dir(src)
             if not path.is_dir():
                 invalid["invalidModelSources"].append(src)
                 continue
-            mounts[src.split("/", 1)[1].lower()] = path
+            mounts[f"model:{src}"] = path
+        for src in body.get("kernelDataSources") or []:
+            parts = src.split("/")
+            label = parts[2] if len(parts) > 2 and parts[2].isdigit() else None
+            version = self.state.kernel_version("/".join(parts[:2]), int(label) if label else None)
+            if version is None or version.get("status") != "COMPLETE":
+                invalid["invalidKernelSources"].append(src)
+                continue
+            mounts[f"kernel:{src}"] = self.state.kernel_dir("/".join(parts[:2]), version["number"]) / "run" / "working"
         for comp in body.get("competitionDataSources") or []:
             try:
                 self.pack(comp)
             except ApiError:
                 invalid["invalidCompetitionSources"].append(comp)
-        invalid["invalidKernelSources"] = list(body.get("kernelDataSources") or [])  # not emulated
         return mounts, invalid
 
     def register_model(self, ref: str, path: str) -> dict:
@@ -262,14 +272,19 @@ class Api(CompetitionRpcs, CatalogRpcs, ModelRpcs):
         threading.Thread(target=fn, args=args, daemon=True, name=f"emulator-{fn.__name__}").start()
 
     def _prepare(self, ref: str, version: dict, run_dir: Path, hidden: bool) -> Path:
-        mounts = {k: Path(v) for k, v in version["mounts"].items()}
+        layout = str(self.state.config.get("input_layout") or DEFAULT_LAYOUT)
+        mounts: dict[str, Path] = {}
+        for key, path in version["mounts"].items():
+            kind, _, src = key.partition(":")
+            if not src:  # a version recorded before refs were kept: its folder name is all that is known
+                kind, src = "legacy", key
+            mounts[_mount_path(kind, src, layout)] = Path(path)
         for comp in version["competitions"]:
             comp_dir = run_dir.parent / f"{run_dir.name}-competition-{comp}"
             if comp_dir.exists():
                 shutil.rmtree(comp_dir)
             self.pack(comp).mount(comp_dir, hidden=hidden)
-            mounts[comp] = comp_dir
-            mounts[f"competitions/{comp}"] = comp_dir
+            mounts[mount_path(comp, layout)] = comp_dir
         return runner.prepare_run(run_dir, text=version["text"], kernel_type=version["kernelType"], mounts=mounts,
                                   timeout=version["timeout"], rerun=hidden)
 
@@ -307,7 +322,7 @@ class Api(CompetitionRpcs, CatalogRpcs, ModelRpcs):
     def list_kernel_session_output(self, user: str, body: dict) -> dict:
         ref, version = self._kernel_or_404(body)
         run_dir = self.state.kernel_dir(ref, version["number"]) / "run"
-        files = []
+        files: list[dict] = []
         if version["status"] in TERMINAL:
             files = [{"fileName": name, "url": f"{self.base_url}/files/{ref}/{version['number']}/{name}"}
                      for name in runner.output_files(run_dir)]
@@ -321,6 +336,31 @@ class Api(CompetitionRpcs, CatalogRpcs, ModelRpcs):
         working = (self.state.kernel_dir(f"{parts[0]}/{parts[1]}", int(parts[2])) / "run" / "working").resolve()
         path = (working / parts[3]).resolve()
         return path if path.is_file() and working in path.parents else None
+
+
+def _mount_path(kind: str, src: str, layout: str) -> str:
+    """Where a kernel source appears under /kaggle/input in `layout`."""
+    if kind == "kernel":  # another kernel's output; the 2025-26 folder is inferred from the dataset/model pattern
+        owner, slug = src.split("/")[:2]
+        return f"notebooks/{owner}/{slug}" if layout == "2025" else slug
+    if kind == "legacy":
+        return src
+    return mount_path(src, layout)
+
+
+def _unpack(blob: Path, name: str, dest: Path) -> None:
+    """Store an uploaded file: zip and tar archives unpacked into a folder named after them, others copied."""
+    lower = name.lower()
+    if lower.endswith(".zip"):
+        with zipfile.ZipFile(blob) as zf:
+            zf.extractall(dest / name[:-4])
+        return
+    for suffix in (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar"):
+        if lower.endswith(suffix):
+            with tarfile.open(blob) as tf:
+                tf.extractall(dest / name[: -len(suffix)], filter="data")
+            return
+    shutil.copyfile(blob, dest / name)
 
 
 def _create_answer(ref: str, base_url: str, error: str = "") -> dict:

@@ -1,12 +1,16 @@
-"""Sandbox kernel execution: run a pushed notebook the way Kaggle would, but on this machine.
+"""Sandbox kernel execution: run a notebook or script the way Kaggle runs a kernel, on this machine.
 
-A run gets its own folder: `input/` (the simulated /kaggle/input: dataset versions at <slug>/, competition
-files at <competition>/ and competitions/<competition>/, models at <model>/<framework>/<variation>/<version>/),
-`working/` (the cwd, whose files become the kernel output), the executed notebook and a Kaggle-style log.
+A run folder holds `src/` (the source, run.json, the executed notebook, the Kaggle-style log, the result),
+`working/` (the kernel's /kaggle/working, whose files become its output) and `image/` (the run's own stand-in
+interpreter: kit.kaggle.isolation.build_image). The kernel runs under `unshare` in fresh user, mount and network
+namespaces, where its inputs sit at /kaggle/input/... (mounted per the run's layout), /kaggle/working is the
+cwd, there is no network and the kit is importable only once the kernel installs it. Where namespaces are
+unavailable the same driver runs degraded, says so once in the log, and gets `input_dir` pointed at a symlink
+tree under the run folder.
 
-The notebook executes in a child process (`python -m kit.kaggle.emulator.runner RUN_DIR`) that calls
-`kit.notebooks.execute`: the child can be killed when the kernel's session timeout passes, and its
-environment (offline, no proxy, no credentials) cannot leak into the server's threads.
+The driver (`python -m kit.kaggle.emulator.runner SRC WORKING INPUT`) executes notebooks with papermill on a
+kernelspec whose interpreter is the stand-in image: any notebook runs (no `parameters` cell needed; parameters
+are injected only when the caller passes some; any Python kernelspec maps to that kernel), scripts too.
 """
 
 from __future__ import annotations
@@ -21,58 +25,123 @@ import time
 from pathlib import Path
 from typing import Any
 
-# Environment a kernel never sees: credentials, proxies, the kit's own sandbox switch.
-_SCRUB = ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN", "KAGGLE_API_ENVIRONMENT", "KAGGLE_CONFIG_DIR",
-          "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "KIT_KAGGLE")
+from kit.kaggle import isolation
+
+KAGGLE_INPUT, KAGGLE_WORKING, KAGGLE_SRC = "/kaggle/input", "/kaggle/working", "/kaggle/src"
+KERNEL_NAME = "kit-sandbox"  # the kernelspec every notebook is run on, whatever it names
+TIMEOUT_MESSAGE = "Notebook Timeout"  # Kaggle's name for a kernel stopped at its session limit
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-               "KAGGLE_KERNEL_RUN_TYPE": "Batch", "PYTHONUNBUFFERED": "1"}
-
-
-def mount(link: Path, target: Path) -> None:
-    """Expose `target` at `link` (a symlink: read-only in spirit, free in space)."""
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if link.exists() or link.is_symlink():
-        return  # first source wins, as a duplicate slug would on Kaggle
-    link.symlink_to(target.resolve(), target_is_directory=target.is_dir())
+               "KAGGLE_KERNEL_RUN_TYPE": "Batch", "PYTHONUNBUFFERED": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+# Taken from this machine into the kernel's otherwise fresh environment (locale and thread knobs only).
+_PASS = ("LANG", "LC_ALL", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "TOKENIZERS_PARALLELISM")
 
 
 def prepare_run(run_dir: Path, *, text: str, kernel_type: str, mounts: dict[str, Path], timeout: float,
-                rerun: bool) -> Path:
-    """Lay out a run folder (input tree, working dir, source, run.json) and return it."""
+                rerun: bool, params: dict[str, Any] | None = None, working: Path | None = None) -> Path:
+    """Lay out a run folder: source and run.json under src/, an empty working folder; returns `run_dir`.
+
+    `mounts` maps paths under /kaggle/input to host folders; `working` replaces run_dir/working (run-local
+    writes its outputs straight into the user's folder); `params` are injected into a notebook."""
     if run_dir.exists():
         shutil.rmtree(run_dir)
-    (run_dir / "working").mkdir(parents=True)
-    (run_dir / "input").mkdir()
-    for rel, target in mounts.items():
-        mount(run_dir / "input" / rel, target)
-    source = run_dir / ("source.ipynb" if kernel_type == "notebook" else "source.py")
+    src = run_dir / "src"
+    src.mkdir(parents=True)
+    working = Path(working or run_dir / "working").resolve()
+    working.mkdir(parents=True, exist_ok=True)
+    source = src / ("source.ipynb" if kernel_type == "notebook" else "source.py")
     source.write_text(text, encoding="utf-8")
-    spec = {"source": source.name, "kernel_type": kernel_type, "timeout": timeout, "rerun": rerun}
-    (run_dir / "run.json").write_text(json.dumps(spec, indent=1))
+    spec = {"source": source.name, "kernel_type": kernel_type, "timeout": timeout, "rerun": rerun,
+            "mounts": {rel: str(Path(p).resolve()) for rel, p in mounts.items()}, "params": params or {},
+            "working": str(working)}
+    (src / "run.json").write_text(json.dumps(spec, indent=1))
     return run_dir
 
 
-def execute_run(run_dir: Path) -> dict[str, Any]:
-    """Run a prepared folder in a child process, honouring its timeout; returns {status, failureMessage}."""
-    spec = json.loads((run_dir / "run.json").read_text())
-    env = {k: v for k, v in os.environ.items() if k not in _SCRUB}
-    env.update(OFFLINE_ENV)
-    if spec["rerun"]:
+def working_dir(run_dir: Path) -> Path:
+    """The folder the run's kernel wrote its output into."""
+    spec = json.loads((run_dir / "src" / "run.json").read_text())
+    return Path(spec["working"])
+
+
+def _kernel_env(image_python: Path, home: str, tmp: str | None, jupyter: Path, rerun: bool) -> dict[str, str]:
+    """A fresh environment like a Kaggle kernel's: no credentials, proxies, PYTHONPATH or kit settings."""
+    env = {k: os.environ[k] for k in _PASS if k in os.environ}
+    env.update(OFFLINE_ENV, HOME=home, JUPYTER_PATH=str(jupyter),
+               PATH=f"{image_python.parent}:/usr/local/bin:/usr/bin:/bin")
+    if tmp:
+        env["TMPDIR"] = tmp
+    if rerun:
         env["KAGGLE_IS_COMPETITION_RERUN"] = "true"
+    return env
+
+
+def _kernelspec(src: Path, image_python: Path) -> Path:
+    """A jupyter data folder whose only kernelspec runs ipykernel on the stand-in image."""
+    root = src / "jupyter"
+    spec_dir = root / "kernels" / KERNEL_NAME
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": [str(image_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (Kaggle stand-in)", "language": "python"}))
+    return root
+
+
+def _symlink_tree(input_dir: Path, mounts: dict[str, str]) -> None:
+    for rel, target in sorted(mounts.items()):
+        link = input_dir / rel
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not (link.exists() or link.is_symlink()):  # first source wins, as a duplicate slug would on Kaggle
+            link.symlink_to(target, target_is_directory=True)
+
+
+def _launch(run_dir: Path, spec: dict[str, Any], image_python: Path) -> tuple[list[str], dict[str, str]]:
+    """The command and environment that run the driver, isolated when this machine allows it."""
+    src = run_dir / "src"
+    problem = isolation.isolation_problem()
+    if not problem:
+        kit_root = Path(__file__).resolve().parents[3]  # the kit's source folder (an editable install reads it)
+        hidden = [os.environ.get("KIT_HOME", ""), os.environ.get("HOME", ""), os.environ.get("KIT_ASSETS_DIR", ""),
+                  os.environ.get("TMPDIR", "")]
+        env = _kernel_env(image_python, "/root", None, Path(KAGGLE_SRC) / "jupyter", spec["rerun"])
+        inner = {"root": str(run_dir / "root"), "hide": [h for h in hidden if h], "mounts": spec["mounts"],
+                 "keep": [str(run_dir / "image"), sys.prefix, sys.base_prefix, str(kit_root)],
+                 "image": str(run_dir / "image"), "working": spec["working"], "src": str(src), "env": env,
+                 "argv": [sys.executable, "-m", "kit.kaggle.emulator.runner", KAGGLE_SRC, KAGGLE_WORKING,
+                          KAGGLE_INPUT]}
+        path = run_dir / "isolation.json"
+        path.write_text(json.dumps(inner, indent=1))
+        host_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        return isolation.command(path), host_env
+    spec["notice"] = isolation.degraded_notice(problem)
+    (src / "run.json").write_text(json.dumps(spec, indent=1))
+    input_dir = run_dir / "input"
+    _symlink_tree(input_dir, spec["mounts"])
+    for name in ("home", "tmp"):
+        (run_dir / name).mkdir(exist_ok=True)
+    env = _kernel_env(image_python, str(run_dir / "home"), str(run_dir / "tmp"), src / "jupyter", spec["rerun"])
+    return [sys.executable, "-m", "kit.kaggle.emulator.runner", str(src), spec["working"], str(input_dir)], env
+
+
+def execute_run(run_dir: Path) -> dict[str, Any]:
+    """Run a prepared folder, honouring its timeout; returns {status, failureMessage} as Kaggle reports them."""
+    src = run_dir / "src"
+    spec = json.loads((src / "run.json").read_text())
+    image_python = isolation.build_image(run_dir / "image")
+    _kernelspec(src, image_python)
+    cmd, env = _launch(run_dir, spec, image_python)
     stderr_path = run_dir / "runner.stderr"
     with open(stderr_path, "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "kit.kaggle.emulator.runner", str(run_dir)],
-                                cwd=run_dir / "working", env=env, stdout=err, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(cmd, cwd=spec["working"], env=env, stdout=err, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         try:
             proc.wait(timeout=float(spec["timeout"]))
         except subprocess.TimeoutExpired:
             _kill(proc)
-            result = {"status": "ERROR",
-                      "failureMessage": f"Kernel ran past its session timeout of {spec['timeout']:.0f} s"}
-            _write_log(run_dir, result["failureMessage"])
+            result = {"status": "ERROR", "failureMessage": TIMEOUT_MESSAGE}
+            _write_log(src, f"{TIMEOUT_MESSAGE}: stopped at the session limit of {spec['timeout']:.0f} s",
+                       notice=spec.get("notice", ""))
             return result
-    result_path = run_dir / "result.json"
+    result_path = src / "result.json"
     if result_path.exists():
         return json.loads(result_path.read_text())
     tail = stderr_path.read_text(errors="replace")[-500:]
@@ -87,50 +156,61 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait(timeout=10)
 
 
-# ---------------------------------------------------------------------------- the child process
+# ---------------------------------------------------------------------------- the driver
 
 
-def _child(run_dir: Path) -> int:
-    spec = json.loads((run_dir / "run.json").read_text())
-    source = run_dir / spec["source"]
-    working = run_dir / "working"
+def _where(input_dir: Path) -> str:
+    """One log line saying, from inside the kernel's namespaces, what network and inputs it has."""
+    import socket
+
+    from kit.kaggle.inputs import listing
+
+    nets = ", ".join(sorted(name for _, name in socket.if_nameindex()))
+    return f"sandbox kernel: network interfaces {nets}; {listing(input_dir)}"
+
+
+def _child(src: Path, working: Path, input_dir: Path) -> int:
+    spec = json.loads((src / "run.json").read_text())
+    source = src / spec["source"]
     started = time.time()
+    if not spec.get("notice"):
+        spec["notice"] = _where(input_dir)
     try:
         if spec["kernel_type"] == "notebook":
-            _run_notebook(source, run_dir, working)
+            _run_notebook(source, src, working, input_dir, spec["params"])
         else:
-            _run_script(source, working)
+            _run_script(source, src, working)
         result = {"status": "COMPLETE", "failureMessage": ""}
     except Exception as exc:  # any failure is the kernel's ERROR, reported with its message
         result = {"status": "ERROR", "failureMessage": str(exc)}
-    _write_log(run_dir, result["failureMessage"], started)
-    (run_dir / "result.json").write_text(json.dumps(result))
+    _write_log(src, result["failureMessage"], started, notice=spec.get("notice", ""))
+    (src / "result.json").write_text(json.dumps(result))
     return 0
 
 
-def _run_notebook(source: Path, run_dir: Path, working: Path) -> None:
+def _run_notebook(source: Path, src: Path, working: Path, input_dir: Path, params: dict[str, Any]) -> None:
     from kit import notebooks
 
-    # Only the input root is re-injected: the emulator's input tree is not at /kaggle/input.
-    params = {}
-    if "input_dir" in notebooks.parameters(source):
-        params["input_dir"] = str(run_dir / "input")
-    notebooks.execute(source, run_dir / "executed.ipynb", params, cwd=working)
+    params = dict(params)
+    if str(input_dir) != KAGGLE_INPUT and "input_dir" in notebooks.parameters(source):
+        params["input_dir"] = str(input_dir)  # degraded: the inputs are not at /kaggle/input
+    notebooks.execute(source, src / "executed.ipynb", params, cwd=working, kernel=KERNEL_NAME)
 
 
-def _run_script(source: Path, working: Path) -> None:
-    proc = subprocess.run([sys.executable, str(source)], cwd=working, capture_output=True, text=True)
-    (working.parent / "script.out").write_text(proc.stdout + proc.stderr)
+def _run_script(source: Path, src: Path, working: Path) -> None:
+    spec = json.loads((src / "jupyter" / "kernels" / KERNEL_NAME / "kernel.json").read_text())
+    proc = subprocess.run([spec["argv"][0], str(source)], cwd=working, capture_output=True, text=True)
+    (src / "script.out").write_text(proc.stdout + proc.stderr)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
         raise RuntimeError(f"script failed: {last}")
 
 
-def _write_log(run_dir: Path, failure: str, started: float | None = None) -> None:
+def _write_log(src: Path, failure: str, started: float | None = None, notice: str = "") -> None:
     """A Kaggle-style log: a JSON list of {stream_name, time, data} entries from the run's outputs."""
     started = started or time.time()
-    entries = []
-    executed = run_dir / "executed.ipynb"
+    entries = [{"stream_name": "stderr", "data": notice + "\n"}] if notice else []
+    executed = src / "executed.ipynb"
     if executed.exists():
         nb = json.loads(executed.read_text(encoding="utf-8"))
         for cell in nb.get("cells", []):
@@ -142,14 +222,14 @@ def _write_log(run_dir: Path, failure: str, started: float | None = None) -> Non
                 elif out.get("output_type") == "error":
                     entries.append({"stream_name": "stderr",
                                     "data": f"{out.get('ename')}: {out.get('evalue')}\n"})
-    script_out = run_dir / "script.out"
+    script_out = src / "script.out"
     if script_out.exists():
         entries.append({"stream_name": "stdout", "data": script_out.read_text(errors="replace")})
     if failure:
         entries.append({"stream_name": "stderr", "data": failure + "\n"})
     for entry in entries:
         entry["time"] = round(time.time() - started, 3)
-    (run_dir / "log.json").write_text(json.dumps(entries))
+    (src / "log.json").write_text(json.dumps(entries))
 
 
 def output_files(run_dir: Path) -> list[str]:
@@ -162,9 +242,9 @@ def output_files(run_dir: Path) -> list[str]:
 
 def run_log(run_dir: Path) -> str:
     """The run's log text (Kaggle's JSON form), or '' before it exists."""
-    path = run_dir / "log.json"
+    path = run_dir / "src" / "log.json"
     return path.read_text() if path.exists() else ""
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through execute_run
-    sys.exit(_child(Path(sys.argv[1])))
+    sys.exit(_child(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])))

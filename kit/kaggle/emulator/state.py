@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "submissions_open": True,        # False: the competition ended and late submissions are closed
     "page_size": 20,                 # Kaggle's default page for listings that are not given one
     "gpu_hours_used": 0.0,           # what GetAcceleratorQuotaStatistics reports
+    "input_layout": "2025",          # where kernels find their sources: "2025" (2025-26 layout) or "2024"
 }
 PARTICIPATION = ("joined", "not_joined", "rules_not_accepted")
 

@@ -1,0 +1,203 @@
+"""Run a sandbox kernel the way Kaggle runs one: /kaggle/input, /kaggle/working, no network, a bare image.
+
+Two parts, both stdlib only:
+
+- The stand-in image (`build_image`): a fresh venv on this machine's base interpreter whose site-packages is a
+  folder of links to every distribution of the running environment except the kit's own (its package, its
+  dist-info, its editable-install hooks). The kernel's interpreter therefore has torch, transformers, papermill
+  and ipykernel like a Kaggle image, but imports the kit only after installing it from the wheels dataset
+  (`importlib.metadata` does not see it either, so pip cannot skip the install). A link farm rather than a
+  `.pth` pointing at the dev venv, because that would expose the kit's dist-info (see kaggle_today.md §6).
+- Isolation (`isolation_problem`, `command`, `enter`): `unshare --user --map-root-user --mount --net`, which
+  Linux grants without root where user namespaces are enabled. Inside, `enter` builds a new root on a tmpfs:
+  every top-level folder of the host bound back in, a fresh /tmp, HOME and KIT_HOME hidden, /kaggle/input
+  assembled from read-only bind mounts at the paths a Kaggle kernel sees, /kaggle/working bound to the run's
+  output folder; it brings up loopback only (the notebook talks to its ipykernel over it), chroots and execs the
+  kernel driver. /kaggle is never created on the host. Where namespaces are unavailable the caller runs the same
+  driver degraded (inputs under the run folder, network reachable) and says so.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import venv
+from importlib import metadata
+from pathlib import Path
+
+KIT_DIST = "kaggle-kit"
+UNSHARE = ("unshare", "--user", "--map-root-user", "--mount", "--net")
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT, _MS_BIND, _MS_REC = 1, 2, 4, 8, 32, 4096, 16384
+_PROBE: dict[str, str] = {}
+
+
+# ---------------------------------------------------------------------------- the stand-in image
+
+
+def _kit_entries(site: Path) -> set[str]:
+    """Names in `site` that make the kit importable or visible: package, dist-info, editable hooks."""
+    names = {"kit"}
+    for entry in site.iterdir():
+        low = entry.name.lower()
+        if low.startswith(("kaggle_kit", "__editable__.kaggle_kit", "__editable___kaggle_kit")):
+            names.add(entry.name)
+    return names
+
+
+def _site_packages() -> Path:
+    import sysconfig
+
+    return Path(sysconfig.get_paths()["purelib"])
+
+
+def build_image(dest: Path) -> Path:
+    """A fresh interpreter folder at `dest` that sees this environment's distributions except the kit's.
+
+    Returns its python executable. Cheap (a venv without pip plus a few hundred links), so each kernel run gets
+    its own and the kit it installs never outlives the run."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    venv.EnvBuilder(system_site_packages=False, with_pip=False, symlinks=True).create(dest)
+    python = dest / "bin" / "python"
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    source = _site_packages()
+    skip = _kit_entries(source)
+    for entry in sorted(source.iterdir()):
+        if entry.name in skip or entry.name == "__pycache__":
+            continue
+        (site / entry.name).symlink_to(entry)
+    return python
+
+
+def image_freeze() -> str:
+    """`name==version` lines of the stand-in image (this environment without the kit): the sandbox's profile."""
+    seen: dict[str, str] = {}
+    for dist in metadata.distributions(path=[str(_site_packages())]):
+        name = (dist.metadata["Name"] or "").strip()
+        if name and name.lower().replace("_", "-") != KIT_DIST:
+            seen.setdefault(name, dist.version)
+    return "".join(f"{n}=={v}\n" for n, v in sorted(seen.items(), key=lambda kv: kv[0].lower()))
+
+
+# ---------------------------------------------------------------------------- isolation
+
+
+def isolation_problem() -> str:
+    """'' when user, mount and network namespaces work here; else why not (checked once per process)."""
+    if "answer" not in _PROBE:
+        if shutil.which("unshare") is None:
+            _PROBE["answer"] = "util-linux `unshare` is not installed"
+        else:
+            try:
+                proc = subprocess.run([*UNSHARE, "true"], capture_output=True, text=True, timeout=20)
+                _PROBE["answer"] = "" if proc.returncode == 0 else (
+                    "unshare refused: " + (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1])
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                _PROBE["answer"] = f"unshare failed: {exc}"
+    return _PROBE["answer"]
+
+
+def degraded_notice(problem: str) -> str:
+    """The one plain line said when a kernel runs without isolation."""
+    return (f"sandbox NOT isolated ({problem}): the kernel runs with the network reachable and its inputs under "
+            "the run folder instead of /kaggle/input (input_dir is injected when the notebook has it)")
+
+
+def command(spec_path: Path) -> list[str]:
+    """The command that enters fresh namespaces and runs `enter(spec_path)` there."""
+    return [*UNSHARE, sys.executable, "-m", "kit.kaggle.isolation", str(spec_path)]
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _mount(source: str | None, target: Path, fstype: str | None, flags: int) -> None:
+    libc = _libc()
+    src, fs = (source.encode() if source else None), (fstype.encode() if fstype else None)
+    if libc.mount(src, str(target).encode(), fs, ctypes.c_ulong(flags), None) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
+
+
+def _bind(source: Path, target: Path, readonly: bool) -> None:
+    """Bind `source` (recursively) at `target`; read-only keeps the flags the kernel locks on the source."""
+    if source.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.touch()
+    _mount(str(source), target, None, _MS_BIND | _MS_REC)
+    if readonly:
+        st = os.statvfs(target)
+        kept = sum(flag for bit, flag in ((os.ST_NOSUID, _MS_NOSUID), (os.ST_NODEV, _MS_NODEV),
+                                           (os.ST_NOEXEC, _MS_NOEXEC)) if st.f_flag & bit)
+        try:
+            _mount(None, target, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | kept)
+        except OSError:
+            pass  # some kernels lock more flags; the binds of the host system stay writable then, inputs too
+
+
+def _loopback_up() -> None:
+    """Bring `lo` up in the new network namespace (SIOCSIFFLAGS): localhost works, nothing else exists."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        req = struct.pack("16sH14s", b"lo", 0, b"")
+        flags = struct.unpack("16sH14s", fcntl.ioctl(sock, 0x8913, req))[1]  # SIOCGIFFLAGS
+        fcntl.ioctl(sock, 0x8914, struct.pack("16sH14s", b"lo", flags | 0x1, b""))  # SIOCSIFFLAGS, IFF_UP
+
+
+def _hidden(path: Path, hide: list[Path]) -> bool:
+    return any(path == h or h in path.parents for h in hide)
+
+
+def enter(spec_path: Path) -> None:
+    """Inside fresh namespaces: build the Kaggle-like root described by `spec_path`, chroot, exec the driver."""
+    spec = json.loads(Path(spec_path).read_text())
+    root = Path(spec["root"])
+    root.mkdir(parents=True, exist_ok=True)
+    _mount(None, Path("/"), None, _MS_REC | (1 << 18))  # MS_PRIVATE: nothing propagates back to the host
+    _mount("tmpfs", root, "tmpfs", 0)
+    for entry in sorted(Path("/").iterdir()):
+        if entry.name in ("kaggle", "tmp", "root") or entry.name.startswith("."):
+            continue
+        if entry.is_symlink():
+            (root / entry.name).symlink_to(os.readlink(entry))
+        elif entry.is_dir():
+            _bind(entry, root / entry.name, readonly=entry.name not in ("dev", "proc", "sys"))
+    hide = [Path(p) for p in spec["hide"] if Path(p).is_dir()]
+    for name in ("tmp", "root"):  # a fresh, writable /tmp and HOME (Kaggle kernels run as root)
+        (root / name).mkdir(exist_ok=True)
+        _mount("tmpfs", root / name, "tmpfs", 0)
+    for path in hide:
+        if not _hidden(path, [Path("/tmp"), Path("/root")]) and (root / path.relative_to("/")).is_dir():
+            _mount("tmpfs", root / path.relative_to("/"), "tmpfs", 0)
+    for keep in map(Path, spec["keep"]):  # what the kernel needs from hidden places, back at the same path
+        if keep.exists() and _hidden(keep, [*hide, Path("/tmp"), Path("/root")]):
+            _bind(keep, root / keep.relative_to("/"), readonly=keep != Path(spec["image"]))
+    kaggle = root / "kaggle"
+    for rel, source in sorted(spec["mounts"].items()):
+        _bind(Path(source).resolve(), kaggle / "input" / rel, readonly=True)
+    (kaggle / "input").mkdir(parents=True, exist_ok=True)
+    _bind(Path(spec["working"]), kaggle / "working", readonly=False)
+    _bind(Path(spec["src"]), kaggle / "src", readonly=False)
+    _loopback_up()
+    os.chroot(root)
+    os.chdir("/kaggle/working")
+    argv = spec["argv"]
+    os.execve(argv[0], argv, spec["env"])
+
+
+if __name__ == "__main__":  # pragma: no cover - runs inside the namespaces, exercised through the runner
+    try:
+        enter(Path(sys.argv[1]))
+    except Exception as exc:  # the one line the runner shows as the kernel's failure
+        print(f"sandbox isolation failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(3)
