@@ -289,7 +289,10 @@ import csv, os
 names = {"1": "alpha", "2": "beta", "3": "gamma", "4": "wrong"}
 def answer(i):
     BODY
-rows = list(csv.DictReader(open(os.path.join(input_dir, "llm-prompt-recovery", "test.csv"))))
+comp = os.path.join(input_dir, "competitions", "llm-prompt-recovery")
+if not os.path.isdir(comp):  # the 2024 layout
+    comp = os.path.join(input_dir, "llm-prompt-recovery")
+rows = list(csv.DictReader(open(os.path.join(comp, "test.csv"))))
 with open("submission.csv", "w") as fh:
     fh.write("id,answer\\n" + "".join(r["id"] + "," + answer(r["id"]) + "\\n" for r in rows))
 print("wrote", len(rows), "rows")
