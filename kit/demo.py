@@ -102,13 +102,18 @@ def run_demo(config: KitConfig | None = None, *, workdir: Path = DEMO_DIR, steps
         say(f"   done in {timings[name]:.1f} s")
         return result
 
-    adapter = workdir / "adapter"
-    meta = step(f"train a tiny LoRA adapter ({steps} steps)", lambda: _train(cfg, adapter, steps))
-    cfg = dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, adapter_path=str(adapter)))
+    from kit.recovery.templates import get_template
+
+    adapter, meta = workdir / "adapter", {}
+    uses_model = bool(get_template(template).primes)  # a model-free template (mean) mounts no adapter
+    if uses_model:
+        meta = step(f"train a tiny LoRA adapter ({steps} steps)", lambda: _train(cfg, adapter, steps))
+        cfg = dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, adapter_path=str(adapter)))
     client = step("start the sandbox", lambda: kaggle_client(cfg, sandbox=True))
-    pushed = step("push the adapter", lambda: push_dataset(client, adapter, cfg.kaggle.adapter_dataset,
-                                                             kind="adapter", notes="kit demo"))
-    say(f"   {pushed.ref} v{pushed.version}{' (unchanged, not uploaded)' if pushed.skipped else ''}")
+    if uses_model:
+        pushed = step("push the adapter", lambda: push_dataset(client, adapter, cfg.kaggle.adapter_dataset,
+                                                                 kind="adapter", notes="kit demo"))
+        say(f"   {pushed.ref} v{pushed.version}{' (unchanged, not uploaded)' if pushed.skipped else ''}")
     wheels = step("build and push the wheels bundle (kit wheel only)", lambda: _wheels(cfg, workdir / "wheels"))
     say(f"   {wheels['ref']} v{wheels['version']}")
     kernel = step(f"build the submission (template {template})",

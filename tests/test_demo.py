@@ -34,10 +34,12 @@ def _kernel_log(ref: str) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("layout", ["2025", "2024"])
-def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch, layout):
+@pytest.mark.parametrize(("layout", "template"), [("2025", "zeroshot"), ("2024", "mean")])
+def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch, layout, template):
     """Acceptance: `kit demo` in a fresh KIT_HOME; the kernel installs the kit from the wheels dataset with no
-    network, finds every source under the selected layout, and is scored."""
+    network, finds every source under the selected layout, and is scored. The 2024 run uses the model-free
+    `mean` template to keep the suite fast (no training, no generation): its sources are the competition and
+    the wheels; models and datasets in the 2024 layout are covered by the emulator's hand-written notebook."""
     from kit import demo
     from kit.demo import run_demo
     from kit.history import history
@@ -52,33 +54,35 @@ def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch, layout)
     said: list[str] = []
     try:
         result = run_demo(config_from_dict({"kaggle": {"sandbox_input_layout": layout}}), workdir=tmp_path / "demo",
-                          steps=1, template="zeroshot", say=said.append, timeout=600)
+                          steps=1, template=template, say=said.append, timeout=600)
     finally:
         stop_emulator()
     row = result["row"]
     assert row["status"] == "complete", row["error"]
     assert row["public_score"] is not None and row["private_score"] is not None
-    assert (row["adapter_ref"], row["adapter_version"]) == ("sandbox-user/kit-lora-adapter", 1)
     assert row["wheels_ref"] == "sandbox-user/kit-offline-wheels" and row["wheels_version"] == 1
-    assert row["template"] == "zeroshot" and row["sandbox"] == 1
+    assert row["template"] == template and row["sandbox"] == 1
     with Ledger() as led:
         kinds = {d["kind"] for d in led.datasets()}
-    assert {"adapter", "wheels"} <= kinds
+    if template == "zeroshot":
+        assert (row["adapter_ref"], row["adapter_version"]) == ("sandbox-user/kit-lora-adapter", 1)
+        assert {"adapter", "wheels"} <= kinds
+    else:
+        assert kinds == {"wheels"} and not any("train" in name for name in result["timings"])
     assert [o["id"] for o in history("llm-prompt-recovery", sandbox=True)] == [row["id"]]
     assert any(m.startswith("kernel output submission.csv") for m in said)
-    assert set(result["timings"]) >= {"push the adapter", "submit and wait for the score"}
+    assert "submit and wait for the score" in result["timings"]
     log = _kernel_log("sandbox-user/kit-prompt-recovery-infer")
     assert "Successfully installed kaggle-kit" in log  # the offline install ran: the image lacked the kit
     if isolation_problem():  # degraded here: said once, plainly, in the output and the log
         assert sum("NOT isolated" in m for m in said) == 1 and "NOT isolated" in log
         return
     assert "sandbox kernel: network interfaces lo;" in log  # loopback only, seen from inside the kernel
-    where = {"2025": ("datasets/sandbox-user/kit-offline-wheels", "datasets/sandbox-user/kit-lora-adapter",
-                      "models/sandbox-user/kit-default-model/transformers/default/1",
-                      "competitions/llm-prompt-recovery"),
-             "2024": ("kit-offline-wheels", "kit-lora-adapter", "kit-default-model/transformers/default/1",
-                      "llm-prompt-recovery")}[layout]
-    assert f"installing kaggle-kit offline from /kaggle/input/{where[0]} --no-deps" in log
-    for name, rel in zip(("wheels", "adapter", "model", "competition"), where, strict=True):
-        if name != "wheels":
-            assert f"{name} /kaggle/input/{rel}" in log, log[:2000]
+    where = {"2025": {"wheels": "datasets/sandbox-user/kit-offline-wheels",
+                      "adapter": "datasets/sandbox-user/kit-lora-adapter",
+                      "model": "models/sandbox-user/kit-default-model/transformers/default/1",
+                      "competition": "competitions/llm-prompt-recovery"},
+             "2024": {"wheels": "kit-offline-wheels", "competition": "llm-prompt-recovery"}}[layout]
+    assert f"installing kaggle-kit offline from /kaggle/input/{where['wheels']} --no-deps" in log
+    found = next(line for line in log.splitlines() if line.startswith("inputs: "))  # what the kernel resolved
+    assert set(found[len("inputs: "):].split(", ")) == {f"{n} /kaggle/input/{rel}" for n, rel in where.items()}

@@ -349,3 +349,28 @@ def test_emulator_status_reads_the_recorded_port_safely(capsys):
     assert run(["emulator", "status", "--json"]) == 0
     out = _json.loads(capsys.readouterr().out)
     assert out["running"] is False and out["port"] is None
+
+
+def test_without_namespaces_a_kernel_runs_degraded_and_says_so(tmp_path, monkeypatch):
+    """Where unshare is refused, the kernel still runs (inputs under the run folder, input_dir injected into a
+    notebook that has it), and its log says once, plainly, that it was not isolated."""
+    from kit.kaggle import isolation
+    from kit.kaggle.emulator import runner
+
+    monkeypatch.setitem(isolation._PROBE, "answer", "unshare refused: Operation not permitted")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "test.csv").write_text("id\n7\n")
+    source = ("import importlib.util, os\n"
+              "rows = open(os.path.join(input_dir, 'competitions/llm-prompt-recovery/test.csv')).read()\n"
+              "open('submission.csv', 'w').write(rows)\n"
+              "print('kit importable:', importlib.util.find_spec('kit') is not None)\n")
+    from kit.kaggle.emulator.testing import notebook
+
+    run = runner.prepare_run(tmp_path / "run", text=json.dumps(notebook(source)), kernel_type="notebook",
+                             mounts={"competitions/llm-prompt-recovery": data}, timeout=120, rerun=False)
+    assert runner.execute_run(run) == {"status": "COMPLETE", "failureMessage": ""}
+    assert (run / "working" / "submission.csv").read_text() == "id\n7\n"
+    log = runner.run_log(run)
+    assert log.count("sandbox NOT isolated (unshare refused: Operation not permitted)") == 1
+    assert "kit importable: False" in log  # the stand-in image lacks the kit here too

@@ -153,8 +153,8 @@ def test_happy_path_records_provenance_scores_and_snapshot(kernel):
     assert client.subs[100].description == "first try [kit alice/kit-prompt-recovery-infer/1]"
     # order: limit check, datasets READY (waited through blobs_received), then push, then submission
     assert client.calls.index("limits") < client.calls.index("push") < client.calls.index("submit v1")
-    assert client.calls.count("dataset_status alice/kit-lora-adapter") == 2
-    assert client.calls.index("dataset_status alice/kit-lora-adapter") < client.calls.index("push")
+    assert client.calls.count("dataset_status alice/kit-lora-adapter/3") == 2
+    assert client.calls.index("dataset_status alice/kit-lora-adapter/3") < client.calls.index("push")
     with Ledger() as led:
         snap = led.leaderboard_snapshots("llm-prompt-recovery")[-1]
     assert (snap["our_best"], snap["our_rank"], snap["top_score"]) == (pytest.approx(0.6123), 2, 0.71)
@@ -289,10 +289,7 @@ import csv, os
 names = {"1": "alpha", "2": "beta", "3": "gamma", "4": "wrong"}
 def answer(i):
     BODY
-comp = os.path.join(input_dir, "competitions", "llm-prompt-recovery")
-if not os.path.isdir(comp):  # the 2024 layout
-    comp = os.path.join(input_dir, "llm-prompt-recovery")
-rows = list(csv.DictReader(open(os.path.join(comp, "test.csv"))))
+rows = list(csv.DictReader(open(os.path.join(input_dir, "competitions", "llm-prompt-recovery", "test.csv"))))
 with open("submission.csv", "w") as fh:
     fh.write("id,answer\\n" + "".join(r["id"] + "," + answer(r["id"]) + "\\n" for r in rows))
 print("wrote", len(rows), "rows")

@@ -94,7 +94,7 @@ def test_bundle_is_the_missing_closure_only(built):
     assert bundle.verified
     manifest = json.loads((folder / MANIFEST).read_text())
     assert manifest == bundle.manifest
-    assert manifest["target"] == {"python_version": "3.10", "platform": "manylinux2014_x86_64"}
+    assert manifest["target"] == {"python_version": "3.12", "platform": "manylinux_2_35_x86_64"}  # today's image
     assert manifest["image"]["packages"] == len(IMAGE)
     for row in manifest["wheels"]:
         data = (folder / row["filename"]).read_bytes()
@@ -194,8 +194,25 @@ def test_read_freeze_forms(tmp_path):
         "torch": "2.1.2", "huggingface-hub": "0.21.4", "pyarrow": "15.0.2", "weird": "1.0"}
     with pytest.raises(InputError, match=r"f2.txt:1: cannot read"):
         read_freeze(write_text(tmp_path / "f2.txt", "lib @ file:///tmp/src/\n"))
-    default = read_freeze()
-    assert default["torch"] == "2.1.2" and default["transformers"] == "4.38.2" and "peft" not in default
+    default = read_freeze()  # the 2026 profile: today's GPU image
+    assert default["torch"] == "2.10.0" and default["transformers"].startswith("5.") and "peft" not in default
+
+
+def test_image_profiles_2026_default_2024_selectable_and_a_freeze_replaces_the_list(tmp_path):
+    from kit.wheels import image_target, load_profile
+
+    today = image_target(KaggleConfig())
+    assert (today.python_version, today.profile.name, today.constraints) == ("3.12", "kaggle-gpu-2026", [])
+    assert today.profile.checked and read_freeze(today.freeze)["transformers"].startswith("5.")
+    old = image_target(KaggleConfig(image_profile="kaggle-gpu-2024", wheels_constraints=["tqdm<5"]))
+    assert (old.python_version, old.platform) == ("3.10", "manylinux2014_x86_64")
+    assert old.constraints == ["transformers<4.42", "peft<0.12", "tqdm<5"]
+    assert read_freeze(old.freeze)["torch"] == "2.1.2"
+    own = write_text(tmp_path / "mine.txt", "torch==2.10.0+cu128\ntransformers==5.2.0\n")
+    mine = image_target(KaggleConfig(), image_freeze=own, python_version="3.12")
+    assert mine.freeze == own and mine.profile.name == "kaggle-gpu-2026" and read_freeze(own)["transformers"] == "5.2.0"
+    with pytest.raises(ConfigError, match="kaggle-gpu-2024, kaggle-gpu-2026"):
+        load_profile("kaggle-gpu-2019")
 
 
 def write_text(path: Path, text: str) -> Path:

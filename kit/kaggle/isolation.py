@@ -181,7 +181,9 @@ def enter(spec_path: Path) -> None:
             _mount("tmpfs", root / path.relative_to("/"), "tmpfs", 0)
     for keep in map(Path, spec["keep"]):  # what the kernel needs from hidden places, back at the same path
         if keep.exists() and _hidden(keep, [*hide, Path("/tmp"), Path("/root")]):
-            _bind(keep, root / keep.relative_to("/"), readonly=keep != Path(spec["image"]))
+            _bind(keep, root / keep.relative_to("/"), readonly=True)
+    image = Path(spec["image"])  # writable wherever it lives: the kernel pip-installs into it
+    _bind(image, root / image.relative_to("/"), readonly=False)
     kaggle = root / "kaggle"
     for rel, source in sorted(spec["mounts"].items()):
         _bind(Path(source).resolve(), kaggle / "input" / rel, readonly=True)

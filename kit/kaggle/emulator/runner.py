@@ -104,7 +104,7 @@ def _launch(run_dir: Path, spec: dict[str, Any], image_python: Path) -> tuple[li
                   os.environ.get("TMPDIR", "")]
         env = _kernel_env(image_python, "/root", None, Path(KAGGLE_SRC) / "jupyter", spec["rerun"])
         inner = {"root": str(run_dir / "root"), "hide": [h for h in hidden if h], "mounts": spec["mounts"],
-                 "keep": [str(run_dir / "image"), sys.prefix, sys.base_prefix, str(kit_root)],
+                 "keep": [sys.prefix, sys.base_prefix, str(kit_root)],
                  "image": str(run_dir / "image"), "working": spec["working"], "src": str(src), "env": env,
                  "argv": [sys.executable, "-m", "kit.kaggle.emulator.runner", KAGGLE_SRC, KAGGLE_WORKING,
                           KAGGLE_INPUT]}
