@@ -111,8 +111,8 @@ class _Chain:
             parts = source.split("/")
             ref, pinned = "/".join(parts[:2]), int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
 
-            def check(ref: str = ref) -> tuple[str, Any]:
-                state, current = self.client.dataset_version(ref)
+            def check(source: str = source) -> tuple[str, Any]:  # the status of the dataset's latest version
+                state, current = self.client.dataset_version(source)
                 return status_name(state), current
             state, current = self._wait(check, {"READY", "FAILED", "DELETED"}, f"dataset {ref}")
             if state != "READY":
