@@ -105,19 +105,26 @@ class _Chain:
             raise self.fail(exc, "refused" if final else None)
 
     def wait_datasets(self, meta: dict[str, Any]) -> None:
-        """Wait until every dataset source is READY: a kernel pushed earlier might mount an older version."""
+        """Wait until every dataset source is READY: a kernel pushed earlier might mount an older version. A source
+        pinned as owner/slug/N mounts exactly version N, which must exist; an unpinned one mounts the latest."""
         from kit.errors import KaggleError
 
         pins = {p["ref"]: p.get("version") for p in (self.info.get("adapter"), self.info.get("wheels")) if p}
-        for ref in meta.get("dataset_sources", []):
-            def check(ref: str = ref) -> tuple[str, Any]:
-                state, current = self.client.dataset_version(ref)
+        for source in meta.get("dataset_sources", []):
+            parts = source.split("/")
+            ref, pinned = "/".join(parts[:2]), int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+
+            def check(source: str = source) -> tuple[str, Any]:  # the status of the dataset's latest version
+                state, current = self.client.dataset_version(source)
                 return status_name(state), current
             state, current = self._wait(check, {"READY", "FAILED", "DELETED"}, f"dataset {ref}")
             if state != "READY":
                 raise self.fail(KaggleError(f"dataset {ref} is {state}", hint="push it again"), "error")
-            if pins.get(ref) and current and int(current) != int(pins[ref]):
-                # Kaggle mounts a source's latest version: a kernel built for another version must be rebuilt
+            if pinned and current and int(current) < pinned:
+                raise self.fail(InputError(f"dataset {ref} has no version {pinned} (it is at version {current})",
+                                           hint="push it, then run `kit build-submission` again"), "error")
+            if not pinned and pins.get(ref) and current and int(current) != int(pins[ref]):
+                # an unpinned source mounts the latest version: a kernel built for another one must be rebuilt
                 raise self.fail(InputError(f"dataset {ref} is at version {current}, the kernel was built for "
                                            f"version {pins[ref]}", hint="run `kit build-submission` again"), "error")
 

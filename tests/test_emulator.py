@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from kit.config import KitConfig
+from kit.errors import InputError
 from kit.kaggle.client import KaggleClient, kaggle_client
 from kit.kaggle.emulator import start_in_thread
 from kit.kaggle.emulator.state import State
@@ -209,8 +210,10 @@ def test_kernel_push_limits_archives_and_timeout(emulator, tmp_path):
 
     client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, progress=False)
     fat = write_kernel(tmp_path / "fat", f"{USER}/fat-kernel", "x = 1\n#" + "x" * 1_000_000)
-    with pytest.raises(Exception, match="must be less than 1 megabytes"):
+    with pytest.raises(InputError, match="over Kaggle's 1,000,000-byte limit"):  # the kit refuses before sending
         client.kernel_push(fat)
+    with client._scoped_env(), pytest.raises(Exception, match="must be less than 1 megabytes"):  # as Kaggle would
+        client.api.kernels_push(str(fat))
     data = tmp_path / "data"
     (data / "inner").mkdir(parents=True)
     (data / "inner" / "a.txt").write_text("a")
@@ -218,7 +221,7 @@ def test_kernel_push_limits_archives_and_timeout(emulator, tmp_path):
     packed.mkdir()
     with tarfile.open(packed / "bundle.tar.gz", "w:gz") as tf:
         tf.add(data / "inner", arcname="inner")
-    ds = client.dataset_push(packed, "emu-tarball", kind="other", poll=0.05)
+    ds = push_dataset(client, packed, "emu-tarball", kind="other", poll=0.05)
     stored = emulator.server.state.dataset_dir(ds.ref, 1)
     assert (stored / "bundle" / "inner" / "a.txt").read_text() == "a"
     slow = write_kernel(tmp_path / "slow", f"{USER}/slow-kernel", "import time\ntime.sleep(30)\n")
@@ -325,6 +328,11 @@ def test_kit_emulator_serve_command(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    printed = proc.stdout.read()
+    for line in ("export KAGGLE_API_ENVIRONMENT=LOCALHOST", f"export HTTP_PROXY=http://127.0.0.1:{port}",
+                 "unset NO_PROXY", "export KAGGLE_API_TOKEN=sandbox-token", "KAGGLE_USERNAME=sandbox-user",
+                 "KAGGLE_KEY=sandbox-key"):
+        assert line in printed, printed
 
 
 def test_emulator_status_reads_the_recorded_port_safely(capsys):

@@ -93,7 +93,7 @@ def test_each_participation_state_one_line_and_exit_code(sandbox, tmp_path, caps
     set_state(sandbox.url, submissions_open=False)
     code, err = kit(submit, capsys)
     line = error_line(err)
-    assert code == SubmissionsClosedError.exit_code == 19
+    assert code == SubmissionsClosedError.exit_code == 19, err
     assert "not accepting submissions" in line and "late submissions are closed" in line, line
     assert state.data["submissions"] == []
 
