@@ -98,14 +98,14 @@ def submission_columns() -> list[str]:
     return list(DEFAULT_COLUMNS)
 
 
-def _template(name: str) -> tuple[str, bool]:
-    """(name, needs a model) for a registered template."""
+def _template(name: str) -> tuple[str, bool, bool]:
+    """(name, needs a model, needs the rewriter) for a registered template."""
     try:
         from kit.recovery.templates import get_template
     except ImportError:  # the registry has not landed: trust the name, assume a model is needed
-        return name, name != "mean"
+        return name, name != "mean", name.startswith("rescore")
     tpl = get_template(name)
-    return tpl.name, bool(tpl.primes)
+    return tpl.name, bool(tpl.primes), tpl.rescore
 
 
 def kernel_hash(folder: Path, meta: dict[str, Any]) -> str:
@@ -120,9 +120,24 @@ def kernel_hash(folder: Path, meta: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
+def _rewriter_source(ref: str, sandbox: bool, mounts: dict[str, Any], pins: dict[str, Any], datasets: list[str],
+                     models: list[str], notes: list[str]) -> None:
+    """Mount the re-scoring rewriter (`[kaggle] rewriter_model`), or say the sandbox uses the embedded one."""
+    if ref:
+        (models if km.source_kind(ref) == "model" else datasets).append(ref)
+        mounts["rewriter_dir"] = km.mount_name(ref)
+        pins["rewriter_model"] = ref
+    elif sandbox:
+        pins["rewriter_model"] = "kit:instruct-model"
+        notes.append("no [kaggle] rewriter_model: the sandbox kernel re-scores with the kit's embedded instruct model")
+    else:
+        raise ConfigError("[kaggle] rewriter_model is empty: a re-scoring template needs the rewriter mounted",
+                          hint="set it to a model 'owner/model/framework/variation/version' (e.g. Gemma 7B-it)")
+
+
 def _sources(config: KitConfig, owner: str, sandbox: bool, needs_model: bool,
-             ledger: Any) -> tuple[dict[str, Any], list[str], list[str], list[str]]:
-    """Mount names, dataset refs, model refs and notes for the adapter, wheels and base model."""
+             ledger: Any, needs_rewriter: bool = False) -> tuple[dict[str, Any], list[str], list[str], list[str]]:
+    """Mount names, dataset refs, model refs and notes for the adapter, wheels, base model and rewriter."""
     mounts: dict[str, Any] = {"model_dir": "", "adapter_dir": "", "wheels_dir": ""}
     pins: dict[str, Any] = {}
     datasets: list[str] = []
@@ -140,6 +155,8 @@ def _sources(config: KitConfig, owner: str, sandbox: bool, needs_model: bool,
         else:
             raise ConfigError("[kaggle] base_model is empty: a Kaggle kernel needs a mounted base model",
                               hint="set it to a dataset 'owner/slug' or a model 'owner/model/framework/variation/v'")
+    if needs_rewriter:
+        _rewriter_source(config.kaggle.rewriter_model, sandbox, mounts, pins, datasets, models, notes)
     for key, slug in (("adapter", config.kaggle.adapter_dataset), ("wheels", config.kaggle.wheels_dataset)):
         ref = f"{owner}/{metadata.check_slug(slug)}"
         rec = ledger.latest_dataset_version(ref, sandbox=sandbox)
@@ -175,11 +192,11 @@ def build_submission(config: KitConfig, *, template: str | None = None, out: Pat
     sandbox = sandbox_mode(sandbox)
     owner = km.check_owner(username or _owner(config, sandbox))
     kg, inf = config.kaggle, config.infer
-    name, needs_model = _template(template or inf.template)
+    name, needs_model, needs_rewriter = _template(template or inf.template)
     src = notebook or notebooks.template_path(NOTEBOOK_NAME)
     led = ledger or Ledger()
     try:
-        found, datasets, models, notes = _sources(config, owner, sandbox, needs_model, led)
+        found, datasets, models, notes = _sources(config, owner, sandbox, needs_model, led, needs_rewriter)
     finally:
         if ledger is None:
             led.close()
@@ -203,7 +220,8 @@ def build_submission(config: KitConfig, *, template: str | None = None, out: Pat
     sha, dirty = git_state(exclude=out)
     info = {
         "template": name, "parameters": params, "adapter": pins.get("adapter"), "wheels": pins.get("wheels"),
-        "base_model": pins.get("base_model"), "git_sha": sha, "git_dirty": dirty, "kit_version": __version__,
+        "base_model": pins.get("base_model"), "rewriter_model": pins.get("rewriter_model"), "git_sha": sha,
+        "git_dirty": dirty, "kit_version": __version__,
         "notebook_sha256": hashlib.sha256(dst.read_bytes()).hexdigest(), "kernel_hash": kernel_hash(out, meta),
         "kernel_ref": meta["id"], "competition": config.competition.slug, "sandbox": sandbox,
         "submission_file": config.competition.submission_file, "submission_columns": submission_columns(),

@@ -188,4 +188,8 @@ def describe(result: RunLocalResult) -> str:
         s = result.score
         lines.append(f"local score: {s['mean']:.4f} (95% CI {s['ci_low']:.4f}-{s['ci_high']:.4f}, n={s['n']}, "
                      f"embedder {s['embedder']})")
+        if s.get("suffix_removed"):
+            from kit.recovery.metric import describe_suffix
+
+            lines.append(f"note: {describe_suffix(s)}")
     return "\n".join(lines)

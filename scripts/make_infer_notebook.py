@@ -17,6 +17,7 @@ input_dir = "/kaggle/input"
 competition = "llm-prompt-recovery"
 model_dir = ""  # base model folder; empty: the kit's embedded tiny model (rehearsals only)
 adapter_dir = ""  # LoRA adapter folder; empty: none
+rewriter_dir = ""  # rewriter model for re-scoring templates (rescore*); empty: the kit's embedded instruct model
 wheels_dir = ""  # offline wheels (kaggle-kit + pins), used only when `import kit` fails
 budget_seconds = 32400  # the competition's 9 h
 margin_seconds = 1800  # runtime obfuscation (up to 15 min) + slack, kept free of generation
@@ -56,10 +57,9 @@ print("kit", kit.__version__, "from", os.path.dirname(kit.__file__))
 SETUP = '''\
 from kit.recovery import kernel
 from kit.recovery.guard import TimeGuard
-from kit.recovery.templates import get_template
 
 guard = TimeGuard(budget_seconds, margin_seconds, started_at=_kit_t0)
-tpl = get_template(template)
+tpl = kernel.template_for(template, adapter_dir, input_dir)  # an adapter's trained format and prime
 test_rows = kernel.load_rows(kernel.competition_dir(input_dir, competition), rows)
 writer = kernel.open_submission(test_rows, tpl, mean_prompt or None)  # complete fallback file first
 print(f"{len(test_rows)} rows, template {tpl.name}, {len(tpl.primes)} prime(s); fallback {writer.path} written; "
@@ -75,6 +75,13 @@ if tpl.primes:
                          workers=workers, load_in_4bit=load_in_4bit, merge=merge_adapter,
                          slow_generation_s=slow_generation_s or None)
     print(f"engine ready after {guard.elapsed():.1f}s")
+rescorer = None
+if tpl.rescore:
+    from kit.recovery.rescore import Rescorer
+
+    rescorer = Rescorer.load(kernel.rewriter_path(rewriter_dir, input_dir), max_field_tokens=max_field_tokens or None,
+                             batch_size=batch_size)
+    print(f"rewriter ready after {guard.elapsed():.1f}s")
 '''
 
 PREDICT = '''\
@@ -82,7 +89,8 @@ from kit.recovery.infer import predict_rows
 
 predictions = predict_rows(test_rows, tpl, engine, max_new_tokens=max_new_tokens, batch_size=batch_size,
                            max_field_tokens=max_field_tokens or None, mean_prompt=mean_prompt or None,
-                           guard=guard, writer=writer, progress=True)  # writes submission.csv chunk by chunk
+                           guard=guard, writer=writer, progress=True,
+                           rescorer=rescorer)  # writes submission.csv chunk by chunk, then re-scored rows
 '''
 
 FINISH = '''\

@@ -40,6 +40,30 @@ def model_path(model_dir: str | os.PathLike | None, input_dir: str | os.PathLike
     return path
 
 
+def rewriter_path(rewriter_dir: str | os.PathLike | None, input_dir: str | os.PathLike) -> Path:
+    """The rewriter model for re-scoring templates; empty means the kit's embedded instruct model (rehearsals and
+    the sandbox; on Kaggle it is the `[kaggle] rewriter_model` source, e.g. Gemma 7B-it as the host used)."""
+    path = resolve_path(rewriter_dir, input_dir)
+    if path is None:
+        from kit import assets
+
+        return assets.instruct_model_path()
+    if not (path / "config.json").is_file():
+        raise InputError(f"no rewriter model at {path} (config.json missing)",
+                         hint="check rewriter_dir and the kernel's inputs")
+    return path
+
+
+def template_for(name: str, adapter_dir: str | os.PathLike | None, input_dir: str | os.PathLike) -> Any:
+    """The template `name`, in the prompt format and prime the adapter was trained with when the adapter's
+    kit_adapter.json records them (train and predict in the same format)."""
+    from kit.recovery.templates import get_template, trained_format
+
+    template = get_template(name)
+    adapter = resolve_path(adapter_dir, input_dir)
+    return trained_format(template, adapter) if adapter is not None else template
+
+
 def competition_dir(input_dir: str | os.PathLike, slug: str) -> Path:
     """The competition's data folder: `<input>/<slug>/` or `<input>/competitions/<slug>/` (newer Kaggle)."""
     tried = [Path(input_dir) / slug, Path(input_dir) / "competitions" / slug]
