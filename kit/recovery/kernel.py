@@ -57,7 +57,8 @@ def rewriter_path(rewriter_dir: str | os.PathLike | None, input_dir: str | os.Pa
 def template_for(name: str, adapter_dir: str | os.PathLike | None, input_dir: str | os.PathLike) -> Any:
     """The template `name`, in the prompt format and prime the adapter was trained with when the adapter's
     kit_adapter.json records them (train and predict in the same format)."""
-    from kit.recovery.templates import get_template, trained_format
+    from kit.recovery.templates import get_template
+    from kit.recovery.train_data import trained_format
 
     template = get_template(name)
     adapter = resolve_path(adapter_dir, input_dir)

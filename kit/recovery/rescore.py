@@ -7,7 +7,7 @@ for every candidate of a row, so summed log-probabilities compare directly. Sequ
 candidates share one batch (sorted by length, right padding); the chat head every sequence starts with is run
 once and its key/value cache reused; only the positions that predict rewritten tokens go through the LM head.
 
-`method="embed"` is the slower alternative the brief asks to compare against: the rewriter rewrites the
+`method="embed"` is the slower alternative, offered for comparison: the rewriter rewrites the
 original with each candidate (greedy generation) and the candidate whose rewrite embeds closest to the
 observed rewrite wins.
 """
@@ -23,12 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from kit.errors import InputError
 from kit.recovery import prefix_cache
-
-try:
-    from kit.recovery.rewriter import rewriter_messages
-except ImportError:  # PLACEHOLDER until the i12-model branch (the rewriter's prompt format) is merged
-    def rewriter_messages(prompt: str, original: str) -> list[dict[str, str]]:
-        return [{"role": "user", "content": f"{prompt}\n\n{original}"}]
+from kit.recovery.rewriter import render_rewriter_prompt
 
 if TYPE_CHECKING:
     from kit.recovery.guard import SubmissionWriter, TimeGuard
@@ -79,9 +74,7 @@ class Rescorer:
         if self.max_field_tokens:
             original = truncate_tokens(tok, original, self.max_field_tokens)
             rewritten = truncate_tokens(tok, rewritten, self.max_field_tokens)
-        text = tok.apply_chat_template(rewriter_messages(candidate, original), tokenize=False,
-                                       add_generation_prompt=True)
-        prompt = tok(text, add_special_tokens=False)["input_ids"]
+        prompt = tok(render_rewriter_prompt(tok, candidate, original), add_special_tokens=False)["input_ids"]
         target = tok(rewritten, add_special_tokens=False)["input_ids"] or [tok.eos_token_id]
         return prompt, target
 
@@ -192,8 +185,7 @@ class Rescorer:
         from kit.recovery.infer import Engine
 
         engine = Engine.from_loaded(self.model, self.tokenizer)
-        prompts = [self.tokenizer.apply_chat_template(rewriter_messages(c, o), tokenize=False,
-                                                      add_generation_prompt=True) for c, o, _ in pairs]
+        prompts = [render_rewriter_prompt(self.tokenizer, c, o) for c, o, _ in pairs]
         made = engine.generate(prompts, max_new_tokens=max_new_tokens, batch_size=self.batch_size)
         vecs = embedder.encode(made + [r for _, _, r in pairs])
         n = len(pairs)
