@@ -138,7 +138,8 @@ def test_a_t5_encoder_embedder_is_sentence_t5_whatever_its_folder_is_called(tmp_
     from kit.recovery.metric import load_embedder, score_texts
 
     src = tmp_path / "t5src"
-    T5EncoderModel(T5Config(vocab_size=2048, d_model=32, d_kv=8, d_ff=64, num_layers=1, num_heads=4)).save_pretrained(src)
+    config = T5Config(vocab_size=2048, d_model=32, d_kv=8, d_ff=64, num_layers=1, num_heads=4)
+    T5EncoderModel(config).save_pretrained(src)
     for f in Path(tiny_model).glob("tokenizer*"):
         shutil.copy(f, src / f.name)
     folder = tmp_path / "all-MiniLM-L6-v2"
