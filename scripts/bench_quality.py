@@ -97,6 +97,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
     t = time.time()
     first = generate_candidates(rows, fewshot, engine, guard=TimeGuard(10**9, 0), **opts)
     seconds["prime 1"] = time.time() - t
+    print(f"prime 1: {seconds['prime 1']:.0f}s", flush=True)
     t = time.time()
     rest = generate_candidates(rows, _with_primes(best, best.primes[1:]), engine, guard=TimeGuard(10**9, 0), **opts)
     seconds["primes 2-3"] = time.time() - t
@@ -108,16 +109,19 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
                         batch_size=args.batch_size)
     guard = TimeGuard(10**9, 0)
     t = time.time()
-    ranked = rescore_phase(rows, candidates, get_template("rescore"), rescorer, guard=guard,
-                           chunk_rows=args.batch_size)
+    ranked = rescore_phase(rows, candidates, _keep(get_template("rescore"), 0), rescorer, guard=guard,
+                           chunk_rows=args.batch_size)  # the full ranking; each recipe keeps its top k below
     seconds["rescore"] = time.time() - t
     print(f"re-scoring: {seconds['rescore']:.0f}s, {rescorer.sequences} sequences in {rescorer.forward_passes} "
           f"forward passes, {rescorer.shared_tokens_reused} head tokens reused (generation {generation:.0f}s; "
           f"target: re-scoring <= generation)", flush=True)
 
-    def strings(tpl_name: str, cands: list[list[str | None]]) -> list[str]:
+    def strings(tpl_name: str, cands: list[list[str | None]], keep: int | None = None) -> list[str]:
         tpl = get_template(tpl_name)
-        return [tpl.assemble(c, r["original_text"], r["rewritten_text"]) for r, c in zip(rows, cands, strict=True)]
+        keep = tpl.rescore_keep if keep is None else keep
+        ranked_rows = [len({x for x in u if x}) > 1 for u in candidates]  # the rows rescore_phase ranked
+        return [tpl.assemble(c[:keep or None] if rk else c, r["original_text"], r["rewritten_text"])
+                for r, c, rk in zip(rows, cands, ranked_rows, strict=True)]
 
     recipes: dict[str, tuple[list[str], float]] = {
         "mean": (strings("mean", [[] for _ in rows]), 0.0),
@@ -126,6 +130,9 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
         "rescore": (strings("rescore", ranked), generation + seconds["rescore"]),
         "rescore-single": (strings("rescore-single", ranked), generation + seconds["rescore"]),
     }
+    for k in (1, 2, 0):  # how many ranked candidates to keep (embeddings barely see order: all 3 is ~ best)
+        if k != get_template("rescore").rescore_keep:
+            recipes[f"rescore-keep{k or 'all'}"] = (strings("rescore", ranked, k), generation + seconds["rescore"])
     if args.embed_ranking and not args.quick:
         t = time.time()
         by_embed = rescore_phase(rows, candidates, get_template("rescore"), rescorer, guard=TimeGuard(10**9, 0),
@@ -167,6 +174,12 @@ def _with_primes(template, primes):
     import dataclasses
 
     return dataclasses.replace(template, primes=tuple(primes))
+
+
+def _keep(template, keep: int):
+    import dataclasses
+
+    return dataclasses.replace(template, rescore_keep=keep)
 
 
 def _print(table: list[dict], best_report, seconds: dict, truth: list[str], recipes: dict) -> None:

@@ -197,7 +197,7 @@ def rescore_phase(rows: Sequence[dict[str, str]], candidates: list[list[str | No
                   mean_prompt: str | None = None, chunk_rows: int = 4, method: str = "loglik",
                   embedder: Any = None) -> list[list[str | None]]:
     """Re-rank each row's candidates, breadth-first in chunks under `guard` (its own phase); returns the
-    candidate lists, ranked where reached. A row the phase does not reach keeps its unranked candidates, so
+    candidate lists, ranked (and cut to `template.rescore_keep`) where reached. A row the phase does not reach keeps its unranked candidates, so
     its submitted string stays the one the generation phase wrote (the `best` assembly)."""
     ranked = [list(c) for c in candidates]
     todo = [i for i, c in enumerate(candidates) if len({x for x in c if x}) > 1]  # one candidate: nothing to rank
@@ -206,7 +206,7 @@ def rescore_phase(rows: Sequence[dict[str, str]], candidates: list[list[str | No
     for _, idx in phase.schedule(1, todo, chunk_rows):
         order = rescorer.rank([rows[i] for i in idx], [candidates[i] for i in idx], method, embedder)
         for i, best_first in zip(idx, order, strict=True):
-            ranked[i] = [c for c, _ in best_first]
+            ranked[i] = [c for c, _ in best_first][: template.rescore_keep or None]
         if writer is not None:
             writer.update({rows[i]["id"]: template.assemble(ranked[i], rows[i]["original_text"],
                                                             rows[i]["rewritten_text"], mean_prompt=mean_prompt)

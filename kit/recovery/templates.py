@@ -73,6 +73,7 @@ class Template:
     assembler: str = "single"  # key of _ASSEMBLERS
     max_tokens: int = HOST_MAX_TOKENS - 1  # strictly under the host's 128-token cut
     rescore: bool = False  # rank the candidates with the rewriter (kit.recovery.rescore) before assembling
+    rescore_keep: int = 0  # ranked candidates kept for assembly (0: all); sentence embeddings barely see order
     token_counter: TokenCounter | None = field(default=None, compare=False, repr=False)
 
     # -- prompting ---------------------------------------------------------------------------------
