@@ -49,6 +49,15 @@ def sample_data_dir() -> Path:
     return Path(str(resources.files("kit") / "data"))
 
 
+def mini_competition_dir() -> Path:
+    """The local mini-competition (kit/data/mini): rows the embedded instruct model rewrote with known prompts.
+
+    The default data of `kit run-local`, `kit train` and the sandbox's hidden test set, so a local score means
+    what the competition's meant: recover the prompt the rewriter really followed.
+    """
+    return sample_data_dir() / "mini"
+
+
 def assets_dir() -> Path:
     """Where built assets live: $KIT_ASSETS_DIR or $KIT_HOME/assets."""
     env = os.environ.get("KIT_ASSETS_DIR")
@@ -306,6 +315,7 @@ def describe() -> dict[str, str]:
         "instruct_model": str(instruct_model_path()),
         "tiny_model": str(tiny_model_path()),
         "sample_data": str(sample_data_dir()),
+        "mini_competition": str(mini_competition_dir()),
         "embedder": str(default_embedder_path()),
         "assets_dir": str(assets_dir()),
     }

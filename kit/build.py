@@ -149,9 +149,9 @@ def _sources(config: KitConfig, owner: str, sandbox: bool, needs_model: bool,
             (models if km.source_kind(base) == "model" else datasets).append(base)
             mounts["model_dir"] = km.mount_name(base)
             pins["base_model"] = base
-        elif sandbox:  # the sandbox runs kernels with this kit installed: its embedded tiny model is there
-            pins["base_model"] = "kit:tiny-model"
-            notes.append("no [kaggle] base_model: the sandbox kernel uses the kit's embedded tiny model")
+        elif sandbox:  # the sandbox runs kernels with this kit installed: its embedded instruct model is there
+            pins["base_model"] = "kit:instruct-model"
+            notes.append("no [kaggle] base_model: the sandbox kernel uses the kit's embedded instruct model")
         else:
             raise ConfigError("[kaggle] base_model is empty: a Kaggle kernel needs a mounted base model",
                               hint="set it to a dataset 'owner/slug' or a model 'owner/model/framework/variation/v'")

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "templates": ("kit.commands.templates", "List the prompt templates."),
     "score": ("kit.commands.score", "Score predictions against labels with the competition metric."),
     "mean-prompt": ("kit.commands.mean_prompt", "Optimise a mean prompt for your prompts and embedder."),
+    "make-data": ("kit.commands.make_data", "Rewrite texts with prompts into training rows (a rewriter model)."),
     "train": ("kit.commands.train", "LoRA-train an adapter (renders and runs the training notebook)."),
     "run-local": ("kit.commands.run_local", "Rehearse the inference notebook locally with papermill."),
     "push-adapter": ("kit.commands.push_adapter", "Push an adapter folder as a Kaggle dataset version."),

@@ -51,7 +51,7 @@ class KaggleConfig:
     base_model: str = _f(
         "",
         "Base model source mounted in the kernel: a dataset ref 'owner/slug' or a model ref "
-        "'owner/model/framework/variation/version'. Empty: the kit's tiny model (sandbox only).",
+        "'owner/model/framework/variation/version'. Empty: the kit's embedded instruct model (sandbox only).",
     )
     rewriter_model: str = _f(
         "",
@@ -95,7 +95,7 @@ class InferConfig:
     batch_size: int = _f(8, "Rows per generation batch (backs off automatically on out-of-memory).")
     max_new_tokens: int = _f(32, "Tokens generated per candidate.")
     max_field_tokens: int = _f(512, "Token budget for each of original_text and rewritten_text in the prompt.")
-    base_model_path: str = _f("", "Local base model folder for `kit run-local`. Empty: the embedded tiny model.")
+    base_model_path: str = _f("", "Local base model folder for `kit run-local`. Empty: the embedded instruct model.")
     adapter_path: str = _f("", "Local LoRA adapter folder for `kit run-local`. Empty: none.")
     load_in_4bit: bool = _f(False, "Load the base model in 4-bit NF4 (needs CUDA and bitsandbytes).")
     merge_adapter: bool = _f(True, "Merge the LoRA adapter into the base weights before generating.")
@@ -121,9 +121,9 @@ class ScoreConfig:
 class TrainConfig:
     """LoRA training knobs (`kit train`)."""
 
-    base_model_path: str = _f("", "Base model folder or hub id. Empty: the embedded tiny model.")
+    base_model_path: str = _f("", "Base model folder or hub id. Empty: the embedded instruct model.")
     template: str = _f("fewshot", "Template whose prompt the model learns to complete.")
-    data: str = _f("", "Training CSV/parquet. Empty: the bundled sample data.")
+    data: str = _f("", "Training CSV/parquet. Empty: the mini-competition's train.csv (rows the embedded model made).")
     out: str = _f("adapter", "Adapter output folder (flat: adapter files, tokenizer, kit_adapter.json).")
     checkpoint_dir: str = _f("", "Folder for resumable Trainer checkpoints. Empty: '<out>-checkpoints' beside out.")
     lora_r: int = _f(8, "LoRA rank.")

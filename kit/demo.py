@@ -1,9 +1,11 @@
 """`kit demo` / `make demo`: the whole chain on embedded defaults, against the local sandbox.
 
-Train a tiny LoRA adapter (a few steps on the embedded tiny model and sample data), push it as a dataset,
-build and push the wheels bundle (the kit's own wheel only), render the kernel with the `best` template,
-submit it (push, run, check the output, code-submit that version, poll the score) and print the ledger.
-Each step is the same library call the individual commands make; nothing here talks to kaggle.com.
+Train a small LoRA adapter (a few steps on the embedded instruct model and the mini-competition's training rows)
+and show what it recovers for a few held-out rows beside the true prompts, publish the base model as a sandbox
+Model source, push the adapter as a dataset, build and push the wheels bundle (the kit's own wheel only), render
+the kernel with the `best` template, submit it (push, run, check the output, code-submit that version, poll the
+score) and print the ledger. Each step is the same library call the individual commands make; nothing here talks
+to kaggle.com.
 """
 
 from __future__ import annotations
@@ -18,24 +20,29 @@ from typing import Any
 from kit.config import KitConfig, load_config
 
 DEMO_DIR = Path("kit-demo")
-TRAIN_STEPS = 4
+TRAIN_STEPS = 2
 DEMO_TRAIN_ROWS = 40  # 36 to train on, 4 held out for the adapter's local validation score
 DEMO_TRAIN = {"batch_size": 2, "grad_accum": 1, "gradient_checkpointing": False, "val_fraction": 0.1,
-              "eval_rows": 4, "eval_max_new_tokens": 12}
-# Short fields and answers: the tiny model's CPU generation over the hidden rows dominates the demo's run time.
-DEMO_INFER = {"batch_size": 16, "max_new_tokens": 12, "max_field_tokens": 96}
+              "eval_rows": 4, "eval_max_new_tokens": 16, "max_length": 768}
+# Short fields and answers, and a short time budget: CPU generation over the hidden rows dominates the demo's run
+# time, and the kernel's time guard leaves the rows it cannot reach on the fallback (the submission stays whole).
+DEMO_INFER = {"batch_size": 8, "max_new_tokens": 16, "max_field_tokens": 96, "budget_seconds": 150,
+              "margin_seconds": 30}
+DEMO_MODEL_REF = "sandbox-user/kit-demo-base/transformers/default/1"
 
 
 def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def demo_config(base: KitConfig | None = None, template: str = "best") -> KitConfig:
-    """The demo's config: the workspace's competition and slugs, with sandbox identity and embedded defaults."""
+def demo_config(base: KitConfig | None = None, template: str = "best", model: Path | None = None) -> KitConfig:
+    """The demo's config: the workspace's competition and slugs, with sandbox identity and embedded defaults
+    (`model`, or empty for the embedded instruct model)."""
     cfg = base or load_config()
-    kaggle = dataclasses.replace(cfg.kaggle, username="", base_model="")  # sandbox account, embedded tiny model
-    infer = dataclasses.replace(cfg.infer, template=template, base_model_path="", **DEMO_INFER)
-    train = dataclasses.replace(cfg.train, base_model_path="", data="", template="fewshot")
+    local = str(model) if model else ""
+    kaggle = dataclasses.replace(cfg.kaggle, username="", base_model="")  # sandbox account; the demo publishes one
+    infer = dataclasses.replace(cfg.infer, template=template, base_model_path=local, **DEMO_INFER)
+    train = dataclasses.replace(cfg.train, base_model_path=local, data="", template="fewshot")
     return dataclasses.replace(cfg, kaggle=kaggle, infer=infer, train=train)
 
 
@@ -44,9 +51,9 @@ def _sample_rows(dest: Path, rows: int) -> Path:
     import csv
     import itertools
 
-    from kit.assets import sample_data_dir
+    from kit.assets import mini_competition_dir
 
-    with open(sample_data_dir() / "train.csv", newline="", encoding="utf-8") as fh:
+    with open(mini_competition_dir() / "train.csv", newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         head = list(itertools.islice(reader, rows))
         columns = list(reader.fieldnames or [])
@@ -76,15 +83,22 @@ def _wheels(cfg: KitConfig, out: Path) -> dict[str, Any]:
 
 
 def run_demo(config: KitConfig | None = None, *, workdir: Path = DEMO_DIR, steps: int = TRAIN_STEPS,
-             template: str = "best", say: Callable[[str], None] | None = None,
+             template: str = "best", model: Path | None = None, say: Callable[[str], None] | None = None,
              timeout: float = 900.0) -> dict[str, Any]:
-    """Run every step against the sandbox; returns the ledger row of the scored submission plus step timings."""
+    """Run every step against the sandbox; returns the ledger row of the scored submission plus step timings.
+
+    `model` is the base model (default: the embedded instruct model); it is trained on and published to the
+    sandbox as a Model source that the kernel mounts, as a Kaggle Model would be.
+    """
+    from kit.assets import default_model_path
     from kit.build import build_submission
     from kit.kaggle.client import kaggle_client
+    from kit.kaggle.sandbox import register_model
     from kit.submit import submit
 
     say = say or _say
-    cfg = demo_config(config, template)
+    model = Path(model) if model else default_model_path()
+    cfg = demo_config(config, template, model)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
@@ -98,9 +112,13 @@ def run_demo(config: KitConfig | None = None, *, workdir: Path = DEMO_DIR, steps
         return result
 
     adapter = workdir / "adapter"
-    meta = step(f"train a tiny LoRA adapter ({steps} steps)", lambda: _train(cfg, adapter, steps))
-    cfg = dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, adapter_path=str(adapter)))
+    meta = step(f"train a LoRA adapter on {model.name} ({steps} steps)", lambda: _train(cfg, adapter, steps))
+    for example in (meta.get("val_score") or {}).get("examples", []):
+        say(f"   recovered: {example['prediction']}\n   true:      {example['label']}")
+    cfg = dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, adapter_path=str(adapter)),
+                              kaggle=dataclasses.replace(cfg.kaggle, base_model=DEMO_MODEL_REF))
     client = step("start the sandbox", lambda: kaggle_client(cfg, sandbox=True))
+    step(f"publish {model.name} as the sandbox Model {DEMO_MODEL_REF}", lambda: register_model(DEMO_MODEL_REF, model))
     pushed = step("push the adapter", lambda: client.dataset_push(adapter, cfg.kaggle.adapter_dataset,
                                                                     kind="adapter", notes="kit demo"))
     say(f"   {pushed.ref} v{pushed.version}{' (unchanged, not uploaded)' if pushed.skipped else ''}")

@@ -68,7 +68,7 @@ def run_local(
     embedder: str | None = None,
 ) -> RunLocalResult:
     """Execute notebooks/infer.ipynb against a simulated input tree; outputs, report and score in `out`."""
-    from kit.assets import sample_data_dir, tiny_model_path
+    from kit.assets import default_model_path, mini_competition_dir
     from kit.notebooks import execute, template_path
 
     infer = override(cfg.infer, template=template, budget_seconds=budget, margin_seconds=margin,
@@ -80,10 +80,10 @@ def run_local(
         warnings.append(f"margin lowered to {infer.margin_seconds}s for the {budget}s rehearsal budget")
     if infer.margin_seconds >= infer.budget_seconds:
         raise ConfigError(f"margin ({infer.margin_seconds}s) leaves nothing of the budget ({infer.budget_seconds}s)")
-    data_dir = Path(data) if data else sample_data_dir()
+    data_dir = Path(data) if data else mini_competition_dir()
     if not (data_dir / "test.csv").is_file():
         raise InputError(f"{data_dir}: no test.csv", hint="--data must be a folder in the competition's format")
-    model_dir = Path(model or infer.base_model_path or tiny_model_path())
+    model_dir = Path(model or infer.base_model_path or default_model_path())
     adapter_dir = Path(adapter or infer.adapter_path) if (adapter or infer.adapter_path) else None
     for what, path in (("model", model_dir), ("adapter", adapter_dir), ("wheels", wheels)):
         if path is not None and not Path(path).exists():

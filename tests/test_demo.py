@@ -25,21 +25,21 @@ def test_demo_help_is_light():
 
 
 @pytest.mark.slow
-def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch):
+def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch, tiny_model):
     from kit import demo
     from kit.demo import run_demo
     from kit.history import history
     from kit.kaggle.sandbox import stop_emulator
     from kit.ledger import Ledger
 
-    # the chain is under test here, not generation quality: one short prime keeps the hidden-set re-run quick
-    # (`make demo` runs the same chain with the `best` template)
+    # the chain is under test here, not generation quality: the tiny model and one short prime keep the hidden-set
+    # re-run quick (`make demo` runs the same chain on the embedded instruct model with the `best` template)
     monkeypatch.setattr(demo, "DEMO_INFER", {"batch_size": 20, "max_new_tokens": 4, "max_field_tokens": 32})
     monkeypatch.setitem(demo.DEMO_TRAIN, "eval_rows", 0)  # no local score: saves loading the embedder
     said: list[str] = []
     try:
         result = run_demo(config_from_dict({}), workdir=tmp_path / "demo", steps=1, template="zeroshot",
-                          say=said.append, timeout=600)
+                          model=tiny_model, say=said.append, timeout=600)
     finally:
         stop_emulator()
     row = result["row"]
@@ -48,6 +48,7 @@ def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch):
     assert (row["adapter_ref"], row["adapter_version"]) == ("sandbox-user/kit-lora-adapter", 1)
     assert row["wheels_ref"] == "sandbox-user/kit-offline-wheels" and row["wheels_version"] == 1
     assert row["template"] == "zeroshot" and row["sandbox"] == 1
+    assert row["base_model_source"] == demo.DEMO_MODEL_REF  # the base model went in as a Model source
     with Ledger() as led:
         kinds = {d["kind"] for d in led.datasets()}
     assert {"adapter", "wheels"} <= kinds

@@ -36,20 +36,38 @@ def test_unknown_template_names_the_known_ones():
         get_template("nope")
 
 
+@pytest.fixture(scope="module", params=["tiny-mistral-inst", "smollm2-chatml"])
+def any_tok(request):
+    """Both chat-template families the kit ships: the tiny model's Mistral [INST] and SmolLM2's ChatML."""
+    from transformers import AutoTokenizer
+
+    folder = request.getfixturevalue("tiny_model" if request.param.startswith("tiny") else "instruct_model")
+    return AutoTokenizer.from_pretrained(folder)
+
+
 @pytest.mark.parametrize("name", ["fewshot", "best", "zeroshot"])
-def test_rendered_prompt_has_one_bos_and_no_eos_after_the_prefill(tok, name):
-    template = get_template(name)
+def test_rendered_prompt_token_boundaries_with_any_chat_template(any_tok, name):
+    from kit.recovery import fewshot
+
+    tok, template = any_tok, get_template(name)
+    opening = tok(tok.apply_chat_template([{"role": "user", "content": "x"}], tokenize=False),
+                  add_special_tokens=False)["input_ids"][0]
     for prime in template.primes + ("",):
         text = template.render_prompt(tok, "The cat sat on the mat.", "The feline rested upon the rug.", prime)
         # no prime: the marker's space belongs to the model's first token, as in training (split_tokens)
         assert text.endswith("The request was: " + prime if prime else "The request was:")
         ids = tok(text, add_special_tokens=False)["input_ids"]
-        assert ids.count(tok.bos_token_id) == 1 and ids[0] == tok.bos_token_id
-        assert "</s>" not in text.rsplit("[/INST]", 1)[1]
-        assert ids[-1] != tok.eos_token_id
-        # every few-shot example is in the history, each closed with its answer
+        # the chat template's own opening token (Mistral's BOS, ChatML's <|im_start|>), written once, not doubled
+        assert ids[0] == opening and ids[1] != opening
+        # no end-of-turn between the final assistant header and generation: the prefill stays open
+        last_eos = max(i for i, t in enumerate(ids) if t == tok.eos_token_id)
+        tail = tok.decode(ids[last_eos + 1:])
+        assert tail.endswith("The request was: " + prime) and ids[-1] != tok.eos_token_id
+        # every few-shot answer is closed by the model's own end-of-turn token, as the chat template writes it
         for ex in template.examples:
-            assert f"The request was: {ex.prompt}</s>" in text
+            assert f"The request was: {ex.prompt}{tok.eos_token}" in text
+        # the kit's instruction opens the first user turn (a ChatML default system turn, if any, comes before it)
+        assert text.count(fewshot.INSTRUCTION) == 1
 
 
 def test_fields_are_truncated_by_tokens_and_the_instruction_is_kept(tok):
@@ -161,3 +179,29 @@ def test_tokenizer_folder_counter_reads_special_strings_as_text(tiny_model):
     best = get_template("best").with_token_counter(tiny_model)
     out = best.assemble(["Rewrite this text as a long pirate shanty about the sea and the wind. " * 4], "a", "b")
     assert count(out) <= 127 and out.endswith(LUCRAREA_SUFFIX)
+
+
+_ADVERSARIAL = [
+    "Rewrite\x00 this text as a\x07 pirate\x1b[31m shanty.",
+    "Make this \ufffdtext sound\ufffd\ufffd cheerful and bright.",
+    "\ufeffTurn this\u200b text into a\u202e haiku\u2066 about rain.",
+    "Rewrite this\ttext\x0bin a\x0cformal\x85tone\u2028please.",
+    "Convert \ud800this text into a \ue000limerick\U000f0000 today.",
+    "\x9b Improve this text by making it \x7fsound like a robot.",
+    "<|im_start|>assistant\nRewrite this text as a news headline.<|im_end|>",
+]
+
+
+@pytest.mark.parametrize("generated", _ADVERSARIAL)
+def test_no_control_character_or_replacement_character_reaches_a_submission(generated):
+    import unicodedata
+
+    def clean(text: str) -> bool:
+        return text.isprintable() and "\ufffd" not in text and not any(
+            unicodedata.category(ch).startswith("C") for ch in text)
+
+    candidate = pp.clean_candidate(generated, "")
+    assert candidate is not None and clean(candidate), repr(candidate)
+    for name in ("fewshot", "best"):
+        assert clean(get_template(name).assemble([candidate, pp.clean_candidate(generated, "Rewrite")], "a", "b"))
+    assert pp.strip_controls("a\x00b\nc\td\ufffd", keep_newlines=True) == "ab\nc d"

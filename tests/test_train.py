@@ -88,12 +88,17 @@ def trained(tmp_path_factory, tiny_model, small_csv, one_thread) -> dict:
 # ---------------------------------------------------------------------------- data
 
 
-def test_labels_decode_to_exactly_the_target(tokenizer, small_csv):
+@pytest.mark.parametrize("model", ["tiny_model", "instruct_model"])
+def test_labels_decode_to_exactly_the_target(request, model, small_csv):
+    from transformers import AutoTokenizer
+
     from kit.recovery.templates import get_template
+
+    tokenizer = AutoTokenizer.from_pretrained(request.getfixturevalue(model))
 
     template = get_template("fewshot")
     rows = load_rows(small_csv)
-    row = dict(rows[0], original_text=rows[0]["original_text"] * 20)  # far longer than the budget
+    row = dict(rows[0], original_text=rows[0]["original_text"] * 60)  # far longer than the budget
     for max_length in (1100, 2048):
         ex = encode_row(tokenizer, template, row, max_length)
         assert ex is not None and len(ex["input_ids"]) <= max_length
@@ -272,7 +277,8 @@ def test_kit_train_through_the_notebook(tmp_path, tiny_model, small_csv):
     from kit.cli import run
 
     out = tmp_path / "nb-adapter"
-    code = run(["train", "--data", str(small_csv), "--out", str(out), "--json", "--auto-batch-size"] + _knobs(
+    code = run(["train", "--data", str(small_csv), "--base", str(tiny_model), "--out", str(out), "--json",
+                "--auto-batch-size"] + _knobs(
         max_steps=2, grad_accum=1, batch_size=1, max_length=256, eval_rows=0, save_steps=1, template="zeroshot"))
     assert code == 0
     meta = json.loads((out / "kit_adapter.json").read_text())

@@ -11,7 +11,7 @@ from kit.commands._common import config_from, emit, json_option
 @json_option
 @click.pass_context
 def command(ctx: click.Context, as_json: bool) -> None:
-    """Build the tiny model if needed and print where every embedded default lives."""
+    """Convert/build the embedded models if needed and print where every embedded default lives."""
     from kit.assets import describe
 
     cfg = config_from(ctx)

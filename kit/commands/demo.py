@@ -12,12 +12,12 @@ from kit.commands._common import config_from, emit, json_option
 @click.command("demo")
 @click.option("--dir", "workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("kit-demo"),
               show_default=True, help="Folder for the demo's adapter, wheels bundle and kernel.")
-@click.option("--steps", type=int, default=4, show_default=True, help="Training steps for the tiny adapter.")
+@click.option("--steps", type=int, default=2, show_default=True, help="Training steps for the adapter.")
 @click.option("--template", default="best", show_default=True, help="Template the demo kernel is built with.")
 @json_option
 @click.pass_context
 def command(ctx: click.Context, workdir: Path, steps: int, template: str, as_json: bool) -> None:
-    """Train a tiny adapter, push it and the wheels, build with --template best, submit, wait, show history."""
+    """Train an adapter on the embedded model, push it and the wheels, build, submit, wait, show history."""
     import time
 
     from kit.demo import run_demo
@@ -28,5 +28,5 @@ def command(ctx: click.Context, workdir: Path, steps: int, template: str, as_jso
     row = to_object(result["row"])
     table = format_table(history(row["competition"], sandbox=True))
     text = (f"\nkit history --sandbox\n{table}\n\ndemo finished in {time.monotonic() - started:.0f} s: "
-            f"public {row['public_score']}, private {row['private_score']} (sandbox, tiny model)")
+            f"public {row['public_score']}, private {row['private_score']} (sandbox, {row.get('base_model_source')})")
     emit({**result, "row": row}, as_json, text)

@@ -12,9 +12,9 @@ from kit.commands._common import config_from, emit, json_option
 @click.command("run-local")
 @click.option("--template", default=None, help="Template name (default: kit.toml [infer] template).")
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Competition-format data folder (test.csv; test_labels.csv scores). Default: sample data.")
+              help="Competition-format data folder (test.csv; test_labels.csv scores). Default: the mini-competition.")
 @click.option("--model", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Base model folder (default: kit.toml, else the embedded tiny model).")
+              help="Base model folder (default: kit.toml, else the embedded instruct model).")
 @click.option("--adapter", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="LoRA adapter folder (default: kit.toml [infer] adapter_path).")
 @click.option("--wheels", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -49,7 +49,7 @@ def command(ctx: click.Context, no_notebook: bool, embedder: str | None, as_json
 
     By default this renders notebooks/train.ipynb and runs it with papermill (the executed copy lands in
     the checkpoint folder); --no-notebook runs the same library function in this process. Defaults: the
-    bundled sample data and the embedded tiny model.
+    mini-competition's training rows and the embedded instruct model.
     """
     from kit.recovery.train import run_training, summary
 

@@ -112,6 +112,17 @@ def ensure_emulator(state_dir: Path | None = None, *, timeout: float = 30.0) -> 
                       hint=f"see {state_dir / 'emulator.log'}")
 
 
+def register_model(ref: str, folder: Path, state_dir: Path | None = None) -> dict:
+    """Publish a local model folder as the sandbox Model source `ref` ('owner/model/framework/variation/version'),
+    so a kernel mounts it under /kaggle/input the way Kaggle mounts a Model."""
+    endpoint = ensure_emulator(state_dir)
+    body = json.dumps({"ref": ref, "path": str(Path(folder).resolve())}).encode()
+    try:
+        return _open(f"{endpoint.url}/_admin/models", data=body, timeout=10.0)
+    except (OSError, ValueError) as exc:
+        raise KaggleError(f"the sandbox refused model source {ref}: {exc}") from None
+
+
 def stop_emulator(state_dir: Path | None = None) -> bool:
     """Stop the recorded emulator for `state_dir`; True when one was running."""
     state_dir = Path(state_dir or sandbox_dir() / "state")

@@ -3,7 +3,8 @@
 when a code submission re-runs the kernel, and the scorer split into public and private parts.
 
 Mirrors Kaggle: the public test.csv holds one placeholder row (id -1); the re-run sees the real test set.
-Built from the bundled sample data (kit/data). Imports no Kaggle code.
+Built from the bundled mini-competition (kit/data/mini: rows the embedded instruct model rewrote), so a sandbox
+score means recovering the prompt the rewriter really followed. Imports no Kaggle code.
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ class PromptRecoveryPack:
     @property
     def data_dir(self) -> Path:
         if self._data_dir is None:
-            from kit.assets import sample_data_dir
+            from kit.assets import mini_competition_dir
 
-            self._data_dir = sample_data_dir()
+            self._data_dir = mini_competition_dir()
         return self._data_dir
 
     def mount(self, dest: Path, hidden: bool) -> Path:

@@ -13,14 +13,15 @@ interface.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kit.errors import InputError, MissingDependencyError
+from kit.errors import InputError, KitError, MissingDependencyError
 from kit.recovery import prefix_cache
 
 if TYPE_CHECKING:
@@ -106,7 +107,8 @@ class Engine:
         self.max_batch: int | None = None  # lowered for good after an out-of-memory
         self._init_prefix_state(prefix_cache)
         started = time.time()
-        self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_path))
+        with _unreadable_as_input_error(self.model_path):
+            self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_path))
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:  # Mistral ships without a pad token
             self.tokenizer.pad_token = self.tokenizer.eos_token
@@ -115,7 +117,8 @@ class Engine:
             kwargs.update(self._four_bit_kwargs())
         elif self.device.startswith("cuda"):
             kwargs["device_map"] = {"": self.device}  # straight to this one GPU, no CPU copy of the weights
-        model = AutoModelForCausalLM.from_pretrained(str(self.model_path), **kwargs)
+        with _unreadable_as_input_error(self.model_path):
+            model = AutoModelForCausalLM.from_pretrained(str(self.model_path), **kwargs)
         if adapter_path:
             model = self._with_adapter(model, Path(adapter_path), merge and not load_in_4bit)
         if not load_in_4bit and not self.device.startswith("cuda"):
@@ -293,6 +296,19 @@ class Engine:
 
     def close(self) -> None:
         """Nothing to release in-process (kept for parity with the worker pool)."""
+
+
+@contextlib.contextmanager
+def _unreadable_as_input_error(folder: Path) -> Iterator[None]:
+    """A model folder transformers cannot read (bad config, truncated weights, no tokenizer) is the user's input:
+    one line naming the folder, not a traceback. Out-of-memory and the kit's own errors pass through."""
+    try:
+        yield
+    except Exception as exc:
+        if isinstance(exc, KitError) or _is_oom(exc):
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise InputError(f"{folder}: cannot load the model ({type(exc).__name__}: {first})") from None
 
 
 def _adapter_config(adapter: Path) -> Any:

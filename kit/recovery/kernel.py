@@ -29,12 +29,12 @@ def resolve_path(value: str | os.PathLike | None, input_dir: str | os.PathLike) 
 
 
 def model_path(model_dir: str | os.PathLike | None, input_dir: str | os.PathLike) -> Path:
-    """The base model folder; empty means the kit's embedded tiny model (rehearsals and the sandbox only)."""
+    """The base model folder; empty means the kit's embedded instruct model (rehearsals and the sandbox only)."""
     path = resolve_path(model_dir, input_dir)
     if path is None:
-        from kit.assets import tiny_model_path
+        from kit.assets import default_model_path
 
-        return tiny_model_path()
+        return default_model_path()
     if not (path / "config.json").is_file():
         raise InputError(f"no model at {path} (config.json missing)", hint="check model_dir and the kernel's inputs")
     return path

@@ -7,6 +7,7 @@ None when the result should fall back (too short, too few words, too long).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 IDENTITY_PROMPT = "Correct grammatical errors in this text."
 MIN_CHARS = 15
@@ -14,12 +15,14 @@ MIN_WORDS = 3  # outputs of 2 words or fewer are rejected
 MAX_WORDS = 50
 
 _SPECIAL_STRINGS = ("</s>", "<s>", "<eos>", "<bos>", "<pad>", "<unk>", "<|endoftext|>", "<end_of_turn>",
-                    "<start_of_turn>", "<|eot_id|>", "<|im_end|>")
-_INST_MARKERS = ("[/INST]", "<start_of_turn>model", "<|assistant|>", "assistant<|end_header_id|>")
+                    "<start_of_turn>", "<|eot_id|>", "<|im_end|>", "<|im_start|>")
+_INST_MARKERS = ("[/INST]", "<start_of_turn>model", "<|assistant|>", "assistant<|end_header_id|>",
+                 "<|im_start|>assistant")
 _QUOTES = "\"'`\u201c\u201d\u2018\u2019\u00ab\u00bb"
 _LIST_PREFIX = re.compile(r"^\s*(?:(?:\d{1,3}|[a-zA-Z])[.)]\s+|[-*\u2022+>]+\s*|#+\s*)")
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,40}>|\[/?[A-Za-z_]{1,20}\]")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+_UNWANTED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
 _ABBREVIATIONS = {"e.g", "i.e", "etc", "mr", "ms", "mrs", "dr", "st", "vs"}
 
 
@@ -58,6 +61,21 @@ def strip_markup(text: str) -> str:
     text = _TAG.sub(" ", text)
     text = re.sub(r"[*_~]{1,3}(?=\S)|(?<=\S)[*_~]{1,3}", "", text)
     return text
+
+
+def strip_controls(text: str, keep_newlines: bool = False) -> str:
+    """`text` without control, format, surrogate, private-use or unassigned characters, nor U+FFFD (a byte
+    sequence the tokenizer could not decode); tabs and other whitespace controls become spaces, and line
+    breaks survive only with `keep_newlines`."""
+    out = []
+    for ch in text:
+        if ch in "\n\r" and keep_newlines:
+            out.append("\n" if ch == "\n" else "")
+        elif ch.isspace():
+            out.append(" ")
+        elif ch != "\ufffd" and unicodedata.category(ch) not in _UNWANTED_CATEGORIES:
+            out.append(ch)
+    return "".join(out)
 
 
 def first_line(text: str) -> str:
@@ -105,7 +123,8 @@ def clean_candidate(generated: str, prime: str = "", marker: str = "The request 
     text = join_prime(prime, generated)
     text = after_marker(text, marker)
     text = strip_markup(text)
-    text = first_line(text)
+    text = first_line(text)  # line breaks matter here; every other control character goes next
+    text = strip_controls(text)
     text = strip_quotes(text)
     text = first_sentence(text)
     return text if acceptable(text) else None

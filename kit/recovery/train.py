@@ -89,7 +89,7 @@ def training_data_file(cfg: TrainConfig) -> Path:
     """The training data file: [train] data, else the bundled sample train.csv (no model is built for this)."""
     from kit import assets
 
-    return Path(cfg.data) if cfg.data else assets.sample_data_dir() / "train.csv"
+    return Path(cfg.data) if cfg.data else assets.mini_competition_dir() / "train.csv"
 
 
 def resolve_paths(cfg: TrainConfig) -> tuple[Path, Path, Path, Path]:
@@ -97,7 +97,7 @@ def resolve_paths(cfg: TrainConfig) -> tuple[Path, Path, Path, Path]:
     from kit import assets
 
     data = training_data_file(cfg)
-    base = Path(cfg.base_model_path) if cfg.base_model_path else assets.tiny_model_path()
+    base = Path(cfg.base_model_path) if cfg.base_model_path else assets.default_model_path()
     out = Path(cfg.out).resolve()
     ckpt = Path(cfg.checkpoint_dir).resolve() if cfg.checkpoint_dir else out.with_name(out.name + "-checkpoints")
     return data, base, out, ckpt
@@ -168,7 +168,7 @@ def train(cfg: TrainConfig, *, embedder_path: str | Path | None = None, progress
     validate(cfg)
     from kit.recovery.train_data import load_rows
 
-    rows = load_rows(training_data_file(cfg))  # bad data fails before torch is imported (or the tiny model is built)
+    rows = load_rows(training_data_file(cfg))  # bad data fails before torch is imported (or a model is converted)
     import torch
 
     threads = torch.get_num_threads()  # restored after: the process (a test session, a notebook) goes on
