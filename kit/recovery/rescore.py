@@ -197,8 +197,9 @@ def rescore_phase(rows: Sequence[dict[str, str]], candidates: list[list[str | No
                   mean_prompt: str | None = None, chunk_rows: int = 4, method: str = "loglik",
                   embedder: Any = None) -> list[list[str | None]]:
     """Re-rank each row's candidates, breadth-first in chunks under `guard` (its own phase); returns the
-    candidate lists, ranked (and cut to `template.rescore_keep`) where reached. A row the phase does not reach keeps its unranked candidates, so
-    its submitted string stays the one the generation phase wrote (the `best` assembly)."""
+    candidate lists, ranked (and cut to `template.rescore_keep`) where reached. A row the phase does not reach
+    keeps its unranked candidates, so its submitted string stays the one the generation phase wrote (the `best`
+    assembly)."""
     ranked = [list(c) for c in candidates]
     todo = [i for i, c in enumerate(candidates) if len({x for x in c if x}) > 1]  # one candidate: nothing to rank
     phase = guard.phase("rescore")
