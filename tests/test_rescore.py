@@ -166,3 +166,21 @@ def test_run_local_rescores_in_a_later_phase_of_the_kernel(tmp_path, tiny_model,
     assert report["template"] == "rescore" and report["rows_per_pass"] == [3, 3, 3]
     assert "rescore" in report["phases"] and not report["deadline_hit"]
     assert len(_submission(out / "submission.csv")) == 3
+
+
+def test_build_mounts_the_rewriter_model_for_rescoring_templates(tmp_path):
+    from kit.build import build_submission
+    from kit.config import config_from_dict
+    from kit.errors import ConfigError
+
+    gemma = "google/gemma/transformers/7b-it/3"
+    cfg = config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02",
+                                       "rewriter_model": gemma}})
+    info = build_submission(cfg, template="rescore", out=tmp_path / "k", sandbox=False)
+    assert gemma in info["metadata"]["model_sources"] and info["rewriter_model"] == gemma
+    assert info["parameters"]["rewriter_dir"] and info["parameters"]["template"] == "rescore"
+    plain = build_submission(cfg, template="best", out=tmp_path / "b", sandbox=False)
+    assert plain["metadata"]["model_sources"] == [] and "rewriter_dir" not in plain["parameters"]
+    bare = config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02"}})
+    with pytest.raises(ConfigError, match="rewriter_model"):
+        build_submission(bare, template="rescore-single", out=tmp_path / "c", sandbox=False)
