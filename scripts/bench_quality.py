@@ -76,6 +76,8 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
     parser.add_argument("--embed-ranking", action="store_true",
                         help="also rank by 'rewrite the original with each candidate and embed' (slow)")
     parser.add_argument("--json", action="store_true", help="print the table as JSON last instead")
+    parser.add_argument("--state", default=None, help="JSON file keeping candidates, rankings and LoRA predictions: "
+                        "a later run with the same file and rows only does what is missing (e.g. the LoRA recipe)")
     args = parser.parse_args()
 
     from kit import assets
@@ -99,35 +101,69 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
     opts = {"max_new_tokens": args.max_new_tokens, "batch_size": args.batch_size,
             "max_field_tokens": args.max_field_tokens, "mean_prompt": None, "writer": None, "progress": False}
 
+    state = _load_state(args.state, rows)
+    seconds: dict[str, float] = state.setdefault("seconds", {})
+    want_lora = not (args.quick or args.no_lora) and "lora" not in state
     lora_dir = Path(tempfile.mkdtemp(prefix="bench-lora-")) / "adapter"
-    lora = None if (args.quick or args.no_lora) else start_lora(args, data_dir, model, lora_dir)
+    lora = start_lora(args, data_dir, model, lora_dir) if want_lora else None
     lora_started = time.time()
-    t = time.time()
-    engine = Engine(model)
-    print(f"model loaded in {time.time() - t:.1f}s", flush=True)
     best, fewshot = get_template("best"), get_template("fewshot")
-    seconds: dict[str, float] = {}
-    t = time.time()
-    first = generate_candidates(rows, fewshot, engine, guard=TimeGuard(10**9, 0), **opts)
-    seconds["prime 1"] = time.time() - t
-    print(f"prime 1: {seconds['prime 1']:.0f}s", flush=True)
-    t = time.time()
-    rest = generate_candidates(rows, _with_primes(best, best.primes[1:]), engine, guard=TimeGuard(10**9, 0), **opts)
-    seconds["primes 2-3"] = time.time() - t
-    candidates = [a + b for a, b in zip(first, rest, strict=True)]
+    engine = None
+    if "ranked" not in state:
+        t = time.time()
+        engine = Engine(model)
+        print(f"model loaded in {time.time() - t:.1f}s", flush=True)
+        t = time.time()
+        state["first"] = generate_candidates(rows, fewshot, engine, guard=TimeGuard(10**9, 0), **opts)
+        seconds["prime 1"] = time.time() - t
+        print(f"prime 1: {seconds['prime 1']:.0f}s", flush=True)
+        t = time.time()
+        rest = generate_candidates(rows, _with_primes(best, best.primes[1:]), engine, guard=TimeGuard(10**9, 0),
+                                   **opts)
+        seconds["primes 2-3"] = time.time() - t
+        state["candidates"] = [a + b for a, b in zip(state["first"], rest, strict=True)]
+        print(f"generation: {seconds['prime 1'] + seconds['primes 2-3']:.0f}s for {len(rows)} rows x "
+              f"{len(best.primes)} primes", flush=True)
+        rescorer = Rescorer(engine.model, engine.tokenizer, max_field_tokens=args.max_field_tokens,
+                            batch_size=args.batch_size)
+        t = time.time()
+        state["ranked"] = rescore_phase(rows, state["candidates"], _keep(get_template("rescore"), 0), rescorer,
+                                        guard=TimeGuard(10**9, 0), chunk_rows=args.batch_size)  # full ranking
+        seconds["rescore"] = time.time() - t
+        print(f"re-scoring: {seconds['rescore']:.0f}s, {rescorer.sequences} sequences in "
+              f"{rescorer.forward_passes} forward passes, {rescorer.shared_tokens_reused} head tokens reused",
+              flush=True)
+        _save_state(args.state, state)
+    if args.embed_ranking and not args.quick and "by_embed" not in state:
+        engine = engine or Engine(model)
+        rescorer = Rescorer(engine.model, engine.tokenizer, max_field_tokens=args.max_field_tokens,
+                            batch_size=args.batch_size)
+        t = time.time()
+        state["by_embed"] = rescore_phase(rows, state["candidates"], _keep(get_template("rescore"), 0), rescorer,
+                                          guard=TimeGuard(10**9, 0), chunk_rows=args.batch_size, method="embed",
+                                          embedder=embedder)
+        seconds["rescore-embed"] = time.time() - t
+        print(f"embed ranking: {seconds['rescore-embed']:.0f}s", flush=True)
+        _save_state(args.state, state)
+    del engine
+    free_memory()
+    if lora is not None:
+        meta = finish_lora(lora, lora_dir, lora_started)
+        lora_engine = Engine(model, adapter_path=lora_dir)
+        tpl = trained_format(fewshot, lora_dir)  # the adapter's own format and prime, fewshot's assembly
+        t = time.time()
+        preds = predict_rows(rows, tpl, lora_engine, guard=TimeGuard(10**9, 0), **opts)
+        seconds["lora"] = time.time() - t
+        state["lora"] = {"name": f"{meta['template']}+lora", "predictions": preds,
+                         "steps": meta["global_step"], "train_loss": meta["train_loss"]}
+        print(f"lora predictions: {seconds['lora']:.0f}s; e.g. {preds[0][:80]!r}", flush=True)
+        del lora_engine
+        free_memory()
+        _save_state(args.state, state)
+    first, candidates, ranked = state["first"], state["candidates"], state["ranked"]
     generation = seconds["prime 1"] + seconds["primes 2-3"]
-    print(f"generation: {generation:.0f}s for {len(rows)} rows x {len(best.primes)} primes", flush=True)
-
-    rescorer = Rescorer(engine.model, engine.tokenizer, max_field_tokens=args.max_field_tokens,
-                        batch_size=args.batch_size)
-    guard = TimeGuard(10**9, 0)
-    t = time.time()
-    ranked = rescore_phase(rows, candidates, _keep(get_template("rescore"), 0), rescorer, guard=guard,
-                           chunk_rows=args.batch_size)  # the full ranking; each recipe keeps its top k below
-    seconds["rescore"] = time.time() - t
-    print(f"re-scoring: {seconds['rescore']:.0f}s, {rescorer.sequences} sequences in {rescorer.forward_passes} "
-          f"forward passes, {rescorer.shared_tokens_reused} head tokens reused (generation {generation:.0f}s; "
-          f"target: re-scoring <= generation)", flush=True)
+    print(f"phases: generation {generation:.0f}s, re-scoring {seconds['rescore']:.0f}s on the same {len(rows)} rows "
+          f"(target: re-scoring <= generation)", flush=True)
 
     def strings(tpl_name: str, cands: list[list[str | None]], keep: int | None = None) -> list[str]:
         tpl = get_template(tpl_name)
@@ -146,26 +182,12 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
     for k in (1, 2, 0):  # how many ranked candidates to keep (embeddings barely see order: all 3 is ~ best)
         if k != get_template("rescore").rescore_keep:
             recipes[f"rescore-keep{k or 'all'}"] = (strings("rescore", ranked, k), generation + seconds["rescore"])
-    if args.embed_ranking and not args.quick:
-        t = time.time()
-        by_embed = rescore_phase(rows, candidates, get_template("rescore"), rescorer, guard=TimeGuard(10**9, 0),
-                                 chunk_rows=args.batch_size, method="embed", embedder=embedder)
-        seconds["rescore-embed"] = time.time() - t
-        print(f"embed ranking: {seconds['rescore-embed']:.0f}s", flush=True)
-        recipes["rescore-embed"] = (strings("rescore", by_embed), generation + seconds["rescore-embed"])
-        recipes["rescore-embed-single"] = (strings("rescore-single", by_embed), generation + seconds["rescore-embed"])
-    del rescorer, engine
-    free_memory()
-    if lora is not None:
-        finish_lora(lora, lora_dir, lora_started)
-        lora_engine = Engine(model, adapter_path=lora_dir)
-        tpl = trained_format(fewshot, lora_dir)  # the adapter's own format and prime, fewshot's assembly
-        t = time.time()
-        preds = predict_rows(rows, tpl, lora_engine, guard=TimeGuard(10**9, 0), **opts)
-        recipes[f"{args.lora_template}+lora"] = (preds, time.time() - t)
-        print(f"lora predictions: {time.time() - t:.0f}s; e.g. {preds[0][:80]!r}", flush=True)
-        del lora_engine
-        free_memory()
+    if "by_embed" in state:
+        by_embed, secs = state["by_embed"], generation + seconds["rescore-embed"]
+        recipes["rescore-embed"] = (strings("rescore", by_embed), secs)
+        recipes["rescore-embed-single"] = (strings("rescore-single", by_embed), secs)
+    if "lora" in state:
+        recipes[state["lora"]["name"]] = (state["lora"]["predictions"], seconds["lora"])
 
     reports = {name: score_texts(preds, truth, embedder) for name, (preds, _) in recipes.items()}
     base = reports["best"].per_row
@@ -181,6 +203,22 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
     if args.json:
         print(json.dumps({"rows": len(rows), "seconds": seconds, "table": table}, sort_keys=True))
     print(f"best recipe: {winner['recipe']} {winner['score']:.4f} [{winner['ci_low']:.4f}, {winner['ci_high']:.4f}]")
+
+
+def _load_state(path: str | None, rows: list[dict]) -> dict:
+    """What an earlier run with --state saved for the same rows (candidates, rankings, LoRA predictions)."""
+    if not path or not Path(path).is_file():
+        return {"ids": [r["id"] for r in rows]}
+    state = json.loads(Path(path).read_text(encoding="utf-8"))
+    if state.get("ids") != [r["id"] for r in rows]:
+        raise SystemExit(f"{path} was saved for other rows: remove it or pass the same --data/--rows")
+    print(f"reusing {', '.join(k for k in state if k not in ('ids', 'seconds'))} from {path}", flush=True)
+    return state
+
+
+def _save_state(path: str | None, state: dict) -> None:
+    if path:
+        Path(path).write_text(json.dumps(state), encoding="utf-8")
 
 
 def _with_primes(template, primes):
