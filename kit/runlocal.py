@@ -21,7 +21,7 @@ from kit.errors import ConfigError, InputError
 from kit.recovery.guard import HIDDEN_ROWS
 
 LABELS_FILE = "test_labels.csv"
-MODEL_LINK, ADAPTER_LINK, WHEELS_LINK = "kit-model", "kit-adapter", "kit-wheels"
+MODEL_LINK, ADAPTER_LINK, WHEELS_LINK, REWRITER_LINK = "kit-model", "kit-adapter", "kit-wheels", "kit-rewriter"
 
 
 @dataclass
@@ -66,6 +66,7 @@ def run_local(
     workers: int | None = None,
     out: str | Path | None = None,
     embedder: str | None = None,
+    rewriter: str | Path | None = None,
 ) -> RunLocalResult:
     """Execute notebooks/infer.ipynb against a simulated input tree; outputs, report and score in `out`."""
     from kit.assets import default_model_path, mini_competition_dir
@@ -85,7 +86,8 @@ def run_local(
         raise InputError(f"{data_dir}: no test.csv", hint="--data must be a folder in the competition's format")
     model_dir = Path(model or infer.base_model_path or default_model_path())
     adapter_dir = Path(adapter or infer.adapter_path) if (adapter or infer.adapter_path) else None
-    for what, path in (("model", model_dir), ("adapter", adapter_dir), ("wheels", wheels)):
+    rewriter_dir = Path(rewriter) if rewriter else None  # None: the kernel re-scores with the embedded model
+    for what, path in (("model", model_dir), ("adapter", adapter_dir), ("wheels", wheels), ("rewriter", rewriter)):
         if path is not None and not Path(path).exists():
             raise InputError(f"{what} folder not found: {path}")
     out_dir = Path(out or "run-local").resolve()
@@ -98,9 +100,12 @@ def run_local(
     started = time.time()
     try:
         input_dir = _layout(tree, data_dir, slug, model_dir, adapter_dir, Path(wheels) if wheels else None)
+        if rewriter_dir is not None:
+            (input_dir / REWRITER_LINK).symlink_to(rewriter_dir.resolve(), target_is_directory=True)
         params = {
             "template": infer.template, "input_dir": str(input_dir), "competition": slug,
             "model_dir": MODEL_LINK, "adapter_dir": ADAPTER_LINK if adapter_dir else "",
+            "rewriter_dir": REWRITER_LINK if rewriter_dir else "",
             "wheels_dir": WHEELS_LINK if wheels else "", "budget_seconds": infer.budget_seconds,
             "margin_seconds": infer.margin_seconds, "batch_size": infer.batch_size,
             "max_new_tokens": infer.max_new_tokens, "max_field_tokens": infer.max_field_tokens,

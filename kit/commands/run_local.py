@@ -17,6 +17,8 @@ from kit.commands._common import config_from, emit, json_option
               help="Base model folder (default: kit.toml, else the embedded instruct model).")
 @click.option("--adapter", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="LoRA adapter folder (default: kit.toml [infer] adapter_path).")
+@click.option("--rewriter", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Rewriter model for re-scoring templates (default: the embedded instruct model).")
 @click.option("--wheels", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Offline wheels folder mounted as a dataset (installed only if the kit is missing).")
 @click.option("--budget", type=click.IntRange(min=1), default=None, help="Time budget in seconds.")
@@ -30,12 +32,12 @@ from kit.commands._common import config_from, emit, json_option
               help="Output folder (plays /kaggle/working).")
 @json_option
 @click.pass_context
-def command(ctx: click.Context, template, data, model, adapter, wheels, budget, margin, rows, batch_size,
+def command(ctx: click.Context, template, data, model, adapter, rewriter, wheels, budget, margin, rows, batch_size,
             max_new_tokens, workers, out, as_json) -> None:
     """Execute notebooks/infer.ipynb on a simulated /kaggle/input; print outputs, speed, projection, score."""
     from kit.runlocal import describe, run_local
 
     result = run_local(config_from(ctx), template=template, data=data, model=model, adapter=adapter,
                        wheels=wheels, budget=budget, margin=margin, rows=rows, batch_size=batch_size,
-                       max_new_tokens=max_new_tokens, workers=workers, out=out)
+                       max_new_tokens=max_new_tokens, workers=workers, out=out, rewriter=rewriter)
     emit(result.to_dict(), as_json, describe(result))
