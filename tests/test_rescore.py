@@ -51,7 +51,7 @@ def test_rewriter_ranks_the_true_prompt_first_on_rows_it_made(instruct_model):
     from kit import assets
     from kit.tables import read_rows
 
-    rows = read_rows(assets.sample_data_dir() / "train.csv")[:8]
+    rows = read_rows(assets.mini_competition_dir() / "train.csv")[:8]
     prompts = [r["rewrite_prompt"] for r in rows]
     rng = random.Random(0)
     candidates = []
