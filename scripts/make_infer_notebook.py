@@ -79,8 +79,8 @@ rescorer = None
 if tpl.rescore:
     from kit.recovery.rescore import Rescorer
 
-    rescorer = Rescorer.load(kernel.rewriter_path(rewriter_dir, input_dir), max_field_tokens=max_field_tokens or None,
-                             batch_size=batch_size)
+    rescorer = Rescorer.load(kernel.rewriter_path(rewriter_dir, input_dir), load_in_4bit=load_in_4bit,
+                             max_field_tokens=max_field_tokens or None, batch_size=batch_size)
     print(f"rewriter ready after {guard.elapsed():.1f}s")
 '''
 

@@ -50,19 +50,16 @@ class Rescorer:
 
     @classmethod
     def load(cls, model_path: str | os.PathLike, *, device: str | None = None, dtype: str = "auto",
-             **kwargs: Any) -> Rescorer:
-        """Load the rewriter from a model folder (the embedded instruct model locally, a Kaggle Model there)."""
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        from kit.recovery.infer import dtype_kwargs, pick_device, pick_dtype
+             load_in_4bit: bool = False, **kwargs: Any) -> Rescorer:
+        """Load the rewriter from a model folder (the embedded instruct model locally, a Kaggle Model there), the
+        way the generation Engine loads a model (device, precision, optional 4-bit, one-line load errors)."""
+        from kit.recovery.infer import Engine
 
         path = Path(model_path)
         if not (path / "config.json").is_file():
             raise InputError(f"no rewriter model at {path} (config.json missing)")
-        device = pick_device(device)
-        tokenizer = AutoTokenizer.from_pretrained(str(path))
-        model = AutoModelForCausalLM.from_pretrained(str(path), **dtype_kwargs(pick_dtype(device, dtype)))
-        return cls(model.to(device), tokenizer, **kwargs)
+        engine = Engine(path, device=device, dtype=dtype, load_in_4bit=load_in_4bit, prefix_cache=False)
+        return cls(engine.model, engine.tokenizer, **kwargs)
 
     # ------------------------------------------------------------------ encoding
     def encode(self, candidate: str, original: str, rewritten: str) -> tuple[list[int], list[int]]:
