@@ -111,6 +111,8 @@ def summary(report: dict[str, Any]) -> str:
     parts = [f"rows={report['rows']}", f"fallback_rows={report['fallback_rows']}",
              f"rows_per_prime={report.get('rows_per_prime', report['rows_per_pass'])}",
              f"rows/s={rate if rate is not None else 'n/a'}"]
+    for name, phase in report.get("phases", {}).items():
+        parts.append(f"{name} phase: {sum(phase['items_per_pass'])} rows in {phase['work_seconds']:.1f}s")
     if projected is not None:
         verdict = "fits" if report.get("fits_budget") else "DOES NOT FIT"
         parts.append(f"projected {report['projected_rows']} rows: {projected / 3600:.2f} h {verdict} "
