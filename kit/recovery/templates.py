@@ -257,23 +257,13 @@ _register(Template(
     examples=fewshot.EXAMPLES,
     assembler="concat",
 ))
-_register(Template(
-    name="rescore",
-    summary="'best', then each row's candidates ranked by the rewriter's likelihood of the observed rewrite "
-            "(best first); rows the time guard leaves unranked keep the 'best' string.",
-    primes=BEST_PRIMES,
-    examples=fewshot.EXAMPLES,
-    assembler="concat",
-    rescore=True,
-))
-_register(Template(
-    name="rescore-single",
-    summary="'rescore' keeping only the top-ranked candidate (no mean prompt, no suffix).",
-    primes=BEST_PRIMES,
-    examples=fewshot.EXAMPLES,
-    assembler="single",
-    rescore=True,
-))
+for _name, _assembler, _summary in (
+    ("rescore", "concat", "'best', then each row's candidates ranked by the rewriter's likelihood of the observed "
+                          "rewrite (best first); rows the time guard leaves unranked keep the 'best' string."),
+    ("rescore-single", "single", "'rescore' keeping only the top-ranked candidate (no mean prompt, no suffix)."),
+):
+    _register(Template(name=_name, summary=_summary, primes=BEST_PRIMES, examples=fewshot.EXAMPLES,
+                       assembler=_assembler, rescore=True))
 _register(Template(
     name="zeroshot",
     summary="Instruction only (no examples): short sequences for LoRA training; one clean sentence.",
