@@ -76,6 +76,8 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
     parser.add_argument("--embed-ranking", action="store_true",
                         help="also rank by 'rewrite the original with each candidate and embed' (slow)")
     parser.add_argument("--json", action="store_true", help="print the table as JSON last instead")
+    parser.add_argument("--lora-only", action="store_true", help="only train and predict the LoRA recipe (into "
+                        "--state, e.g. beside another run that does the rest with the same file)")
     parser.add_argument("--state", default=None, help="JSON file keeping candidates, rankings and LoRA predictions: "
                         "a later run with the same file and rows only does what is missing (e.g. the LoRA recipe)")
     args = parser.parse_args()
@@ -109,7 +111,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
     lora_started = time.time()
     best, fewshot = get_template("best"), get_template("fewshot")
     engine = None
-    if "ranked" not in state:
+    if "ranked" not in state and not args.lora_only:
         t = time.time()
         engine = Engine(model)
         print(f"model loaded in {time.time() - t:.1f}s", flush=True)
@@ -134,7 +136,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
               f"{rescorer.forward_passes} forward passes, {rescorer.shared_tokens_reused} head tokens reused",
               flush=True)
         _save_state(args.state, state)
-    if args.embed_ranking and not args.quick and "by_embed" not in state:
+    if args.embed_ranking and not args.quick and "by_embed" not in state and not args.lora_only:
         engine = engine or Engine(model)
         rescorer = Rescorer(engine.model, engine.tokenizer, max_field_tokens=args.max_field_tokens,
                             batch_size=args.batch_size)
@@ -160,6 +162,12 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
         del lora_engine
         free_memory()
         _save_state(args.state, state)
+    if args.lora_only:
+        state = _load_state(args.state, rows)
+        if "ranked" not in state:
+            print("LoRA predictions saved; run again with the same --state once the other recipes are in it")
+            return
+        seconds = state["seconds"]
     first, candidates, ranked = state["first"], state["candidates"], state["ranked"]
     generation = seconds["prime 1"] + seconds["primes 2-3"]
     print(f"phases: generation {generation:.0f}s, re-scoring {seconds['rescore']:.0f}s on the same {len(rows)} rows "
@@ -217,8 +225,16 @@ def _load_state(path: str | None, rows: list[dict]) -> dict:
 
 
 def _save_state(path: str | None, state: dict) -> None:
-    if path:
-        Path(path).write_text(json.dumps(state), encoding="utf-8")
+    """Merge `state` into the file (another run may have added other recipes meanwhile), atomically."""
+    if not path:
+        return
+    merged = json.loads(Path(path).read_text(encoding="utf-8")) if Path(path).is_file() else {}
+    if merged.get("ids") == state["ids"]:
+        merged["seconds"] = {**merged.get("seconds", {}), **state.get("seconds", {})}
+        state = {**merged, **{k: v for k, v in state.items() if k != "seconds"}, "seconds": merged["seconds"]}
+    tmp = Path(path).with_suffix(".tmp")
+    tmp.write_text(json.dumps(state), encoding="utf-8")
+    tmp.replace(path)
 
 
 def _with_primes(template, primes):
