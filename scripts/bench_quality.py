@@ -115,7 +115,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
         t = time.time()
         engine = Engine(model)
         print(f"model loaded in {time.time() - t:.1f}s", flush=True)
-        t = time.time()
+        t, cpu = time.time(), time.process_time()
         state["first"] = generate_candidates(rows, fewshot, engine, guard=TimeGuard(10**9, 0), **opts)
         seconds["prime 1"] = time.time() - t
         print(f"prime 1: {seconds['prime 1']:.0f}s", flush=True)
@@ -123,15 +123,17 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
         rest = generate_candidates(rows, _with_primes(best, best.primes[1:]), engine, guard=TimeGuard(10**9, 0),
                                    **opts)
         seconds["primes 2-3"] = time.time() - t
+        seconds["generation cpu"] = time.process_time() - cpu
         state["candidates"] = [a + b for a, b in zip(state["first"], rest, strict=True)]
         print(f"generation: {seconds['prime 1'] + seconds['primes 2-3']:.0f}s for {len(rows)} rows x "
               f"{len(best.primes)} primes", flush=True)
         rescorer = Rescorer(engine.model, engine.tokenizer, max_field_tokens=args.max_field_tokens,
                             batch_size=args.batch_size)
-        t = time.time()
+        t, cpu = time.time(), time.process_time()
         state["ranked"] = rescore_phase(rows, state["candidates"], _keep(get_template("rescore"), 0), rescorer,
                                         guard=TimeGuard(10**9, 0), chunk_rows=args.batch_size)  # full ranking
         seconds["rescore"] = time.time() - t
+        seconds["rescore cpu"] = time.process_time() - cpu
         print(f"re-scoring: {seconds['rescore']:.0f}s, {rescorer.sequences} sequences in "
               f"{rescorer.forward_passes} forward passes, {rescorer.shared_tokens_reused} head tokens reused",
               flush=True)
@@ -170,8 +172,9 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
         seconds = state["seconds"]
     first, candidates, ranked = state["first"], state["candidates"], state["ranked"]
     generation = seconds["prime 1"] + seconds["primes 2-3"]
-    print(f"phases: generation {generation:.0f}s, re-scoring {seconds['rescore']:.0f}s on the same {len(rows)} rows "
-          f"(target: re-scoring <= generation)", flush=True)
+    print(f"phases on the same {len(rows)} rows: generation {generation:.0f}s wall / {seconds['generation cpu']:.0f}s "
+          f"CPU, re-scoring {seconds['rescore']:.0f}s wall / {seconds['rescore cpu']:.0f}s CPU (target: re-scoring <= "
+          f"generation; CPU seconds move less with other jobs on the machine)", flush=True)
 
     def strings(tpl_name: str, cands: list[list[str | None]], keep: int | None = None) -> list[str]:
         tpl = get_template(tpl_name)
