@@ -67,14 +67,12 @@ def submission_columns() -> list[str]:
     return list(DEFAULT_COLUMNS)
 
 
-def _template(name: str) -> tuple[str, bool]:
-    """(name, needs a model) for a registered template."""
-    try:
-        from kit.recovery.templates import get_template
-    except ImportError:  # the registry has not landed: trust the name, assume a model is needed
-        return name, name != "mean"
+def _template(name: str) -> tuple[str, bool, bool]:
+    """(name, needs a model, needs the rewriter) for a registered template."""
+    from kit.recovery.templates import get_template
+
     tpl = get_template(name)
-    return tpl.name, bool(tpl.primes)
+    return tpl.name, bool(tpl.primes), tpl.rescore
 
 
 def kernel_hash(folder: Path, meta: dict[str, Any]) -> str:
@@ -92,9 +90,31 @@ def kernel_hash(folder: Path, meta: dict[str, Any]) -> str:
 SANDBOX_MODEL = "kit-default-model/transformers/default/1"  # the default model's ref in the sandbox account
 
 
-def _sources(config: KitConfig, owner: str, sandbox: bool, needs_model: bool,
-             ledger: Any) -> tuple[dict[str, Any], list[str], list[str], list[str]]:
-    """The kernel's {name: ref} sources (competition, base model, adapter, wheels), dataset refs, model refs, notes.
+def _model_source(what: str, configured: str, owner: str, sandbox: bool, pins: dict[str, Any],
+                  notes: list[str]) -> str:
+    """The ref of a model source the kernel mounts (`[kaggle] base_model` or `rewriter_model`): as configured, or
+    in the sandbox the kit's default model, published as a Kaggle Model the way a real one is mounted."""
+    if not configured and sandbox:
+        from kit.assets import default_model_path
+        from kit.kaggle.sandbox import publish_model
+
+        configured = f"{owner}/{SANDBOX_MODEL}"
+        publish_model(configured, default_model_path())
+        if what == "base_model":
+            pins["base_identity"] = str(default_model_path())  # what run-local's content key sees
+        notes.append(f"no [kaggle] {what}: the sandbox kernel mounts the kit's default model as {configured}")
+    elif not configured:
+        raise ConfigError(f"[kaggle] {what} is empty: a Kaggle kernel needs it mounted",
+                          hint="set it to a dataset 'owner/slug' or a model 'owner/model/framework/variation/N'")
+    km.source_kind(configured)  # a dataset or a model instance version, nothing else
+    pins[what] = configured
+    return configured
+
+
+def _sources(config: KitConfig, owner: str, sandbox: bool, needs_model: bool, ledger: Any,
+             needs_rewriter: bool = False) -> tuple[dict[str, Any], list[str], list[str], list[str]]:
+    """The kernel's {name: ref} sources (competition, base model, rewriter, adapter, wheels), dataset refs, model
+    refs, notes.
 
     Datasets are pinned `owner/slug/N` to the version the ledger recorded. Every ref is validated here, before
     anything is sent."""
@@ -102,21 +122,10 @@ def _sources(config: KitConfig, owner: str, sandbox: bool, needs_model: bool,
     pins: dict[str, Any] = {}
     notes: list[str] = []
     if needs_model:
-        base = config.kaggle.base_model
-        if not base and sandbox:  # mounted as a Kaggle Model, as a real base model would be
-            from kit.assets import default_model_path
-            from kit.kaggle.sandbox import publish_model
-
-            base = f"{owner}/{SANDBOX_MODEL}"
-            publish_model(base, default_model_path())
-            pins["base_identity"] = str(default_model_path())  # what run-local's content key sees
-            notes.append(f"no [kaggle] base_model: the sandbox kernel mounts the kit's default model as {base}")
-        elif not base:
-            raise ConfigError("[kaggle] base_model is empty: a Kaggle kernel needs a mounted base model",
-                              hint="set it to a dataset 'owner/slug' or a model 'owner/model/framework/variation/N'")
-        km.source_kind(base)  # a dataset or a model instance version, nothing else
-        refs["model"] = base
-        pins["base_model"] = base
+        refs["model"] = _model_source("base_model", config.kaggle.base_model, owner, sandbox, pins, notes)
+    if needs_rewriter:
+        refs["rewriter"] = _model_source("rewriter_model", config.kaggle.rewriter_model, owner, sandbox, pins,
+                                         notes)
     for key, slug in (("adapter", config.kaggle.adapter_dataset), ("wheels", config.kaggle.wheels_dataset)):
         ref = f"{owner}/{metadata.check_slug(slug)}"
         rec = ledger.latest_dataset_version(ref, sandbox=sandbox)
@@ -155,11 +164,11 @@ def build_submission(config: KitConfig, *, template: str | None = None, out: Pat
     sandbox = sandbox_mode(sandbox)
     owner = km.check_owner(username or _owner(config, sandbox))
     inf = config.infer
-    name, needs_model = _template(template or inf.template)
+    name, needs_model, needs_rewriter = _template(template or inf.template)
     src = notebook or notebooks.template_path(NOTEBOOK_NAME)
     led = ledger or Ledger()
     try:
-        found, datasets, models, notes = _sources(config, owner, sandbox, needs_model, led)
+        found, datasets, models, notes = _sources(config, owner, sandbox, needs_model, led, needs_rewriter)
         return _write(config, led, src, out, owner, name, needs_model, sandbox, found, datasets, models, notes)
     finally:
         if ledger is None:
@@ -200,7 +209,8 @@ def _write(config: KitConfig, led: Any, src: Path, out: Path, owner: str, name: 
     sha, dirty = git_state(exclude=out)
     info = {
         "template": name, "parameters": params, "adapter": pins.get("adapter"), "wheels": pins.get("wheels"),
-        "base_model": pins.get("base_model"), "git_sha": sha, "git_dirty": dirty, "kit_version": __version__,
+        "base_model": pins.get("base_model"), "rewriter_model": pins.get("rewriter_model"), "git_sha": sha,
+        "git_dirty": dirty, "kit_version": __version__,
         "notebook_sha256": hashlib.sha256(dst.read_bytes()).hexdigest(), "kernel_hash": kernel_hash(out, meta),
         "kernel_ref": meta["id"], "competition": config.competition.slug, "sandbox": sandbox,
         "submission_file": config.competition.submission_file, "submission_columns": submission_columns(),

@@ -53,6 +53,12 @@ class KaggleConfig:
         "Base model source mounted in the kernel: a dataset ref 'owner/slug' or a model ref "
         "'owner/model/framework/variation/version'. Empty: the kit's embedded instruct model (sandbox only).",
     )
+    rewriter_model: str = _f(
+        "",
+        "Rewriter model source for re-scoring templates (rescore, rescore-single), e.g. the Gemma 7B-it Kaggle "
+        "Model the host rewrote with: a model ref 'owner/model/framework/variation/version' or a dataset "
+        "'owner/slug'. Empty: the kit's embedded instruct model (sandbox only).",
+    )
     kernel_slug: str = _f("kit-prompt-recovery-infer", "Slug of the inference kernel `kit submit` pushes.")
     kernel_title: str = _f("kit prompt recovery infer", "Title of the inference kernel (5+ characters).")
     accelerator: str = _f(

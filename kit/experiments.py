@@ -142,11 +142,13 @@ def _record(kind: str, ledger: Any, **fields: Any) -> int:
             led.close()
 
 
-def record_run_local(result: Any, *, template: str, params: dict[str, Any], model: Path, adapter: Path | None,
+def record_run_local(result: Any, *, template: str, params: dict[str, Any], model: Path | None,
+                     adapter: Path | None,
                      data_files: list[Path], key: str, ledger: Any = None) -> int:
     """Record one `kit run-local` run (a RunLocalResult) as a local experiment; returns its id."""
     return _record(
-        "run-local", ledger, template=template, model_ref=str(model), model_hash=model_fingerprint(model),
+        "run-local", ledger, template=template, model_ref=str(model) if model else None,
+        model_hash=model_fingerprint(model),
         adapter_ref=str(adapter) if adapter else None, adapter_hash=adapter_hash(adapter),
         data_ref=str(Path(data_files[0]).parent), data_hash=data_hash(*data_files), rows=result.rows,
         rows_per_second=result.rows_per_second, projected_seconds=result.projected_seconds,

@@ -23,7 +23,8 @@ from kit.recovery.guard import HIDDEN_ROWS
 
 LABELS_FILE = "test_labels.csv"
 # How the local folders are attached: refs in the sandbox account, mounted where Kaggle mounts such sources.
-LOCAL_SLUGS = {"model": "kit-base-model/transformers/default/1", "adapter": "kit-adapter", "wheels": "kit-wheels"}
+LOCAL_SLUGS = {"model": "kit-base-model/transformers/default/1", "adapter": "kit-adapter", "wheels": "kit-wheels",
+               "rewriter": "kit-rewriter/transformers/default/1"}
 
 
 @dataclass
@@ -73,6 +74,7 @@ def run_local(
     layout: str | None = None,
     progress: bool = False,
     ledger: Any = None,
+    rewriter: str | Path | None = None,
 ) -> RunLocalResult:
     """Execute notebooks/infer.ipynb as a sandbox kernel; outputs, report and score in `out` (default: a new
     run-local/<UTC time>-<template> folder); the run is recorded as a local experiment.
@@ -93,13 +95,16 @@ def run_local(
         warnings.append(f"margin lowered to {infer.margin_seconds}s for the {budget}s rehearsal budget")
     data_dir = Path(data) if data else mini_competition_dir()
     check_test_folder(data_dir, LABELS_FILE)  # the user's own files, named, before any kernel starts
-    model_dir = Path(model or infer.base_model_path or default_model_path())
+    tpl = _template(infer.template)  # a model-free template (mean) mounts no model; only re-scoring a rewriter
+    model_dir = Path(model or infer.base_model_path or default_model_path()) if tpl.primes else None
     adapter_dir = Path(adapter or infer.adapter_path) if (adapter or infer.adapter_path) else None
-    for what, path in (("model", model_dir), ("adapter", adapter_dir), ("wheels", wheels)):
+    rewriter_dir = Path(rewriter or default_model_path()) if tpl.rescore else None
+    for what, path in (("model", model_dir), ("adapter", adapter_dir), ("wheels", wheels), ("rewriter", rewriter)):
         if path is not None and not Path(path).exists():
             raise InputError(f"{what} folder not found: {path}")
     layout = layout or cfg.kaggle.sandbox_input_layout
-    folders = {"model": model_dir, "adapter": adapter_dir, "wheels": Path(wheels) if wheels else None}
+    folders = {"model": model_dir, "adapter": adapter_dir, "rewriter": rewriter_dir,
+               "wheels": Path(wheels) if wheels else None}
     params = {
         "template": infer.template, "sources": _refs(cfg, folders), "budget_seconds": infer.budget_seconds,
         "margin_seconds": infer.margin_seconds, "batch_size": infer.batch_size,
@@ -120,7 +125,7 @@ def run_local(
     try:
         mounts = _attach(tree, data_dir, slug, params["sources"], folders, layout)
         config_path = write_json(out_dir / "run_config.json", {
-            "params": params, "data_dir": str(data_dir), "model": str(model_dir),
+            "params": params, "data_dir": str(data_dir), "model": str(model_dir) if model_dir else None,
             "adapter": str(adapter_dir) if adapter_dir else None, "wheels": str(folders["wheels"]),
             "layout": layout, "kit_config": cfg.to_dict(),
         })
@@ -150,7 +155,7 @@ def run_local(
     if labels.is_file():
         result.score = local_score(out_dir / "submission.csv", labels, embedder or cfg.score.embedder or None)
     key = experiments.content_key(
-        experiments.code_hash(source), params, needs_model=_needs_model(infer.template),
+        experiments.code_hash(source), params, needs_model=bool(tpl.primes),
         base_model=experiments.base_identity(model_dir), adapter_hash=experiments.adapter_hash(adapter_dir))
     result.content_key = key
     result.experiment_id = experiments.record_run_local(
@@ -159,10 +164,10 @@ def run_local(
     return result
 
 
-def _needs_model(template: str) -> bool:
+def _template(name: str) -> Any:
     from kit.recovery.templates import get_template
 
-    return bool(get_template(template).primes)
+    return get_template(name)
 
 
 def _refs(cfg: KitConfig, folders: dict[str, Path | None]) -> dict[str, str]:
@@ -257,4 +262,8 @@ def describe(result: RunLocalResult) -> str:
         s = result.score
         lines.append(f"local score: {s['mean']:.4f} (95% CI [{s['ci_low']:.4f}, {s['ci_high']:.4f}], n={s['n']}, "
                      f"embedder {s['embedder']})")
+        if s.get("suffix_removed"):
+            from kit.recovery.metric import describe_suffix
+
+            lines.append(f"note: {describe_suffix(s)}")
     return "\n".join(lines)

@@ -15,8 +15,9 @@ PARAMETERS = '''\
 template = "best"  # `kit templates`; "mean" loads no model at all
 input_dir = "/kaggle/input"  # where Kaggle mounts the attached sources
 # Attached sources by name -> ref, found under either Kaggle layout (kit.kaggle.inputs): competition slug,
-# datasets owner/slug[/N], models owner/model/framework/variation/N. No "model": the kit's default model.
-sources = {"competition": "llm-prompt-recovery", "wheels": "", "adapter": "", "model": ""}
+# datasets owner/slug[/N], models owner/model/framework/variation/N. No "model": the kit's default model;
+# "rewriter": the model re-scoring templates (rescore*) rank candidates with (no ref: the kit's default model).
+sources = {"competition": "llm-prompt-recovery", "wheels": "", "adapter": "", "model": "", "rewriter": ""}
 budget_seconds = 32400  # the competition's 9 h
 margin_seconds = 1800  # runtime obfuscation (up to 15 min) + slack, kept free of generation
 batch_size = 8
@@ -65,12 +66,11 @@ print("kit", kit.__version__, "from", os.path.dirname(kit.__file__))
 SETUP = '''\
 from kit.recovery import kernel
 from kit.recovery.guard import TimeGuard
-from kit.recovery.templates import get_template
 
 guard = TimeGuard(budget_seconds, margin_seconds, started_at=_kit_t0)
-tpl = get_template(template)
 inputs = kernel.find_inputs(sources, input_dir)  # {name: folder}; one line naming a source that is missing
 print("inputs:", ", ".join(f"{name} {path}" for name, path in inputs.items()))
+tpl = kernel.template_for(template, inputs.get("adapter"))  # an adapter's trained format and prime
 test_rows = kernel.load_rows(inputs["competition"], rows)
 writer = kernel.open_submission(test_rows, tpl, mean_prompt or None)  # complete fallback file first
 print(f"{len(test_rows)} rows, template {tpl.name}, {len(tpl.primes)} prime(s); fallback {writer.path} written; "
@@ -86,6 +86,13 @@ if tpl.primes:
                          workers=workers, load_in_4bit=load_in_4bit, merge=merge_adapter,
                          slow_generation_s=slow_generation_s or None)
     print(f"engine ready after {guard.elapsed():.1f}s")
+rescorer = None
+if tpl.rescore:
+    from kit.recovery.rescore import Rescorer
+
+    rescorer = Rescorer.load(kernel.model_path(inputs.get("rewriter"), "rewriter"), load_in_4bit=load_in_4bit,
+                             max_field_tokens=max_field_tokens or None, batch_size=batch_size)
+    print(f"rewriter ready after {guard.elapsed():.1f}s")
 '''
 
 PREDICT = '''\
@@ -93,7 +100,8 @@ from kit.recovery.infer import predict_rows
 
 predictions = predict_rows(test_rows, tpl, engine, max_new_tokens=max_new_tokens, batch_size=batch_size,
                            max_field_tokens=max_field_tokens or None, mean_prompt=mean_prompt or None,
-                           guard=guard, writer=writer, progress=True)  # writes submission.csv chunk by chunk
+                           guard=guard, writer=writer, progress=True,
+                           rescorer=rescorer)  # writes submission.csv chunk by chunk, then re-scored rows
 '''
 
 FINISH = '''\

@@ -54,7 +54,8 @@ def test_rendered_prompt_token_boundaries_with_any_chat_template(any_tok, name):
                   add_special_tokens=False)["input_ids"][0]
     for prime in template.primes + ("",):
         text = template.render_prompt(tok, "The cat sat on the mat.", "The feline rested upon the rug.", prime)
-        assert text.endswith("The request was: " + prime)
+        # no prime: the marker's space belongs to the model's first token, as in training (split_tokens)
+        assert text.endswith("The request was: " + prime if prime else "The request was:")
         ids = tok(text, add_special_tokens=False)["input_ids"]
         # the chat template's own opening token (Mistral's BOS, ChatML's <|im_start|>), written once, not doubled
         assert ids[0] == opening and ids[1] != opening

@@ -18,6 +18,8 @@ from kit.experiments import DEFAULT_OUT_HELP
               help="Base model folder (default: kit.toml, else the embedded instruct model).")
 @click.option("--adapter", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="LoRA adapter folder (default: kit.toml [infer] adapter_path).")
+@click.option("--rewriter", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Rewriter model for re-scoring templates (default: the embedded instruct model).")
 @click.option("--wheels", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Offline wheels folder mounted as a dataset (default: the sandbox's kit-only bundle).")
 @click.option("--layout", type=click.Choice(["2025", "2024"]), default=None,
@@ -34,13 +36,13 @@ from kit.experiments import DEFAULT_OUT_HELP
               help="Output folder (plays /kaggle/working).", show_default=DEFAULT_OUT_HELP)
 @json_option
 @click.pass_context
-def command(ctx: click.Context, template, data, model, adapter, wheels, layout, budget, margin, rows, batch_size,
-            max_new_tokens, workers, out, as_json) -> None:
+def command(ctx: click.Context, template, data, model, adapter, rewriter, wheels, layout, budget, margin, rows,
+            batch_size, max_new_tokens, workers, out, as_json) -> None:
     """Execute notebooks/infer.ipynb as an isolated Kaggle-like kernel; print outputs, speed, projection, score."""
     from kit.runlocal import describe, run_local
 
     result = run_local(config_from(ctx), template=template, data=data, model=model, adapter=adapter,
                        wheels=wheels, budget=budget, margin=margin, rows=rows, batch_size=batch_size,
                        max_new_tokens=max_new_tokens, workers=workers, out=out, layout=layout,
-                       progress=not as_json)
+                       rewriter=rewriter, progress=not as_json)
     emit(result.to_dict(), as_json, describe(result))

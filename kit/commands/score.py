@@ -26,7 +26,7 @@ def command(ctx: click.Context, predictions: Path, labels: Path, embedder_path: 
             host_tokenizer: bool | None, precision: str | None, per_row: Path | None, as_json: bool) -> None:
     """Score PREDICTIONS (id,rewrite_prompt) against LABELS (id,rewrite_prompt or train format)."""
     from kit.config import override
-    from kit.recovery.metric import score_files
+    from kit.recovery.metric import describe_suffix, score_files
     from kit.tables import write_rows
 
     cfg = override(config_from(ctx).score, embedder=embedder_path, host_tokenizer=host_tokenizer, precision=precision)
@@ -36,5 +36,5 @@ def command(ctx: click.Context, predictions: Path, labels: Path, embedder_path: 
         write_rows(per_row, [{"id": i, "score": f"{s:.6f}"} for i, s in zip(report.ids, report.per_row, strict=True)],
                    ["id", "score"])
     text = (f"score: {report.mean:.4f}\n95% CI: [{report.ci_low:.4f}, {report.ci_high:.4f}]\nn: {report.n}\n"
-            f"embedder: {report.embedder}")
+            f"embedder: {report.embedder}" + (f"\nnote: {describe_suffix(report)}" if report.suffix_removed else ""))
     emit(report.to_dict(), as_json, text)

@@ -65,7 +65,8 @@ class PromptRecoveryPack:
         """{'public': mean, 'private': mean} of the competition metric over each part of the hidden ids."""
         from kit.recovery.metric import score_files
 
-        report = score_files(Path(submission), self.data_dir / "test_labels.csv")
+        # the host scored the full string, suffix included (kit score's proxy ranking removes it)
+        report = score_files(Path(submission), self.data_dir / "test_labels.csv", keep_suffix=True)
         public = [s for i, s in zip(report.ids, report.per_row, strict=True) if self.is_public(i)]
         private = [s for i, s in zip(report.ids, report.per_row, strict=True) if not self.is_public(i)]
         everything = list(report.per_row)

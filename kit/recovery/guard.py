@@ -54,6 +54,15 @@ class TimeGuard:
         self.done_per_pass: list[int] = []
         self.deadline_hit = False
         self.skipped_items = 0  # item-passes never started because of the deadline
+        self.phases: dict[str, TimeGuard] = {}  # later phases (e.g. re-scoring): same deadline, own rate
+
+    def phase(self, name: str) -> TimeGuard:
+        """A guard for a later phase of different work per item: the same clock and deadline, its own rate,
+        schedule and counts (a phase's items cost differently, so they must not skew this guard's rate).
+        Its figures appear under `phases` in this guard's report and in the projection."""
+        child = TimeGuard(self.budget_seconds, self.margin_seconds, started_at=self.started_at, clock=self.clock)
+        self.phases[name] = child
+        return child
 
     # ------------------------------------------------------------------ measurements
     def elapsed(self) -> float:
@@ -127,7 +136,11 @@ class TimeGuard:
         setup = self.setup_seconds()
         if passes == 0:
             return setup
-        return None if rate is None else setup + rows * passes * rate
+        if rate is None:
+            return None
+        later = sum(p.seconds_per_item() * len(p.done_per_pass) * rows for p in self.phases.values()
+                    if p.seconds_per_item() is not None)
+        return setup + rows * passes * rate + later
 
     def setup_seconds(self) -> float:
         """Seconds from the start to the first chunk (imports, model load); all elapsed time if none ran."""
@@ -159,10 +172,19 @@ class TimeGuard:
             "margin_seconds": self.margin_seconds,
             "usable_seconds": usable,
             "fits_budget": None if projected is None else projected <= usable,
-            "deadline_hit": self.deadline_hit,
+            "deadline_hit": self.deadline_hit or any(p.deadline_hit for p in self.phases.values()),
         }
+        if self.phases:
+            data["phases"] = {name: p.phase_report() for name, p in self.phases.items()}
         data.update(extra)
         return data
+
+    def phase_report(self) -> dict[str, Any]:
+        """This guard's own work as a phase: items done per pass, seconds, rate, deadline."""
+        rate = self.seconds_per_item()
+        return {"items_per_pass": list(self.done_per_pass), "work_seconds": round(self.work_seconds, 3),
+                "seconds_per_item": None if rate is None else round(rate, 6), "deadline_hit": self.deadline_hit,
+                "skipped_items": self.skipped_items}
 
 
 class SubmissionWriter:

@@ -44,16 +44,28 @@ def resolve_path(value: str | os.PathLike | None, input_dir: str | os.PathLike) 
     return path if path.is_absolute() else Path(input_dir) / path
 
 
-def model_path(path: str | os.PathLike | None) -> Path:
-    """The base model folder; none mounted means the kit's default model (rehearsals without a model source)."""
+def model_path(path: str | os.PathLike | None, what: str = "model") -> Path:
+    """A model folder the kernel loads (the base model, or the rewriter re-scoring templates rank with); none
+    mounted means the kit's default model (rehearsals without that source). On Kaggle the rewriter is the
+    `[kaggle] rewriter_model` source, e.g. Gemma 7B-it as the competition's host used."""
     if path is None or not str(path).strip():
         from kit.assets import default_model_path
 
         return default_model_path()
     path = Path(path)
     if not (path / "config.json").is_file():
-        raise InputError(f"no model at {path} (config.json missing)", hint="check the kernel's model source")
+        raise InputError(f"no {what} model at {path} (config.json missing)", hint=f"check the kernel's {what} source")
     return path
+
+
+def template_for(name: str, adapter: str | os.PathLike | None) -> Any:
+    """The template `name`, in the prompt format and prime the adapter (a folder, or none) was trained with when
+    its kit_adapter.json records them (train and predict in the same format)."""
+    from kit.recovery.templates import get_template
+    from kit.recovery.train_data import trained_format
+
+    template = get_template(name)
+    return trained_format(template, Path(adapter)) if adapter else template
 
 
 def competition_dir(input_dir: str | os.PathLike, slug: str) -> Path:
@@ -98,6 +110,8 @@ def summary(report: dict[str, Any]) -> str:
     parts = [f"rows={report['rows']}", f"fallback_rows={report['fallback_rows']}",
              f"rows_per_prime={report.get('rows_per_prime', report['rows_per_pass'])}",
              f"rows/s={rate if rate is not None else 'n/a'}"]
+    for name, phase in report.get("phases", {}).items():
+        parts.append(f"{name} phase: {sum(phase['items_per_pass'])} rows in {phase['work_seconds']:.1f}s")
     if projected is not None:
         verdict = "fits" if report.get("fits_budget") else "DOES NOT FIT"
         parts.append(f"projected {report['projected_rows']} rows: {projected / 3600:.2f} h {verdict} "

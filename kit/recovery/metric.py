@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from kit.errors import ConfigError, InputError, MissingDependencyError
-from kit.recovery.templates import HOST_MAX_TOKENS
+from kit.recovery.templates import HOST_MAX_TOKENS, strip_suffix
 from kit.tables import read_rows
 
 PROXY_NOTE = "proxy for sentence-t5-base"
+SUFFIX_NOTE = "lucrarea suffix removed before scoring: it only works on sentence-t5, which this embedder is not"
 # Strings pandas reads as NaN by default: the host loaded submission.csv with pandas, so a prompt that is
 # literally "nan" or "None" was a NaN there and failed scoring.
 _PANDAS_NA = {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
@@ -67,6 +68,15 @@ class Embedder:
     def tokenizer(self):
         """The model's tokenizer (host-style when host_tokenizer is on)."""
         return self.model.tokenizer
+
+    @property
+    def is_sentence_t5(self) -> bool:
+        """Whether this is a sentence-t5 model (a T5 encoder), read from its transformer module's config."""
+        for module in self.model:
+            config = getattr(getattr(module, "auto_model", None), "config", None)
+            if config is not None:
+                return getattr(config, "model_type", "") == "t5"
+        return False
 
     def token_counter(self):
         """A host-style token counter when this is a T5-family model (for the `best` template's cap), else None."""
@@ -201,6 +211,8 @@ class ScoreReport:
     per_row: list[float] = field(repr=False)
     ids: list[str] = field(repr=False)
     embedder: str = ""
+    suffix_removed: bool = False  # the lucrarea suffix was cut from predictions before scoring (SUFFIX_NOTE)
+    full_string: dict | None = None  # with suffix_removed: mean, ci_low, ci_high of the full strings
 
     def to_dict(self, per_row: bool = False) -> dict:
         """Plain data for JSON; per-row scores only when asked."""
@@ -243,8 +255,13 @@ def first_ids(ids) -> str:
 
 
 def score_texts(predictions: list[str], labels: list[str], embedder: Embedder | None = None,
-                ids: list[str] | None = None, progress: bool = False) -> ScoreReport:
-    """Score aligned lists (row i of each belongs together)."""
+                ids: list[str] | None = None, progress: bool = False, keep_suffix: bool | None = None) -> ScoreReport:
+    """Score aligned lists (row i of each belongs together).
+
+    keep_suffix None (auto): with an embedder that is not sentence-t5 (the bundled MiniLM proxy), predictions
+    are scored without the lucrarea suffix, which lowers proxy scores while it raises sentence-t5 ones, so
+    recipes rank as they would on the leaderboard; the full strings' score is reported beside it.
+    """
     if len(predictions) != len(labels):
         raise InputError(f"{len(predictions)} predictions but {len(labels)} labels: the lists must align")
     ids = [str(i) for i in (ids if ids is not None else range(len(labels)))]
@@ -255,9 +272,26 @@ def score_texts(predictions: list[str], labels: list[str], embedder: Embedder | 
     if not labels:
         raise InputError("nothing to score: no rows")
     embedder = embedder or load_embedder()
-    vecs = embedder.encode([str(p) for p in predictions] + [str(t) for t in labels], progress=progress)
+    predictions = [str(p) for p in predictions]
+    stripped = predictions if keep_suffix or (keep_suffix is None and embedder.is_sentence_t5) else \
+        [strip_suffix(p) for p in predictions]
+    vecs = embedder.encode(stripped + [str(t) for t in labels] + predictions, progress=progress)
     n = len(labels)
-    return summarize(sharpened_cosine(vecs[:n], vecs[n:]), ids, embedder.label)
+    report = summarize(sharpened_cosine(vecs[:n], vecs[n:2 * n]), ids, embedder.label)
+    if stripped != predictions:
+        full = summarize(sharpened_cosine(vecs[2 * n:], vecs[n:2 * n]), ids)
+        report.suffix_removed = True
+        report.full_string = {"mean": full.mean, "ci_low": full.ci_low, "ci_high": full.ci_high}
+    return report
+
+
+def describe_suffix(report: ScoreReport | dict) -> str:
+    """One line saying the suffix was removed and what the full strings scored ('' when nothing was removed)."""
+    data = report.to_dict() if isinstance(report, ScoreReport) else report
+    full = data.get("full_string")
+    if not data.get("suffix_removed") or not full:
+        return ""
+    return f"{SUFFIX_NOTE}; full strings: {full['mean']:.4f} [{full['ci_low']:.4f}, {full['ci_high']:.4f}]"
 
 
 def check_ids(predictions: dict, labels: dict) -> None:
@@ -273,13 +307,14 @@ def check_ids(predictions: dict, labels: dict) -> None:
 
 
 def score(predictions: dict[str, str], labels: dict[str, str], embedder: Embedder | None = None,
-          progress: bool = False) -> ScoreReport:
+          progress: bool = False, keep_suffix: bool | None = None) -> ScoreReport:
     """Score predictions by id against labels by id; rows in the labels' order."""
     predictions = {str(k): v for k, v in predictions.items()}
     labels = {str(k): v for k, v in labels.items()}
     check_ids(predictions, labels)
     ids = list(labels)
-    return score_texts([predictions[i] for i in ids], [labels[i] for i in ids], embedder, ids, progress)
+    return score_texts([predictions[i] for i in ids], [labels[i] for i in ids], embedder, ids, progress,
+                       keep_suffix)
 
 
 def _by_id(path: Path, what: str) -> dict[str, str]:
@@ -323,7 +358,8 @@ def check_files(predictions_csv: Path, labels_csv: Path) -> tuple[dict[str, str]
 
 
 def score_files(predictions_csv: Path | str, labels_csv: Path | str, embedder_path: str | Path | None = None,
-                host_tokenizer: bool = False, progress: bool = False, precision: str = "auto") -> ScoreReport:
+                host_tokenizer: bool = False, progress: bool = False, precision: str = "auto",
+                keep_suffix: bool | None = None) -> ScoreReport:
     """Score a submission CSV (id,rewrite_prompt) against labels (id,rewrite_prompt or the full train format)."""
     preds, labels = check_files(Path(predictions_csv), Path(labels_csv))  # before any model is loaded
-    return score(preds, labels, load_embedder(embedder_path, host_tokenizer, precision), progress)
+    return score(preds, labels, load_embedder(embedder_path, host_tokenizer, precision), progress, keep_suffix)

@@ -29,6 +29,7 @@ DEFAULT_MEAN_PROMPT = (
 LUCRAREA_SUFFIX = " 'it 's ' something Think A Human P" + "lucrarea" * 8
 # The host's TensorFlow sentence-t5 cut inputs at 128 tokens (EOS included); longer strings scored ~0.41.
 HOST_MAX_TOKENS = 128
+BEST_PRIMES = ("Improve this text by", "Rewrite this text", "Make this text")  # one verb each: diverse candidates
 _SENTINEL = "\u2063KITPREFILL\u2063"
 
 TokenCounter = Callable[[str], int]
@@ -71,6 +72,8 @@ class Template:
     examples: tuple[fewshot.Example, ...] = ()
     assembler: str = "single"  # key of _ASSEMBLERS
     max_tokens: int = HOST_MAX_TOKENS - 1  # strictly under the host's 128-token cut
+    rescore: bool = False  # rank the candidates with the rewriter (kit.recovery.rescore) before assembling
+    rescore_keep: int = 0  # ranked candidates kept for assembly (0: all); sentence embeddings barely see order
     token_counter: TokenCounter | None = field(default=None, compare=False, repr=False)
 
     # -- prompting ---------------------------------------------------------------------------------
@@ -105,7 +108,7 @@ class Template:
         cut = text.rfind(_SENTINEL)
         if cut < 0:  # pragma: no cover - a template that drops assistant content
             raise ConfigError("the tokenizer's chat template dropped the assistant turn; cannot place the prefill")
-        return text[:cut] + prime
+        return with_prime(text[:cut], prime)
 
     # -- cleaning and assembly ---------------------------------------------------------------------
     def postprocess(self, generated: str, prime: str, original: str, rewritten: str) -> str | None:
@@ -132,6 +135,20 @@ class Template:
         if counter is not None and not callable(counter):
             counter = t5_token_counter(counter)
         return dataclasses.replace(self, token_counter=counter)
+
+
+def strip_suffix(text: str) -> str:
+    """`text` without a trailing lucrarea suffix (the suffix helps on sentence-t5 only); unchanged otherwise."""
+    body = text[: -len(LUCRAREA_SUFFIX)].strip() if text.endswith(LUCRAREA_SUFFIX) else ""
+    return body or text
+
+
+def with_prime(rendered: str, prime: str) -> str:
+    """A prompt that ends at the answer marker (`The request was:`, trailing space or not) completed with
+    `prime`. With no prime it ends at the marker without the space, so the model's first token carries the
+    space (" Rewrite"), as training tokenises the answer (train_data.split_tokens)."""
+    core = rendered.rstrip(" ")
+    return core + " " + prime if prime else core
 
 
 def _exchange(original: str, rewritten: str) -> list[dict[str, str]]:
@@ -236,10 +253,17 @@ _register(Template(
 _register(Template(
     name="best",
     summary="Few-shot chat with 3 primes; candidates + mean prompt + lucrarea suffix, kept under 128 T5 tokens.",
-    primes=("Improve this text by", "Rewrite this text", "Make this text"),
+    primes=BEST_PRIMES,
     examples=fewshot.EXAMPLES,
     assembler="concat",
 ))
+for _name, _assembler, _summary in (
+    ("rescore", "concat", "'best', then each row's candidates ranked by the rewriter's likelihood of the observed "
+                          "rewrite (best first); rows the time guard leaves unranked keep the 'best' string."),
+    ("rescore-single", "single", "'rescore' keeping only the top-ranked candidate (no mean prompt, no suffix)."),
+):
+    _register(Template(name=_name, summary=_summary, primes=BEST_PRIMES, examples=fewshot.EXAMPLES,
+                       assembler=_assembler, rescore=True))
 _register(Template(
     name="zeroshot",
     summary="Instruction only (no examples): short sequences for LoRA training; one clean sentence.",

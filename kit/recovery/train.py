@@ -24,9 +24,9 @@ from typing import Any
 from kit import __version__
 from kit.config import TrainConfig, coerce, write_json
 from kit.errors import ConfigError, TrainingError
+from kit.recovery.train_data import META_NAME, TRAIN_PRIME, trained_format
 from kit.recovery.train_model import build_trainer, check_4bit
 
-META_NAME = "kit_adapter.json"
 SCHEDULES = ("cosine", "linear", "constant")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 log = logging.getLogger("kit.train")
@@ -225,6 +225,7 @@ def _train(cfg: TrainConfig, rows: list[dict], embedder_path: str | Path | None,
     }
     meta: dict[str, Any] = {
         "kit_version": __version__, "git_sha": git_sha(), "base_model": str(base), "template": cfg.template,
+        "prime": TRAIN_PRIME,
         "data_file": str(data_path.resolve()), "data_sha256": data_sha,
         "rows": counts | {"total": len(rows)}, "knobs": resolved,
         "train_loss": float(outcome.training_loss), "val_loss": None if val_loss is None else float(val_loss),
@@ -235,8 +236,10 @@ def _train(cfg: TrainConfig, rows: list[dict], embedder_path: str | Path | None,
     from kit.recovery.infer import free_memory
 
     free_memory()
+    write_json(out / META_NAME, meta)  # first, so evaluation reads the format from it as inference will
     eval_started = time.time()
-    meta["val_score"] = evaluate(out, base, template, val_rows[: cfg.eval_rows], cfg, embedder_path)
+    meta["val_score"] = evaluate(out, base, trained_format(template, out), val_rows[: cfg.eval_rows], cfg,
+                                 embedder_path)
     meta["val_seconds"] = round(time.time() - eval_started, 2)
     write_json(out / META_NAME, meta)
     return TrainResult(out=out, meta=meta)

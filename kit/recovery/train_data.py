@@ -20,6 +20,36 @@ from kit.errors import ConfigError, InputError
 
 COLUMNS = ("original_text", "rewrite_prompt", "rewritten_text")
 IGNORE_INDEX = -100
+META_NAME = "kit_adapter.json"
+# Training renders the prompt with no prime and learns the whole rewrite_prompt (its first verb included), so
+# an adapter predicts from this prime; kit_adapter.json records it and inference uses it (`trained_format`).
+TRAIN_PRIME = ""
+
+
+def trained_format(template: Any, adapter: Path | str) -> Any:
+    """`template` with the prompt format (examples) and the single prime its adapter was trained with, as
+    recorded in the adapter's kit_adapter.json; `template` unchanged when there is no such record.
+
+    An adapter learnt to answer the training template's prompt from its prime; forcing other primes (e.g.
+    "Improve this text by" while the labels start "Rewrite...", "Turn...") fights what it learnt. The
+    assembler (single, concat, re-scoring) stays the caller's template's.
+    """
+    import dataclasses
+    import json
+
+    from kit.recovery.templates import get_template
+
+    path = Path(adapter) / META_NAME
+    if not path.is_file():
+        return template
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}".splitlines()[0]) from None
+    if "template" not in meta or "prime" not in meta:
+        return template  # an adapter from before the kit recorded its format
+    trained = get_template(meta["template"])
+    return dataclasses.replace(template, examples=trained.examples, primes=(str(meta["prime"]),))
 
 
 def file_sha256(path: Path) -> str:
