@@ -126,6 +126,10 @@ def _sources(config: KitConfig, owner: str, sandbox: bool, needs_model: bool, le
     if needs_rewriter:
         refs["rewriter"] = _model_source("rewriter_model", config.kaggle.rewriter_model, owner, sandbox, pins,
                                          notes)
+    if needs_model and pins.get("base_identity") and config.infer.adapter_path:
+        from kit.modelsig import check_adapter_base  # the mounted base is a local folder: check it now
+
+        check_adapter_base(config.infer.adapter_path, pins["base_identity"], refs["model"])
     for key, slug in (("adapter", config.kaggle.adapter_dataset), ("wheels", config.kaggle.wheels_dataset)):
         ref = f"{owner}/{metadata.check_slug(slug)}"
         rec = ledger.latest_dataset_version(ref, sandbox=sandbox)

@@ -232,6 +232,10 @@ def test_adapter_folder_and_metadata(trained, small_csv, tiny_model):
     assert meta["data_sha256"] == file_sha256(small_csv) and meta["base_model"] == str(tiny_model)
     assert meta["rows"] == {"total": N_ROWS, "train": 19, "val": 5, "dropped": 0, "truncated": N_ROWS}
     assert meta["template"] == "zeroshot" and meta["kit_version"] == __version__
+    assert meta["base_signature"] == {"model_type": "mistral", "architectures": ["MistralForCausalLM"],
+                                      "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+                                      "num_attention_heads": 4, "num_key_value_heads": 2,
+                                      "vocab_size": meta["base_signature"]["vocab_size"]}
     assert set(TrainConfig.__dataclass_fields__) <= set(meta["knobs"])
     assert meta["knobs"]["target_modules"] == ["down_proj", "gate_proj", "k_proj", "o_proj", "q_proj", "up_proj",
                                                "v_proj"]
@@ -260,6 +264,32 @@ def test_adapter_loads_in_the_inference_engine(trained, tiny_model):
     engine = Engine(tiny_model, adapter_path=trained["out"])
     texts = engine.generate(["[INST] hello [/INST] The request was: "], max_new_tokens=4, batch_size=1)
     assert len(texts) == 1 and isinstance(texts[0], str)
+
+
+def test_an_adapter_on_another_base_is_refused_before_anything_loads(trained, tiny_model, tmp_path, monkeypatch):
+    """The kernel's load_engine and a sandbox build compare the adapter's recorded base signature with the base
+    model that is mounted; a different architecture is one line naming both, before any weights load."""
+    from kit import assets
+    from kit.build import build_submission
+    from kit.config import config_from_dict
+    from kit.errors import InputError
+    from kit.recovery.workers import load_engine
+
+    other = tmp_path / "other-base"
+    other.mkdir()
+    config = json.loads((tiny_model / "config.json").read_text())
+    (other / "config.json").write_text(json.dumps({**config, "hidden_size": 576, "num_hidden_layers": 30}))
+    with pytest.raises(InputError, match=r"trained on another base model.*hidden_size 64 vs 576.*"
+                                         r"num_hidden_layers 2 vs 30"):
+        load_engine(other, trained["out"])  # other has no weights at all: the check came first
+    monkeypatch.setattr(assets, "default_model_path", lambda: other)  # the sandbox mounts this as the base
+    cfg = config_from_dict({"infer": {"adapter_path": str(trained["out"]), "template": "zeroshot"}})
+    with pytest.raises(InputError, match="trained on another base model"):
+        build_submission(cfg, out=tmp_path / "kernel", sandbox=True)
+    assert not (tmp_path / "kernel").exists()  # refused before anything was written
+    monkeypatch.setattr(assets, "default_model_path", lambda: tiny_model)
+    built = build_submission(cfg, out=tmp_path / "kernel", sandbox=True)
+    assert built["base_model"].startswith("sandbox-user/")
 
 
 def test_resume_continues_from_the_checkpoint(trained, tmp_path):

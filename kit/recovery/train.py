@@ -24,6 +24,7 @@ from typing import Any
 from kit import __version__
 from kit.config import TrainConfig, coerce, write_json
 from kit.errors import ConfigError, TrainingError
+from kit.modelsig import signature
 from kit.recovery.train_data import META_NAME, TRAIN_PRIME, trained_format
 from kit.recovery.train_model import build_trainer, check_4bit
 
@@ -225,7 +226,7 @@ def _train(cfg: TrainConfig, rows: list[dict], embedder_path: str | Path | None,
     }
     meta: dict[str, Any] = {
         "kit_version": __version__, "git_sha": git_sha(), "base_model": str(base), "template": cfg.template,
-        "prime": TRAIN_PRIME,
+        "prime": TRAIN_PRIME, "base_signature": signature(base),
         "data_file": str(data_path.resolve()), "data_sha256": data_sha,
         "rows": counts | {"total": len(rows)}, "knobs": resolved,
         "train_loss": float(outcome.training_loss), "val_loss": None if val_loss is None else float(val_loss),

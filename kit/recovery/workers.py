@@ -47,8 +47,12 @@ def load_engine(
     slow_generation_s: float | None = None,
 ) -> Any:
     """An in-process `Engine` for one device, or a `WorkerPool` with one process per GPU when several are
-    visible (or when `workers` > 1 is asked for, e.g. CPU workers in tests)."""
+    visible (or when `workers` > 1 is asked for, e.g. CPU workers in tests). An adapter trained on another base
+    model than `model_path` is refused in one line before anything loads."""
+    from kit.modelsig import check_adapter_base
     from kit.recovery.infer import Engine
+
+    check_adapter_base(adapter_path, model_path)
 
     if workers is None or workers == 0:
         workers = gpu_count() if device in (None, "cuda") and gpu_count() > 1 else 1
