@@ -195,6 +195,8 @@ def test_hand_written_notebook_pushed_with_the_cli_runs_isolated_and_is_submitte
                     else ["emu-adapter", "llm-prompt-recovery", "tiny-llm/PyTorch/default/1"])
         # the emulator listening on the host's loopback is not reachable: the kernel has its own network namespace
         assert seen == {"cwd": "/kaggle/working", "kit": False, "tree": expected, "network": "ConnectionRefusedError"}
+        if layout == "2024":
+            return  # the code submission below is the same whatever the layout
         sub_ref = client.submit_code(COMP, f"{USER}/hand-written", version["number"], "submission.csv", "by hand")
         sub = client.wait_submission(sub_ref, timeout=60, poll=0.1)
         assert (sub.public_score, sub.private_score) == (0.5, 1.0)
