@@ -51,7 +51,8 @@ class KaggleConfig:
     base_model: str = _f(
         "",
         "Base model source mounted in the kernel: a dataset ref 'owner/slug' or a model ref "
-        "'owner/model/framework/variation/version'. Empty: the kit's tiny model (sandbox only).",
+        "'owner/model/framework/variation/N'. Empty: the kit's default model, published as a sandbox Kaggle Model "
+        "(sandbox only).",
     )
     kernel_slug: str = _f("kit-prompt-recovery-infer", "Slug of the inference kernel `kit submit` pushes.")
     kernel_title: str = _f("kit prompt recovery infer", "Title of the inference kernel (5+ characters).")
@@ -102,7 +103,7 @@ class InferConfig:
     batch_size: int = _f(8, "Rows per generation batch (backs off automatically on out-of-memory).")
     max_new_tokens: int = _f(32, "Tokens generated per candidate.")
     max_field_tokens: int = _f(512, "Token budget for each of original_text and rewritten_text in the prompt.")
-    base_model_path: str = _f("", "Local base model folder for `kit run-local`. Empty: the embedded tiny model.")
+    base_model_path: str = _f("", "Local base model folder for `kit run-local`. Empty: the kit's default model.")
     adapter_path: str = _f("", "Local LoRA adapter folder for `kit run-local`. Empty: none.")
     load_in_4bit: bool = _f(False, "Load the base model in 4-bit NF4 (needs CUDA and bitsandbytes).")
     merge_adapter: bool = _f(True, "Merge the LoRA adapter into the base weights before generating.")
@@ -128,7 +129,7 @@ class ScoreConfig:
 class TrainConfig:
     """LoRA training knobs (`kit train`)."""
 
-    base_model_path: str = _f("", "Base model folder or hub id. Empty: the embedded tiny model.")
+    base_model_path: str = _f("", "Base model folder or hub id. Empty: the kit's default model.")
     template: str = _f("fewshot", "Template whose prompt the model learns to complete.")
     data: str = _f("", "Training CSV/parquet. Empty: the bundled sample data.")
     out: str = _f("adapter", "Adapter output folder (flat: adapter files, tokenizer, kit_adapter.json).")

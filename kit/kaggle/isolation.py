@@ -175,7 +175,7 @@ def enter(spec_path: Path) -> None:
             (root / entry.name).symlink_to(os.readlink(entry))
         elif entry.is_dir():
             _bind(entry, root / entry.name, readonly=entry.name not in ("dev", "proc", "sys"))
-    hide = [Path(p) for p in spec["hide"] if Path(p).is_dir()]
+    hide = [Path(p) for p in spec["hide"] if Path(p).is_dir() and len(Path(p).parts) > 2]  # never / or /usr
     for name in ("tmp", "root"):  # a fresh, writable /tmp and HOME (Kaggle kernels run as root)
         (root / name).mkdir(exist_ok=True)
         _mount("tmpfs", root / name, "tmpfs", 0)
