@@ -25,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mean-prompt": ("kit.commands.mean_prompt", "Optimise a mean prompt for your prompts and embedder."),
     "make-data": ("kit.commands.make_data", "Rewrite texts with prompts into training rows (a rewriter model)."),
     "train": ("kit.commands.train", "LoRA-train an adapter (renders and runs the training notebook)."),
-    "run-local": ("kit.commands.run_local", "Rehearse the inference notebook locally with papermill."),
+    "run-local": ("kit.commands.run_local", "Rehearse the inference notebook as an isolated Kaggle-like kernel."),
     "push-adapter": ("kit.commands.push_adapter", "Push an adapter folder as a Kaggle dataset version."),
     "wheels": ("kit.commands.wheels", "Build (and push) the offline wheel bundle for the kernel."),
     "build-submission": ("kit.commands.build_submission", "Render the inference kernel from a template."),

@@ -51,13 +51,14 @@ class KaggleConfig:
     base_model: str = _f(
         "",
         "Base model source mounted in the kernel: a dataset ref 'owner/slug' or a model ref "
-        "'owner/model/framework/variation/version'. Empty: the kit's embedded instruct model (sandbox only).",
+        "'owner/model/framework/variation/N'. Empty: the kit's default model (the embedded instruct model), "
+        "published as a sandbox Kaggle Model (sandbox only).",
     )
     rewriter_model: str = _f(
         "",
         "Rewriter model source for re-scoring templates (rescore, rescore-single), e.g. the Gemma 7B-it Kaggle "
-        "Model the host rewrote with: a model ref 'owner/model/framework/variation/version' or a dataset "
-        "'owner/slug'. Empty: the kit's embedded instruct model (sandbox only).",
+        "Model the host rewrote with: a model ref 'owner/model/framework/variation/N' or a dataset "
+        "'owner/slug'. Empty: the kit's default model, published as a sandbox Kaggle Model (sandbox only).",
     )
     kernel_slug: str = _f("kit-prompt-recovery-infer", "Slug of the inference kernel `kit submit` pushes.")
     kernel_title: str = _f("kit prompt recovery infer", "Title of the inference kernel (5+ characters).")

@@ -70,9 +70,8 @@ def build_image(dest: Path) -> Path:
         shutil.rmtree(dest)
     venv.EnvBuilder(system_site_packages=False, with_pip=False, symlinks=True).create(dest)
     python = dest / "bin" / "python"
-    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
     source = _site_packages()
+    site = dest / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"  # a POSIX venv
     skip = _kit_entries(source)
     for entry in sorted(source.iterdir()):
         if entry.name in skip or entry.name == "__pycache__":
@@ -176,7 +175,7 @@ def enter(spec_path: Path) -> None:
             (root / entry.name).symlink_to(os.readlink(entry))
         elif entry.is_dir():
             _bind(entry, root / entry.name, readonly=entry.name not in ("dev", "proc", "sys"))
-    hide = [Path(p) for p in spec["hide"] if Path(p).is_dir()]
+    hide = [Path(p) for p in spec["hide"] if Path(p).is_dir() and len(Path(p).parts) > 2]  # never / or /usr
     for name in ("tmp", "root"):  # a fresh, writable /tmp and HOME (Kaggle kernels run as root)
         (root / name).mkdir(exist_ok=True)
         _mount("tmpfs", root / name, "tmpfs", 0)
