@@ -97,7 +97,9 @@ def run_local(
     check_test_folder(data_dir, LABELS_FILE)  # the user's own files, named, before any kernel starts
     tpl = _template(infer.template)  # a model-free template (mean) mounts no model; only re-scoring a rewriter
     model_dir = Path(model or infer.base_model_path or default_model_path()) if tpl.primes else None
-    adapter_dir = Path(adapter or infer.adapter_path) if (adapter or infer.adapter_path) else None
+    adapter_dir = Path(adapter or infer.adapter_path) if (adapter or infer.adapter_path) and tpl.primes else None
+    if (adapter or infer.adapter_path) and not tpl.primes:
+        warnings.append(f"template {tpl.name} loads no model: the adapter is not mounted")
     rewriter_dir = Path(rewriter or default_model_path()) if tpl.rescore else None
     for what, path in (("model", model_dir), ("adapter", adapter_dir), ("wheels", wheels), ("rewriter", rewriter)):
         if path is not None and not Path(path).exists():

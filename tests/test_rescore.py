@@ -109,6 +109,9 @@ def test_an_adapter_predicts_in_the_format_and_prime_it_was_trained_with(tmp_pat
     (adapter / "kit_adapter.json").write_text(json.dumps({"template": "zeroshot", "prime": ""}))
     tpl = kernel.template_for("best", adapter)
     assert tpl.primes == ("",) and tpl.examples == () and tpl.assembler == "concat"
+    assert kernel.template_for("mean", adapter) == get_template("mean")  # no primes: still loads no model
+    rescoring = kernel.template_for("rescore", adapter)  # the adapter's answer plus candidates left to rank
+    assert rescoring.primes == ("",) + get_template("rescore").primes and rescoring.rescore
     assert with_prime("... The request was: ", "") == "... The request was:"
     assert with_prime("... The request was:", "Rewrite") == "... The request was: Rewrite"
 

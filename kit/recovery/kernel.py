@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import InputError
-from kit.kaggle.inputs import KAGGLE_INPUT, check_sources, resolve, resolve_all
+from kit.kaggle.inputs import KAGGLE_INPUT, check_sources, resolve_all
 from kit.recovery.guard import SubmissionWriter, TimeGuard, write_report
 
 TEST_COLUMNS = ("id", "original_text", "rewritten_text")
@@ -23,7 +23,7 @@ REPORT_FILE = "timing_report.json"
 
 # What marks each source's folder when the kernel has to search for it (models: config.json by default).
 MARKERS = {"competition": "test.csv", "wheels": "manifest.json", "adapter": "adapter_config.json",
-           "model": "config.json"}
+           "model": "config.json", "rewriter": "config.json"}
 
 
 def find_inputs(sources: Mapping[str, str], input_dir: str | os.PathLike = KAGGLE_INPUT) -> dict[str, Path]:
@@ -31,17 +31,9 @@ def find_inputs(sources: Mapping[str, str], input_dir: str | os.PathLike = KAGGL
 
     A missing source is one InputError naming its ref and what the input folder holds."""
     parsed = check_sources(sources)
-    markers = {name: MARKERS.get(name) or ("config.json" if ref.kind == "model" else "")
+    markers = {name: MARKERS.get(name) or ("config.json" if ref.kind == "model" else None)
                for name, ref in parsed.items()}
     return resolve_all({name: ref.text for name, ref in parsed.items()}, markers, input_dir)
-
-
-def resolve_path(value: str | os.PathLike | None, input_dir: str | os.PathLike) -> Path | None:
-    """`value` as a path: absolute as given, relative ones under `input_dir`; empty means none."""
-    if value is None or not str(value).strip():
-        return None
-    path = Path(str(value).strip())
-    return path if path.is_absolute() else Path(input_dir) / path
 
 
 def model_path(path: str | os.PathLike | None, what: str = "model") -> Path:
@@ -66,11 +58,6 @@ def template_for(name: str, adapter: str | os.PathLike | None) -> Any:
 
     template = get_template(name)
     return trained_format(template, Path(adapter)) if adapter else template
-
-
-def competition_dir(input_dir: str | os.PathLike, slug: str) -> Path:
-    """The competition's data folder under either layout (`competitions/<slug>/` or `<slug>/`), else a search."""
-    return resolve(slug, MARKERS["competition"], input_dir)
 
 
 def load_rows(data_dir: str | os.PathLike, limit: int = 0) -> list[dict[str, str]]:

@@ -32,7 +32,9 @@ def trained_format(template: Any, adapter: Path | str) -> Any:
 
     An adapter learnt to answer the training template's prompt from its prime; forcing other primes (e.g.
     "Improve this text by" while the labels start "Rewrite...", "Turn...") fights what it learnt. The
-    assembler (single, concat, re-scoring) stays the caller's template's.
+    assembler (single, concat, re-scoring) stays the caller's template's. A template without primes (mean) loads
+    no model and stays as it is; a re-scoring template keeps its own primes after the adapter's, so there are
+    still candidates to rank.
     """
     import dataclasses
     import json
@@ -40,7 +42,7 @@ def trained_format(template: Any, adapter: Path | str) -> Any:
     from kit.recovery.templates import get_template
 
     path = Path(adapter) / META_NAME
-    if not path.is_file():
+    if not template.primes or not path.is_file():
         return template
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
@@ -49,7 +51,8 @@ def trained_format(template: Any, adapter: Path | str) -> Any:
     if "template" not in meta or "prime" not in meta:
         return template  # an adapter from before the kit recorded its format
     trained = get_template(meta["template"])
-    return dataclasses.replace(template, examples=trained.examples, primes=(str(meta["prime"]),))
+    primes = (str(meta["prime"]),) + (template.primes if template.rescore else ())
+    return dataclasses.replace(template, examples=trained.examples, primes=tuple(dict.fromkeys(primes)))
 
 
 def file_sha256(path: Path) -> str:
