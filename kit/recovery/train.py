@@ -239,7 +239,8 @@ def _train(cfg: TrainConfig, rows: list[dict], embedder_path: str | Path | None,
     free_memory()
     write_json(out / META_NAME, meta)  # first, so evaluation reads the format from it as inference will
     eval_started = time.time()
-    meta["val_score"] = evaluate(out, base, trained_format(template, out), val_rows[: cfg.eval_rows], cfg,
+    plain = dataclasses.replace(template, rescore=False)  # validation generates; it has no rewriter to rank with
+    meta["val_score"] = evaluate(out, base, trained_format(plain, out), val_rows[: cfg.eval_rows], cfg,
                                  embedder_path)
     meta["val_seconds"] = round(time.time() - eval_started, 2)
     write_json(out / META_NAME, meta)
