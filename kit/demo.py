@@ -111,9 +111,9 @@ def run_demo(config: KitConfig | None = None, *, workdir: Path = DEMO_DIR, steps
 
 def _run_demo(config: KitConfig | None, workdir: Path, steps: int, template: str, model: Path | None,
               say: Callable[[str], None], timeout: float) -> dict[str, Any]:
+    from kit.adapter import push_adapter
     from kit.assets import default_model_path
     from kit.build import build_submission
-    from kit.kaggle.adapter import push_adapter
     from kit.kaggle.client import kaggle_client
     from kit.kaggle.isolation import degraded_notice, isolation_problem
     from kit.kaggle.sandbox import publish_model

@@ -104,7 +104,9 @@ def run_local(
     for what, path in (("model", model_dir), ("adapter", adapter_dir), ("wheels", wheels), ("rewriter", rewriter)):
         if path is not None and not Path(path).exists():
             raise InputError(f"{what} folder not found: {path}")
-    layout = layout or cfg.kaggle.sandbox_input_layout
+    from kit.kaggle.inputs import check_layout
+
+    layout = check_layout(layout or cfg.kaggle.sandbox_input_layout, "[kaggle] sandbox_input_layout")
     folders = {"model": model_dir, "adapter": adapter_dir, "rewriter": rewriter_dir,
                "wheels": Path(wheels) if wheels else None}
     params = {

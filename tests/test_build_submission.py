@@ -108,7 +108,7 @@ def test_source_over_one_megabyte_is_refused(tmp_path):
     fat["cells"].append({"cell_type": "markdown", "metadata": {}, "source": ["x" * 1_100_000]})
     src = tmp_path / "fat.ipynb"
     src.write_text(json.dumps(fat))
-    with pytest.raises(InputError, match="over Kaggle's 1,000,000-byte limit"):
+    with pytest.raises(InputError, match="not under Kaggle's 1,000,000-byte limit"):
         build_submission(_config(base_model=""), template="mean", out=tmp_path / "k", notebook=src)
     assert not (tmp_path / "k" / "kernel-metadata.json").exists()
 

@@ -212,7 +212,7 @@ def test_kernel_push_limits_archives_and_timeout(emulator, tmp_path):
 
     client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, progress=False)
     fat = write_kernel(tmp_path / "fat", f"{USER}/fat-kernel", "x = 1\n#" + "x" * 1_000_000)
-    with pytest.raises(InputError, match="over Kaggle's 1,000,000-byte limit"):  # the kit refuses before sending
+    with pytest.raises(InputError, match="not under Kaggle's 1,000,000-byte limit"):  # the kit refuses before sending
         client.kernel_push(fat)
     with client._scoped_env(), pytest.raises(Exception, match="must be less than 1 megabytes"):  # as Kaggle would
         client.api.kernels_push(str(fat))

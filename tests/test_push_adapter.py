@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from kit.adapter import validate_adapter
 from kit.cli import run
 from kit.errors import ConfigError, InputError
 from kit.kaggle import sandbox
-from kit.kaggle.adapter import validate_adapter
 from kit.ledger import Ledger
 
 

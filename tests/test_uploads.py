@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from kit.adapter import validate_adapter
 from kit.errors import InputError
-from kit.kaggle.adapter import validate_adapter
 from kit.uploads import check_bundle, check_kernel, scan_bytes
 
 HEX32 = "0123456789abcdef" * 2

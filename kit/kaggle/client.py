@@ -207,13 +207,6 @@ class KaggleClient(SubmissionCalls):
 
     # ------------------------------------------------------------------ datasets
 
-    def _dataset_exists(self, ref: str) -> bool:
-        try:
-            self._call(f"dataset {ref}", self.api.dataset_status, ref)
-        except KaggleNotFoundError:
-            return False
-        return True
-
     def dataset_status(self, ref: str) -> str:
         """The processing status of the dataset's latest version, lower-case ('ready', 'failed', ...)."""
         return str(self._call(f"dataset status {ref}", self.api.dataset_status, ref)).lower()

@@ -70,11 +70,17 @@ def parse_ref(text: str) -> Ref:
     raise ConfigError(f"malformed source ref {raw!r}", hint=f"use {_FORMS}")
 
 
+def check_layout(layout: str, where: str = "input layout") -> str:
+    """`layout` when it is one Kaggle has ('2025' for 2025-26, '2024'); else a ConfigError naming `where`."""
+    if layout not in LAYOUTS:
+        raise ConfigError(f"{where}: unknown input layout {layout!r}", hint=f"use one of {', '.join(LAYOUTS)}")
+    return layout
+
+
 def mount_path(ref: Ref | str, layout: str = DEFAULT_LAYOUT) -> str:
     """Where Kaggle mounts `ref`, relative to /kaggle/input, in `layout` ('2025' for 2025-26, or '2024')."""
     ref = parse_ref(ref) if isinstance(ref, str) else ref
-    if layout not in LAYOUTS:
-        raise ConfigError(f"unknown input layout {layout!r}", hint=f"use one of {', '.join(LAYOUTS)}")
+    check_layout(layout)
     p = ref.parts
     if ref.kind == "competition":
         return f"competitions/{p[0]}" if layout == "2025" else p[0]

@@ -74,13 +74,14 @@ def check_owner(owner: str) -> str:
 
 
 def check_source_size(path: Path) -> int:
-    """InputError when the kernel source file is missing or over Kaggle's 1 MB limit; returns its size."""
+    """InputError when the kernel source file is missing or at/over Kaggle's 1 MB limit (the service refuses
+    sources that are not "less than 1 megabytes"); returns its size."""
     if not path.is_file():
         raise InputError(f"kernel source not found: {path}")
     size = path.stat().st_size
-    if size > SOURCE_LIMIT_BYTES:
+    if size >= SOURCE_LIMIT_BYTES:
         raise InputError(
-            f"kernel source {path.name} is {size:,} bytes, over Kaggle's {SOURCE_LIMIT_BYTES:,}-byte limit",
+            f"kernel source {path.name} is {size:,} bytes, not under Kaggle's {SOURCE_LIMIT_BYTES:,}-byte limit",
             hint="clear notebook outputs or move data into a dataset",
         )
     return size

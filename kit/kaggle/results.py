@@ -53,7 +53,7 @@ class Submission:
 @dataclass
 class LeaderboardEntry:
     team_name: str
-    score: float
+    score: float | None  # None: a team without a public score yet
     rank: int
 
 

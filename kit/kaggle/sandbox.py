@@ -134,19 +134,19 @@ def stop_emulator(state_dir: Path | None = None, timeout: float = 10.0) -> bool:
 def publish_model(ref: str, folder: Path, state_dir: Path | None = None) -> Path:
     """Make a local model folder the sandbox's model source `ref` (owner/model/framework/variation/N), as the
     emulator's /_admin/models does, without needing the emulator to be running."""
-    link = Path(state_dir or sandbox_dir() / "state") / "models" / ref
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if link.is_symlink() or link.exists():
-        if link.resolve() == Path(folder).resolve():
-            return link
-        link.unlink()
-    link.symlink_to(Path(folder).resolve(), target_is_directory=True)
-    return link
+    from kit.kaggle.emulator.state import link_model
+
+    return link_model(Path(state_dir or sandbox_dir() / "state"), ref, Path(folder))
 
 
 def set_layout(endpoint: Endpoint, layout: str) -> None:
     """Tell a running emulator which /kaggle/input layout its kernels get ('2025' or '2024')."""
+    from kit.kaggle.inputs import check_layout
+
+    check_layout(layout, "[kaggle] sandbox_input_layout")
     _open(f"{endpoint.url}/_admin/config", data=json.dumps({"input_layout": layout}).encode())
+
+
 def _exited(pid: int, timeout: float) -> bool:
     """Wait until process `pid` is gone (reaping it when it is our child); True when it went in time."""
     deadline = time.monotonic() + timeout

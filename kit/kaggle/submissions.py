@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kit.errors import KaggleError, KaggleNotFoundError, SubmissionError, SubmissionsClosedError
-from kit.kaggle.results import LeaderboardEntry, Submission, SubmissionLimits, to_submission
+from kit.kaggle.results import LeaderboardEntry, Submission, SubmissionLimits, score_value, to_submission
 
 PAGE_SIZE = 100
 MAX_PAGES = 1000  # 100,000 rows: a bound against a server that keeps answering the same token
@@ -118,5 +118,5 @@ class SubmissionCalls:
         request = ApiGetLeaderboardRequest()
         request.competition_name, request.page_size = competition, PAGE_SIZE
         rows = self._pages(f"leaderboard {competition}", "get_leaderboard", request, competition)
-        return [LeaderboardEntry(r.team_name, float(r.score), i) for i, r in enumerate(rows, 1)]
+        return [LeaderboardEntry(r.team_name, score_value(r.score), i) for i, r in enumerate(rows, 1)]
 

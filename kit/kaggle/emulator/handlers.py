@@ -22,7 +22,7 @@ from kit.kaggle.emulator.catalog import CatalogRpcs, Redirect
 from kit.kaggle.emulator.competitions import CompetitionRpcs
 from kit.kaggle.emulator.faults import Faults
 from kit.kaggle.emulator.models import ModelRpcs
-from kit.kaggle.emulator.state import ApiError, State, iso
+from kit.kaggle.emulator.state import ApiError, State, iso, link_model
 from kit.kaggle.inputs import DEFAULT_LAYOUT, mount_path
 from kit.kaggle.kernel_metadata import SOURCE_LIMIT_BYTES
 
@@ -261,11 +261,7 @@ class Api(CompetitionRpcs, CatalogRpcs, ModelRpcs):
         """Publish a local folder as model source `owner/model/framework/variation/version` (admin only)."""
         if ref.count("/") != 4 or not Path(path).is_dir():
             raise ValueError("a model needs ref 'owner/model/framework/variation/version' and an existing folder")
-        link = self.state.model_dir(ref)
-        link.parent.mkdir(parents=True, exist_ok=True)
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(Path(path).resolve(), target_is_directory=True)
+        link_model(self.state.root, ref, Path(path))
         return {"ref": ref, "path": str(Path(path).resolve())}
 
     def _start(self, fn: Any, *args: Any) -> None:
@@ -358,7 +354,9 @@ def _unpack(blob: Path, name: str, dest: Path) -> None:
     for suffix in (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar"):
         if lower.endswith(suffix):
             with tarfile.open(blob) as tf:
-                tf.extractall(dest / name[: -len(suffix)], filter="data")
+                # the "data" filter (Python 3.10.12+/3.11.4+) refuses members escaping the folder
+                kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+                tf.extractall(dest / name[: -len(suffix)], **kwargs)
             return
     shutil.copyfile(blob, dest / name)
 

@@ -22,7 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "pack": "kit.recovery.competition:PACK",  # competition pack, loaded by dotted path
     "max_session_seconds": 32400,    # cap on a kernel run (the competition's 9 h)
     "seed_teams": True,              # put a few fake teams on the leaderboard
-    # The account's standing in the competition (see testing.set_participation):
+    # The account's standing in the competition (see testing.set_state):
     #   joined | not_joined (no team: limits all zero, submit 403) | rules_not_accepted (403 on submit/download)
     "participation": "joined",
     "submissions_open": True,        # False: the competition ended and late submissions are closed
@@ -33,6 +33,28 @@ DEFAULTS: dict[str, Any] = {
 PARTICIPATION = ("joined", "not_joined", "rules_not_accepted")
 
 RUNNING_STATES = ("QUEUED", "RUNNING")
+
+
+def model_folder(root: Path, ref: str) -> Path:
+    """Where the emulator rooted at `root` keeps model source `ref` ('owner/model/framework/variation/version';
+    the framework folder in lower case, as Kaggle mounts it)."""
+    parts = ref.strip("/").split("/")
+    if len(parts) == 5:
+        parts[2] = parts[2].lower()
+    return Path(root, "models", *parts)
+
+
+def link_model(root: Path, ref: str, folder: Path) -> Path:
+    """Publish a local folder as model source `ref` of the emulator rooted at `root` (a symlink; one that
+    points elsewhere is replaced)."""
+    link = model_folder(root, ref)
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.is_symlink() or link.exists():
+        if link.resolve() == Path(folder).resolve():
+            return link
+        link.unlink()
+    link.symlink_to(Path(folder).resolve(), target_is_directory=True)
+    return link
 
 
 class ApiError(Exception):
@@ -110,14 +132,13 @@ class State:
 
     def model_dir(self, ref: str) -> Path:
         """Folder of a model source 'owner/model/framework/variation/version' (framework in lower case)."""
-        parts = ref.strip("/").split("/")
-        return self.model_instance_dir(*parts) if len(parts) == 5 else self.root / "models" / ref
+        return model_folder(self.root, ref)
 
     def model_instance_dir(self, owner: str, model: str, framework: str, variation: str, version: int | str) -> Path:
         """Where a Kaggle Model version's files live; a kernel mounts this folder at
         /kaggle/input/models/<owner>/<model>/<framework>/<variation>/<version> (framework lower-cased, as
         Kaggle mounts it)."""
-        return self.root / "models" / owner / model / framework.lower() / variation / str(version)
+        return model_folder(self.root, f"{owner}/{model}/{framework}/{variation}/{version}")
 
     # ------------------------------------------------------------------ datasets
 

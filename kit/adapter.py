@@ -1,8 +1,9 @@
 """`kit push-adapter`: validate a LoRA adapter folder and push it as a private Kaggle dataset version.
 
 What goes up is kit.uploads' adapter allowlist, scanned for credentials. The push itself (staging,
-dataset-metadata.json, create-or-version, wait for READY, ledger, skip when unchanged) is
-`KaggleClient.dataset_push`; this module adds the adapter-specific checks in front.
+dataset-metadata.json, create-or-version, wait for READY) is `KaggleClient.dataset_push`; skipping an unchanged
+folder and the ledger row are `kit.pushes.push_dataset`'s. This module adds the adapter-specific checks in front
+(it lives outside kit/kaggle/ because it persists through the ledger).
 """
 
 from __future__ import annotations
