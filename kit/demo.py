@@ -22,7 +22,7 @@ from kit.config import KitConfig, load_config
 DEMO_DIR = Path("kit-demo")
 TRAIN_STEPS = 2
 DEMO_TRAIN_ROWS = 40  # 36 to train on, 4 held out for the adapter's local validation score
-DEMO_TRAIN = {"batch_size": 2, "grad_accum": 1, "gradient_checkpointing": False, "val_fraction": 0.1,
+DEMO_TRAIN = {"batch_size": 1, "grad_accum": 1, "gradient_checkpointing": False, "val_fraction": 0.1,
               "eval_rows": 4, "eval_max_new_tokens": 16}
 # Short fields and answers, and a short time budget: CPU generation over the hidden rows dominates the demo's run
 # time, and the kernel's time guard leaves the rows it cannot reach on the fallback (the submission stays whole).
