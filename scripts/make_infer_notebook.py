@@ -86,22 +86,22 @@ if tpl.primes:
                          workers=workers, load_in_4bit=load_in_4bit, merge=merge_adapter,
                          slow_generation_s=slow_generation_s or None)
     print(f"engine ready after {guard.elapsed():.1f}s")
-rescorer = None
-if tpl.rescore:
-    from kit.recovery.rescore import Rescorer
-
-    rescorer = Rescorer.load(kernel.model_path(inputs.get("rewriter"), "rewriter"), load_in_4bit=load_in_4bit,
-                             max_field_tokens=max_field_tokens or None, batch_size=batch_size)
-    print(f"rewriter ready after {guard.elapsed():.1f}s")
 '''
 
 PREDICT = '''\
-from kit.recovery.infer import predict_rows
+from kit.recovery.infer import generate_candidates
 
-predictions = predict_rows(test_rows, tpl, engine, max_new_tokens=max_new_tokens, batch_size=batch_size,
-                           max_field_tokens=max_field_tokens or None, mean_prompt=mean_prompt or None,
-                           guard=guard, writer=writer, progress=True,
-                           rescorer=rescorer)  # writes submission.csv chunk by chunk, then re-scored rows
+candidates = generate_candidates(test_rows, tpl, engine, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                                 max_field_tokens=max_field_tokens or None, mean_prompt=mean_prompt or None,
+                                 guard=guard, writer=writer, progress=True)  # submission.csv chunk by chunk
+'''
+
+RESCORE = '''\
+if tpl.rescore:  # a later phase: rank each row's candidates with the rewriter; rows it misses keep their string
+    engine.close()  # the generation model's memory goes to the rewriter
+    kernel.rescore(test_rows, candidates, tpl, kernel.model_path(inputs.get("rewriter"), "rewriter"), guard=guard,
+                   writer=writer, mean_prompt=mean_prompt or None, batch_size=batch_size,
+                   max_field_tokens=max_field_tokens or None, load_in_4bit=load_in_4bit)
 '''
 
 FINISH = '''\
@@ -125,6 +125,7 @@ def build() -> nbformat.NotebookNode:
         v4.new_code_cell(SETUP),
         v4.new_code_cell(LOAD),
         v4.new_code_cell(PREDICT),
+        v4.new_code_cell(RESCORE),
         v4.new_code_cell(FINISH),
     ]
     for i, cell in enumerate(nb.cells):

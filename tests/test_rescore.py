@@ -190,3 +190,16 @@ def test_build_mounts_the_rewriter_model_for_rescoring_templates(tmp_path):
     bare = config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02"}})
     with pytest.raises(ConfigError, match="rewriter_model"):
         build_submission(bare, template="rescore-single", out=tmp_path / "c", sandbox=False)
+
+
+def test_a_failing_rescore_phase_leaves_the_generated_submission_and_the_kernel_running(tmp_path, capsys):
+    """On Kaggle an exception in the re-scoring phase would fail the whole submission: the kernel's phase stops
+    with one line instead, and every row keeps the string the generation phase wrote."""
+    rows = [{"id": str(i), "original_text": f"Text {i}.", "rewritten_text": f"Rewrite {i}."} for i in range(3)]
+    tpl = get_template("rescore")
+    writer = kernel.open_submission(rows, tpl, path=tmp_path / "submission.csv")
+    before = (tmp_path / "submission.csv").read_text()
+    kernel.rescore(rows, [["Make it short.", "Make it long."]] * 3, tpl, tmp_path / "no-such-model",
+                   guard=TimeGuard(600, 0), writer=writer, mean_prompt=None, batch_size=2, max_field_tokens=None)
+    assert "re-scoring stopped (InputError" in capsys.readouterr().out
+    assert (tmp_path / "submission.csv").read_text() == before

@@ -295,7 +295,10 @@ class Engine:
         return batch_size
 
     def close(self) -> None:
-        """Nothing to release in-process (kept for parity with the worker pool)."""
+        """Release the model's memory (the kernel loads the re-scoring rewriter next); the engine is done."""
+        self.model = None
+        self._prefix = self._batch_prefix = None
+        free_memory()
 
 
 @contextlib.contextmanager

@@ -60,6 +60,28 @@ def template_for(name: str, adapter: str | os.PathLike | None) -> Any:
     return trained_format(template, Path(adapter)) if adapter else template
 
 
+def rescore(rows: Sequence[dict[str, str]], candidates: list, template: Any, rewriter: Path, *, guard: TimeGuard,
+            writer: SubmissionWriter, mean_prompt: str | None, batch_size: int, max_field_tokens: int | None,
+            load_in_4bit: bool = False) -> None:
+    """The kernel's re-scoring phase: load the rewriter (the caller has closed the generation engine, so a 7B
+    rewriter gets its GPU memory), then rank each row's candidates under `guard`, rewriting the rows it reaches.
+
+    Any failure here (out of memory, a rewriter that does not load) stops the phase with one printed line: every
+    row then keeps the string the generation phase wrote, so the submission stays complete and the kernel
+    still succeeds (an exception would fail the whole submission on Kaggle)."""
+    from kit.recovery.rescore import Rescorer, rescore_phase
+
+    try:
+        rescorer = Rescorer.load(rewriter, load_in_4bit=load_in_4bit, max_field_tokens=max_field_tokens,
+                                 batch_size=batch_size)
+        print(f"rewriter ready after {guard.elapsed():.1f}s")
+        rescore_phase(rows, candidates, template, rescorer, guard=guard, writer=writer, mean_prompt=mean_prompt,
+                      chunk_rows=batch_size)
+    except Exception as exc:  # noqa: BLE001 - see the docstring: a complete submission beats a failed kernel
+        first = (str(exc).splitlines() or [""])[0][:200]
+        print(f"re-scoring stopped ({type(exc).__name__}: {first}); rows not re-scored keep their generated strings")
+
+
 def load_rows(data_dir: str | os.PathLike, limit: int = 0) -> list[dict[str, str]]:
     """test.csv rows (id, original_text, rewritten_text); `limit` > 0 keeps the first `limit` rows."""
     from kit.tables import read_rows

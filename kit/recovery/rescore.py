@@ -55,10 +55,7 @@ class Rescorer:
         way the generation Engine loads a model (device, precision, optional 4-bit, one-line load errors)."""
         from kit.recovery.infer import Engine
 
-        path = Path(model_path)
-        if not (path / "config.json").is_file():
-            raise InputError(f"no rewriter model at {path} (config.json missing)")
-        engine = Engine(path, device=device, dtype=dtype, load_in_4bit=load_in_4bit, prefix_cache=False)
+        engine = Engine(Path(model_path), device=device, dtype=dtype, load_in_4bit=load_in_4bit, prefix_cache=False)
         return cls(engine.model, engine.tokenizer, **kwargs)
 
     # ------------------------------------------------------------------ encoding
