@@ -84,9 +84,10 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
 
     from kit import assets
     from kit.recovery.guard import TimeGuard
-    from kit.recovery.infer import Engine, free_memory, generate_candidates, predict_rows
+    from kit.recovery.infer import Engine, free_memory
     from kit.recovery.kernel import load_rows
     from kit.recovery.metric import load_embedder, score_texts
+    from kit.recovery.predict import generate_candidates, predict_rows
     from kit.recovery.rescore import Rescorer, rescore_phase
     from kit.recovery.templates import get_template
     from kit.recovery.train_data import trained_format

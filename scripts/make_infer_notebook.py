@@ -89,7 +89,7 @@ if tpl.primes:
 '''
 
 PREDICT = '''\
-from kit.recovery.infer import generate_candidates
+from kit.recovery.predict import generate_candidates
 
 candidates = generate_candidates(test_rows, tpl, engine, max_new_tokens=max_new_tokens, batch_size=batch_size,
                                  max_field_tokens=max_field_tokens or None, mean_prompt=mean_prompt or None,

@@ -12,7 +12,8 @@ from kit.assets import sample_data_dir
 from kit.errors import InputError, MissingDependencyError
 from kit.recovery import kernel, prefix_cache
 from kit.recovery.guard import TimeGuard
-from kit.recovery.infer import Engine, dtype_kwargs, pick_dtype, predict_rows
+from kit.recovery.infer import Engine, dtype_kwargs, pick_dtype
+from kit.recovery.predict import predict_rows
 from kit.recovery.templates import get_template
 from kit.recovery.workers import load_engine
 

@@ -266,8 +266,9 @@ def evaluate(adapter: Path, base: Path, template: Any, rows: list[dict], cfg: Tr
     """Generate for `rows` with the inference engine's batched path and score with the core metric."""
     if not rows:
         return None
-    from kit.recovery.infer import Engine, free_memory, predict_rows
+    from kit.recovery.infer import Engine, free_memory
     from kit.recovery.metric import load_embedder, score_texts
+    from kit.recovery.predict import predict_rows
 
     engine = Engine(str(base), adapter_path=str(adapter), load_in_4bit=cfg.load_in_4bit)
     preds = predict_rows(rows, template, engine, max_new_tokens=cfg.eval_max_new_tokens,
