@@ -85,6 +85,7 @@ def run_local(
     from kit.kernel_params import validate
     from kit.notebooks import template_path
     from kit.recovery.inputs import check_test_folder
+    from kit.recovery.templates import get_template
 
     infer = override(cfg.infer, template=template, budget_seconds=budget, margin_seconds=margin,
                      batch_size=batch_size, max_new_tokens=max_new_tokens, workers=workers)
@@ -95,7 +96,7 @@ def run_local(
         warnings.append(f"margin lowered to {infer.margin_seconds}s for the {budget}s rehearsal budget")
     data_dir = Path(data) if data else mini_competition_dir()
     check_test_folder(data_dir, LABELS_FILE)  # the user's own files, named, before any kernel starts
-    tpl = _template(infer.template)  # a model-free template (mean) mounts no model; only re-scoring a rewriter
+    tpl = get_template(infer.template)  # a model-free template (mean) mounts no model; only re-scoring a rewriter
     model_dir = Path(model or infer.base_model_path or default_model_path()) if tpl.primes else None
     adapter_dir = Path(adapter or infer.adapter_path) if (adapter or infer.adapter_path) and tpl.primes else None
     if (adapter or infer.adapter_path) and not tpl.primes:
@@ -166,12 +167,6 @@ def run_local(
         result, template=infer.template, params=params, model=model_dir, adapter=adapter_dir,
         data_files=[data_dir / "test.csv", labels], key=key, ledger=ledger)
     return result
-
-
-def _template(name: str) -> Any:
-    from kit.recovery.templates import get_template
-
-    return get_template(name)
 
 
 def _refs(cfg: KitConfig, folders: dict[str, Path | None]) -> dict[str, str]:
