@@ -244,7 +244,7 @@ def _tied_keys(model) -> set[str]:
 def _write_provenance(folder: Path, gguf: Path, package: str) -> None:
     from importlib.metadata import PackageNotFoundError, version
 
-    from kit.recovery.train_data import file_sha256
+    from kit.packs.prompt_recovery.train_data import file_sha256
 
     try:
         pkg_version = version(package) if package else ""

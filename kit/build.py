@@ -69,7 +69,7 @@ def submission_columns() -> list[str]:
 
 def _template(name: str) -> tuple[str, bool, bool]:
     """(name, needs a model, needs the rewriter) for a registered template."""
-    from kit.recovery.templates import get_template
+    from kit.packs.prompt_recovery.templates import get_template
 
     tpl = get_template(name)
     return tpl.name, bool(tpl.primes), tpl.rescore

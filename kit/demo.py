@@ -66,7 +66,7 @@ def _sample_rows(dest: Path, rows: int) -> Path:
 
 
 def _train(cfg: KitConfig, out: Path, steps: int) -> dict[str, Any]:
-    from kit.recovery.train import train
+    from kit.packs.prompt_recovery.train import train
 
     data = _sample_rows(out.parent / "train.csv", DEMO_TRAIN_ROWS)
     knobs = dataclasses.replace(cfg.train, data=str(data), out=str(out), checkpoint_dir="", max_steps=steps,
@@ -117,7 +117,7 @@ def _run_demo(config: KitConfig | None, workdir: Path, steps: int, template: str
     from kit.kaggle.client import kaggle_client
     from kit.kaggle.isolation import degraded_notice, isolation_problem
     from kit.kaggle.sandbox import publish_model
-    from kit.recovery.templates import get_template
+    from kit.packs.prompt_recovery.templates import get_template
     from kit.submit import submit
 
     model = Path(model) if model else default_model_path()

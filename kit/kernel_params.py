@@ -19,7 +19,7 @@ def validate(params: dict[str, Any], notebook: Path) -> dict[str, Any]:
     """ConfigError naming the first bad parameter: unknown to the notebook, of the wrong type (the notebook's
     default decides the type), out of range, an unregistered template, or a margin that leaves no budget."""
     from kit.notebooks import parameters
-    from kit.recovery.templates import get_template
+    from kit.packs.prompt_recovery.templates import get_template
 
     known = parameters(notebook)
     unknown = sorted(set(params) - set(known))

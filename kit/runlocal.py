@@ -19,7 +19,7 @@ from typing import Any
 
 from kit.config import KitConfig, override, write_json
 from kit.errors import InputError
-from kit.recovery.guard import HIDDEN_ROWS
+from kit.packs.prompt_recovery.guard import HIDDEN_ROWS
 
 LABELS_FILE = "test_labels.csv"
 # How the local folders are attached: refs in the sandbox account, mounted where Kaggle mounts such sources.
@@ -84,8 +84,8 @@ def run_local(
     from kit.assets import default_model_path, mini_competition_dir
     from kit.kernel_params import validate
     from kit.notebooks import template_path
-    from kit.recovery.inputs import check_test_folder
-    from kit.recovery.templates import get_template
+    from kit.packs.prompt_recovery.inputs import check_test_folder
+    from kit.packs.prompt_recovery.templates import get_template
 
     infer = override(cfg.infer, template=template, budget_seconds=budget, margin_seconds=margin,
                      batch_size=batch_size, max_new_tokens=max_new_tokens, workers=workers)
@@ -229,7 +229,7 @@ def _execute(run_dir: Path, params: dict[str, Any], mounts: dict[str, Path], out
 
 def local_score(submission: Path, labels_csv: Path, embedder: str | None = None) -> dict[str, Any]:
     """Score the submission against the labels of the ids it holds (a --rows run covers only some)."""
-    from kit.recovery.metric import load_embedder, score
+    from kit.packs.prompt_recovery.metric import load_embedder, score
     from kit.tables import read_rows
 
     preds = {r["id"]: r["rewrite_prompt"] for r in read_rows(submission, required=("id", "rewrite_prompt"))}
@@ -262,7 +262,7 @@ def describe(result: RunLocalResult) -> str:
         lines.append(f"local score: {s['mean']:.4f} (95% CI [{s['ci_low']:.4f}, {s['ci_high']:.4f}], n={s['n']}, "
                      f"embedder {s['embedder']})")
         if s.get("suffix_removed"):
-            from kit.recovery.metric import describe_suffix
+            from kit.packs.prompt_recovery.metric import describe_suffix
 
             lines.append(f"note: {describe_suffix(s)}")
     return "\n".join(lines)

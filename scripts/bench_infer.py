@@ -32,7 +32,7 @@ def random_model(device: str, shape: dict | None = None):
     from transformers import AutoModelForCausalLM, AutoTokenizer, MistralConfig
 
     from kit.assets import tiny_model_path
-    from kit.recovery.infer import dtype_kwargs, pick_dtype
+    from kit.packs.prompt_recovery.infer import dtype_kwargs, pick_dtype
 
     cfg = MistralConfig(**(shape or MISTRAL_7B), sliding_window=None, rope_theta=1e6)
     with torch.device(device):
@@ -80,9 +80,9 @@ def main() -> None:
     import torch
 
     from kit.assets import default_model_path, mini_competition_dir, tiny_model_path
-    from kit.recovery.infer import Engine
-    from kit.recovery.kernel import load_rows
-    from kit.recovery.templates import get_template
+    from kit.packs.prompt_recovery.infer import Engine
+    from kit.packs.prompt_recovery.kernel import load_rows
+    from kit.packs.prompt_recovery.templates import get_template
 
     t0 = time.time()
     if args.random_7b:

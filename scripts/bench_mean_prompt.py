@@ -13,8 +13,8 @@ import argparse
 import time
 
 from kit.assets import sample_data_dir
-from kit.recovery.mean_prompt import REFERENCE_PROMPT, search_mean_prompt
-from kit.recovery.metric import load_embedder
+from kit.packs.prompt_recovery.mean_prompt import REFERENCE_PROMPT, search_mean_prompt
+from kit.packs.prompt_recovery.metric import load_embedder
 
 
 def main() -> None:

@@ -83,14 +83,14 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
     args = parser.parse_args()
 
     from kit import assets
-    from kit.recovery.guard import TimeGuard
-    from kit.recovery.infer import Engine, free_memory
-    from kit.recovery.kernel import load_rows
-    from kit.recovery.metric import load_embedder, score_texts
-    from kit.recovery.predict import generate_candidates, predict_rows
-    from kit.recovery.rescore import Rescorer, rescore_phase
-    from kit.recovery.templates import get_template
-    from kit.recovery.train_data import trained_format
+    from kit.packs.prompt_recovery.guard import TimeGuard
+    from kit.packs.prompt_recovery.infer import Engine, free_memory
+    from kit.packs.prompt_recovery.kernel import load_rows
+    from kit.packs.prompt_recovery.metric import load_embedder, score_texts
+    from kit.packs.prompt_recovery.predict import generate_candidates, predict_rows
+    from kit.packs.prompt_recovery.rescore import Rescorer, rescore_phase
+    from kit.packs.prompt_recovery.templates import get_template
+    from kit.packs.prompt_recovery.train_data import trained_format
     from kit.tables import read_rows
 
     data_dir = Path(args.data) if args.data else assets.mini_competition_dir()
@@ -254,7 +254,7 @@ def _keep(template, keep: int):
 
 
 def _print(table: list[dict], best_report, seconds: dict, truth: list[str], recipes: dict) -> None:
-    from kit.recovery.metric import describe_suffix
+    from kit.packs.prompt_recovery.metric import describe_suffix
 
     note = describe_suffix(best_report)
     if note:

@@ -64,8 +64,8 @@ print("kit", kit.__version__, "from", os.path.dirname(kit.__file__))
 '''
 
 SETUP = '''\
-from kit.recovery import kernel
-from kit.recovery.guard import TimeGuard
+from kit.packs.prompt_recovery import kernel
+from kit.packs.prompt_recovery.guard import TimeGuard
 
 guard = TimeGuard(budget_seconds, margin_seconds, started_at=_kit_t0)
 inputs = kernel.find_inputs(sources, input_dir)  # {name: folder}; one line naming a source that is missing
@@ -80,7 +80,7 @@ print(f"{len(test_rows)} rows, template {tpl.name}, {len(tpl.primes)} prime(s); 
 LOAD = '''\
 engine = None
 if tpl.primes:
-    from kit.recovery.workers import load_engine
+    from kit.packs.prompt_recovery.workers import load_engine
 
     engine = load_engine(kernel.model_path(inputs.get("model")), inputs.get("adapter"),
                          workers=workers, load_in_4bit=load_in_4bit, merge=merge_adapter,
@@ -89,7 +89,7 @@ if tpl.primes:
 '''
 
 PREDICT = '''\
-from kit.recovery.predict import generate_candidates
+from kit.packs.prompt_recovery.predict import generate_candidates
 
 candidates = generate_candidates(test_rows, tpl, engine, max_new_tokens=max_new_tokens, batch_size=batch_size,
                                  max_field_tokens=max_field_tokens or None, mean_prompt=mean_prompt or None,

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mini_sources import ORIGINALS, PROMPTS  # noqa: E402
 
-from kit.recovery.make_data import MakeDataConfig, make_data  # noqa: E402
+from kit.packs.prompt_recovery.make_data import MakeDataConfig, make_data  # noqa: E402
 from kit.tables import read_rows, write_rows  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

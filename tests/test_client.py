@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
+from emulator_tools import SimplePack, write_kernel
+from emulator_tools import admin as emulator_admin
 
 from kit.config import KitConfig
 from kit.errors import (
@@ -22,8 +24,6 @@ from kit.errors import (
 )
 from kit.kaggle.client import KaggleClient, log_text
 from kit.kaggle.emulator import start_in_thread
-from kit.kaggle.emulator.testing import SimplePack, write_kernel
-from kit.kaggle.emulator.testing import admin as emulator_admin
 from kit.ledger import Ledger
 from kit.pushes import push_dataset
 
@@ -223,7 +223,7 @@ def test_sandbox_environment_does_not_leak(client):
 def test_lost_answers_never_create_twice(client, emulator, tmp_path, lost):
     """The server performs each creating call, then the answer is lost (connection closed, or a 5xx): the kit looks
     up what the server did, so exactly one submission, one kernel version and one dataset version result."""
-    from kit.kaggle.emulator.testing import lose_answer
+    from emulator_tools import lose_answer
 
     state = emulator.server.state
     slug = "lost-" + ("drop" if not lost else "5xx")
@@ -269,8 +269,9 @@ def test_paged_listings_are_read_to_the_end(client, emulator, tmp_path):
 
 
 def test_not_joined_and_rules_refusals_from_the_client(client, emulator):
+    from emulator_tools import set_state
+
     from kit.errors import RulesNotAcceptedError
-    from kit.kaggle.emulator.testing import set_state
 
     set_state(emulator.url, participation="not_joined")
     try:

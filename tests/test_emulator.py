@@ -14,13 +14,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from emulator_tools import SimplePack, write_kernel
 
 from kit.config import KitConfig
 from kit.errors import InputError
 from kit.kaggle.client import KaggleClient, kaggle_client
 from kit.kaggle.emulator import start_in_thread
 from kit.kaggle.emulator.state import State
-from kit.kaggle.emulator.testing import SimplePack, write_kernel
 from kit.pushes import push_dataset
 
 COMP = "llm-prompt-recovery"
@@ -148,7 +148,7 @@ def test_cli_dataset_flow(emulator, tmp_path):
 
 
 def _hand_written(folder: Path, source: str, **sources) -> Path:
-    from kit.kaggle.emulator.testing import notebook
+    from emulator_tools import notebook
 
     write_kernel(folder, f"{USER}/hand-written", "", kernel_type="notebook", **sources)
     nb = notebook(source)
@@ -162,7 +162,8 @@ def _hand_written(folder: Path, source: str, **sources) -> Path:
 def test_hand_written_notebook_pushed_with_the_cli_runs_isolated_and_is_submitted(emulator, tmp_path, layout):
     """Acceptance: a notebook written by hand (no parameters cell, any kernelspec) reading /kaggle/input and
     writing /kaggle/working, pushed with the official CLI, completes in the isolated sandbox and is submitted."""
-    from kit.kaggle.emulator.testing import admin
+    from emulator_tools import admin
+
     from kit.kaggle.isolation import isolation_problem
 
     if isolation_problem():
@@ -297,8 +298,8 @@ def test_sandbox_mode_starts_and_reuses_a_background_emulator(monkeypatch):
 
 @pytest.mark.slow
 def test_prompt_recovery_pack_public_and_hidden_files_and_scores(tmp_path):
-    pytest.importorskip("kit.recovery.metric")
-    from kit.recovery.competition import PACK
+    pytest.importorskip("kit.packs.prompt_recovery.metric")
+    from kit.packs.prompt_recovery.competition import PACK
 
     if not (PACK.data_dir / "test_labels.csv").exists():
         pytest.skip("sample data not built")
@@ -367,7 +368,7 @@ def test_without_namespaces_a_kernel_runs_degraded_and_says_so(tmp_path, monkeyp
               "rows = open(os.path.join(input_dir, 'competitions/llm-prompt-recovery/test.csv')).read()\n"
               "open('submission.csv', 'w').write(rows)\n"
               "print('kit importable:', importlib.util.find_spec('kit') is not None)\n")
-    from kit.kaggle.emulator.testing import notebook
+    from emulator_tools import notebook
 
     run = runner.prepare_run(tmp_path / "run", text=json.dumps(notebook(source)), kernel_type="notebook",
                              mounts={"competitions/llm-prompt-recovery": data}, timeout=120, rerun=False)

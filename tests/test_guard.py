@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kit.recovery.guard import SubmissionWriter, TimeGuard, write_report
+from kit.packs.prompt_recovery.guard import SubmissionWriter, TimeGuard, write_report
 
 
 def _read(path: Path) -> dict[str, str]:
@@ -95,7 +95,7 @@ def test_report_round_trips_as_sorted_json(tmp_path):
 
 KILL_SCRIPT = textwrap.dedent("""
     import sys, time
-    from kit.recovery.guard import SubmissionWriter, TimeGuard
+    from kit.packs.prompt_recovery.guard import SubmissionWriter, TimeGuard
     ids = [f"id{i:05d}" for i in range(int(sys.argv[2]))]
     writer = SubmissionWriter(sys.argv[1], ids, ["fallback prompt"] * len(ids))
     print("ready", flush=True)

@@ -10,12 +10,12 @@ import pytest
 
 from kit.assets import sample_data_dir
 from kit.errors import InputError, MissingDependencyError
-from kit.recovery import kernel, prefix_cache
-from kit.recovery.guard import TimeGuard
-from kit.recovery.infer import Engine, dtype_kwargs, pick_dtype
-from kit.recovery.predict import predict_rows
-from kit.recovery.templates import get_template
-from kit.recovery.workers import load_engine
+from kit.packs.prompt_recovery import kernel, prefix_cache
+from kit.packs.prompt_recovery.guard import TimeGuard
+from kit.packs.prompt_recovery.infer import Engine, dtype_kwargs, pick_dtype
+from kit.packs.prompt_recovery.predict import predict_rows
+from kit.packs.prompt_recovery.templates import get_template
+from kit.packs.prompt_recovery.workers import load_engine
 
 WORDS = "the quick brown fox jumps over a lazy dog while the text is rewritten as a pirate shanty".split()
 

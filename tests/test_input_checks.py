@@ -20,7 +20,7 @@ GOOD = "id,rewrite_prompt\na,Make it a poem\nb,Rewrite formally\n"
 @pytest.fixture()
 def no_model(monkeypatch):
     """Any embedder load fails the test: the checks must come first."""
-    from kit.recovery import metric
+    from kit.packs.prompt_recovery import metric
 
     def refuse(*args, **kwargs):
         raise AssertionError("a model was loaded before the input checks")
@@ -43,7 +43,7 @@ def test_score_checks_both_files_before_any_model(tmp_path, no_model, preds, lab
         path.write_bytes(text if isinstance(text, bytes) else text.encode())
     import re
 
-    from kit.recovery.metric import score_files
+    from kit.packs.prompt_recovery.metric import score_files
 
     with pytest.raises(InputError, match=re.escape(message.format(p=p, l=lab)).replace(r"\.\*", ".*")):
         score_files(p, lab)

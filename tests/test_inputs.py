@@ -6,7 +6,7 @@ import pytest
 
 from kit.errors import ConfigError, InputError
 from kit.kaggle.inputs import mount_path, parse_ref, resolve, resolve_all
-from kit.recovery.kernel import find_inputs
+from kit.packs.prompt_recovery.kernel import find_inputs
 
 MODEL = "alice/mistral/PyTorch/7b-it/3"
 

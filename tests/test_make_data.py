@@ -9,8 +9,8 @@ import pytest
 
 from kit.cli import run
 from kit.errors import ConfigError, InputError
-from kit.recovery.make_data import MakeDataConfig, make_data, row_id, seeded_pairs
-from kit.recovery.rewriter import REWRITER_FORMAT, render_rewriter_prompt, rewriter_messages
+from kit.packs.prompt_recovery.make_data import MakeDataConfig, make_data, row_id, seeded_pairs
+from kit.packs.prompt_recovery.rewriter import REWRITER_FORMAT, render_rewriter_prompt, rewriter_messages
 from kit.tables import read_rows
 
 ORIGINALS = ["The bus is late again today.", "Our cat sleeps on the warm stove.", "Rain is expected all weekend.",

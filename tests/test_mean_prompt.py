@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from kit.errors import ConfigError, InputError
-from kit.recovery import mean_prompt as mp
+from kit.packs.prompt_recovery import mean_prompt as mp
 
 PROMPTS = [
     "Rewrite this text in a cheerful tone.",

@@ -11,8 +11,15 @@ import pytest
 from kit.assets import sample_data_dir
 from kit.cli import run
 from kit.errors import ConfigError, InputError
-from kit.recovery.metric import PROXY_NOTE, load_embedder, score, score_files, score_texts, sharpened_cosine
-from kit.recovery.templates import get_template
+from kit.packs.prompt_recovery.metric import (
+    PROXY_NOTE,
+    load_embedder,
+    score,
+    score_files,
+    score_texts,
+    sharpened_cosine,
+)
+from kit.packs.prompt_recovery.templates import get_template
 from kit.tables import read_rows, write_rows
 
 

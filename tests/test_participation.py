@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from emulator_tools import SimplePack, admin, set_state
 
 from kit.errors import (
     DailyLimitError,
@@ -19,7 +20,6 @@ from kit.errors import (
     SubmissionsClosedError,
 )
 from kit.kaggle.emulator import start_in_thread
-from kit.kaggle.emulator.testing import SimplePack, admin, set_state
 
 COMP = "llm-prompt-recovery"
 USER = "sandbox-user"

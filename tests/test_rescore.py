@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from kit.recovery import kernel
-from kit.recovery.guard import TimeGuard
-from kit.recovery.rescore import Rescorer, rescore_phase
-from kit.recovery.templates import LUCRAREA_SUFFIX, get_template, strip_suffix, with_prime
+from kit.packs.prompt_recovery import kernel
+from kit.packs.prompt_recovery.guard import TimeGuard
+from kit.packs.prompt_recovery.rescore import Rescorer, rescore_phase
+from kit.packs.prompt_recovery.templates import LUCRAREA_SUFFIX, get_template, strip_suffix, with_prime
 
 
 def _load(path: Path):
@@ -117,7 +117,7 @@ def test_an_adapter_predicts_in_the_format_and_prime_it_was_trained_with(tmp_pat
 
 
 def test_proxy_scores_drop_the_suffix_and_report_the_full_string(tmp_path):
-    from kit.recovery.metric import load_embedder, score_texts
+    from kit.packs.prompt_recovery.metric import load_embedder, score_texts
 
     embedder = load_embedder()
     assert not embedder.is_sentence_t5
@@ -138,7 +138,7 @@ def test_a_t5_encoder_embedder_is_sentence_t5_whatever_its_folder_is_called(tmp_
     from sentence_transformers import SentenceTransformer, models
     from transformers import T5Config, T5EncoderModel
 
-    from kit.recovery.metric import load_embedder, score_texts
+    from kit.packs.prompt_recovery.metric import load_embedder, score_texts
 
     src = tmp_path / "t5src"
     config = T5Config(vocab_size=2048, d_model=32, d_kv=8, d_ff=64, num_layers=1, num_heads=4)

@@ -13,7 +13,7 @@ from kit.assets import mini_competition_dir, sample_data_dir
 from kit.cli import cli
 from kit.config import KitConfig
 from kit.notebooks import parameters, template_path
-from kit.recovery import kernel
+from kit.packs.prompt_recovery import kernel
 from kit.runlocal import LOCAL_SLUGS, _attach, _refs
 
 

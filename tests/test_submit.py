@@ -309,9 +309,10 @@ def _sim_kernel(folder: Path, body: str, datasets: list[str] = (), pins: dict | 
     """A tiny kernel for the emulator's SimplePack, laid out exactly as build-submission lays out its kernels."""
     import json
 
+    from emulator_tools import notebook
+
     from kit.config import write_json
     from kit.kaggle import kernel_metadata as km
-    from kit.kaggle.emulator.testing import notebook
 
     meta = km.build(owner=SIM_USER, slug="kit-prompt-recovery-infer", title="kit prompt recovery infer",
                     code_file="infer.ipynb", accelerator="none", competition="llm-prompt-recovery",
@@ -327,8 +328,9 @@ def _sim_kernel(folder: Path, body: str, datasets: list[str] = (), pins: dict | 
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
+    from emulator_tools import SimplePack
+
     from kit.kaggle.emulator import start_in_thread
-    from kit.kaggle.emulator.testing import SimplePack
 
     running = start_in_thread(tmp_path_factory.mktemp("emulator-state"), pack=SimplePack(), ready_delay=1.0)
     yield running
@@ -343,7 +345,7 @@ def shared_ledger(tmp_path_factory):
 
 
 def _admin(emulator, path: str, data: object | None = None, method: str | None = None) -> dict:
-    from kit.kaggle.emulator.testing import admin
+    from emulator_tools import admin
 
     return admin(emulator.url, path, data, method)
 
@@ -487,7 +489,8 @@ def test_emulator_keeps_parameters_rendered_into_the_kernel(real_client, shared_
     """build-submission injects parameters with papermill; the sandbox run must see them, as Kaggle would."""
     import json
 
-    from kit.kaggle.emulator.testing import notebook
+    from emulator_tools import notebook
+
     from kit.notebooks import render
 
     kernel = _sim_kernel(tmp_path / "kernel", "return WORD")

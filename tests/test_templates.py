@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kit.errors import ConfigError
-from kit.recovery import postprocess as pp
-from kit.recovery.templates import (
+from kit.packs.prompt_recovery import postprocess as pp
+from kit.packs.prompt_recovery.templates import (
     DEFAULT_MEAN_PROMPT,
     LUCRAREA_SUFFIX,
     estimate_t5_tokens,
@@ -47,7 +47,7 @@ def any_tok(request):
 
 @pytest.mark.parametrize("name", ["fewshot", "best", "zeroshot"])
 def test_rendered_prompt_token_boundaries_with_any_chat_template(any_tok, name):
-    from kit.recovery import fewshot
+    from kit.packs.prompt_recovery import fewshot
 
     tok, template = any_tok, get_template(name)
     opening = tok(tok.apply_chat_template([{"role": "user", "content": "x"}], tokenize=False),
@@ -173,7 +173,7 @@ def test_estimate_overcounts_plain_english_and_counts_lucrarea_once():
 
 
 def test_tokenizer_folder_counter_reads_special_strings_as_text(tiny_model):
-    from kit.recovery.templates import t5_token_counter
+    from kit.packs.prompt_recovery.templates import t5_token_counter
 
     count = t5_token_counter(tiny_model)
     assert count("</s>") > 2  # literal characters, as the host's TF tokenizer saw them, plus the added BOS

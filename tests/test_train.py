@@ -12,7 +12,7 @@ import pytest
 from kit.assets import sample_data_dir
 from kit.config import TrainConfig
 from kit.errors import ConfigError, InputError
-from kit.recovery.train_data import IGNORE_INDEX, encode_row, load_rows, split_rows
+from kit.packs.prompt_recovery.train_data import IGNORE_INDEX, encode_row, load_rows, split_rows
 
 N_ROWS = 24
 
@@ -97,7 +97,7 @@ def trained(tmp_path_factory, tiny_model, small_csv, one_thread) -> dict:
 def test_labels_decode_to_exactly_the_target(request, model, small_csv):
     from transformers import AutoTokenizer
 
-    from kit.recovery.templates import get_template
+    from kit.packs.prompt_recovery.templates import get_template
 
     tokenizer = AutoTokenizer.from_pretrained(request.getfixturevalue(model))
 
@@ -164,7 +164,7 @@ def test_bad_data_is_one_clear_line(tmp_path, case, message):
 
 
 def test_knobs_are_validated_early():
-    from kit.recovery.train import config_from_params, resolve_precision, validate
+    from kit.packs.prompt_recovery.train import config_from_params, resolve_precision, validate
 
     with pytest.raises(ConfigError, match="lr_scheduler must be one of"):
         validate(TrainConfig(lr_scheduler="cosine_with_restarts"))
@@ -196,7 +196,7 @@ def test_4bit_without_cuda_is_a_missing_dependency(small_csv, tiny_model, tmp_pa
     import torch
 
     from kit.errors import MissingDependencyError
-    from kit.recovery.train import train
+    from kit.packs.prompt_recovery.train import train
 
     if torch.cuda.is_available():
         pytest.skip("CUDA present")
@@ -220,7 +220,7 @@ def test_loss_falls_with_accumulation_and_checkpointing(trained):
 
 def test_adapter_folder_and_metadata(trained, small_csv, tiny_model):
     from kit import __version__
-    from kit.recovery.train_data import file_sha256
+    from kit.packs.prompt_recovery.train_data import file_sha256
 
     out, meta = trained["out"], trained["meta"]
     names = {p.name for p in out.iterdir()}
@@ -256,7 +256,7 @@ def test_adapter_folder_and_metadata(trained, small_csv, tiny_model):
 def test_adapter_loads_in_the_inference_engine(trained, tiny_model):
     from safetensors.torch import load_file
 
-    from kit.recovery.infer import Engine
+    from kit.packs.prompt_recovery.infer import Engine
 
     weights = load_file(str(trained["out"] / "adapter_model.safetensors"))
     lora_b = [v for k, v in weights.items() if "lora_B" in k]
@@ -273,7 +273,7 @@ def test_an_adapter_on_another_base_is_refused_before_anything_loads(trained, ti
     from kit.build import build_submission
     from kit.config import config_from_dict
     from kit.errors import InputError
-    from kit.recovery.workers import load_engine
+    from kit.packs.prompt_recovery.workers import load_engine
 
     other = tmp_path / "other-base"
     other.mkdir()
@@ -294,7 +294,7 @@ def test_an_adapter_on_another_base_is_refused_before_anything_loads(trained, ti
 
 def test_resume_continues_from_the_checkpoint(trained, tmp_path):
     """Interrupt after step 15 (drop the later checkpoint), resume: the run continues at step 16."""
-    from kit.recovery.train import train
+    from kit.packs.prompt_recovery.train import train
 
     meta = trained["meta"]
     ckpt = tmp_path / "ckpt"
@@ -333,7 +333,7 @@ def test_kit_train_through_the_notebook(tmp_path, tiny_model, small_csv, capfd):
     assert meta["knobs"]["auto_batch_size"] is True and meta["knobs"]["batch_size"] == 1  # no OOM on CPU
     executed = Path(meta["knobs"]["checkpoint_dir"]) / "train.ipynb"
     assert executed.exists() and "train_from_params" in executed.read_text()
-    from kit.recovery.train import summary
+    from kit.packs.prompt_recovery.train import summary
 
     text = summary(meta)
     assert "{" not in text and "rows: " in text and " train, " in text  # no Python reprs

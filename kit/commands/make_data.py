@@ -12,7 +12,7 @@ from kit.commands._common import emit, json_option
 
 def _options(func: Any) -> Any:
     """One option per MakeDataConfig field, help text from the field."""
-    from kit.recovery.make_data import MakeDataConfig
+    from kit.packs.prompt_recovery.make_data import MakeDataConfig
 
     for f in reversed(dataclasses.fields(MakeDataConfig)):
         flag = "--" + f.name.replace("_", "-")
@@ -30,7 +30,7 @@ def command(as_json: bool, **knobs: Any) -> None:
     Writes id, original_text, rewrite_prompt, rewritten_text to --out (plus a JSON sidecar with the settings
     and the rewriter's prompt format). Rerunning the same command appends only the rows still missing.
     """
-    from kit.recovery.make_data import MakeDataConfig, make_data
+    from kit.packs.prompt_recovery.make_data import MakeDataConfig, make_data
 
     result = make_data(MakeDataConfig(**knobs), progress=not as_json)
     text = (f"{result.out}: {result.made} row(s) made, {result.already_done} already there, "

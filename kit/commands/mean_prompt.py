@@ -43,7 +43,7 @@ def command(ctx: click.Context, prompts_path: Path, embedder_path: str | None, v
     """
     from kit.config import override, set_value, write_json
     from kit.errors import ConfigError
-    from kit.recovery.mean_prompt import REFERENCE_PROMPT, search_mean_prompt
+    from kit.packs.prompt_recovery.mean_prompt import REFERENCE_PROMPT, search_mean_prompt
 
     cfg = config_from(ctx)
     if save and cfg.path is None:

@@ -26,7 +26,7 @@ def command(ctx: click.Context, predictions: Path, labels: Path, embedder_path: 
             host_tokenizer: bool | None, precision: str | None, per_row: Path | None, as_json: bool) -> None:
     """Score PREDICTIONS (id,rewrite_prompt) against LABELS (id,rewrite_prompt or train format)."""
     from kit.config import override
-    from kit.recovery.metric import describe_suffix, score_files
+    from kit.packs.prompt_recovery.metric import describe_suffix, score_files
     from kit.tables import write_rows
 
     cfg = override(config_from(ctx).score, embedder=embedder_path, host_tokenizer=host_tokenizer, precision=precision)

@@ -12,7 +12,7 @@ from kit.commands._common import config_from, emit, json_option
 @click.pass_context
 def command(ctx: click.Context, as_json: bool) -> None:
     """List the prompt templates (name and one line each)."""
-    from kit.recovery.templates import list_templates
+    from kit.packs.prompt_recovery.templates import list_templates
 
     config_from(ctx)  # a broken kit.toml is reported here like everywhere else
     items = [{"name": t.name, "summary": t.summary, "primes": list(t.primes), "examples": len(t.examples)}

@@ -51,7 +51,7 @@ def command(ctx: click.Context, no_notebook: bool, embedder: str | None, as_json
     the checkpoint folder); --no-notebook runs the same library function in this process. Defaults: the
     mini-competition's training rows and the embedded instruct model.
     """
-    from kit.recovery.train import run_training, summary
+    from kit.packs.prompt_recovery.train import run_training, summary
 
     cfg = config_from(ctx)
     if knobs.get("target_modules") is not None:

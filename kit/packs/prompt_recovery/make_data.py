@@ -6,7 +6,7 @@ Originals and prompts are paired by a seed (a shuffled deck of prompts dealt to 
 for one original), or taken as given pairs. Generation is greedy, capped at `max_new_tokens`, and batched
 through the inference Engine. The output is rewritten atomically after every chunk, so a killed run keeps
 every finished row and a rerun of the same command appends only the rows still missing (ids are a hash of the
-pair). The rewriter's prompt format (kit.recovery.rewriter) and this run's settings go in a JSON sidecar.
+pair). The rewriter's prompt format (kit.packs.prompt_recovery.rewriter) and this run's settings go in a JSON sidecar.
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ def sidecar_path(out: Path) -> Path:
 
 def make_data(cfg: MakeDataConfig, *, engine: Any | None = None, progress: bool = True) -> MakeDataResult:
     """Rewrite every pair not yet in `cfg.out` and save the rows; see the module docstring."""
-    from kit.recovery.rewriter import REWRITER_FORMAT, render_rewriter_prompt
+    from kit.packs.prompt_recovery.rewriter import REWRITER_FORMAT, render_rewriter_prompt
 
     cfg.validate()
     out = Path(cfg.out)
@@ -194,7 +194,7 @@ def make_data(cfg: MakeDataConfig, *, engine: Any | None = None, progress: bool 
 
 
 def _row(original: str, prompt: str, text: str) -> dict[str, str]:
-    from kit.recovery.postprocess import strip_controls
+    from kit.packs.prompt_recovery.postprocess import strip_controls
 
     return {"id": row_id(original, prompt), "original_text": original, "rewrite_prompt": prompt,
             "rewritten_text": strip_controls(text, keep_newlines=True).strip()}
@@ -210,7 +210,7 @@ def _existing_rows(out: Path) -> list[dict[str, str]]:
 
 def _load_engine(model: Path | None, device: str) -> Any:
     from kit.assets import default_model_path
-    from kit.recovery.infer import Engine
+    from kit.packs.prompt_recovery.infer import Engine
 
     return Engine(model or default_model_path(), device=device or None)
 

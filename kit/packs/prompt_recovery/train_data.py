@@ -39,7 +39,7 @@ def trained_format(template: Any, adapter: Path | str) -> Any:
     import dataclasses
     import json
 
-    from kit.recovery.templates import get_template
+    from kit.packs.prompt_recovery.templates import get_template
 
     path = Path(adapter) / META_NAME
     if not template.primes or not path.is_file():

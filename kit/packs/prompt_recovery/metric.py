@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from kit.errors import ConfigError, InputError, MissingDependencyError
-from kit.recovery.templates import HOST_MAX_TOKENS, strip_suffix
+from kit.packs.prompt_recovery.templates import HOST_MAX_TOKENS, strip_suffix
 from kit.tables import read_rows
 
 PROXY_NOTE = "proxy for sentence-t5-base"

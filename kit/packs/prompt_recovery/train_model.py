@@ -1,7 +1,8 @@
-"""The model and Trainer set-up behind `kit.recovery.train.train`: base model, LoRA wrapping, training arguments.
+"""The model and Trainer set-up behind `kit.packs.prompt_recovery.train.train`: base model, LoRA wrapping,
+training arguments.
 
-Split from kit/recovery/train.py (which keeps the run itself: knobs, resume, flat output, evaluation); every
-function here is called only from there.
+Split from kit/packs/prompt_recovery/train.py (which keeps the run itself: knobs, resume, flat output,
+evaluation); every function here is called only from there.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from kit.config import TrainConfig
 from kit.errors import ConfigError, MissingDependencyError, TrainingError
 
-log = logging.getLogger("kit.train")  # the same logger as kit.recovery.train: one name for the whole run
+log = logging.getLogger("kit.train")  # the same logger as kit.packs.prompt_recovery.train: one name for the whole run
 
 
 def check_4bit(cuda: bool) -> None:
@@ -47,7 +48,7 @@ def load_model(base: Path, precision: str, load_in_4bit: bool, gradient_checkpoi
     import torch
     from transformers import AutoModelForCausalLM
 
-    from kit.recovery.infer import dtype_kwargs
+    from kit.packs.prompt_recovery.infer import dtype_kwargs
 
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[precision]
     kwargs: dict[str, Any] = dtype_kwargs(dtype)  # dtype= in transformers 5, torch_dtype= in 4.x
@@ -126,7 +127,7 @@ def build_trainer(cfg: TrainConfig, base: Path, ckpt: Path, precision: str, cuda
     Returns (trainer, resolved target modules, row counts)."""
     from transformers import AutoTokenizer, Trainer, set_seed
 
-    from kit.recovery.train_data import Collator, encode_rows
+    from kit.packs.prompt_recovery.train_data import Collator, encode_rows
 
     set_seed(cfg.seed)
     tokenizer = AutoTokenizer.from_pretrained(str(base))

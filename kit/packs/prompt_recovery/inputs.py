@@ -10,8 +10,8 @@ from collections import Counter
 from pathlib import Path
 
 from kit.errors import InputError
-from kit.recovery.kernel import TEST_COLUMNS
-from kit.recovery.metric import first_ids, is_blank
+from kit.packs.prompt_recovery.kernel import TEST_COLUMNS
+from kit.packs.prompt_recovery.metric import first_ids, is_blank
 from kit.tables import read_rows
 
 LABEL_COLUMNS = ("id", "rewrite_prompt")

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kit.errors import InputError
-from kit.recovery import prefix_cache
-from kit.recovery.rewriter import render_rewriter_prompt
+from kit.packs.prompt_recovery import prefix_cache
+from kit.packs.prompt_recovery.rewriter import render_rewriter_prompt
 
 if TYPE_CHECKING:
-    from kit.recovery.guard import SubmissionWriter, TimeGuard
-    from kit.recovery.templates import Template
+    from kit.packs.prompt_recovery.guard import SubmissionWriter, TimeGuard
+    from kit.packs.prompt_recovery.templates import Template
 
 log = logging.getLogger(__name__)
 METHODS = ("loglik", "embed")
@@ -53,7 +53,7 @@ class Rescorer:
              load_in_4bit: bool = False, **kwargs: Any) -> Rescorer:
         """Load the rewriter from a model folder (the embedded instruct model locally, a Kaggle Model there), the
         way the generation Engine loads a model (device, precision, optional 4-bit, one-line load errors)."""
-        from kit.recovery.infer import Engine
+        from kit.packs.prompt_recovery.infer import Engine
 
         engine = Engine(Path(model_path), device=device, dtype=dtype, load_in_4bit=load_in_4bit, prefix_cache=False)
         return cls(engine.model, engine.tokenizer, **kwargs)
@@ -62,7 +62,7 @@ class Rescorer:
     def encode(self, candidate: str, original: str, rewritten: str) -> tuple[list[int], list[int]]:
         """(prompt ids, rewritten ids): the rewriter's chat text for (candidate, original), and the observed
         rewrite as the rewriter's answer, each tokenised as generation saw them (the answer after the header)."""
-        from kit.recovery.templates import truncate_tokens
+        from kit.packs.prompt_recovery.templates import truncate_tokens
 
         tok = self.tokenizer
         if self.max_field_tokens:
@@ -176,7 +176,7 @@ class Rescorer:
         (greedy generation) and the embedding of the observed rewrite."""
         if embedder is None:
             raise InputError("re-scoring method 'embed' needs an embedder")
-        from kit.recovery.infer import Engine
+        from kit.packs.prompt_recovery.infer import Engine
 
         engine = Engine.from_loaded(self.model, self.tokenizer)
         prompts = [render_rewriter_prompt(self.tokenizer, c, o) for c, o, _ in pairs]

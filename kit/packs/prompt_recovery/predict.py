@@ -1,7 +1,7 @@
 """Row prediction: a template's candidates generated breadth-first over its primes under the time guard
 (`generate_candidates`), an optional re-scoring phase, and each row's final string (`predict_rows`).
 
-The generation itself is kit.recovery.infer's Engine (or a worker pool behind the same interface).
+The generation itself is kit.packs.prompt_recovery.infer's Engine (or a worker pool behind the same interface).
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from kit.errors import InputError
-from kit.recovery.infer import length_order, progress_bar
+from kit.packs.prompt_recovery.infer import length_order, progress_bar
 
 if TYPE_CHECKING:
-    from kit.recovery.guard import SubmissionWriter, TimeGuard
-    from kit.recovery.templates import Template
+    from kit.packs.prompt_recovery.guard import SubmissionWriter, TimeGuard
+    from kit.packs.prompt_recovery.templates import Template
 
 
 def predict_rows(
@@ -39,9 +39,9 @@ def predict_rows(
     gets one prediction before any gets two. With a `guard`, no chunk starts once its projection passes the
     deadline; with a `writer`, each chunk's rows are written as soon as they are assembled. A template with
     no primes (`mean`) makes no model calls at all. A re-scoring template (`rescore`) then ranks each row's
-    candidates with `rescorer` (kit.recovery.rescore.Rescorer) in a later phase under the same guard.
+    candidates with `rescorer` (kit.packs.prompt_recovery.rescore.Rescorer) in a later phase under the same guard.
     """
-    from kit.recovery.guard import TimeGuard
+    from kit.packs.prompt_recovery.guard import TimeGuard
 
     if template.rescore and rescorer is None:
         raise InputError(f"template '{template.name}' needs a rewriter model to re-score its candidates")
@@ -50,7 +50,7 @@ def predict_rows(
                                      max_field_tokens=max_field_tokens, mean_prompt=mean_prompt, guard=guard,
                                      writer=writer, progress=progress)
     if template.rescore:
-        from kit.recovery.rescore import rescore_phase
+        from kit.packs.prompt_recovery.rescore import rescore_phase
 
         candidates = rescore_phase(rows, candidates, template, rescorer, guard=guard, writer=writer,
                                    mean_prompt=mean_prompt, chunk_rows=batch_size, method=rescore_method,
@@ -63,7 +63,7 @@ def generate_candidates(rows: Sequence[dict[str, str]], template: Template, engi
                         mean_prompt: str | None, guard: TimeGuard, writer: SubmissionWriter | None,
                         progress: bool) -> list[list[str | None]]:
     """Each row's cleaned candidates, one per prime (None where not generated or rejected); see predict_rows."""
-    from kit.recovery.templates import with_prime
+    from kit.packs.prompt_recovery.templates import with_prime
 
     rows = list(rows)
     primes = list(template.primes)

@@ -3,7 +3,7 @@
 `train(cfg)` is the one code path: `kit train --no-notebook` calls it in-process, notebooks/train.ipynb calls
 it through `train_from_params`, and `accelerate launch -m kit train --no-notebook ...` runs it on every GPU
 (the Trainer handles the distribution; only the main process saves, evaluates and writes kit_adapter.json).
-The base model, LoRA and Trainer set-up live in kit/recovery/train_model.py.
+The base model, LoRA and Trainer set-up live in kit/packs/prompt_recovery/train_model.py.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from kit import __version__
 from kit.config import TrainConfig, coerce, write_json
 from kit.errors import ConfigError, TrainingError
 from kit.modelsig import signature
-from kit.recovery.train_data import META_NAME, TRAIN_PRIME, trained_format
-from kit.recovery.train_model import build_trainer, check_4bit
+from kit.packs.prompt_recovery.train_data import META_NAME, TRAIN_PRIME, trained_format
+from kit.packs.prompt_recovery.train_model import build_trainer, check_4bit
 
 SCHEDULES = ("cosine", "linear", "constant")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
@@ -167,7 +167,7 @@ def _start_checkpoint(ckpt: Path, resume: bool, run: dict[str, Any]) -> str | No
 def train(cfg: TrainConfig, *, embedder_path: str | Path | None = None, progress: bool = True) -> TrainResult:
     """Train a LoRA adapter on the answer and write the flat adapter folder plus kit_adapter.json."""
     validate(cfg)
-    from kit.recovery.train_data import load_rows
+    from kit.packs.prompt_recovery.train_data import load_rows
 
     rows = load_rows(training_data_file(cfg))  # bad data fails before torch is imported (or a model is converted)
     import torch
@@ -184,8 +184,8 @@ def train(cfg: TrainConfig, *, embedder_path: str | Path | None = None, progress
 def _train(cfg: TrainConfig, rows: list[dict], embedder_path: str | Path | None, progress: bool) -> TrainResult:
     import torch
 
-    from kit.recovery.templates import get_template
-    from kit.recovery.train_data import file_sha256, split_rows
+    from kit.packs.prompt_recovery.templates import get_template
+    from kit.packs.prompt_recovery.train_data import file_sha256, split_rows
 
     data_path, base, out, ckpt = resolve_paths(cfg)
     train_rows, val_rows = split_rows(rows, cfg.val_fraction, cfg.seed)
@@ -234,7 +234,7 @@ def _train(cfg: TrainConfig, rows: list[dict], embedder_path: str | Path | None,
         "train_seconds": round(time.time() - started, 2), "device": "cuda" if cuda else "cpu",
     }
     del trainer, outcome
-    from kit.recovery.infer import free_memory
+    from kit.packs.prompt_recovery.infer import free_memory
 
     free_memory()
     write_json(out / META_NAME, meta)  # first, so evaluation reads the format from it as inference will
@@ -266,9 +266,9 @@ def evaluate(adapter: Path, base: Path, template: Any, rows: list[dict], cfg: Tr
     """Generate for `rows` with the inference engine's batched path and score with the core metric."""
     if not rows:
         return None
-    from kit.recovery.infer import Engine, free_memory
-    from kit.recovery.metric import load_embedder, score_texts
-    from kit.recovery.predict import predict_rows
+    from kit.packs.prompt_recovery.infer import Engine, free_memory
+    from kit.packs.prompt_recovery.metric import load_embedder, score_texts
+    from kit.packs.prompt_recovery.predict import predict_rows
 
     engine = Engine(str(base), adapter_path=str(adapter), load_in_4bit=cfg.load_in_4bit)
     preds = predict_rows(rows, template, engine, max_new_tokens=cfg.eval_max_new_tokens,
@@ -292,7 +292,7 @@ def run_training(cfg: TrainConfig, *, embedder: str = "", notebook: bool = True)
     Both ways end in the same `train(cfg)` call: the notebook receives the resolved knobs as parameters.
     """
     from kit.experiments import record_training
-    from kit.recovery.train_data import load_rows
+    from kit.packs.prompt_recovery.train_data import load_rows
 
     validate(cfg)
     if not notebook:  # train() reads (and checks) the data before anything heavy

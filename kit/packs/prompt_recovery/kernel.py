@@ -14,7 +14,7 @@ from typing import Any
 
 from kit.errors import InputError
 from kit.kaggle.inputs import KAGGLE_INPUT, check_sources, resolve_all
-from kit.recovery.guard import SubmissionWriter, TimeGuard, write_report
+from kit.packs.prompt_recovery.guard import SubmissionWriter, TimeGuard, write_report
 
 TEST_COLUMNS = ("id", "original_text", "rewritten_text")
 SUBMISSION_FILE = "submission.csv"
@@ -53,8 +53,8 @@ def model_path(path: str | os.PathLike | None, what: str = "model") -> Path:
 def template_for(name: str, adapter: str | os.PathLike | None) -> Any:
     """The template `name`, in the prompt format and prime the adapter (a folder, or none) was trained with when
     its kit_adapter.json records them (train and predict in the same format)."""
-    from kit.recovery.templates import get_template
-    from kit.recovery.train_data import trained_format
+    from kit.packs.prompt_recovery.templates import get_template
+    from kit.packs.prompt_recovery.train_data import trained_format
 
     template = get_template(name)
     return trained_format(template, Path(adapter)) if adapter else template
@@ -69,7 +69,7 @@ def rescore(rows: Sequence[dict[str, str]], candidates: list, template: Any, rew
     Any failure here (out of memory, a rewriter that does not load) stops the phase with one printed line: every
     row then keeps the string the generation phase wrote, so the submission stays complete and the kernel
     still succeeds (an exception would fail the whole submission on Kaggle)."""
-    from kit.recovery.rescore import Rescorer, rescore_phase
+    from kit.packs.prompt_recovery.rescore import Rescorer, rescore_phase
 
     try:
         rescorer = Rescorer.load(rewriter, load_in_4bit=load_in_4bit, max_field_tokens=max_field_tokens,

@@ -8,8 +8,8 @@ target prompt embeddings. Embedding candidates is the whole cost, so candidates 
 never twice (a score cache), and the target embeddings are computed once.
 
 The search speaks to the embedder through one small interface, `EmbedFn`: a callable that maps a list of
-texts to an array of L2-normalised rows. `kit.recovery.metric.Embedder.encode` is one; tests use their own.
-Reading the prompts and building the vocabulary live in kit/recovery/mean_prompt_inputs.py.
+texts to an array of L2-normalised rows. `kit.packs.prompt_recovery.metric.Embedder.encode` is one; tests use their own.
+Reading the prompts and building the vocabulary live in kit/packs/prompt_recovery/mean_prompt_inputs.py.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from kit.errors import ConfigError, InputError
-from kit.recovery.mean_prompt_inputs import (  # re-exported: the input helpers stay importable from here
+from kit.packs.prompt_recovery.mean_prompt_inputs import (  # re-exported: the input helpers stay importable from here
     auto_vocab,
     read_prompts,
     read_vocab,
@@ -34,7 +34,7 @@ from kit.recovery.mean_prompt_inputs import (  # re-exported: the input helpers 
     tokenizer_words,
     words_of,
 )
-from kit.recovery.templates import DEFAULT_MEAN_PROMPT
+from kit.packs.prompt_recovery.templates import DEFAULT_MEAN_PROMPT
 
 EmbedFn = Callable[[list[str]], np.ndarray]
 
@@ -324,7 +324,7 @@ def search_mean_prompt(prompts_path: Path | str, *, embedder: Any = None, embedd
     else:
         train, held = split_prompts(prompts, holdout_fraction, seed)
     if embedder is None:
-        from kit.recovery.metric import load_embedder
+        from kit.packs.prompt_recovery.metric import load_embedder
 
         embedder = load_embedder(embedder_path, host_tokenizer=host_tokenizer, precision=precision)
     embed_fn: EmbedFn = embedder.encode

@@ -1,5 +1,5 @@
 """The LLM Prompt Recovery "competition pack" the sandbox emulator plugs in (by dotted path
-'kit.recovery.competition:PACK'): the public files a kernel sees, the hidden labelled test set swapped in
+'kit.packs.prompt_recovery.competition:PACK'): the public files a kernel sees, the hidden labelled test set swapped in
 when a code submission re-runs the kernel, and the scorer split into public and private parts.
 
 Mirrors Kaggle: the public test.csv holds one placeholder row (id -1); the re-run sees the real test set.
@@ -14,7 +14,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from kit.recovery.kernel import TEST_COLUMNS
+from kit.packs.prompt_recovery.kernel import TEST_COLUMNS
 
 PLACEHOLDER = {
     "id": "-1",
@@ -63,7 +63,7 @@ class PromptRecoveryPack:
 
     def score(self, submission: Path) -> dict[str, float]:
         """{'public': mean, 'private': mean} of the competition metric over each part of the hidden ids."""
-        from kit.recovery.metric import score_files
+        from kit.packs.prompt_recovery.metric import score_files
 
         # the host scored the full string, suffix included (kit score's proxy ranking removes it)
         report = score_files(Path(submission), self.data_dir / "test_labels.csv", keep_suffix=True)

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kit.errors import ConfigError
-from kit.recovery import fewshot
-from kit.recovery.postprocess import IDENTITY_PROMPT, clean_candidate, is_identity
+from kit.packs.prompt_recovery import fewshot
+from kit.packs.prompt_recovery.postprocess import IDENTITY_PROMPT, clean_candidate, is_identity
 
 DEFAULT_MEAN_PROMPT = (
     "Please improve this text using the writing style with maintaining the original meaning but altering the tone."
@@ -72,7 +72,7 @@ class Template:
     examples: tuple[fewshot.Example, ...] = ()
     assembler: str = "single"  # key of _ASSEMBLERS
     max_tokens: int = HOST_MAX_TOKENS - 1  # strictly under the host's 128-token cut
-    rescore: bool = False  # rank the candidates with the rewriter (kit.recovery.rescore) before assembling
+    rescore: bool = False  # rank the candidates with the rewriter (kit.packs.prompt_recovery.rescore) before assembling
     rescore_keep: int = 0  # ranked candidates kept for assembly (0: all); sentence embeddings barely see order
     token_counter: TokenCounter | None = field(default=None, compare=False, repr=False)
 

@@ -1,6 +1,6 @@
 """Inputs of the mean-prompt search: the target prompts, their held-out split and the candidate vocabulary.
 
-Split from kit/recovery/mean_prompt.py (which keeps the scoring, the beam search and the whole run); these
+Split from kit/packs/prompt_recovery/mean_prompt.py (which keeps the scoring, the beam search and the whole run); these
 helpers read files and build word lists, and know nothing of embeddings.
 """
 

@@ -1,4 +1,4 @@
-"""Batched greedy generation (`Engine`); row prediction over a template's primes is kit.recovery.predict.
+"""Batched greedy generation (`Engine`); row prediction over a template's primes is kit.packs.prompt_recovery.predict.
 
 The engine loads a base causal LM plus an optional LoRA adapter once, picks the precision the device can do
 (bf16 on Ampere+, fp16 on T4/P100, fp32 on CPU), and generates for many prompts at a time: prompts sorted by
@@ -6,9 +6,9 @@ length (longest first, so an out-of-memory shows up on the first batch and time 
 safe side), left padding, greedy decoding, halving the batch on CUDA out-of-memory. It returns only the
 decoded NEW tokens, in input order. When all prompts of a call start with the same long run of tokens (the
 few-shot conversation of the `fewshot`/`best` templates), that shared prefix is run once at batch 1 and its
-key/value cache is copied into every batch (`prefix_cache`), so only each row's own tail is prefilled. With several
-GPUs, `kit.recovery.workers.load_engine` runs one engine per GPU in its own process behind the same `generate`
-interface.
+key/value cache is copied into every batch (`prefix_cache`), so only each row's own tail is prefilled. With
+several GPUs, `kit.packs.prompt_recovery.workers.load_engine` runs one engine per GPU in its own process behind
+the same `generate` interface.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import InputError, KitError, MissingDependencyError
-from kit.recovery import prefix_cache
+from kit.packs.prompt_recovery import prefix_cache
 
 log = logging.getLogger(__name__)
 SLOW_ENV = "KIT_SLOW_GENERATION_S"  # test hook: extra seconds slept per generated row

@@ -1,0 +1,164 @@
+"""The competition seam: what a competition pack provides, and the registry that finds packs.
+
+Generic code (build-submission, submit, run-local, history, demo, config, cli, the emulator) talks to a competition
+only through the `Pack` protocol below and never imports a pack's modules. A pack is found by its competition slug
+(`[competition] slug` in kit.toml) among the objects registered under the `kit.packs` entry-point group, the way
+papermill finds engines and llm finds plugins: a second competition is a sibling package, not a fork.
+
+How a kernel delivers its predictions differs between code competitions, so it is a registry too (`MECHANISMS`):
+- "file": the notebook writes a submission file into /kaggle/working, which Kaggle scores (LLM Prompt Recovery);
+- "inference_server": the notebook serves a `predict` function to Kaggle's evaluation gateway, which calls it
+  per batch under a per-call deadline and writes the submission itself (most 2024-26 code competitions). No pack
+  uses it yet; a pack that does registers its `Mechanism` with `register_mechanism`, and generic code is unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from kit.errors import ConfigError
+
+ENTRY_POINT_GROUP = "kit.packs"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A named way to fill the kernel (a prompt template, a model recipe): what generic code needs to know of it."""
+
+    name: str
+    help: str = ""
+    needs_model: bool = False  # the kernel mounts the base model (and the adapter, when one is pushed)
+    model_sources: tuple[str, ...] = ()  # further model sources the kernel mounts, by source name (e.g. "rewriter")
+
+
+@dataclass(frozen=True)
+class SubmissionSpec:
+    """What Kaggle scores: the mechanism that produces it, the file name and its columns (the id column first)."""
+
+    columns: tuple[str, ...]
+    file_name: str = "submission.csv"
+    mechanism: str = "file"
+
+    def __post_init__(self) -> None:
+        if len(self.columns) < 2:
+            raise ValueError("a submission has an id column and at least one value column")
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    """The pack's inference kernel: its notebook and the parameters it takes (defined once, as a dataclass)."""
+
+    notebook: Path
+    params: type  # a dataclass whose fields (with help text) are the notebook's parameters cell
+    hidden_rows: int  # the hidden test set's expected size, for run-time projections
+    labels_file: str = "test_labels.csv"  # the local mini-competition's answers: never mounted in a kernel
+
+
+@runtime_checkable
+class Mechanism(Protocol):
+    """How a kernel's predictions reach the scorer."""
+
+    name: str
+
+    def check_output(self, spec: SubmissionSpec, output_dir: Path, expected_ids: set[str] | None = None) -> int:
+        """SubmissionError unless the kernel's output in `output_dir` can be scored; returns the row count."""
+
+
+@runtime_checkable
+class Pack(Protocol):
+    """One competition, as generic code sees it."""
+
+    slug: str
+    title: str
+    submission: SubmissionSpec
+    kernel: KernelSpec
+
+    def recipes(self) -> Mapping[str, Recipe]:
+        """Every recipe (template) the kernel accepts, by name."""
+
+    def check_data(self, folder: Path) -> int:
+        """InputError naming the user's own file unless `folder` holds the competition's test data (and the labels
+        when present) in the competition's layout; returns the test row count."""
+
+    def mini_competition(self) -> Path:
+        """The local mini-competition folder: the kernel's test data plus `kernel.labels_file`."""
+
+    def score(self, submission: Path, labels: Path, **options: Any) -> dict[str, Any]:
+        """The local metric over the ids `submission` holds: at least mean, ci_low, ci_high, n."""
+
+    def emulator(self) -> Any:
+        """The sandbox emulator's view: `slug`, `submission_file`, `mount(dest, hidden)`, `score(path)` giving
+        {'public', 'private'}, optional `seed_leaderboard`."""
+
+    def commands(self) -> Mapping[str, tuple[str, str]]:
+        """CLI commands the pack adds: name -> (module with a click `command`, one-line help)."""
+
+    def config_sections(self) -> Mapping[str, type]:
+        """kit.toml sections the pack adds: name -> dataclass (fields with help text)."""
+
+
+_MECHANISMS: dict[str, Mechanism] = {}
+_PACKS: dict[str, Pack] = {}  # registered in-process (an installed pack comes from its entry point instead)
+
+
+def register_mechanism(mechanism: Mechanism) -> Mechanism:
+    """Make a submission mechanism available by its name."""
+    _MECHANISMS[mechanism.name] = mechanism
+    return mechanism
+
+
+def mechanism(name: str) -> Mechanism:
+    """The registered mechanism `name`; ConfigError listing the known ones otherwise."""
+    _load_builtin_mechanisms()
+    try:
+        return _MECHANISMS[name]
+    except KeyError:
+        raise ConfigError(f"unknown submission mechanism {name!r} (known: {', '.join(sorted(_MECHANISMS))})") from None
+
+
+class FileMechanism:
+    """The notebook writes `spec.file_name` into /kaggle/working; Kaggle scores that file."""
+
+    name = "file"
+
+    def check_output(self, spec: SubmissionSpec, output_dir: Path, expected_ids: set[str] | None = None) -> int:
+        from kit.build import check_submission_file
+
+        return check_submission_file(output_dir / spec.file_name, list(spec.columns), expected_ids)
+
+
+def _load_builtin_mechanisms() -> None:
+    if "file" not in _MECHANISMS:
+        register_mechanism(FileMechanism())
+
+
+def register(pack: Pack) -> Pack:
+    """Register a pack object in this process (tests, notebooks); installed packs use the entry-point group."""
+    _PACKS[pack.slug] = pack
+    return pack
+
+
+def available() -> dict[str, Any]:
+    """slug -> entry point or pack object, for every pack this environment offers."""
+    found: dict[str, Any] = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    found.update(_PACKS)
+    return found
+
+
+def get_pack(slug: str) -> Pack:
+    """The pack serving competition `slug`; ConfigError naming the installed packs when there is none."""
+    found = available()
+    if slug not in found:
+        known = ", ".join(sorted(found)) or "none"
+        raise ConfigError(f"no competition pack for [competition] slug {slug!r} (installed: {known})",
+                          hint=f"install a package registering one under the '{ENTRY_POINT_GROUP}' entry points")
+    obj = found[slug]
+    if not isinstance(obj, Pack):
+        obj = obj.load()
+        obj = obj() if isinstance(obj, type) or (callable(obj) and not isinstance(obj, Pack)) else obj
+        _PACKS[slug] = obj
+    return obj

@@ -1,0 +1,1 @@
+"""Competition packs: one package per competition, each behind the `kit.pack.Pack` interface."""
