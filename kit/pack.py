@@ -126,7 +126,7 @@ class FileMechanism:
     name = "file"
 
     def check_output(self, spec: SubmissionSpec, output_dir: Path, expected_ids: set[str] | None = None) -> int:
-        from kit.build import check_submission_file
+        from kit.submission_file import check_submission_file
 
         return check_submission_file(output_dir / spec.file_name, list(spec.columns), expected_ids)
 
@@ -147,6 +147,15 @@ def available() -> dict[str, Any]:
     found: dict[str, Any] = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
     found.update(_PACKS)
     return found
+
+
+def get_recipe(pack: Pack, name: str) -> Recipe:
+    """The pack's recipe (template) `name`; ConfigError listing the known ones otherwise."""
+    recipes = pack.recipes()
+    if name not in recipes:
+        raise ConfigError(f"unknown template '{name}' for {pack.slug}",
+                          hint=f"known templates: {', '.join(sorted(recipes))}")
+    return recipes[name]
 
 
 def get_pack(slug: str) -> Pack:

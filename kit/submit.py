@@ -12,10 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from kit import __version__
-from kit.build import (  # build_submission, check_submission_file, load_kernel: also importable from here
-    DEFAULT_COLUMNS,
+from kit.build import (  # build_submission, load_kernel: also importable from here
     build_submission,
-    check_submission_file,
     git_state,
     load_kernel,
     sandbox_mode,
@@ -25,6 +23,8 @@ from kit.errors import DirtyTreeError, InputError, KaggleNotFoundError
 from kit.experiments import refuse_resubmission
 from kit.kaggle.kernel_metadata import METADATA_NAME
 from kit.kaggle.results import score_value, status_name
+from kit.pack import SubmissionSpec, get_pack, mechanism
+from kit.submission_file import check_submission_file
 from kit.uploads import check_kernel
 
 __all__ = ["build_submission", "check_submission_file", "load_kernel", "log_tail", "marker", "resume",
@@ -171,14 +171,23 @@ class _Chain:
             self.client.kernel_output(row["kernel_ref"], row["kernel_version"], dest)
         except Exception as exc:  # transient: the row stays resumable
             raise self.fail(exc) from None
-        name = self.info.get("submission_file") or "submission.csv"
-        columns = self.info.get("submission_columns") or list(DEFAULT_COLUMNS)
+        spec = self.submission_spec()
+        name = spec.file_name
         try:
-            n = check_submission_file(dest / name, columns)
+            n = mechanism(spec.mechanism).check_output(spec, dest)
         except Exception as exc:
             raise self.fail(exc, "invalid_output") from None
         self.update(status="submitting", submission_file=name)
         self.say(f"kernel output {name}: {n} rows, valid")
+
+    def submission_spec(self) -> SubmissionSpec:
+        """What the built kernel delivers, as kit_kernel.json recorded it (the competition's pack fills gaps)."""
+        info = self.info
+        if not (info.get("submission_mechanism") and info.get("submission_file") and info.get("submission_columns")):
+            default = get_pack(self.competition).submission
+            info = {"submission_mechanism": default.mechanism, "submission_file": default.file_name,
+                    "submission_columns": default.columns, **{k: v for k, v in info.items() if v}}
+        return SubmissionSpec(tuple(info["submission_columns"]), info["submission_file"], info["submission_mechanism"])
 
     def submit_once(self, message: str) -> None:
         """Create the code submission unless this kernel version already has one (ledger or Kaggle)."""

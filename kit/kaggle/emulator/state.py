@@ -19,7 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "token": "sandbox-token",        # Bearer token (KAGGLE_API_TOKEN); IntrospectToken accepts it
     "ready_delay": 0.5,              # seconds a dataset version spends processing before READY
     "daily_limit": 5,                # submissions per competition per UTC day
-    "pack": "kit.packs.prompt_recovery.competition:PACK",  # competition pack, loaded by dotted path
+    "pack": "",                      # "": every installed competition pack, by slug; a slug or 'module:attr': only it
     "max_session_seconds": 32400,    # cap on a kernel run (the competition's 9 h)
     "seed_teams": True,              # put a few fake teams on the leaderboard
     # The account's standing in the competition (see testing.set_state):

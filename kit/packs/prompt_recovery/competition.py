@@ -1,6 +1,6 @@
-"""The LLM Prompt Recovery "competition pack" the sandbox emulator plugs in (by dotted path
-'kit.packs.prompt_recovery.competition:PACK'): the public files a kernel sees, the hidden labelled test set swapped in
-when a code submission re-runs the kernel, and the scorer split into public and private parts.
+"""The LLM Prompt Recovery competition as the sandbox emulator serves it (the pack's `emulator()`, kit/pack.py):
+the public files a kernel sees, the hidden labelled test set swapped in when a code submission re-runs the
+kernel, and the scorer split into public and private parts.
 
 Mirrors Kaggle: the public test.csv holds one placeholder row (id -1); the re-run sees the real test set.
 Built from the bundled mini-competition (kit/data/mini: rows the embedded instruct model rewrote), so a sandbox

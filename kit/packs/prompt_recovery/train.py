@@ -300,6 +300,7 @@ def run_training(cfg: TrainConfig, *, embedder: str = "", notebook: bool = True)
         record_training(meta)
         return meta
     from kit import notebooks
+    from kit.packs.prompt_recovery.pack import notebook_path
 
     load_rows(training_data_file(cfg))  # bad data named here, in this process: never as a failed notebook cell
     data, base, out, ckpt = resolve_paths(cfg)
@@ -307,7 +308,7 @@ def run_training(cfg: TrainConfig, *, embedder: str = "", notebook: bool = True)
                                        "out": str(out), "checkpoint_dir": str(ckpt)}
     executed = ckpt / "train.ipynb"
     (out / META_NAME).unlink(missing_ok=True)  # never report a previous run's metadata
-    notebooks.execute(notebooks.template_path("train"), executed, {"knobs": knobs, "embedder": embedder},
+    notebooks.execute(notebook_path("train"), executed, {"knobs": knobs, "embedder": embedder},
                       cwd=Path.cwd(), stream=True, quiet_kernel=True)  # loss lines stream, chatter to a log
     if not (out / META_NAME).exists():
         raise TrainingError(f"the training notebook wrote no {META_NAME}", hint=f"see {executed}")
