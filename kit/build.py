@@ -163,15 +163,16 @@ def _write(config: KitConfig, pack: Any, led: Any, src: Path, out: Path, owner: 
            notes: list[str]) -> dict[str, Any]:
     """Validate the parameters (as run-local does), then write the notebook, metadata and kit_kernel.json."""
     from kit import experiments, notebooks
-    from kit.kernel_params import from_config, validate
+    from kit.kernel_params import content_values, from_config, validate
 
     kg, spec = config.kaggle, pack.submission
     pins = found.pop("pins")
     # the pack's params dataclass checks itself, then against the notebook: before anything is written
-    params = validate(from_config(pack.kernel.params, config, template=recipe.name, **found), src)
+    made = from_config(pack.kernel.params, config, template=recipe.name, **found)
+    params = validate(made, src)
     adapter_pin = pins.get("adapter") or {}
     base = pins.get("base_identity") or pins.get("base_model")
-    key = experiments.content_key(experiments.code_hash(src), params, needs_model=recipe.needs_model,
+    key = experiments.content_key(experiments.code_hash(src), content_values(made), needs_model=recipe.needs_model,
                                   base_model=experiments.base_identity(base),
                                   adapter_hash=adapter_pin.get("content_hash") if adapter_pin.get("version") else None)
     measured = led.local_experiment_of(key)  # the local run of exactly this content, if there was one

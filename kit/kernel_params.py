@@ -23,10 +23,13 @@ CELL_HEADER = "# Parameters (papermill injects overrides below this cell).\n"
 _LINE = 120  # ruff's line length: a longer `name = value  # help` line puts its help above instead
 
 
-def param(default: Any, help: str, *, config: str = "", minimum: float | None = None, unit: str = "") -> Any:
+def param(default: Any, help: str, *, config: str = "", minimum: float | None = None, unit: str = "",
+          content: bool = True) -> Any:
     """A kernel parameter: `config` is the kit.toml key ('section.key') whose value it takes; `minimum` (with
-    `unit` for the message) the lowest value allowed."""
-    meta = {"help": help, "config": config, "minimum": minimum, "unit": unit}
+    `unit` for the message) the lowest value allowed; `content` False for a parameter that does not decide the
+    predictions (where things live, how much of the work a rehearsal does): it stays out of the content key
+    that links a local run to a submission (kit/experiments.py)."""
+    meta = {"help": help, "config": config, "minimum": minimum, "unit": unit, "content": content}
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -72,6 +75,11 @@ def _lookup(cfg: Any, dotted: str) -> Any:
     for part in dotted.split("."):
         obj = getattr(obj, part)
     return obj
+
+
+def content_values(params: Any) -> dict[str, Any]:
+    """The {name: value} of a params instance's fields that decide the predictions (`param(content=True)`)."""
+    return {f.name: getattr(params, f.name) for f in dataclasses.fields(params) if f.metadata.get("content", True)}
 
 
 def values(params: Any) -> dict[str, Any]:

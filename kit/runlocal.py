@@ -83,7 +83,7 @@ def run_local(
     folder of the recipe's `rewriter` model source, when it has one."""
     from kit import experiments
     from kit.assets import default_model_path
-    from kit.kernel_params import from_config, validate
+    from kit.kernel_params import content_values, from_config, validate
     from kit.pack import get_pack, get_recipe
 
     pack = get_pack(cfg.competition.slug)
@@ -113,8 +113,9 @@ def run_local(
     folders = {"model": model_dir, "adapter": adapter_dir, **extra, "wheels": Path(wheels) if wheels else None}
     source = pack.kernel.notebook
     # the same checks build-submission makes (the pack's params dataclass, then the notebook), before any write
-    params = validate(from_config(pack.kernel.params, dataclasses.replace(cfg, infer=infer),
-                                  sources=_refs(cfg, folders), rows=int(rows or 0)), source)
+    made = from_config(pack.kernel.params, dataclasses.replace(cfg, infer=infer), sources=_refs(cfg, folders),
+                       rows=int(rows or 0))
+    params = validate(made, source)
     out_dir = Path(out or experiments.default_out(infer.template)).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in (pack.submission.file_name, "timing_report.json"):
@@ -140,7 +141,7 @@ def run_local(
     if labels.is_file():
         result.score = pack.score(Path(result.submission), labels, embedder=embedder or cfg.score.embedder or None)
     key = experiments.content_key(
-        experiments.code_hash(source), params, needs_model=recipe.needs_model,
+        experiments.code_hash(source), content_values(made), needs_model=recipe.needs_model,
         base_model=experiments.base_identity(model_dir), adapter_hash=experiments.adapter_hash(adapter_dir))
     result.content_key = key
     result.experiment_id = experiments.record_run_local(

@@ -53,7 +53,8 @@ def test_notebook_parameters_cell_is_the_pack_params_dataclass():
     fields = dataclasses.fields(spec.params)
     assert list(declared) == [f.name for f in fields]
     assert {k: ast.literal_eval(v) for k, v in declared.items()} == defaults(spec.params)
-    cell = next(c for c in nbformat.read(str(spec.notebook), as_version=4).cells if "parameters" in c.metadata.tags)
+    cells = nbformat.read(str(spec.notebook), as_version=4).cells
+    cell = next(c for c in cells if "parameters" in c.metadata.get("tags", []))
     assert cell.source.rstrip("\n") == cell_source(spec.params).rstrip("\n")  # regenerate with the script
     cfg = KitConfig()
     cfg.infer.batch_size, cfg.mean_prompt.text = 3, "improve it"

@@ -19,30 +19,30 @@ class InferParams:
     and the template's name."""
 
     template: str = param("best", '`kit templates`; "mean" loads no model at all', config="infer.template")
-    input_dir: str = param("/kaggle/input", "where Kaggle mounts the attached sources")
+    input_dir: str = param("/kaggle/input", "where Kaggle mounts the attached sources", content=False)
     sources: dict = param(
         {"competition": COMPETITION, "wheels": "", "adapter": "", "model": "", "rewriter": ""},
         "Attached sources by name -> ref, found under either Kaggle layout (kit.kaggle.inputs): competition slug, "
         'datasets owner/slug[/N], models owner/model/framework/variation/N. No "model": the kit\'s default model; '
         '"rewriter": the model re-scoring templates (rescore*) rank candidates with (no ref: the kit\'s default '
-        "model).")
+        "model).", content=False)
     budget_seconds: int = param(32400, "the competition's 9 h", config="infer.budget_seconds", minimum=1,
-                                unit="seconds")
+                                unit="seconds", content=False)
     margin_seconds: int = param(1800, "runtime obfuscation (up to 15 min) + slack, kept free of generation",
-                                config="infer.margin_seconds", minimum=0, unit="seconds")
+                                config="infer.margin_seconds", minimum=0, unit="seconds", content=False)
     batch_size: int = param(8, "rows per generation batch", config="infer.batch_size", minimum=1, unit="rows")
     max_new_tokens: int = param(32, "tokens generated per candidate", config="infer.max_new_tokens", minimum=1,
                                 unit="tokens")
     max_field_tokens: int = param(512, "per original/rewritten text; 0: no cut", config="infer.max_field_tokens",
                                   minimum=0, unit="tokens (0: no cut)")
     mean_prompt: str = param("", "empty: the kit's default", config="mean_prompt.text")
-    rows: int = param(0, "0: all test rows", minimum=0, unit="rows")
+    rows: int = param(0, "0: all test rows", minimum=0, unit="rows", content=False)
     workers: int = param(0, "generation processes; 0: one per visible GPU", config="infer.workers", minimum=0,
-                         unit="processes")
+                         unit="processes", content=False)
     load_in_4bit: bool = param(False, "4-bit NF4 base model (CUDA and bitsandbytes)", config="infer.load_in_4bit")
     merge_adapter: bool = param(True, "merge the LoRA adapter before generating", config="infer.merge_adapter")
     slow_generation_s: float = param(0.0, "test hook: extra seconds per generated row", minimum=0.0,
-                                     unit="seconds")
+                                     unit="seconds", content=False)
 
     def __post_init__(self) -> None:
         from kit.packs.prompt_recovery.templates import get_template
