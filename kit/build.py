@@ -56,7 +56,7 @@ def git_state(cwd: Path | None = None, exclude: Path | None = None) -> tuple[str
 
 def submission_columns() -> list[str]:
     """The competition's submission header, from the bundled sample_submission.csv."""
-    from kit.assets import sample_data_dir
+    from kit.packs.prompt_recovery.samples import sample_data_dir
 
     path = sample_data_dir() / "sample_submission.csv"
     if path.is_file():

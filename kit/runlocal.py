@@ -81,10 +81,11 @@ def run_local(
 
     `progress` streams the kernel's own progress lines (rows done, rows/s, time left) to stderr."""
     from kit import experiments
-    from kit.assets import default_model_path, mini_competition_dir
+    from kit.assets import default_model_path
     from kit.kernel_params import validate
     from kit.notebooks import template_path
     from kit.packs.prompt_recovery.inputs import check_test_folder
+    from kit.packs.prompt_recovery.samples import mini_competition_dir
     from kit.packs.prompt_recovery.templates import get_template
 
     infer = override(cfg.infer, template=template, budget_seconds=budget, margin_seconds=margin,

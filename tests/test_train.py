@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from kit.assets import sample_data_dir
-from kit.config import TrainConfig
 from kit.errors import ConfigError, InputError
+from kit.packs.prompt_recovery.samples import sample_data_dir
+from kit.packs.prompt_recovery.settings import TrainConfig
 from kit.packs.prompt_recovery.train_data import IGNORE_INDEX, encode_row, load_rows, split_rows
 
 N_ROWS = 24

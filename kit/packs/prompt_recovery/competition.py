@@ -38,7 +38,7 @@ class PromptRecoveryPack:
     @property
     def data_dir(self) -> Path:
         if self._data_dir is None:
-            from kit.assets import mini_competition_dir
+            from kit.packs.prompt_recovery.samples import mini_competition_dir
 
             self._data_dir = mini_competition_dir()
         return self._data_dir

@@ -1,0 +1,82 @@
+"""The competition seam holds: generic modules never import a pack, and modules stay small.
+
+Generic means every module under kit/ except kit/packs/. Imports are read from the syntax tree, so an import inside
+a function (the kit's lazy imports) counts the same as one at the top, and a dotted path in a string that names a
+pack module ("kit.packs.x.y:OBJ", loaded by importlib) counts too.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+KIT = Path(__file__).resolve().parent.parent / "kit"
+PACKS = "kit.packs"
+MAX_LINES = 410  # "about 400": the tree's largest module today is kit/kaggle/emulator/handlers.py at 404
+# Generic modules the seam-chain branch (issue 14, part A1) takes off the pack; each entry must still offend, so the
+# list can only shrink: delete an entry when its module stops importing the pack.
+PENDING = {"kit/build.py", "kit/runlocal.py", "kit/kernel_params.py", "kit/kaggle/emulator/state.py"}
+_DOTTED = re.compile(r"kit\.packs\.\w+(\.\w+)*(:\w+)?")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(KIT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module `path` imports anywhere (relative imports resolved), plus module paths named in strings."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = _module_name(path).split(".") if path.name == "__init__.py" else _module_name(path).split(".")[:-1]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, node.module] if node.module else base)
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)  # `from kit import packs`
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _DOTTED.fullmatch(node.value):
+            found.add(node.value.split(":")[0])
+    return found
+
+
+def _generic_modules() -> list[Path]:
+    return sorted(p for p in KIT.rglob("*.py") if (KIT / "packs") not in p.parents)
+
+
+def _imports_pack(path: Path) -> list[str]:
+    return sorted(m for m in imported_modules(path) if m == PACKS or m.startswith(PACKS + "."))
+
+
+def test_the_scan_sees_every_kind_of_import(tmp_path):
+    pkg = tmp_path / "kit" / "chain"
+    pkg.mkdir(parents=True)
+    mod = pkg / "mod.py"
+    mod.write_text("import os\n"
+                   "def lazy():\n    from kit.packs.toy.metric import score\n"
+                   "def relative():\n    from ..packs import toy\n"
+                   "PATH = 'kit.packs.toy.competition:PACK'\n"
+                   "DOC = 'the kit.packs entry-point group'\n")
+    global KIT
+    saved, KIT = KIT, tmp_path / "kit"
+    try:
+        assert _imports_pack(mod) == ["kit.packs", "kit.packs.toy", "kit.packs.toy.competition",
+                                      "kit.packs.toy.metric", "kit.packs.toy.metric.score"]
+    finally:
+        KIT = saved
+
+
+def test_generic_modules_import_no_pack():
+    offenders = {str(p.relative_to(KIT.parent)): _imports_pack(p) for p in _generic_modules()}
+    offenders = {name: mods for name, mods in offenders.items() if mods}
+    assert sorted(set(offenders) - PENDING) == [], {k: offenders[k] for k in set(offenders) - PENDING}
+    assert sorted(PENDING - set(offenders)) == [], "these no longer import a pack: take them off PENDING"
+
+
+def test_modules_stay_small():
+    sizes = {str(p.relative_to(KIT.parent)): len(p.read_text(encoding="utf-8").splitlines())
+             for p in KIT.rglob("*.py")}
+    assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}
