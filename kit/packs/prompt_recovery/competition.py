@@ -3,7 +3,7 @@
 when a code submission re-runs the kernel, and the scorer split into public and private parts.
 
 Mirrors Kaggle: the public test.csv holds one placeholder row (id -1); the re-run sees the real test set.
-Built from the bundled mini-competition (kit/data/mini: rows the embedded instruct model rewrote), so a sandbox
+Built from the bundled mini-competition (data/mini: rows the embedded instruct model rewrote), so a sandbox
 score means recovering the prompt the rewriter really followed. Imports no Kaggle code.
 """
 

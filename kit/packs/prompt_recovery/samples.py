@@ -8,7 +8,7 @@ from pathlib import Path
 
 def sample_data_dir() -> Path:
     """Folder with the bundled competition-format CSVs (train, test, test_labels, sample_submission)."""
-    return Path(str(resources.files("kit") / "data"))
+    return Path(str(resources.files("kit.packs.prompt_recovery") / "data"))
 
 
 def mini_competition_dir() -> Path:
