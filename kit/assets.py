@@ -234,13 +234,14 @@ def _write_provenance(folder: Path, gguf: Path, package: str) -> None:
     except PackageNotFoundError:
         pkg_version = ""
     info = {"package": package, "package_version": pkg_version, "gguf_file": gguf.name,
-            "gguf_sha256": _sha256(gguf), "gguf_bytes": gguf.stat().st_size,
+            "gguf_sha256": file_sha256(gguf), "gguf_bytes": gguf.stat().st_size,
             "converter_version": CONVERTER_VERSION, "dtype": SAVE_DTYPE,
             "transformers": version("transformers"), "gguf": version("gguf")}
     (folder / PROVENANCE_FILE).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes (recorded in kit_model.json, and by packs in their artefacts)."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

@@ -185,8 +185,9 @@ def train(cfg: TrainConfig, *, embedder_path: str | Path | None = None, progress
 def _train(cfg: TrainConfig, rows: list[dict], embedder_path: str | Path | None, progress: bool) -> TrainResult:
     import torch
 
+    from kit.assets import file_sha256
     from kit.packs.prompt_recovery.templates import get_template
-    from kit.packs.prompt_recovery.train_data import file_sha256, split_rows
+    from kit.packs.prompt_recovery.train_data import split_rows
 
     data_path, base, out, ckpt = resolve_paths(cfg)
     train_rows, val_rows = split_rows(rows, cfg.val_fraction, cfg.seed)
