@@ -33,7 +33,8 @@ class EchoParams:
                                                      "config": "infer.template"})
     sources: dict = field(default_factory=lambda: {"competition": SLUG},
                           metadata={"help": "attached sources by name -> ref"})
-    input_dir: str = field(default="/kaggle/input", metadata={"help": "where Kaggle mounts the attached sources"})
+    input_dir: str = field(default="/kaggle/input", metadata={"help": "where Kaggle mounts the attached sources",
+                                                              "content": False})  # a place: not what decides
 
     def __post_init__(self) -> None:
         if self.template not in RECIPES:
