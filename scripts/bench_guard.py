@@ -29,8 +29,8 @@ def _submission(path: Path) -> dict[str, str]:
 
 
 def _test_ids() -> list[str]:
-    from kit.assets import sample_data_dir
     from kit.packs.prompt_recovery.kernel import load_rows
+    from kit.packs.prompt_recovery.samples import sample_data_dir
 
     return [r["id"] for r in load_rows(sample_data_dir())]
 

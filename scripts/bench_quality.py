@@ -83,6 +83,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
     args = parser.parse_args()
 
     from kit import assets
+    from kit.packs.prompt_recovery import samples
     from kit.packs.prompt_recovery.guard import TimeGuard
     from kit.packs.prompt_recovery.infer import Engine, free_memory
     from kit.packs.prompt_recovery.kernel import load_rows
@@ -93,7 +94,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
     from kit.packs.prompt_recovery.train_data import trained_format
     from kit.tables import read_rows
 
-    data_dir = Path(args.data) if args.data else assets.mini_competition_dir()
+    data_dir = Path(args.data) if args.data else samples.mini_competition_dir()
     model = Path(args.model) if args.model else assets.default_model_path()
     rows = load_rows(data_dir, args.rows or (24 if args.quick else 0))
     labels = {r["id"]: r["rewrite_prompt"] for r in read_rows(data_dir / "test_labels.csv")}

@@ -138,7 +138,7 @@ def test_tiny_model_is_deterministic(tmp_path):
 def test_sample_data_is_kaggle_shaped():
     import csv
 
-    from kit.assets import sample_data_dir
+    from kit.packs.prompt_recovery.samples import sample_data_dir
 
     data = sample_data_dir()
     with open(data / "train.csv", newline="") as fh:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from kit.assets import sample_data_dir
 from kit.cli import hoist_config, run
 from kit.config import config_from_dict
 from kit.errors import ConfigError, InputError
 from kit.notebooks import keep_line
+from kit.packs.prompt_recovery.samples import sample_data_dir
 
 GOOD = "id,rewrite_prompt\na,Make it a poem\nb,Rewrite formally\n"
 

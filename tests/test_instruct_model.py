@@ -17,7 +17,7 @@ from kit.errors import InputError
 def test_conversion_is_complete_with_provenance_and_reused(instruct_model, shared_assets):
     from transformers import AutoConfig, AutoTokenizer
 
-    from kit.packs.prompt_recovery.train_data import file_sha256
+    from kit.assets import file_sha256
 
     assert instruct_model.parent == shared_assets
     info = json.loads((instruct_model / assets.PROVENANCE_FILE).read_text())

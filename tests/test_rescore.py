@@ -48,10 +48,10 @@ def test_batched_cached_loglik_equals_one_plain_forward_pass(tiny_model):
 
 def test_rewriter_ranks_the_true_prompt_first_on_rows_it_made(instruct_model):
     """Rows the embedded model rewrote (the mini-competition): the true prompt among 3 others ranks first."""
-    from kit import assets
+    from kit.packs.prompt_recovery import samples
     from kit.tables import read_rows
 
-    rows = read_rows(assets.mini_competition_dir() / "train.csv")[:8]
+    rows = read_rows(samples.mini_competition_dir() / "train.csv")[:8]
     prompts = [r["rewrite_prompt"] for r in rows]
     rng = random.Random(0)
     candidates = []
@@ -69,7 +69,7 @@ def test_rewriter_ranks_the_true_prompt_first_on_rows_it_made(instruct_model):
 def test_guard_keeps_a_complete_submission_through_the_rescoring_phase(tiny_model, tmp_path):
     """A deadline hit in the re-scoring phase: the file is complete at every step; rows not reached keep their
     `best` assembly, reached rows get the ranked one."""
-    from kit.assets import sample_data_dir
+    from kit.packs.prompt_recovery.samples import sample_data_dir
 
     rows = kernel.load_rows(sample_data_dir(), limit=5)
     candidates = [["Rewrite this text as a pirate would.", "Make this text formal.", f"Turn this into poem {i}."]
@@ -159,8 +159,8 @@ def test_run_local_rescores_in_a_later_phase_of_the_kernel(tmp_path, tiny_model)
     """The kernel end to end: the tiny model generates and (as --rewriter) re-scores; one timing report."""
     from click.testing import CliRunner
 
-    from kit.assets import sample_data_dir
     from kit.cli import cli
+    from kit.packs.prompt_recovery.samples import sample_data_dir
 
     out = tmp_path / "rl"
     result = CliRunner().invoke(cli, ["run-local", "--template", "rescore", "--rows", "3", "--max-new-tokens", "8",

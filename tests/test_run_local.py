@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kit.assets import mini_competition_dir, sample_data_dir
 from kit.cli import cli
 from kit.config import KitConfig
 from kit.notebooks import parameters
 from kit.pack import get_pack
 from kit.packs.prompt_recovery import kernel
+from kit.packs.prompt_recovery.samples import mini_competition_dir, sample_data_dir
 from kit.runlocal import LOCAL_SLUGS, _attach, _refs
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kit.config import KaggleConfig
+from kit.config import KaggleConfig, KitConfig
 from kit.errors import ConfigError, InputError
 from kit.wheels import (
     MANIFEST,
@@ -24,7 +24,7 @@ from kit.wheels import (
     verify_bundle,
 )
 
-HOST_ONLY = KaggleConfig().wheels_host_only
+HOST_ONLY = KitConfig().kaggle.wheels_host_only
 # The stand-in image: every runtime dependency of the kit, with transformers/tokenizers too old for it.
 IMAGE = {"click": "8.1.7", "tqdm": "4.66.1", "numpy": "1.26.4", "torch": "2.1.2", "transformers": "4.38.2",
          "accelerate": "0.28.0", "tokenizers": "0.15.2", "safetensors": "0.4.2", "tomli": "2.0.1"}

@@ -3,7 +3,7 @@ the public files a kernel sees, the hidden labelled test set swapped in when a c
 kernel, and the scorer split into public and private parts.
 
 Mirrors Kaggle: the public test.csv holds one placeholder row (id -1); the re-run sees the real test set.
-Built from the bundled mini-competition (kit/data/mini: rows the embedded instruct model rewrote), so a sandbox
+Built from the bundled mini-competition (data/mini: rows the embedded instruct model rewrote), so a sandbox
 score means recovering the prompt the rewriter really followed. Imports no Kaggle code.
 """
 
@@ -38,7 +38,7 @@ class PromptRecoveryPack:
     @property
     def data_dir(self) -> Path:
         if self._data_dir is None:
-            from kit.assets import mini_competition_dir
+            from kit.packs.prompt_recovery.samples import mini_competition_dir
 
             self._data_dir = mini_competition_dir()
         return self._data_dir

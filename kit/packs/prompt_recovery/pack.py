@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.pack import KernelSpec, Recipe, SubmissionSpec
+from kit.packs.prompt_recovery.edges import PromptRecoveryEdges
 from kit.packs.prompt_recovery.params import COMPETITION, InferParams
 
 NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"  # package data: there in a checkout and in a wheel
@@ -27,7 +28,7 @@ def notebook_path(name: str) -> Path:
     return path
 
 
-class PromptRecovery:
+class PromptRecovery(PromptRecoveryEdges):
     """The llm-prompt-recovery competition: rewrite prompts scored by sentence-t5 sharpened cosine similarity."""
 
     slug = COMPETITION
@@ -52,7 +53,7 @@ class PromptRecovery:
 
     def mini_competition(self) -> Path:
         """The bundled mini-competition: rows the embedded instruct model rewrote with known prompts."""
-        from kit.assets import mini_competition_dir
+        from kit.packs.prompt_recovery.samples import mini_competition_dir
 
         return mini_competition_dir()
 
@@ -80,14 +81,6 @@ class PromptRecovery:
         from kit.packs.prompt_recovery.competition import PACK as EMULATED
 
         return EMULATED
-
-    def commands(self) -> Mapping[str, tuple[str, str]]:
-        """CLI commands of this pack (registered in kit/cli.py's table today; the CLI side moves them here)."""
-        return {}
-
-    def config_sections(self) -> Mapping[str, type]:
-        """kit.toml sections of this pack (in kit/config.py's KitConfig today; the config side moves them here)."""
-        return {}
 
 
 PACK = PromptRecovery()

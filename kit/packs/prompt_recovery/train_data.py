@@ -10,7 +10,6 @@ row is longer than `max_length`, original_text and rewritten_text are cut per fi
 
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,15 +52,6 @@ def trained_format(template: Any, adapter: Path | str) -> Any:
     trained = get_template(meta["template"])
     primes = (str(meta["prime"]),) + (template.primes if template.rescore else ())
     return dataclasses.replace(template, examples=trained.examples, primes=tuple(dict.fromkeys(primes)))
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes (recorded in kit_adapter.json)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_rows(path: Path) -> list[dict[str, str]]:
