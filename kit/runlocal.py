@@ -19,7 +19,7 @@ from typing import Any
 
 from kit.config import KitConfig, override, write_json
 from kit.errors import InputError
-from kit.packs.prompt_recovery.guard import HIDDEN_ROWS
+from kit.packs.prompt_recovery.kernel import HIDDEN_ROWS
 
 LABELS_FILE = "test_labels.csv"
 # How the local folders are attached: refs in the sandbox account, mounted where Kaggle mounts such sources.

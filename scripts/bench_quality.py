@@ -83,7 +83,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
     args = parser.parse_args()
 
     from kit import assets
-    from kit.packs.prompt_recovery.guard import TimeGuard
+    from kit.guard import TimeGuard
     from kit.packs.prompt_recovery.infer import Engine, free_memory
     from kit.packs.prompt_recovery.kernel import load_rows
     from kit.packs.prompt_recovery.metric import load_embedder, score_texts

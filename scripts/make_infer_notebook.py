@@ -65,7 +65,7 @@ print("kit", kit.__version__, "from", os.path.dirname(kit.__file__))
 
 SETUP = '''\
 from kit.packs.prompt_recovery import kernel
-from kit.packs.prompt_recovery.guard import TimeGuard
+from kit.guard import TimeGuard
 
 guard = TimeGuard(budget_seconds, margin_seconds, started_at=_kit_t0)
 inputs = kernel.find_inputs(sources, input_dir)  # {name: folder}; one line naming a source that is missing

@@ -26,7 +26,6 @@ T = TypeVar("T")
 
 DEFAULT_BUDGET_SECONDS = 32400  # 9 h: the competition's notebook limit
 DEFAULT_MARGIN_SECONDS = 1800  # runtime obfuscation (up to 15 min) plus model load, with slack
-HIDDEN_ROWS = 1400  # the hidden test set's expected size, for projections
 
 
 class TimeGuard:
@@ -129,7 +128,7 @@ class TimeGuard:
                 self.record(len(chunk), self.clock() - began, probe=probe)
                 self.done_per_pass[p] += len(chunk)
 
-    def projected_seconds(self, rows: int = HIDDEN_ROWS, passes: int | None = None) -> float | None:
+    def projected_seconds(self, rows: int, passes: int | None = None) -> float | None:
         """Projected wall time of a whole run over `rows` rows: setup so far + rows x passes x rate."""
         rate = self.seconds_per_item()
         passes = len(self.done_per_pass) if passes is None else passes
@@ -147,11 +146,12 @@ class TimeGuard:
         end = self.first_chunk_at if self.first_chunk_at is not None else self.clock()
         return end - self.started_at
 
-    def report(self, rows: int, fallback_rows: int, **extra: Any) -> dict[str, Any]:
-        """The timing report: rows, rows per pass, fallback rows, rates, projection, budget, deadline hit."""
+    def report(self, rows: int, fallback_rows: int, *, projected_rows: int, **extra: Any) -> dict[str, Any]:
+        """The timing report: rows, rows per pass, fallback rows, rates, budget, deadline hit, and the projected
+        time of a run over `projected_rows` rows (the competition's hidden test set, which the pack knows)."""
         rate = self.seconds_per_item()
         passes = len(self.done_per_pass)
-        projected = self.projected_seconds(HIDDEN_ROWS)
+        projected = self.projected_seconds(projected_rows)
         usable = self.budget_seconds - self.margin_seconds
         data: dict[str, Any] = {
             "rows": rows,
@@ -166,7 +166,7 @@ class TimeGuard:
             "seconds_per_item_pass": None if rate is None else round(rate, 6),
             "seconds_per_row": None if rate is None else round(rate * passes, 6),
             "rows_per_second": round(self.work_items / self.work_seconds, 3) if self.work_seconds > 0 else None,
-            "projected_rows": HIDDEN_ROWS,
+            "projected_rows": projected_rows,
             "projected_seconds": None if projected is None else round(projected, 1),
             "budget_seconds": self.budget_seconds,
             "margin_seconds": self.margin_seconds,
@@ -189,6 +189,7 @@ class TimeGuard:
 
 class SubmissionWriter:
     """A CSV of `id -> value` that is complete from the first write: fallback values first, then updates.
+    The columns are the competition's (`id_column`, `value_column`): the pack names them.
 
     Every write rewrites the whole file to a temp file in the same folder and renames it over the target,
     so readers (and a kernel killed at any moment) only ever see a complete file.
@@ -201,7 +202,7 @@ class SubmissionWriter:
         fallback: Mapping[str, str] | Sequence[str],
         *,
         id_column: str = "id",
-        value_column: str = "rewrite_prompt",
+        value_column: str,
     ) -> None:
         self.path = Path(path)
         self.ids = [str(i) for i in ids]
