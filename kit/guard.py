@@ -8,19 +8,20 @@ broken file. So a kernel using this module:
 3. iterates `guard.schedule(passes, items, chunk_size)`: work is handed out breadth-first (pass 1 over every
    item, then pass 2 ...), each chunk's duration is measured, and no chunk is started when its projected
    duration would pass the deadline;
-4. writes each chunk's results with `writer.update(...)`: every write is a full temp file + `os.replace`, so a
+4. writes each chunk's results with `writer.update(...)`: every write is a full temp file + rename, so a
    SIGKILL at any moment leaves either the previous or the new complete file, never a partial one;
 5. saves `guard.report(...)` as JSON (`write_report`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
+
+from kit.files import write_json
 
 T = TypeVar("T")
 
@@ -240,7 +241,7 @@ class SubmissionWriter:
         return len(self.ids) - len(self.replaced)
 
     def write(self) -> Path:
-        """Write the whole file atomically (temp file in the same folder, then os.replace)."""
+        """Write the whole file atomically (kit.files: temp file in the same folder, then a rename)."""
         from kit.tables import write_rows
 
         key, value = self.columns
@@ -251,9 +252,4 @@ class SubmissionWriter:
 
 def write_report(path: str | os.PathLike, report: Mapping[str, Any]) -> Path:
     """Write the timing report as sorted JSON, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(dict(report), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_json(path, dict(report))

@@ -7,12 +7,11 @@ or `-1` stay exactly as written, and empty cells stay empty strings for the call
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from kit.errors import InputError
+from kit.files import atomic_open
 
 # Competition texts can be long essays; the stdlib default (128 KiB per field) is too small for some sets.
 csv.field_size_limit(2**31 - 1)
@@ -55,18 +54,9 @@ def write_rows(path: Path | str, rows: Iterable[dict], columns: Sequence[str]) -
 
     A reader never sees a half-written file, which matters for submission files rewritten while a kernel runs.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({c: ("" if row.get(c) is None else row.get(c)) for c in columns})
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are meant to be read by others
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_open(path, newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: ("" if row.get(c) is None else row.get(c)) for c in columns})
+    return Path(path)

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kit.files import write_json
+
 
 def paired(a: list[float], b: list[float]) -> tuple[float, float]:
     """Mean of a - b and its 95% half-width (normal, per-row differences)."""
@@ -236,9 +238,7 @@ def _save_state(path: str | None, state: dict) -> None:
     if merged.get("ids") == state["ids"]:
         merged["seconds"] = {**merged.get("seconds", {}), **state.get("seconds", {})}
         state = {**merged, **{k: v for k, v in state.items() if k != "seconds"}, "seconds": merged["seconds"]}
-    tmp = Path(path).with_suffix(".tmp")
-    tmp.write_text(json.dumps(state), encoding="utf-8")
-    tmp.replace(path)
+    write_json(path, state, indent=None)
 
 
 def _with_primes(template, primes):
