@@ -12,14 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import sys
-import tempfile
 from importlib import resources
 from pathlib import Path
 
 from kit.config import kit_home
 from kit.errors import InputError, KitError, MissingDependencyError
+from kit.files import atomic_dir, write_json
 
 BUILDER_VERSION = "2"  # 2: legacy "a b" merges in tokenizer.json (tokenizers < 0.20 reads them)
 # Mistral-Instruct-style chat template: assistant turns end with EOS, as in the real model (which is why the
@@ -81,17 +80,10 @@ def tiny_model_path() -> Path:
     target = assets_dir() / f"tiny-mistral-{digest}"
     if (target / "config.json").exists():
         return target
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=assets_dir()))
     # a first build takes seconds: say what is happening (stderr, so --json output stays clean)
     print(f"kit: building the embedded tiny model (first use) into {target} ...", file=sys.stderr, flush=True)
-    try:
+    with atomic_dir(target) as tmp:  # another process building it too: theirs is identical
         build_tiny_model(tmp, corpus)
-        try:
-            tmp.rename(target)
-        except OSError:  # another process finished first: theirs is identical
-            pass
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
@@ -149,10 +141,7 @@ def convert_gguf(gguf: Path, target: Path, *, package: str = "") -> Path:
     gguf, target = Path(gguf), Path(target)
     if not gguf.is_file():
         raise InputError(f"GGUF model file not found: {gguf}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_dead_builds(target)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-{os.getpid()}-", dir=target.parent))
-    try:
+    with atomic_dir(target) as tmp:  # another process converting it too: theirs is from the same file
         try:
             _dequantize(gguf, tmp)
         except (KitError, KeyboardInterrupt):
@@ -161,32 +150,9 @@ def convert_gguf(gguf: Path, target: Path, *, package: str = "") -> Path:
             first = (str(exc).splitlines() or [""])[0][:200]
             raise InputError(f"{gguf}: cannot convert this GGUF model: {type(exc).__name__}: {first}") from None
         _write_provenance(tmp, gguf, package)
-        try:
-            tmp.rename(target)
-        except OSError:  # another process finished first: theirs was converted from the same file
-            if not (target / PROVENANCE_FILE).is_file():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
-def _remove_dead_builds(target: Path) -> None:
-    """Delete build folders of `target` left by a killed conversion (their process id is gone)."""
-    for stale in target.parent.glob(f".{target.name}-*-*"):
-        pid = stale.name[len(target.name) + 2:].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(stale, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's live process
-        return True
-    return True
 
 
 def _dequantize(gguf: Path, out: Path) -> None:
@@ -237,7 +203,7 @@ def _write_provenance(folder: Path, gguf: Path, package: str) -> None:
             "gguf_sha256": file_sha256(gguf), "gguf_bytes": gguf.stat().st_size,
             "converter_version": CONVERTER_VERSION, "dtype": SAVE_DTYPE,
             "transformers": version("transformers"), "gguf": version("gguf")}
-    (folder / PROVENANCE_FILE).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_json(folder / PROVENANCE_FILE, info)
 
 
 def file_sha256(path: Path) -> str:

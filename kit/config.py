@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import ConfigError
+from kit.files import atomic_write
+from kit.files import write_json as write_json  # re-exported: artefact writers import it from here
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -346,9 +348,7 @@ def set_value(path: Path, section: str, key: str, value: Any) -> None:
         body = pattern.sub(lambda _: line, body, count=1) if pattern.search(body) else "\n" + line + body
         text = text[: header.end()] + body + text[end:]
     config_from_dict(tomllib.loads(text), source=str(path))  # never leave a broken file behind
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, text)
 
 
 def init_workspace(directory: Path, username: str = "", force: bool = False,
@@ -379,10 +379,3 @@ def kit_home() -> Path:
     return home
 
 
-def write_json(path: Path, data: Any) -> Path:
-    """Write sorted, indented JSON atomically (the form every artefact's config takes)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path

@@ -4,11 +4,11 @@ kit/pack.py): whatever the competition, Kaggle scores a CSV with the submission'
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from pathlib import Path
 
-from kit.errors import SubmissionError
+from kit.errors import InputError, SubmissionError
+from kit.tables import read_header, read_rows
 
 
 def check_submission_file(path: Path, columns: list[str] | tuple[str, ...],
@@ -22,12 +22,9 @@ def check_submission_file(path: Path, columns: list[str] | tuple[str, ...],
     if not path.is_file():
         raise bad("missing from the kernel output")
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            header = reader.fieldnames or []
-            rows = list(reader)
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise bad(f"does not parse as CSV: {exc}") from None
+        header, rows = read_header(path), read_rows(path)
+    except InputError as exc:
+        raise bad(f"does not parse as CSV: {exc.message.removeprefix(f'{path}: ')}") from None
     missing = [c for c in columns if c not in header]
     if missing:
         raise bad(f"missing column(s) {', '.join(missing)} (header: {', '.join(header) or 'none'})")

@@ -7,7 +7,6 @@ continued rather than started again.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -258,29 +257,30 @@ class _Chain:
     # ---------------------------------------------------------------- polling
 
     def _wait(self, check: Any, done: set[str], what: str, once: bool = False) -> tuple[str, Any]:
-        """Poll `check` with backoff until its state is in `done`, the timeout passes, or once."""
+        """Poll `check` ((state, extra)) with backoff until its state is in `done`, the timeout passes, or once."""
         from kit.errors import WaitTimeoutError
+        from kit.poll import PollTimeout, poll_until
 
-        start = time.monotonic()
-        interval, cap = self.poll
-        last, said_at = None, 0.0
-        while True:
+        said = {"state": None, "at": 0.0}
+
+        def probe() -> tuple[str, Any]:
             try:
-                state, extra = check()
+                return check()
             except Exception as exc:  # keep the row resumable; say what broke
                 raise self.fail(exc) from None
-            elapsed = time.monotonic() - start
-            if state != last or elapsed - said_at >= PROGRESS_EVERY:
-                self.say(f"{what}: {state} ({elapsed:.0f} s)")
-                last, said_at = state, elapsed
-            if state in done or once:
-                return state, extra
-            if elapsed + interval > self.timeout:
-                exc = WaitTimeoutError(f"{what} still {state} after {elapsed:.0f} s",
-                                       hint="`kit submit --resume` continues waiting")
-                raise self.fail(exc)
-            time.sleep(interval)
-            interval = min(cap, interval * 1.5)
+
+        def progress(answer: tuple[str, Any], elapsed: float) -> None:
+            if answer[0] != said["state"] or elapsed - said["at"] >= PROGRESS_EVERY:
+                self.say(f"{what}: {answer[0]} ({elapsed:.0f} s)")
+                said.update(state=answer[0], at=elapsed)
+
+        interval, cap = self.poll
+        try:
+            return poll_until(probe, lambda answer: once or answer[0] in done, timeout=self.timeout,
+                              interval=interval, backoff=1.5, max_interval=cap, on_answer=progress)
+        except PollTimeout as exc:
+            raise self.fail(WaitTimeoutError(f"{what} still {exc.last[0]} after {exc.elapsed:.0f} s",
+                                             hint="`kit submit --resume` continues waiting")) from None
 
 
 # ============================================================================ entry points

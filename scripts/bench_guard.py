@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import signal
@@ -24,8 +23,9 @@ from pathlib import Path
 
 
 def _submission(path: Path) -> dict[str, str]:
-    with open(path, newline="", encoding="utf-8") as fh:
-        return {r["id"]: r["rewrite_prompt"] for r in csv.DictReader(fh)}
+    from kit.tables import read_rows
+
+    return {r["id"]: r["rewrite_prompt"] for r in read_rows(path, required=("id", "rewrite_prompt"))}
 
 
 def _test_ids() -> list[str]:

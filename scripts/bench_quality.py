@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kit.files import write_json
+
 
 def paired(a: list[float], b: list[float]) -> tuple[float, float]:
     """Mean of a - b and its 95% half-width (normal, per-row differences)."""
@@ -83,8 +85,8 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
     args = parser.parse_args()
 
     from kit import assets
+    from kit.guard import TimeGuard
     from kit.packs.prompt_recovery import samples
-    from kit.packs.prompt_recovery.guard import TimeGuard
     from kit.packs.prompt_recovery.infer import Engine, free_memory
     from kit.packs.prompt_recovery.kernel import load_rows
     from kit.packs.prompt_recovery.metric import load_embedder, score_texts
@@ -237,9 +239,7 @@ def _save_state(path: str | None, state: dict) -> None:
     if merged.get("ids") == state["ids"]:
         merged["seconds"] = {**merged.get("seconds", {}), **state.get("seconds", {})}
         state = {**merged, **{k: v for k, v in state.items() if k != "seconds"}, "seconds": merged["seconds"]}
-    tmp = Path(path).with_suffix(".tmp")
-    tmp.write_text(json.dumps(state), encoding="utf-8")
-    tmp.replace(path)
+    write_json(path, state, indent=None)
 
 
 def _with_primes(template, primes):

@@ -48,8 +48,8 @@ print("kit", kit.__version__, "from", os.path.dirname(kit.__file__))
 '''
 
 SETUP = '''\
+from kit.guard import TimeGuard
 from kit.packs.prompt_recovery import kernel
-from kit.packs.prompt_recovery.guard import TimeGuard
 
 guard = TimeGuard(budget_seconds, margin_seconds, started_at=_kit_t0)
 inputs = kernel.find_inputs(sources, input_dir)  # {name: folder}; one line naming a source that is missing

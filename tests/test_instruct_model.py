@@ -12,6 +12,7 @@ import pytest
 
 from kit import assets
 from kit.errors import InputError
+from kit.files import remove_dead_builds
 
 
 def test_conversion_is_complete_with_provenance_and_reused(instruct_model, shared_assets):
@@ -63,5 +64,5 @@ def test_build_folders_of_dead_processes_are_removed(tmp_path):
     live = tmp_path / f".model-{os.getpid()}-def"
     stale.mkdir()
     live.mkdir()
-    assets._remove_dead_builds(target)
+    remove_dead_builds(target)
     assert not stale.exists() and live.exists()

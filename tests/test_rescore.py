@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from kit.guard import TimeGuard
 from kit.packs.prompt_recovery import kernel
-from kit.packs.prompt_recovery.guard import TimeGuard
 from kit.packs.prompt_recovery.rescore import Rescorer, rescore_phase
 from kit.packs.prompt_recovery.templates import LUCRAREA_SUFFIX, get_template, strip_suffix, with_prime
 
@@ -92,7 +92,7 @@ def test_guard_keeps_a_complete_submission_through_the_rescoring_phase(tiny_mode
     ranked = rescore_phase(rows, candidates, tpl, Slow(*_load(tiny_model)), guard=guard, writer=writer, chunk_rows=2)
     final = _submission(writer.path)
     assert all(list(s) == [r["id"] for r in rows] and all(v.strip() for v in s.values()) for s in seen + [final])
-    report = guard.report(rows=len(rows), fallback_rows=writer.fallback_rows)
+    report = guard.report(rows=len(rows), fallback_rows=writer.fallback_rows, projected_rows=len(rows))
     # the 1-row probe took 40 s, so the next 2-row chunk (80 s) would pass the deadline at 100 s
     assert report["phases"]["rescore"]["items_per_pass"] == [1] and report["deadline_hit"]
     reached = rows[0]["id"]

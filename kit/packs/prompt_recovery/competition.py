@@ -9,12 +9,12 @@ score means recovering the prompt the rewriter really followed. Imports no Kaggl
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import shutil
 from pathlib import Path
 
 from kit.packs.prompt_recovery.kernel import TEST_COLUMNS
+from kit.tables import read_header, read_rows, write_rows
 
 PLACEHOLDER = {
     "id": "-1",
@@ -51,10 +51,7 @@ class PromptRecoveryPack:
         if hidden:
             shutil.copyfile(self.data_dir / "test.csv", dest / "test.csv")
         else:
-            with open(dest / "test.csv", "w", newline="", encoding="utf-8") as fh:
-                writer = csv.DictWriter(fh, fieldnames=TEST_COLUMNS)
-                writer.writeheader()
-                writer.writerow(PLACEHOLDER)
+            write_rows(dest / "test.csv", [PLACEHOLDER], TEST_COLUMNS)
         return dest
 
     def is_public(self, row_id: str) -> bool:
@@ -79,13 +76,7 @@ def _mean(values: list[float]) -> float:
 
 def _head(src: Path, dst: Path, rows: int) -> None:
     """Copy the header and the first `rows` records of a CSV (quoted multi-line fields kept)."""
-    with open(src, newline="", encoding="utf-8") as fin, open(dst, "w", newline="", encoding="utf-8") as fout:
-        reader = csv.reader(fin)
-        writer = csv.writer(fout)
-        for i, row in enumerate(reader):
-            if i > rows:
-                break
-            writer.writerow(row)
+    write_rows(dst, read_rows(src, limit=rows), read_header(src))
 
 
 PACK = PromptRecoveryPack()

@@ -68,9 +68,7 @@ class PromptRecoveryEdges:
 def _head_rows(dest: Path, rows: int) -> Path:
     """The first `rows` records of the mini-competition's train.csv: a few steps never reach the rest."""
     from kit.packs.prompt_recovery.samples import mini_competition_dir
-    from kit.tables import read_rows, write_rows
+    from kit.tables import read_header, read_rows, write_rows
 
-    head = read_rows(mini_competition_dir() / "train.csv")[:rows]
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    write_rows(dest, head, list(head[0]))
-    return dest
+    src = mini_competition_dir() / "train.csv"
+    return write_rows(dest, read_rows(src, limit=rows), read_header(src))
