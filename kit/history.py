@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from kit.artefacts import SubmissionStatus
 from kit.errors import InputError
 
 FIELDS = ("id", "time", "competition", "sandbox", "origin", "status", "public_score", "private_score",
@@ -22,7 +23,6 @@ FIELDS = ("id", "time", "competition", "sandbox", "origin", "status", "public_sc
           "wheels_ref", "wheels_version", "base_model_source", "git_sha", "git_dirty", "kit_version",
           "submission_ref", "message", "error", "content_key", "local_experiment")
 _MARKER = re.compile(r"\[kit (\S+)/(\d+)\]")  # what kit.submit.marker writes
-_STATUS = {"COMPLETE": "complete", "ERROR": "error", "PENDING": "pending"}
 
 
 def _iso(ts: float | None) -> str | None:
@@ -107,7 +107,7 @@ def format_table(objs: list[dict[str, Any]]) -> str:
     out = ["  ".join(c.ljust(w) for c, w in zip(head, widths, strict=True)).rstrip()]
     for o, r in zip(objs, lines, strict=True):
         out.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-        if o.get("error") and o["status"] != "complete":
+        if o.get("error") and o["status"] != SubmissionStatus.COMPLETE:
             out.append(f"    {o['error'].splitlines()[0][:110]}")
     return "\n".join(out)
 
@@ -224,7 +224,7 @@ def sync_submissions(client: Any, competition: str, *, sandbox: bool, ledger: An
     try:
         for sub in client.submissions(competition):
             state = status_name(sub.status)
-            fields = {"status": _STATUS.get(state, state.lower()),
+            fields = {"status": SubmissionStatus.from_kaggle(state),
                       "public_score": score_value(sub.public_score), "private_score": score_value(sub.private_score)}
             if getattr(sub, "error", None):
                 fields["error"] = sub.error

@@ -7,6 +7,7 @@ released migration: add a new one.
 
 from __future__ import annotations
 
+import enum
 import json
 import sqlite3
 import time
@@ -15,10 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from kit.artefacts import SubmissionStatus
 from kit.config import kit_home
 
 # Statuses after which a submission attempt is over (everything else can be continued by a re-run).
-FINAL_STATUSES = ("complete", "error", "kernel_error", "invalid_output", "refused")
+FINAL_STATUSES = tuple(s.value for s in SubmissionStatus.finals())
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = []
 migration = MIGRATIONS.append
 
@@ -217,7 +219,7 @@ class Ledger:
 
     # ------------------------------------------------------------------ submissions
 
-    def add_submission(self, competition: str, status: str, **fields: Any) -> int:
+    def add_submission(self, competition: str, status: SubmissionStatus, **fields: Any) -> int:
         """Record a new submission attempt; returns its ledger id."""
         now = time.time()
         fields = {k: _encode(v) for k, v in fields.items()}
@@ -225,7 +227,7 @@ class Ledger:
         with self._tx() as db:
             cur = db.execute(
                 f"INSERT INTO submissions ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                (now, now, competition, status, *fields.values()),
+                (now, now, competition, SubmissionStatus(status).value, *fields.values()),
             )
             return int(cur.lastrowid)
 
@@ -233,6 +235,8 @@ class Ledger:
         """Update columns of one submission row (never deletes: the ledger keeps every attempt)."""
         if not fields:
             return
+        if "status" in fields:
+            fields["status"] = SubmissionStatus(fields["status"])  # ValueError on a state the kit does not know
         fields = {k: _encode(v) for k, v in fields.items()}
         sets = ", ".join(f"{k} = ?" for k in fields)
         with self._tx() as db:
@@ -346,6 +350,8 @@ class Ledger:
 
 
 def _encode(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True)
     if isinstance(value, bool):
