@@ -44,3 +44,24 @@ def test_latest_dataset_version_ignores_skips(tmp_path):
         led.add_dataset_version("adapter", "u/a", None, "h2", status="skipped")
         assert led.latest_dataset_version("u/a")["version"] == 2
         assert led.latest_dataset_version("u/zzz") is None
+
+
+def test_old_rows_read_through_the_status_enum_and_unknown_states_are_refused(tmp_path):
+    """Rows written as plain strings (before the enum) keep their meaning: final ones are not continued."""
+    import pytest
+
+    from kit.artefacts import SubmissionStatus
+
+    db = sqlite3.connect(tmp_path / "old.db")
+    migrate(db)
+    for status in ("starting", "running", "kernel_error", "refused", "pending", "complete"):
+        db.execute("INSERT INTO submissions (created_at, updated_at, competition, status) VALUES (0, 0, 'c', ?)",
+                   (status,))
+    db.commit()
+    db.close()
+    with Ledger(tmp_path / "old.db") as led:
+        assert [r["status"] for r in led.open_submissions("c", sandbox=False)] == ["pending", "running", "starting"]
+        row_id = led.add_submission("c", SubmissionStatus.REFUSED)
+        assert led.get_submission(row_id)["status"] == "refused" == SubmissionStatus.REFUSED
+        with pytest.raises(ValueError, match="'done' is not a valid SubmissionStatus"):
+            led.update_submission(row_id, status="done")
