@@ -304,3 +304,57 @@ class SubmissionStatus(str, enum.Enum):
 
 _FINAL = frozenset({SubmissionStatus.COMPLETE, SubmissionStatus.ERROR, SubmissionStatus.KERNEL_ERROR,
                     SubmissionStatus.INVALID_OUTPUT, SubmissionStatus.REFUSED})
+
+
+@dataclass
+class SubmissionRow(Artefact):
+    """One submission attempt as the ledger keeps it (the `submissions` table, decoded): SQLite's integers back
+    to booleans, the parameters' JSON back to a dict, the status to its enum."""
+
+    id: int = _req("The ledger id of the attempt.")
+    created_at: float = _req("When the attempt started (Unix time; Kaggle's date for imported submissions).")
+    updated_at: float = _req("When the row last changed.")
+    competition: str = _req("The competition slug.")
+    status: SubmissionStatus = _req("Where the attempt got to.")
+    sandbox: bool = _f(False, "Made against the sandbox emulator (never listed with real submissions).")
+    origin: str = _f("kit", "kit (made by `kit submit`) or kaggle (found by `kit history --sync`).")
+    message: str | None = _f(None, "The submission description.")
+    kernel_ref: str | None = _f(None, "owner/slug of the pushed kernel.")
+    kernel_version: int | None = _f(None, "The pushed kernel version.")
+    kernel_hash: str | None = _f(None, "Hash of the kernel content pushed (a re-run of the same one continues).")
+    kernel_dir: str | None = _f(None, "The kernel folder `kit submit` ran from.")
+    template: str | None = _f(None, "The recipe the kernel ran.")
+    parameters: dict[str, Any] | str | None = _f(None, "The rendered notebook parameters (text if not JSON).")
+    adapter_ref: str | None = _f(None, "The adapter dataset.")
+    adapter_version: int | None = _f(None, "The adapter dataset version mounted.")
+    wheels_ref: str | None = _f(None, "The wheels dataset.")
+    wheels_version: int | None = _f(None, "The wheels dataset version mounted.")
+    base_model_source: str | None = _f(None, "The base model source mounted.")
+    git_sha: str | None = _f(None, "HEAD of the work tree submitted from.")
+    git_dirty: bool | None = _f(None, "Whether that work tree had uncommitted changes.")
+    kit_version: str | None = _f(None, "The kit version that submitted.")
+    local_score: float | None = _f(None, "The local score recorded when the attempt started.")
+    content_key: str | None = _f(None, "Links the attempt to the local run of the same kernel content.")
+    submission_ref: int | None = _f(None, "Kaggle's submission id.")
+    submission_file: str | None = _f(None, "The output file submitted.")
+    public_score: float | None = _f(None, "The public leaderboard score.")
+    private_score: float | None = _f(None, "The private leaderboard score, once Kaggle shows it.")
+    error: str | None = _f(None, "What went wrong, for an attempt that failed or was interrupted.")
+
+    def __post_init__(self) -> None:
+        self.check_types()
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> SubmissionRow:
+        """Decode a `submissions` row (a dict of its columns) as SQLite returns it."""
+        data = dict(row)
+        data["status"] = SubmissionStatus(data["status"])
+        data["sandbox"] = bool(data.get("sandbox"))
+        if data.get("git_dirty") is not None:
+            data["git_dirty"] = bool(data["git_dirty"])
+        if isinstance(data.get("parameters"), str):
+            try:
+                data["parameters"] = json.loads(data["parameters"])
+            except json.JSONDecodeError:
+                pass  # shown as the text it is
+        return cls.from_dict(data)

@@ -9,13 +9,12 @@ Light on purpose: no torch, no kaggle import at module level; matplotlib is impo
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from kit.artefacts import SubmissionStatus
+from kit.artefacts import SubmissionRow, SubmissionStatus
 from kit.errors import InputError
 
 FIELDS = ("id", "time", "competition", "sandbox", "origin", "status", "public_score", "private_score",
@@ -31,16 +30,11 @@ def _iso(ts: float | None) -> str | None:
 
 def to_object(row: dict[str, Any]) -> dict[str, Any]:
     """A ledger row as the public submission object of `kit history --json`."""
-    obj = {k: row.get(k) for k in FIELDS if k in row or k == "time"}
+    decoded = SubmissionRow.from_row(row).to_dict()
+    obj = {k: decoded.get(k) for k in FIELDS if k in decoded or k == "time"}
     obj["type"] = "submission"
-    obj["time"] = _iso(row.get("created_at"))
-    obj["sandbox"] = bool(row.get("sandbox"))
-    obj["git_dirty"] = None if row.get("git_dirty") is None else bool(row["git_dirty"])
-    if isinstance(row.get("parameters"), str):
-        try:
-            obj["parameters"] = json.loads(row["parameters"])
-        except json.JSONDecodeError:
-            pass
+    obj["time"] = _iso(decoded["created_at"])
+    obj["status"] = decoded["status"].value
     return obj
 
 

@@ -144,6 +144,17 @@ def m005_local_experiments(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX submissions_content ON submissions(content_key)")
 
 
+@migration
+def m006_known_statuses(db: sqlite3.Connection) -> None:
+    # Statuses became kit.artefacts.SubmissionStatus. `kit history --sync` used to store any other Kaggle state
+    # lowercased: such a row becomes 'error' (final) with the state it had kept in its error text. The list is
+    # spelt out, not read from the enum, so this migration does the same thing whenever it runs.
+    known = ("starting", "pushing", "running", "submitting", "pending", "complete", "error", "kernel_error",
+             "invalid_output", "refused")
+    db.execute(f"UPDATE submissions SET error = TRIM(COALESCE(error, '') || ' (status was ' || status || ')'),"
+               f" status = 'error' WHERE status NOT IN ({', '.join('?' for _ in known)})", known)
+
+
 def migrate(db: sqlite3.Connection) -> list[str]:
     """Apply every migration not yet recorded; returns the names applied now."""
     db.execute("CREATE TABLE IF NOT EXISTS _kit_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
