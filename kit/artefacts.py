@@ -358,3 +358,15 @@ class SubmissionRow(Artefact):
             except json.JSONDecodeError:
                 pass  # shown as the text it is
         return cls.from_dict(data)
+
+
+class DatasetStatus(str, enum.Enum):
+    """What a ledger `datasets` row records about one push."""
+
+    READY = "ready"      # pushed and processed: a kernel can mount this version
+    PENDING = "pending"  # pushed without waiting for Kaggle to process it
+    FAILED = "failed"    # Kaggle failed to process it
+    SKIPPED = "skipped"  # not uploaded: the content equals the last recorded version's
+
+    __str__ = str.__str__
+    __format__ = str.__format__

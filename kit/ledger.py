@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from kit.artefacts import SubmissionStatus
+from kit.artefacts import DatasetStatus, SubmissionStatus
 from kit.config import kit_home
 
 # Statuses after which a submission attempt is over (everything else can be continued by a re-run).
@@ -201,7 +201,8 @@ class Ledger:
     # ------------------------------------------------------------------ datasets
 
     def add_dataset_version(
-        self, kind: str, ref: str, version: int | None, content_hash: str, *, status: str = "ready",
+        self, kind: str, ref: str, version: int | None, content_hash: str, *,
+        status: DatasetStatus = DatasetStatus.READY,
         files: list[str] | None = None, size_bytes: int | None = None, sandbox: bool = False, notes: str = "",
     ) -> int:
         """Record one dataset push (or a skipped push whose content was unchanged)."""
@@ -209,15 +210,15 @@ class Ledger:
             cur = db.execute(
                 "INSERT INTO datasets (created_at, kind, ref, version, content_hash, status, files, size_bytes,"
                 " sandbox, notes) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (time.time(), kind, ref, version, content_hash, status, json.dumps(files or []), size_bytes,
-                 int(sandbox), notes),
+                (time.time(), kind, ref, version, content_hash, DatasetStatus(status).value, json.dumps(files or []),
+                 size_bytes, int(sandbox), notes),
             )
             return int(cur.lastrowid)
 
     def latest_dataset_version(self, ref: str, sandbox: bool | None = None) -> dict[str, Any] | None:
         """The newest pushed (not skipped, not failed) version of `ref`, or None."""
-        sql = "SELECT * FROM datasets WHERE ref = ? AND status = 'ready'"
-        args: list[Any] = [ref]
+        sql = "SELECT * FROM datasets WHERE ref = ? AND status = ?"
+        args: list[Any] = [ref, DatasetStatus.READY.value]
         if sandbox is not None:
             sql += " AND sandbox = ?"
             args.append(int(sandbox))

@@ -72,6 +72,8 @@ def test_a_database_of_an_older_kit_reads_through_the_status_enum(tmp_path):
         assert led.get_submission(row_id)["status"] == "refused" == SubmissionStatus.REFUSED
         with pytest.raises(ValueError, match="'done' is not a valid SubmissionStatus"):
             led.update_submission(row_id, status="done")
+        with pytest.raises(ValueError, match="'done' is not a valid DatasetStatus"):
+            led.add_dataset_version("adapter", "u/a", 1, "h", status="done")
 
 
 def test_the_row_dataclass_has_every_column():
