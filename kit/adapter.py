@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kit.artefacts import AdapterInfo
 from kit.config import KitConfig
 from kit.errors import InputError
 from kit.kaggle import metadata
@@ -48,7 +49,8 @@ def validate_adapter(path: Path, include: tuple[str, ...] | list[str] = ()) -> d
         raise InputError(f"{path} has no adapter weights ({' or '.join(WEIGHTS)})")
     if (path / weights).stat().st_size == 0:
         raise InputError(f"{path / weights} is empty")
-    kit_adapter = _json_file(path / "kit_adapter.json") if (path / "kit_adapter.json").exists() else None
+    found = AdapterInfo.find(path)  # one line naming the file when it is malformed
+    kit_adapter = found.to_dict() if found else None
     chosen = adapter_upload(path, include)  # links and secrets refused before anything is sent
     return {"files": [str(f) for f in chosen.files], "left_out": chosen.left_out, "weights": weights,
             "kit_adapter": kit_adapter, "base_model": adapter_config.get("base_model_name_or_path", "")}

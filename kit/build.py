@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kit import __version__
+from kit.artefacts import KernelInfo
 from kit.config import KitConfig, write_json
 from kit.errors import ConfigError, InputError
 from kit.kaggle import kernel_metadata as km
@@ -23,8 +24,6 @@ from kit.kaggle import metadata
 from kit.kaggle.inputs import check_sources
 from kit.kaggle.sandbox import sandbox_mode
 from kit.pack import Recipe, get_recipe
-
-KIT_KERNEL_NAME = "kit_kernel.json"
 
 
 def git_state(cwd: Path | None = None, exclude: Path | None = None) -> tuple[str | None, bool | None]:
@@ -185,34 +184,27 @@ def _write(config: KitConfig, pack: Any, led: Any, src: Path, out: Path, owner: 
     km.check_source_size(dst)
     write_json(out / km.METADATA_NAME, meta)
     sha, dirty = git_state(exclude=out)
-    info = {
-        "template": recipe.name, "parameters": params, "adapter": pins.get("adapter"), "wheels": pins.get("wheels"),
-        "base_model": pins.get("base_model"), "git_sha": sha,
-        "git_dirty": dirty, "kit_version": __version__,
-        "notebook_sha256": hashlib.sha256(dst.read_bytes()).hexdigest(), "kernel_hash": kernel_hash(out, meta),
-        "kernel_ref": meta["id"], "competition": pack.slug, "sandbox": sandbox,
-        "submission_mechanism": spec.mechanism, "submission_file": spec.file_name,
-        "submission_columns": list(spec.columns),
-        "session_timeout": kg.kernel_timeout_seconds, "content_key": key,
-        "sources": params.get("sources", {}), "docker_image_pinning_type": meta["docker_image_pinning_type"],
-        "local_score": measured["score"] if measured else None,
-        "local_experiment": measured["id"] if measured else None,
-        **{f"{name}_model": pins.get(f"{name}_model") for name in recipe.model_sources},
-    }
+    info = KernelInfo(
+        template=recipe.name, parameters=params, adapter=pins.get("adapter"), wheels=pins.get("wheels"),
+        base_model=pins.get("base_model"), rewriter_model=pins.get("rewriter_model"), git_sha=sha,
+        git_dirty=dirty, kit_version=__version__,
+        notebook_sha256=hashlib.sha256(dst.read_bytes()).hexdigest(), kernel_hash=kernel_hash(out, meta),
+        kernel_ref=meta["id"], competition=pack.slug, sandbox=sandbox,
+        submission_mechanism=spec.mechanism, submission_file=spec.file_name, submission_columns=list(spec.columns),
+        session_timeout=kg.kernel_timeout_seconds, content_key=key,
+        sources=params.get("sources", {}), docker_image_pinning_type=meta["docker_image_pinning_type"],
+        local_score=measured["score"] if measured else None,
+        local_experiment=measured["id"] if measured else None,
+    )
     if measured is None:
         notes.append("no `kit run-local` of this exact content in the ledger: the submission will have no local score")
-    write_json(out / KIT_KERNEL_NAME, info)
-    return {**info, "folder": str(out), "notebook": str(dst), "metadata": meta, "notes": notes}
+    info.save(out)
+    return {**info.to_dict(), "folder": str(out), "notebook": str(dst), "metadata": meta, "notes": notes}
 
 
-def load_kernel(folder: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
+def load_kernel(folder: Path) -> tuple[dict[str, Any], KernelInfo, str]:
     """(kernel-metadata, kit_kernel.json, current kernel hash) of a built kernel folder, validated."""
     meta = km.read(folder)
-    path = folder / KIT_KERNEL_NAME
-    info: dict[str, Any] = {}
-    if path.is_file():
-        try:
-            info = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}: not valid JSON: {exc}") from None
-    return meta, info, kernel_hash(folder, meta)
+    if not (folder / KernelInfo.FILE_NAME).is_file():
+        raise InputError(f"{folder} has no {KernelInfo.FILE_NAME}", hint="build the kernel with `kit build-submission`")
+    return meta, KernelInfo.load(folder), kernel_hash(folder, meta)

@@ -27,6 +27,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from kit.artefacts import SubmissionStatus
+
 EXTERNAL_MODEL = "external"
 EMBEDDED_PREFIX = "kit:"
 RUN_LOCAL_ROOT = Path("run-local")
@@ -197,7 +199,7 @@ def refuse_resubmission(ledger: Any, row_id: int, key: str | None, *, sandbox: b
     if not key:
         return  # a kernel built before content keys existed: nothing to compare
     earlier = [r for r in ledger.submissions_of_content(key, sandbox=sandbox)
-               if r["id"] != row_id and r["status"] in ("complete", "pending")]
+               if r["id"] != row_id and r["status"] in (SubmissionStatus.COMPLETE, SubmissionStatus.PENDING)]
     if not earlier:
         return
     first = earlier[0]
@@ -205,5 +207,5 @@ def refuse_resubmission(ledger: Any, row_id: int, key: str | None, *, sandbox: b
     exc = AlreadySubmittedError(
         f"this kernel content was already submitted: attempt #{first['id']} (submission {first['submission_ref']}, "
         f"{first['status']}{score})", hint="nothing was pushed; `kit submit --force` submits it again")
-    ledger.update_submission(row_id, status="refused", error=str(exc))
+    ledger.update_submission(row_id, status=SubmissionStatus.REFUSED, error=str(exc))
     raise exc

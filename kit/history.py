@@ -9,12 +9,12 @@ Light on purpose: no torch, no kaggle import at module level; matplotlib is impo
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from kit.artefacts import SubmissionRow, SubmissionStatus
 from kit.errors import InputError
 
 FIELDS = ("id", "time", "competition", "sandbox", "origin", "status", "public_score", "private_score",
@@ -22,7 +22,6 @@ FIELDS = ("id", "time", "competition", "sandbox", "origin", "status", "public_sc
           "wheels_ref", "wheels_version", "base_model_source", "git_sha", "git_dirty", "kit_version",
           "submission_ref", "message", "error", "content_key", "local_experiment")
 _MARKER = re.compile(r"\[kit (\S+)/(\d+)\]")  # what kit.submit.marker writes
-_STATUS = {"COMPLETE": "complete", "ERROR": "error", "PENDING": "pending"}
 
 
 def _iso(ts: float | None) -> str | None:
@@ -31,16 +30,11 @@ def _iso(ts: float | None) -> str | None:
 
 def to_object(row: dict[str, Any]) -> dict[str, Any]:
     """A ledger row as the public submission object of `kit history --json`."""
-    obj = {k: row.get(k) for k in FIELDS if k in row or k == "time"}
+    decoded = SubmissionRow.from_row(row).to_dict()
+    obj = {k: decoded.get(k) for k in FIELDS if k in decoded or k == "time"}
     obj["type"] = "submission"
-    obj["time"] = _iso(row.get("created_at"))
-    obj["sandbox"] = bool(row.get("sandbox"))
-    obj["git_dirty"] = None if row.get("git_dirty") is None else bool(row["git_dirty"])
-    if isinstance(row.get("parameters"), str):
-        try:
-            obj["parameters"] = json.loads(row["parameters"])
-        except json.JSONDecodeError:
-            pass
+    obj["time"] = _iso(decoded["created_at"])
+    obj["status"] = decoded["status"].value
     return obj
 
 
@@ -107,7 +101,7 @@ def format_table(objs: list[dict[str, Any]]) -> str:
     out = ["  ".join(c.ljust(w) for c, w in zip(head, widths, strict=True)).rstrip()]
     for o, r in zip(objs, lines, strict=True):
         out.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-        if o.get("error") and o["status"] != "complete":
+        if o.get("error") and o["status"] != SubmissionStatus.COMPLETE:
             out.append(f"    {o['error'].splitlines()[0][:110]}")
     return "\n".join(out)
 
@@ -224,7 +218,7 @@ def sync_submissions(client: Any, competition: str, *, sandbox: bool, ledger: An
     try:
         for sub in client.submissions(competition):
             state = status_name(sub.status)
-            fields = {"status": _STATUS.get(state, state.lower()),
+            fields = {"status": SubmissionStatus.from_kaggle(state),
                       "public_score": score_value(sub.public_score), "private_score": score_value(sub.private_score)}
             if getattr(sub, "error", None):
                 fields["error"] = sub.error

@@ -7,6 +7,7 @@ released migration: add a new one.
 
 from __future__ import annotations
 
+import enum
 import json
 import sqlite3
 import time
@@ -15,10 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from kit.artefacts import DatasetStatus, SubmissionStatus
 from kit.config import kit_home
 
 # Statuses after which a submission attempt is over (everything else can be continued by a re-run).
-FINAL_STATUSES = ("complete", "error", "kernel_error", "invalid_output", "refused")
+FINAL_STATUSES = tuple(s.value for s in SubmissionStatus.finals())
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = []
 migration = MIGRATIONS.append
 
@@ -142,6 +144,17 @@ def m005_local_experiments(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX submissions_content ON submissions(content_key)")
 
 
+@migration
+def m006_known_statuses(db: sqlite3.Connection) -> None:
+    # Statuses became kit.artefacts.SubmissionStatus. `kit history --sync` used to store any other Kaggle state
+    # lowercased: such a row becomes 'error' (final) with the state it had kept in its error text. The list is
+    # spelt out, not read from the enum, so this migration does the same thing whenever it runs.
+    known = ("starting", "pushing", "running", "submitting", "pending", "complete", "error", "kernel_error",
+             "invalid_output", "refused")
+    db.execute(f"UPDATE submissions SET error = TRIM(COALESCE(error, '') || ' (status was ' || status || ')'),"
+               f" status = 'error' WHERE status NOT IN ({', '.join('?' for _ in known)})", known)
+
+
 def migrate(db: sqlite3.Connection) -> list[str]:
     """Apply every migration not yet recorded; returns the names applied now."""
     db.execute("CREATE TABLE IF NOT EXISTS _kit_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
@@ -188,7 +201,8 @@ class Ledger:
     # ------------------------------------------------------------------ datasets
 
     def add_dataset_version(
-        self, kind: str, ref: str, version: int | None, content_hash: str, *, status: str = "ready",
+        self, kind: str, ref: str, version: int | None, content_hash: str, *,
+        status: DatasetStatus = DatasetStatus.READY,
         files: list[str] | None = None, size_bytes: int | None = None, sandbox: bool = False, notes: str = "",
     ) -> int:
         """Record one dataset push (or a skipped push whose content was unchanged)."""
@@ -196,15 +210,15 @@ class Ledger:
             cur = db.execute(
                 "INSERT INTO datasets (created_at, kind, ref, version, content_hash, status, files, size_bytes,"
                 " sandbox, notes) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (time.time(), kind, ref, version, content_hash, status, json.dumps(files or []), size_bytes,
-                 int(sandbox), notes),
+                (time.time(), kind, ref, version, content_hash, DatasetStatus(status).value, json.dumps(files or []),
+                 size_bytes, int(sandbox), notes),
             )
             return int(cur.lastrowid)
 
     def latest_dataset_version(self, ref: str, sandbox: bool | None = None) -> dict[str, Any] | None:
         """The newest pushed (not skipped, not failed) version of `ref`, or None."""
-        sql = "SELECT * FROM datasets WHERE ref = ? AND status = 'ready'"
-        args: list[Any] = [ref]
+        sql = "SELECT * FROM datasets WHERE ref = ? AND status = ?"
+        args: list[Any] = [ref, DatasetStatus.READY.value]
         if sandbox is not None:
             sql += " AND sandbox = ?"
             args.append(int(sandbox))
@@ -217,7 +231,7 @@ class Ledger:
 
     # ------------------------------------------------------------------ submissions
 
-    def add_submission(self, competition: str, status: str, **fields: Any) -> int:
+    def add_submission(self, competition: str, status: SubmissionStatus, **fields: Any) -> int:
         """Record a new submission attempt; returns its ledger id."""
         now = time.time()
         fields = {k: _encode(v) for k, v in fields.items()}
@@ -225,7 +239,7 @@ class Ledger:
         with self._tx() as db:
             cur = db.execute(
                 f"INSERT INTO submissions ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                (now, now, competition, status, *fields.values()),
+                (now, now, competition, SubmissionStatus(status).value, *fields.values()),
             )
             return int(cur.lastrowid)
 
@@ -233,6 +247,8 @@ class Ledger:
         """Update columns of one submission row (never deletes: the ledger keeps every attempt)."""
         if not fields:
             return
+        if "status" in fields:
+            fields["status"] = SubmissionStatus(fields["status"])  # ValueError on a state the kit does not know
         fields = {k: _encode(v) for k, v in fields.items()}
         sets = ", ".join(f"{k} = ?" for k in fields)
         with self._tx() as db:
@@ -346,6 +362,8 @@ class Ledger:
 
 
 def _encode(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True)
     if isinstance(value, bool):

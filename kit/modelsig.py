@@ -18,7 +18,6 @@ from kit.errors import InputError
 # The config keys a LoRA adapter's shapes depend on (absent keys are left out of the signature).
 SIGNATURE_KEYS = ("model_type", "architectures", "hidden_size", "intermediate_size", "num_hidden_layers",
                   "num_attention_heads", "num_key_value_heads", "vocab_size")
-ADAPTER_META = "kit_adapter.json"
 
 
 def signature(model_dir: str | Path) -> dict[str, Any]:
@@ -40,14 +39,12 @@ def differences(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
 def check_adapter_base(adapter_dir: str | Path | None, model_dir: str | Path, model_name: str = "") -> None:
     """InputError (one line) when the adapter's kit_adapter.json records a base signature that the model in
     `model_dir` does not match; nothing to check without an adapter or without a recorded signature."""
-    if not adapter_dir:
-        return
-    meta_path = Path(adapter_dir) / ADAPTER_META
-    try:
-        expected = json.loads(meta_path.read_text(encoding="utf-8")).get("base_signature") or {}
-    except (OSError, ValueError):
-        return  # an adapter trained elsewhere: peft's own checks are all there is
-    diff = differences(expected, signature(model_dir))
+    from kit.artefacts import AdapterInfo
+
+    info = AdapterInfo.find(adapter_dir)
+    if info is None or not info.base_signature:
+        return  # no adapter, or one trained elsewhere: peft's own checks are all there is
+    diff = differences(info.base_signature, signature(model_dir))
     if diff:
         raise InputError(f"adapter {adapter_dir} was trained on another base model than {model_name or model_dir}: "
                          + "; ".join(diff),

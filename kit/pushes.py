@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from kit.artefacts import DatasetStatus
 from kit.kaggle import metadata
 from kit.kaggle.results import DatasetPush
 
@@ -30,13 +31,14 @@ def push_dataset(client: Any, folder: Path, slug: str, *, kind: str, ledger: Any
     try:
         last = led.latest_dataset_version(ref, sandbox=client.sandbox)
         if last and last["content_hash"] == digest:
-            led.add_dataset_version(kind, ref, last["version"], digest, status="skipped", files=names,
+            led.add_dataset_version(kind, ref, last["version"], digest, status=DatasetStatus.SKIPPED, files=names,
                                     size_bytes=size, sandbox=client.sandbox, notes="unchanged content")
-            return DatasetPush(ref, last["version"], digest, skipped=True, status="skipped", files=tuple(names),
-                               size_bytes=size)
+            return DatasetPush(ref, last["version"], digest, skipped=True, status=DatasetStatus.SKIPPED,
+                               files=tuple(names), size_bytes=size)
         pushed = client.dataset_push(folder, slug, notes=notes, files=files, digest=digest, **options)
+        ready = pushed.status == DatasetStatus.READY
         led.add_dataset_version(kind, ref, pushed.version, digest,
-                                status="ready" if pushed.status == "ready" else "pending", files=names,
+                                status=DatasetStatus.READY if ready else DatasetStatus.PENDING, files=names,
                                 size_bytes=size, sandbox=client.sandbox, notes=notes)
         return pushed
     finally:

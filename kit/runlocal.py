@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kit.config import KitConfig, override, write_json
+from kit.artefacts import RunConfig
+from kit.config import KitConfig, override
 from kit.errors import InputError
 
 # How the local folders are attached: refs in the sandbox account, mounted where Kaggle mounts such sources
@@ -125,11 +126,11 @@ def run_local(
     started = time.time()
     try:
         mounts = _attach(tree, data_dir, pack.slug, params["sources"], folders, layout, pack.kernel.labels_file)
-        config_path = write_json(out_dir / "run_config.json", {
-            "params": params, "data_dir": str(data_dir), "model": str(model_dir) if model_dir else None,
-            "adapter": str(adapter_dir) if adapter_dir else None, "wheels": str(folders["wheels"]),
-            "layout": layout, "kit_config": cfg.to_dict(),
-        })
+        config_path = RunConfig(
+            params=params, data_dir=str(data_dir), model=str(model_dir) if model_dir else None,
+            adapter=str(adapter_dir) if adapter_dir else None,
+            wheels=str(folders["wheels"]) if folders["wheels"] else None, layout=layout, kit_config=cfg.to_dict(),
+        ).save(out_dir)
         notebook, notice = _execute(tree / "run", source, params, mounts, out_dir,
                                     cfg.kaggle.kernel_timeout_seconds, progress)
         if notice:

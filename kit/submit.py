@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from kit import __version__
+from kit.artefacts import KernelInfo
+from kit.artefacts import SubmissionStatus as Status
 from kit.build import (  # build_submission, load_kernel: also importable from here
     build_submission,
     git_state,
@@ -22,7 +24,7 @@ from kit.errors import DirtyTreeError, InputError, KaggleNotFoundError
 from kit.experiments import refuse_resubmission
 from kit.kaggle.kernel_metadata import METADATA_NAME
 from kit.kaggle.results import score_value, status_name
-from kit.pack import SubmissionSpec, get_pack, mechanism
+from kit.pack import SubmissionSpec, mechanism
 from kit.submission_file import check_submission_file
 from kit.uploads import check_kernel
 
@@ -60,7 +62,7 @@ class _Chain:
     """One submission attempt, one ledger row: every step records where it got to, so a re-run continues."""
 
     def __init__(self, client: Any, ledger: Any, row_id: int, *, competition: str, sandbox: bool,
-                 folder: Path, info: dict[str, Any], timeout: float, say: Any, poll: tuple[float, float]) -> None:
+                 folder: Path, info: KernelInfo, timeout: float, say: Any, poll: tuple[float, float]) -> None:
         self.client, self.ledger, self.id = client, ledger, row_id
         self.competition, self.sandbox, self.folder, self.info = competition, sandbox, folder, info
         self.timeout, self.say, self.poll = timeout, say, poll
@@ -72,7 +74,7 @@ class _Chain:
     def update(self, **fields: Any) -> None:
         self.ledger.update_submission(self.id, **fields)
 
-    def fail(self, exc: Exception, status: str | None = None) -> Exception:
+    def fail(self, exc: Exception, status: Status | None = None) -> Exception:
         """Record the error text (and a final status when given) on the row; returns `exc` to raise."""
         self.update(error=str(exc), **({"status": status} if status else {}))
         return exc
@@ -89,26 +91,26 @@ class _Chain:
             if final:  # the listing answers 403 while the rules are not accepted: know it before the push
                 self.client.submissions(self.competition)
         except RulesNotAcceptedError as exc:  # nothing pushed, nothing spent
-            raise self.fail(exc, "refused" if final else None) from None
+            raise self.fail(exc, Status.REFUSED if final else None) from None
         if getattr(limits, "not_joined", False):
             exc = NotJoinedError(f"you have not joined {self.competition} (Kaggle reports no team and no "
                                  "submissions for this account)",
                                  hint=f"open https://www.kaggle.com/competitions/{self.competition}, press Join "
                                       "Competition and accept the rules (the API cannot), then run it again")
-            raise self.fail(exc, "refused" if final else None)
+            raise self.fail(exc, Status.REFUSED if final else None)
         left = getattr(limits, "num_allowed_now", None)
         if left is not None and left <= 0:
             exc = DailyLimitError(
                 f"no submissions left today for {self.competition} ({getattr(limits, 'num_today', '?')} made)",
                 hint="try again after the daily reset (00:00 UTC)" + ("" if final else "; then `kit submit --resume`"))
-            raise self.fail(exc, "refused" if final else None)
+            raise self.fail(exc, Status.REFUSED if final else None)
 
     def wait_datasets(self, meta: dict[str, Any]) -> None:
         """Wait until every dataset source is READY: a kernel pushed earlier might mount an older version. A source
         pinned as owner/slug/N mounts exactly version N, which must exist; an unpinned one mounts the latest."""
         from kit.errors import KaggleError
 
-        pins = {p["ref"]: p.get("version") for p in (self.info.get("adapter"), self.info.get("wheels")) if p}
+        pins = {p.ref: p.version for p in self.info.pins()}
         for source in meta.get("dataset_sources", []):
             parts = source.split("/")
             ref, pinned = "/".join(parts[:2]), int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
@@ -118,22 +120,23 @@ class _Chain:
                 return status_name(state), current
             state, current = self._wait(check, {"READY", "FAILED", "DELETED"}, f"dataset {ref}")
             if state != "READY":
-                raise self.fail(KaggleError(f"dataset {ref} is {state}", hint="push it again"), "error")
+                raise self.fail(KaggleError(f"dataset {ref} is {state}", hint="push it again"), Status.ERROR)
             if pinned and current and int(current) < pinned:
                 raise self.fail(InputError(f"dataset {ref} has no version {pinned} (it is at version {current})",
-                                           hint="push it, then run `kit build-submission` again"), "error")
+                                           hint="push it, then run `kit build-submission` again"), Status.ERROR)
             if not pinned and pins.get(ref) and current and int(current) != int(pins[ref]):
                 # an unpinned source mounts the latest version: a kernel built for another one must be rebuilt
                 raise self.fail(InputError(f"dataset {ref} is at version {current}, the kernel was built for "
-                                           f"version {pins[ref]}", hint="run `kit build-submission` again"), "error")
+                                           f"version {pins[ref]}", hint="run `kit build-submission` again"),
+                                Status.ERROR)
 
     def push(self) -> None:
-        self.update(status="pushing")
+        self.update(status=Status.PUSHING)
         try:
             pushed = self.client.kernel_push(self.folder)
         except Exception as exc:
-            raise self.fail(exc, "error") from None
-        self.update(status="running", kernel_ref=pushed.ref, kernel_version=pushed.version, error=None)
+            raise self.fail(exc, Status.ERROR) from None
+        self.update(status=Status.RUNNING, kernel_ref=pushed.ref, kernel_version=pushed.version, error=None)
         self.say(f"pushed kernel {pushed.ref} version {pushed.version}")
 
     def wait_kernel(self, wait: bool) -> bool:
@@ -160,7 +163,7 @@ class _Chain:
         self.say(f"--- kernel log (last {LOG_TAIL_LINES} lines) ---\n{tail}\n---")
         exc = KernelFailedError(f"kernel {ref} v{version} ended {state}: {failure or 'no failure message'}",
                                 hint="see the log tail above; nothing was submitted")
-        self.update(error=f"{exc}\n{tail}", status="kernel_error")
+        self.update(error=f"{exc}\n{tail}", status=Status.KERNEL_ERROR)
         raise exc
 
     def check_output(self) -> None:
@@ -175,18 +178,14 @@ class _Chain:
         try:
             n = mechanism(spec.mechanism).check_output(spec, dest)
         except Exception as exc:
-            raise self.fail(exc, "invalid_output") from None
-        self.update(status="submitting", submission_file=name)
+            raise self.fail(exc, Status.INVALID_OUTPUT) from None
+        self.update(status=Status.SUBMITTING, submission_file=name)
         self.say(f"kernel output {name}: {n} rows, valid")
 
     def submission_spec(self) -> SubmissionSpec:
-        """What the built kernel delivers, as kit_kernel.json recorded it (the competition's pack fills gaps)."""
+        """What the built kernel delivers, as kit_kernel.json recorded it."""
         info = self.info
-        if not (info.get("submission_mechanism") and info.get("submission_file") and info.get("submission_columns")):
-            default = get_pack(self.competition).submission
-            info = {"submission_mechanism": default.mechanism, "submission_file": default.file_name,
-                    "submission_columns": default.columns, **{k: v for k, v in info.items() if v}}
-        return SubmissionSpec(tuple(info["submission_columns"]), info["submission_file"], info["submission_mechanism"])
+        return SubmissionSpec(tuple(info.submission_columns), info.submission_file, info.submission_mechanism)
 
     def submit_once(self, message: str) -> None:
         """Create the code submission unless this kernel version already has one (ledger or Kaggle)."""
@@ -196,11 +195,11 @@ class _Chain:
         earlier = [r for r in self.ledger.submissions_of_kernel(ref, version, sandbox=self.sandbox)
                    if r["id"] != self.id]
         if row["submission_ref"] is None and earlier:
-            self.update(submission_ref=earlier[0]["submission_ref"], status="pending")
+            self.update(submission_ref=earlier[0]["submission_ref"], status=Status.PENDING)
         if self.row["submission_ref"] is None:
             for sub in self.client.submissions(self.competition):
                 if tag in (getattr(sub, "description", "") or ""):
-                    self.update(submission_ref=sub.ref, status="pending")
+                    self.update(submission_ref=sub.ref, status=Status.PENDING)
                     self.say(f"kernel {ref} v{version} was already submitted (submission {sub.ref})")
                     break
         if self.row["submission_ref"] is not None:
@@ -211,7 +210,7 @@ class _Chain:
             sub_ref = self.client.submit_code(self.competition, ref, version, row["submission_file"], text)
         except Exception as exc:  # it may or may not exist now: a re-run looks for the tag first
             raise self.fail(exc) from None
-        self.update(submission_ref=sub_ref, status="pending", error=None)
+        self.update(submission_ref=sub_ref, status=Status.PENDING, error=None)
         self.say(f"submitted kernel {ref} v{version}: submission {sub_ref}")
 
     def wait_score(self, wait: bool) -> bool:
@@ -227,10 +226,10 @@ class _Chain:
         state, sub = self._wait(check, {"COMPLETE", "ERROR"}, f"submission {ref}", once=not wait)
         if state == "ERROR":
             why = getattr(sub, "error", None) or "no error text"
-            raise self.fail(SubmissionError(f"submission {ref} failed scoring: {why}"), "error")
+            raise self.fail(SubmissionError(f"submission {ref} failed scoring: {why}"), Status.ERROR)
         if state != "COMPLETE":
             return False
-        self.update(status="complete", public_score=score_value(sub.public_score),
+        self.update(status=Status.COMPLETE, public_score=score_value(sub.public_score),
                     private_score=score_value(sub.private_score),
                     error=None)
         return True
@@ -248,7 +247,7 @@ class _Chain:
         user = (getattr(self.client, "username", "") or "").lower()
         ours = [e.rank for e in board if (e.team_name or "").lower() == user]
         best = [r["public_score"] for r in self.ledger.submission_rows(self.competition, sandbox=self.sandbox)
-                if r["status"] == "complete" and r["public_score"] is not None]
+                if r["status"] == Status.COMPLETE and r["public_score"] is not None]
         self.ledger.add_leaderboard_snapshot(self.competition, our_best=max(best) if best else None,
                                              our_rank=ours[0] if ours else None,
                                              top_score=max(scores) if scores else None, n_teams=len(board),
@@ -317,7 +316,7 @@ def submit(config: KitConfig, kernel_dir: Path | None = None, *, message: str = 
         else:
             row_id = _new_attempt(led, comp, sandbox, folder, info, khash, message, allow_dirty)
             if not force:
-                refuse_resubmission(led, row_id, info.get("content_key"), sandbox=sandbox)
+                refuse_resubmission(led, row_id, info.content_key, sandbox=sandbox)
         try:
             if client is None:
                 from kit.kaggle.client import kaggle_client
@@ -356,24 +355,25 @@ def _resumable(led: Any, comp: str, sandbox: bool, kernel_dir: Path | None) -> d
     return rows[0]
 
 
-def _new_attempt(led: Any, comp: str, sandbox: bool, folder: Path, info: dict[str, Any], khash: str,
+def _new_attempt(led: Any, comp: str, sandbox: bool, folder: Path, info: KernelInfo, khash: str,
                  message: str, allow_dirty: bool) -> int:
     """A new ledger row with the kernel's provenance; a dirty tree is refused (and recorded) unless allowed."""
     sha, dirty = git_state(exclude=folder)
-    adapter, wheels = info.get("adapter") or {}, info.get("wheels") or {}
-    default = f"kit: template {info.get('template', '?')}" + (
-        f", adapter v{adapter['version']}" if adapter.get("version") else "")
+    adapter, wheels = info.adapter, info.wheels
+    default = f"kit: template {info.template}" + (f", adapter v{adapter.version}" if adapter and adapter.version
+                                                  else "")
     row_id = led.add_submission(
-        comp, "starting", sandbox=sandbox, message=message or default, kernel_hash=khash,
-        kernel_dir=str(folder.resolve()), kernel_ref=info.get("kernel_ref"), template=info.get("template"),
-        parameters=info.get("parameters") or {}, adapter_ref=adapter.get("ref"),
-        adapter_version=adapter.get("version"), wheels_ref=wheels.get("ref"), wheels_version=wheels.get("version"),
-        base_model_source=info.get("base_model"), git_sha=sha, git_dirty=dirty, kit_version=__version__,
-        local_score=info.get("local_score"), content_key=info.get("content_key"), origin="kit")
+        comp, Status.STARTING, sandbox=sandbox, message=message or default, kernel_hash=khash,
+        kernel_dir=str(folder.resolve()), kernel_ref=info.kernel_ref, template=info.template,
+        parameters=info.parameters, adapter_ref=adapter and adapter.ref,
+        adapter_version=adapter and adapter.version, wheels_ref=wheels and wheels.ref,
+        wheels_version=wheels and wheels.version,
+        base_model_source=info.base_model, git_sha=sha, git_dirty=dirty, kit_version=__version__,
+        local_score=info.local_score, content_key=info.content_key, origin="kit")
     if dirty and not allow_dirty:
         exc = DirtyTreeError("the git tree has uncommitted changes",
                              hint="commit them so the ledger's git SHA means something, or pass --allow-dirty")
-        led.update_submission(row_id, status="refused", error=str(exc))
+        led.update_submission(row_id, status=Status.REFUSED, error=str(exc))
         raise exc
     return row_id
 
@@ -386,11 +386,11 @@ def _run(chain: _Chain, meta: dict[str, Any], wait: bool) -> None:
         chain.push()
         if not wait:
             return
-    if chain.row["status"] == "running":
+    if chain.row["status"] == Status.RUNNING:
         if not chain.wait_kernel(wait):
             return
         chain.check_output()
-    if chain.row["status"] == "submitting":
+    if chain.row["status"] == Status.SUBMITTING:
         chain.submit_once(chain.row["message"] or "")
-    if chain.row["status"] == "pending" and chain.wait_score(wait):
+    if chain.row["status"] == Status.PENDING and chain.wait_score(wait):
         chain.snapshot()

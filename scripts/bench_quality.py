@@ -53,7 +53,9 @@ def finish_lora(proc: subprocess.Popen, out: Path, started: float) -> dict:
     """Wait for the training process; kit_adapter.json."""
     if proc.wait() != 0:
         raise SystemExit(f"kit train failed (exit {proc.returncode})")
-    meta = json.loads((out / "kit_adapter.json").read_text(encoding="utf-8"))
+    from kit.artefacts import AdapterInfo
+
+    meta = AdapterInfo.load(out).to_dict()
     print(f"lora: {meta['global_step']} steps, {time.time() - started:.0f}s wall (beside the other recipes), "
           f"train_loss {meta['train_loss']:.3f}, template {meta['template']}, prime {meta['prime']!r}", flush=True)
     return meta

@@ -44,3 +44,43 @@ def test_latest_dataset_version_ignores_skips(tmp_path):
         led.add_dataset_version("adapter", "u/a", None, "h2", status="skipped")
         assert led.latest_dataset_version("u/a")["version"] == 2
         assert led.latest_dataset_version("u/zzz") is None
+
+
+def test_a_database_of_an_older_kit_reads_through_the_status_enum(tmp_path):
+    """Rows written as plain strings before the enum keep their meaning (final ones are not continued); a state
+    the enum does not know (stored by an older `history --sync`) becomes a final error that says what it was."""
+    import pytest
+
+    from kit.artefacts import SubmissionRow, SubmissionStatus
+
+    db = sqlite3.connect(tmp_path / "old.db")
+    for fn in MIGRATIONS[:5]:  # what the kit of m005 created
+        fn(db)
+    db.execute("CREATE TABLE _kit_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+    db.executemany("INSERT INTO _kit_migrations VALUES (?, 0)", [(fn.__name__,) for fn in MIGRATIONS[:5]])
+    for status in ("starting", "running", "kernel_error", "refused", "pending", "complete", "cancelled"):
+        db.execute("INSERT INTO submissions (created_at, updated_at, competition, status, parameters)"
+                   " VALUES (0, 0, 'c', ?, '{\"template\": \"best\"}')", (status,))
+    db.commit()
+    db.close()
+    with Ledger(tmp_path / "old.db") as led:
+        assert [r["status"] for r in led.open_submissions("c", sandbox=False)] == ["pending", "running", "starting"]
+        rows = [SubmissionRow.from_row(r) for r in led.submissions("c")]
+        assert rows[0].status == SubmissionStatus.ERROR and rows[0].error == "(status was cancelled)"
+        assert rows[1].parameters == {"template": "best"} and rows[1].sandbox is False
+        row_id = led.add_submission("c", SubmissionStatus.REFUSED)
+        assert led.get_submission(row_id)["status"] == "refused" == SubmissionStatus.REFUSED
+        with pytest.raises(ValueError, match="'done' is not a valid SubmissionStatus"):
+            led.update_submission(row_id, status="done")
+        with pytest.raises(ValueError, match="'done' is not a valid DatasetStatus"):
+            led.add_dataset_version("adapter", "u/a", 1, "h", status="done")
+
+
+def test_the_row_dataclass_has_every_column():
+    import dataclasses
+
+    from kit.artefacts import SubmissionRow
+
+    db = sqlite3.connect(":memory:")
+    migrate(db)
+    assert sorted(f.name for f in dataclasses.fields(SubmissionRow)) == sorted(_columns(db, "submissions"))

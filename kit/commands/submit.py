@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from kit.artefacts import SubmissionStatus
 from kit.commands._common import config_from, emit, json_option
 
 
@@ -17,7 +18,7 @@ def _summary(row: dict) -> str:
     if row.get("public_score") is not None:
         lines.append(f"  public score {row['public_score']:.4f}"
                      + (f", private {row['private_score']:.4f}" if row.get("private_score") is not None else ""))
-    if row["status"] == "running":
+    if row["status"] == SubmissionStatus.RUNNING:
         lines.append("  not waiting: `kit submit --resume` continues")
     return "\n".join(lines)
 

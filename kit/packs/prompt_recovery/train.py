@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from kit import __version__
+from kit.artefacts import ADAPTER_META_NAME as META_NAME
+from kit.artefacts import AdapterInfo
 from kit.config import coerce, write_json
 from kit.errors import ConfigError, TrainingError
 from kit.modelsig import signature
 from kit.packs.prompt_recovery.settings import TrainConfig
-from kit.packs.prompt_recovery.train_data import META_NAME, TRAIN_PRIME, trained_format
+from kit.packs.prompt_recovery.train_data import TRAIN_PRIME, trained_format
 from kit.packs.prompt_recovery.train_model import build_trainer, check_4bit
 
 SCHEDULES = ("cosine", "linear", "constant")
@@ -226,27 +228,26 @@ def _train(cfg: TrainConfig, rows: list[dict], embedder_path: str | Path | None,
         "checkpoint_dir": str(ckpt), "target_modules": targets, "precision": precision,
         "batch_size": trainer.state.train_batch_size or cfg.batch_size,
     }
-    meta: dict[str, Any] = {
-        "kit_version": __version__, "git_sha": git_sha(), "base_model": str(base), "template": cfg.template,
-        "prime": TRAIN_PRIME, "base_signature": signature(base),
-        "data_file": str(data_path.resolve()), "data_sha256": data_sha,
-        "rows": counts | {"total": len(rows)}, "knobs": resolved,
-        "train_loss": float(outcome.training_loss), "val_loss": None if val_loss is None else float(val_loss),
-        "loss_history": losses, "global_step": trainer.state.global_step, "resumed_from": resume_from,
-        "train_seconds": round(time.time() - started, 2), "device": "cuda" if cuda else "cpu",
-    }
+    meta = AdapterInfo(
+        kit_version=__version__, git_sha=git_sha(), base_model=str(base), template=cfg.template,
+        prime=TRAIN_PRIME, base_signature=signature(base),
+        data_file=str(data_path.resolve()), data_sha256=data_sha,
+        rows=counts | {"total": len(rows)}, knobs=resolved,
+        train_loss=float(outcome.training_loss), val_loss=None if val_loss is None else float(val_loss),
+        loss_history=losses, global_step=trainer.state.global_step, resumed_from=resume_from,
+        train_seconds=round(time.time() - started, 2), device="cuda" if cuda else "cpu",
+    )
     del trainer, outcome
     from kit.packs.prompt_recovery.infer import free_memory
 
     free_memory()
-    write_json(out / META_NAME, meta)  # first, so evaluation reads the format from it as inference will
+    meta.save(out)  # first, so evaluation reads the format from it as inference will
     eval_started = time.time()
     plain = dataclasses.replace(template, rescore=False)  # validation generates; it has no rewriter to rank with
-    meta["val_score"] = evaluate(out, base, trained_format(plain, out), val_rows[: cfg.eval_rows], cfg,
-                                 embedder_path)
-    meta["val_seconds"] = round(time.time() - eval_started, 2)
-    write_json(out / META_NAME, meta)
-    return TrainResult(out=out, meta=meta)
+    score = evaluate(out, base, trained_format(plain, out), val_rows[: cfg.eval_rows], cfg, embedder_path)
+    meta = dataclasses.replace(meta, val_score=score, val_seconds=round(time.time() - eval_started, 2))
+    meta.save(out)
+    return TrainResult(out=out, meta=meta.to_dict())
 
 
 def _save_flat(trainer: Any, out: Path) -> None:
@@ -314,9 +315,7 @@ def run_training(cfg: TrainConfig, *, embedder: str = "", notebook: bool = True)
                       cwd=Path.cwd(), stream=True, quiet_kernel=True)  # loss lines stream, chatter to a log
     if not (out / META_NAME).exists():
         raise TrainingError(f"the training notebook wrote no {META_NAME}", hint=f"see {executed}")
-    import json
-
-    meta = json.loads((out / META_NAME).read_text(encoding="utf-8"))
+    meta = AdapterInfo.load(out).to_dict()
     record_training(meta)
     return meta
 

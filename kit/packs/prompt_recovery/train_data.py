@@ -20,7 +20,6 @@ from kit.tables import read_rows
 
 COLUMNS = ("original_text", "rewrite_prompt", "rewritten_text")
 IGNORE_INDEX = -100
-META_NAME = "kit_adapter.json"
 # Training renders the prompt with no prime and learns the whole rewrite_prompt (its first verb included), so
 # an adapter predicts from this prime; kit_adapter.json records it and inference uses it (`trained_format`).
 TRAIN_PRIME = ""
@@ -37,21 +36,17 @@ def trained_format(template: Any, adapter: Path | str) -> Any:
     still candidates to rank.
     """
     import dataclasses
-    import json
 
+    from kit.artefacts import AdapterInfo
     from kit.packs.prompt_recovery.templates import get_template
 
-    path = Path(adapter) / META_NAME
-    if not template.primes or not path.is_file():
+    if not template.primes:
         return template
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}".splitlines()[0]) from None
-    if "template" not in meta or "prime" not in meta:
-        return template  # an adapter from before the kit recorded its format
-    trained = get_template(meta["template"])
-    primes = (str(meta["prime"]),) + (template.primes if template.rescore else ())
+    meta = AdapterInfo.find(adapter)
+    if meta is None or not meta.trained_format:
+        return template  # no record, or an adapter from before the kit recorded its format
+    trained = get_template(meta.template)
+    primes = (str(meta.prime),) + (template.primes if template.rescore else ())
     return dataclasses.replace(template, examples=trained.examples, primes=tuple(dict.fromkeys(primes)))
 
 

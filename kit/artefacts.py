@@ -1,0 +1,373 @@
+"""Typed artefacts: the JSON files the kit writes beside what it builds, and the states of a submission attempt.
+
+Each artefact is a dataclass whose fields carry their help text and whose `__post_init__` checks the values, so a
+bad value fails where it is made, not in a later command. `save(folder)` writes the sorted JSON file the kit has
+always written (same keys: files from earlier versions still load); `load(folder)` reads it back and turns a
+missing, malformed or incomplete file into one InputError line naming that file.
+
+- `KernelInfo` (kit_kernel.json): written by `kit build-submission`, read by `kit submit` into the ledger;
+- `AdapterInfo` (kit_adapter.json): written by `kit train`, read by push-adapter, the base-model check and the
+  kernel (the prompt format the adapter was trained in);
+- `RunConfig` (run_config.json): what `kit run-local` ran;
+- `SubmissionStatus`: the states of a ledger submission row.
+
+Standard library only: the kernel reads kit_adapter.json on Kaggle before any model loads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from kit.config import _f, write_json
+from kit.errors import InputError
+
+KIT_KERNEL_NAME = "kit_kernel.json"
+ADAPTER_META_NAME = "kit_adapter.json"
+RUN_CONFIG_NAME = "run_config.json"
+
+A = TypeVar("A", bound="Artefact")
+_REQUIRED = dataclasses.MISSING
+
+
+def _req(help: str) -> Any:
+    """A field without a default: a file lacking it does not load."""
+    return dataclasses.field(metadata={"help": help})
+
+
+# ---------------------------------------------------------------------------- checking
+# Hand-written on purpose (a few lines): the checks run inside Kaggle kernels, where the kit must not pull in
+# a validation library that its offline wheel bundle would then have to carry.
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether a JSON-like `value` fits the annotation `hint` (unions, None, containers, plain types)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(value, arg) for arg in typing.get_args(hint))
+    if hint is Any:
+        return True
+    if hint is type(None):
+        return value is None
+    if origin is list:
+        (item,) = typing.get_args(hint) or (Any,)
+        return isinstance(value, list) and all(_conforms(v, item) for v in value)
+    if origin is dict:
+        return isinstance(value, dict)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+def _type_name(hint: Any) -> str:
+    return str(hint).replace("typing.", "").replace("NoneType", "None")
+
+
+class Artefact:
+    """Base of the artefact dataclasses: type checks, sorted JSON, load/save under `FILE_NAME`."""
+
+    FILE_NAME: ClassVar[str] = ""
+
+    def check_types(self) -> None:
+        """ValueError naming the first field whose value does not fit its annotation; nested artefacts given
+        as dicts (read from JSON) become their dataclass first."""
+        hints = typing.get_type_hints(type(self))
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value, hint = getattr(self, f.name), hints[f.name]
+            nested = [a for a in typing.get_args(hint) if isinstance(a, type) and issubclass(a, Artefact)]
+            if nested and isinstance(value, dict):
+                try:
+                    value = nested[0].from_dict(value)
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(f"{f.name}: {exc}") from None
+                object.__setattr__(self, f.name, value)
+            if not (_conforms(value, hint) or (nested and isinstance(value, tuple(nested)))):
+                raise ValueError(f"{f.name} must be {_type_name(hint)}, not {type(value).__name__} {value!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (nested artefacts as dicts)."""
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    def to_json(self) -> str:
+        """Sorted, indented JSON: the form every artefact is saved in."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str) + "\n"
+
+    def save(self, folder: Path | str) -> Path:
+        """Write `FILE_NAME` into `folder` (atomically); returns its path."""
+        return write_json(Path(folder) / self.FILE_NAME, self.to_dict())
+
+    @classmethod
+    def from_dict(cls: type[A], data: dict[str, Any]) -> A:
+        """The artefact from parsed JSON; ValueError naming a missing or ill-typed field. Keys this version
+        does not know (written by a newer kit) are left out."""
+        if not isinstance(data, dict):
+            raise ValueError(f"must hold a JSON object, not {type(data).__name__}")
+        fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        missing = [n for n, f in fields.items() if n not in data and f.default is _REQUIRED
+                   and f.default_factory is _REQUIRED]
+        if missing:
+            raise ValueError(f"missing field(s) {', '.join(missing)}")
+        return cls(**{k: v for k, v in data.items() if k in fields})
+
+    @classmethod
+    def load(cls: type[A], folder: Path | str) -> A:
+        """Read `FILE_NAME` from `folder`: InputError (one line, naming the file) when it is missing, is not
+        JSON, or lacks a field or holds a wrong value."""
+        path = Path(folder) / cls.FILE_NAME
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"{path}: file not found") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"{path}: not valid JSON ({str(exc).splitlines()[0]})") from None
+        try:
+            return cls.from_dict(data)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{path}: {str(exc).splitlines()[0]}") from None
+
+
+# ---------------------------------------------------------------------------- kit_kernel.json
+
+
+@dataclass
+class DatasetPin(Artefact):
+    """A dataset the kernel mounts, pinned to the version the ledger recorded when the kernel was built."""
+
+    ref: str = _req("owner/slug of the dataset.")
+    version: int | None = _f(None, "The pushed version the kernel mounts; None when none was pushed yet.")
+    content_hash: str | None = _f(None, "Content hash of that pushed version (links a run-local to it).")
+
+    def __post_init__(self) -> None:
+        self.check_types()
+        if self.ref.count("/") != 1:
+            raise ValueError(f"dataset ref {self.ref!r} is not owner/slug")
+
+
+@dataclass
+class KernelInfo(Artefact):
+    """kit_kernel.json: the resolved parameters and provenance of a kernel built by `kit build-submission`."""
+
+    FILE_NAME: ClassVar[str] = KIT_KERNEL_NAME
+
+    template: str = _req("The recipe (template) the kernel runs.")
+    kernel_ref: str = _req("owner/slug of the kernel on Kaggle (kernel-metadata.json id).")
+    submission_file: str = _req("The file the kernel writes and Kaggle scores.")
+    submission_mechanism: str = _f("file", "How the kernel's predictions reach the scorer (kit.pack mechanisms).")
+    submission_columns: list[str] = _req("The submission's header, the id column first.")
+    parameters: dict[str, Any] = _f({}, "The notebook parameters rendered into the kernel.")
+    sources: dict[str, str] = _f({}, "name -> ref of every source the kernel mounts (competition, model, ...).")
+    adapter: DatasetPin | None = _f(None, "The adapter dataset, pinned.")
+    wheels: DatasetPin | None = _f(None, "The offline wheels dataset, pinned.")
+    base_model: str | None = _f(None, "The base model source the kernel mounts.")
+    rewriter_model: str | None = _f(None, "The rewriter model source (re-scoring templates).")
+    competition: str | None = _f(None, "The competition slug.")
+    sandbox: bool | None = _f(None, "Built for the sandbox emulator (True) or Kaggle (False).")
+    session_timeout: int | None = _f(None, "Seconds the kernel session may run.")
+    docker_image_pinning_type: str | None = _f(None, "original | latest, as in kernel-metadata.json.")
+    git_sha: str | None = _f(None, "HEAD of the work tree the kernel was built from.")
+    git_dirty: bool | None = _f(None, "Whether that work tree had uncommitted changes.")
+    kit_version: str | None = _f(None, "The kit version that built the kernel.")
+    notebook_sha256: str | None = _f(None, "sha256 of the rendered notebook file.")
+    kernel_hash: str | None = _f(None, "Hash of what Kaggle would run (cells, kernelspec, metadata).")
+    content_key: str | None = _f(None, "Links the kernel to the local run of the same content.")
+    local_score: float | None = _f(None, "The score `kit run-local` measured for this content, if it ran.")
+    local_experiment: int | None = _f(None, "The ledger id of that local run.")
+
+    def __post_init__(self) -> None:
+        self.check_types()
+        if self.kernel_ref.count("/") != 1:
+            raise ValueError(f"kernel_ref {self.kernel_ref!r} is not owner/slug")
+        if len(self.submission_columns) < 2:
+            raise ValueError("submission_columns needs an id column and at least one value column")
+        if not self.submission_file:
+            raise ValueError("submission_file is empty")
+
+    def pins(self) -> list[DatasetPin]:
+        """The pinned datasets (adapter, wheels) the kernel was built for."""
+        return [p for p in (self.adapter, self.wheels) if p is not None]
+
+
+# ---------------------------------------------------------------------------- kit_adapter.json
+
+
+@dataclass
+class AdapterInfo(Artefact):
+    """kit_adapter.json: how an adapter was trained. Every field may be absent: adapters from earlier kit versions
+    or trained elsewhere record less, and readers do without what is not there."""
+
+    FILE_NAME: ClassVar[str] = ADAPTER_META_NAME
+
+    template: str | None = _f(None, "The template whose prompt format the adapter was trained on.")
+    prime: str | None = _f(None, "The answer prime training used; inference predicts from the same one.")
+    base_model: str | None = _f(None, "The base model folder trained on.")
+    base_signature: dict[str, Any] | None = _f(None, "The base model's shape signature (kit.modelsig).")
+    kit_version: str | None = _f(None, "The kit version that trained it.")
+    git_sha: str | None = _f(None, "HEAD of the work tree it was trained from.")
+    data_file: str | None = _f(None, "The training data file.")
+    data_sha256: str | None = _f(None, "sha256 of the training data file.")
+    rows: dict[str, int] | None = _f(None, "Row counts: total, train, val, dropped, truncated.")
+    knobs: dict[str, Any] | None = _f(None, "The resolved training config.")
+    train_loss: float | None = _f(None, "Mean training loss.")
+    val_loss: float | None = _f(None, "Validation loss.")
+    loss_history: list[Any] | None = _f(None, "[step, loss] pairs as logged.")
+    global_step: int | None = _f(None, "Optimizer steps taken.")
+    resumed_from: str | None = _f(None, "The checkpoint training resumed from, if any.")
+    train_seconds: float | None = _f(None, "Training wall time.")
+    device: str | None = _f(None, "cuda | cpu.")
+    val_score: dict[str, Any] | None = _f(None, "Validation score: mean, ci_low, ci_high, n, embedder, examples.")
+    val_seconds: float | None = _f(None, "Validation wall time.")
+
+    def __post_init__(self) -> None:
+        self.check_types()
+        if self.val_score is not None and "mean" not in self.val_score:
+            raise ValueError("val_score has no mean")
+
+    @property
+    def trained_format(self) -> bool:
+        """Whether the adapter records the prompt format (template and prime) it was trained with."""
+        return self.template is not None and self.prime is not None
+
+    @classmethod
+    def find(cls, adapter_dir: Path | str | None) -> AdapterInfo | None:
+        """The adapter folder's record; None without a folder or without a kit_adapter.json in it."""
+        if not adapter_dir or not (Path(adapter_dir) / cls.FILE_NAME).is_file():
+            return None
+        return cls.load(adapter_dir)
+
+
+# ---------------------------------------------------------------------------- run_config.json
+
+
+@dataclass
+class RunConfig(Artefact):
+    """run_config.json: what `kit run-local` ran (parameters, mounted folders, the resolved kit.toml)."""
+
+    FILE_NAME: ClassVar[str] = RUN_CONFIG_NAME
+
+    params: dict[str, Any] = _req("The notebook parameters the kernel ran with.")
+    data_dir: str = _req("The competition data folder mounted (labels left out).")
+    layout: str = _req("How inputs were mounted under /kaggle/input.")
+    model: str | None = _f(None, "The base model folder mounted, if the template loads one.")
+    adapter: str | None = _f(None, "The adapter folder mounted, if any.")
+    wheels: str | None = _f(None, "The wheels folder mounted; None means the sandbox's kit-only bundle.")
+    kit_config: dict[str, Any] = _f({}, "The resolved kit.toml.")
+
+    def __post_init__(self) -> None:
+        self.check_types()
+        if "template" not in self.params:
+            raise ValueError("params has no template")
+
+
+# ---------------------------------------------------------------------------- ledger rows
+
+
+class SubmissionStatus(str, enum.Enum):
+    """Where a submission attempt (one ledger row) got to. Stored as its value; compares equal to it."""
+
+    STARTING = "starting"              # row created, nothing sent yet
+    PUSHING = "pushing"                # kernel push under way
+    RUNNING = "running"                # kernel pushed, its run not finished
+    SUBMITTING = "submitting"          # output valid, code submission not yet created
+    PENDING = "pending"                # submitted, not scored yet
+    COMPLETE = "complete"              # scored
+    ERROR = "error"                    # failed (scoring error, a dataset that never became ready, ...)
+    KERNEL_ERROR = "kernel_error"      # the kernel run failed: nothing was submitted
+    INVALID_OUTPUT = "invalid_output"  # the kernel's output failed the checks: nothing was submitted
+    REFUSED = "refused"                # refused before anything was spent (dirty tree, daily limit, resubmission)
+
+    __str__ = str.__str__  # f-strings and the tables print the value, as the plain strings did
+    __format__ = str.__format__
+
+    @property
+    def final(self) -> bool:
+        """An attempt in a final state is over; any other state is continued by a re-run."""
+        return self in _FINAL
+
+    @classmethod
+    def finals(cls) -> tuple[SubmissionStatus, ...]:
+        """Every final state."""
+        return tuple(s for s in cls if s.final)
+
+    @classmethod
+    def from_kaggle(cls, state: str) -> SubmissionStatus:
+        """Our state for a Kaggle submission status (PENDING, COMPLETE, ERROR): anything not scored or failed
+        is still pending."""
+        return {"COMPLETE": cls.COMPLETE, "ERROR": cls.ERROR}.get(state.upper(), cls.PENDING)
+
+
+_FINAL = frozenset({SubmissionStatus.COMPLETE, SubmissionStatus.ERROR, SubmissionStatus.KERNEL_ERROR,
+                    SubmissionStatus.INVALID_OUTPUT, SubmissionStatus.REFUSED})
+
+
+@dataclass
+class SubmissionRow(Artefact):
+    """One submission attempt as the ledger keeps it (the `submissions` table, decoded): SQLite's integers back
+    to booleans, the parameters' JSON back to a dict, the status to its enum."""
+
+    id: int = _req("The ledger id of the attempt.")
+    created_at: float = _req("When the attempt started (Unix time; Kaggle's date for imported submissions).")
+    updated_at: float = _req("When the row last changed.")
+    competition: str = _req("The competition slug.")
+    status: SubmissionStatus = _req("Where the attempt got to.")
+    sandbox: bool = _f(False, "Made against the sandbox emulator (never listed with real submissions).")
+    origin: str = _f("kit", "kit (made by `kit submit`) or kaggle (found by `kit history --sync`).")
+    message: str | None = _f(None, "The submission description.")
+    kernel_ref: str | None = _f(None, "owner/slug of the pushed kernel.")
+    kernel_version: int | None = _f(None, "The pushed kernel version.")
+    kernel_hash: str | None = _f(None, "Hash of the kernel content pushed (a re-run of the same one continues).")
+    kernel_dir: str | None = _f(None, "The kernel folder `kit submit` ran from.")
+    template: str | None = _f(None, "The recipe the kernel ran.")
+    parameters: dict[str, Any] | str | None = _f(None, "The rendered notebook parameters (text if not JSON).")
+    adapter_ref: str | None = _f(None, "The adapter dataset.")
+    adapter_version: int | None = _f(None, "The adapter dataset version mounted.")
+    wheels_ref: str | None = _f(None, "The wheels dataset.")
+    wheels_version: int | None = _f(None, "The wheels dataset version mounted.")
+    base_model_source: str | None = _f(None, "The base model source mounted.")
+    git_sha: str | None = _f(None, "HEAD of the work tree submitted from.")
+    git_dirty: bool | None = _f(None, "Whether that work tree had uncommitted changes.")
+    kit_version: str | None = _f(None, "The kit version that submitted.")
+    local_score: float | None = _f(None, "The local score recorded when the attempt started.")
+    content_key: str | None = _f(None, "Links the attempt to the local run of the same kernel content.")
+    submission_ref: int | None = _f(None, "Kaggle's submission id.")
+    submission_file: str | None = _f(None, "The output file submitted.")
+    public_score: float | None = _f(None, "The public leaderboard score.")
+    private_score: float | None = _f(None, "The private leaderboard score, once Kaggle shows it.")
+    error: str | None = _f(None, "What went wrong, for an attempt that failed or was interrupted.")
+
+    def __post_init__(self) -> None:
+        self.check_types()
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> SubmissionRow:
+        """Decode a `submissions` row (a dict of its columns) as SQLite returns it."""
+        data = dict(row)
+        data["status"] = SubmissionStatus(data["status"])
+        data["sandbox"] = bool(data.get("sandbox"))
+        if data.get("git_dirty") is not None:
+            data["git_dirty"] = bool(data["git_dirty"])
+        if isinstance(data.get("parameters"), str):
+            try:
+                data["parameters"] = json.loads(data["parameters"])
+            except json.JSONDecodeError:
+                pass  # shown as the text it is
+        return cls.from_dict(data)
+
+
+class DatasetStatus(str, enum.Enum):
+    """What a ledger `datasets` row records about one push."""
+
+    READY = "ready"      # pushed and processed: a kernel can mount this version
+    PENDING = "pending"  # pushed without waiting for Kaggle to process it
+    FAILED = "failed"    # Kaggle failed to process it
+    SKIPPED = "skipped"  # not uploaded: the content equals the last recorded version's
+
+    __str__ = str.__str__
+    __format__ = str.__format__

@@ -1,0 +1,79 @@
+"""kit/artefacts.py: the typed artefacts round-trip as sorted JSON, files of earlier versions load, bad files are
+one line naming the file, and the submission states the ledger keeps."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from kit.artefacts import AdapterInfo, DatasetPin, KernelInfo, RunConfig, SubmissionStatus
+from kit.errors import InputError
+
+KERNEL = {"template": "simple", "kernel_ref": "sandbox-user/kit-infer", "submission_file": "submission.csv",
+          "submission_columns": ["id", "answer"]}
+
+
+@pytest.mark.parametrize("artefact", [
+    KernelInfo(**KERNEL, adapter=DatasetPin("alice/kit-lora-adapter", 3, "h3"), local_score=0.5, sandbox=True),
+    AdapterInfo(template="zeroshot", prime="", base_signature={"model_type": "mistral"},
+                loss_history=[[1, 2.5]], val_score={"mean": 0.6, "n": 4}),
+    RunConfig(params={"template": "mean", "rows": 3}, data_dir="/d", layout="current", wheels=None),
+])
+def test_round_trip_as_sorted_json_with_help_on_every_field(artefact, tmp_path):
+    path = artefact.save(tmp_path)
+    assert path.name == artefact.FILE_NAME
+    text = path.read_text()
+    assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n" == artefact.to_json()
+    assert type(artefact).load(tmp_path) == artefact
+    assert all(f.metadata.get("help") for f in dataclasses.fields(artefact))
+
+
+def test_files_of_earlier_versions_load(tmp_path):
+    """Keys a file lacks take their defaults; keys this version does not know are left out."""
+    (tmp_path / "kit_kernel.json").write_text(json.dumps({**KERNEL, "adapter": {"ref": "u/a", "version": 2},
+                                                          "retired_key": 1}))
+    info = KernelInfo.load(tmp_path)
+    assert info.adapter == DatasetPin("u/a", 2) and info.pins() == [info.adapter] and info.content_key is None
+    (tmp_path / "kit_adapter.json").write_text(json.dumps({"template": "fewshot"}))
+    meta = AdapterInfo.load(tmp_path)
+    assert meta.template == "fewshot" and not meta.trained_format  # no prime recorded: format unknown
+    assert AdapterInfo.find(tmp_path / "nowhere") is None and AdapterInfo.find(None) is None
+
+
+@pytest.mark.parametrize("text, why", [
+    ("{not json", r"kit_kernel.json: not valid JSON"),
+    ("[1, 2]", r"kit_kernel.json: must hold a JSON object, not list"),
+    (json.dumps({"template": "t"}), r"kit_kernel.json: missing field\(s\) kernel_ref, submission_file, "),
+    (json.dumps({**KERNEL, "submission_columns": ["id"]}), r"kit_kernel.json: submission_columns needs an id col"),
+    (json.dumps({**KERNEL, "kernel_ref": "no-owner"}), r"kit_kernel.json: kernel_ref 'no-owner' is not owner/slug"),
+    (json.dumps({**KERNEL, "local_score": "0.5"}), r"kit_kernel.json: local_score must be float \| None, not str"),
+    (json.dumps({**KERNEL, "wheels": {"version": 1}}), r"kit_kernel.json: wheels: missing field\(s\) ref$"),
+    (json.dumps({**KERNEL, "sandbox": 1}), r"kit_kernel.json: sandbox must be bool \| None, not int 1"),
+])
+def test_a_bad_file_is_one_line_naming_it(tmp_path, text, why):
+    (tmp_path / "kit_kernel.json").write_text(text)
+    with pytest.raises(InputError, match=why) as caught:
+        KernelInfo.load(tmp_path)
+    assert str(tmp_path / "kit_kernel.json") in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_missing_file_and_values_checked_where_made(tmp_path):
+    with pytest.raises(InputError, match="run_config.json: file not found"):
+        RunConfig.load(tmp_path)
+    with pytest.raises(ValueError, match="params has no template"):
+        RunConfig(params={}, data_dir="/d", layout="current")
+    with pytest.raises(ValueError, match="val_score has no mean"):
+        AdapterInfo(val_score={"n": 3})
+    with pytest.raises(ValueError, match="rows must be"):
+        AdapterInfo(rows=[1, 2])  # type: ignore[arg-type]
+
+
+def test_submission_states():
+    assert {s.value for s in SubmissionStatus.finals()} == {"complete", "error", "kernel_error", "invalid_output",
+                                                            "refused"}
+    assert not SubmissionStatus.PENDING.final and SubmissionStatus.REFUSED.final
+    assert SubmissionStatus.COMPLETE == "complete" and f"{SubmissionStatus.KERNEL_ERROR}" == "kernel_error"
+    assert [SubmissionStatus.from_kaggle(s) for s in ("COMPLETE", "ERROR", "PENDING")] == [
+        SubmissionStatus.COMPLETE, SubmissionStatus.ERROR, SubmissionStatus.PENDING]
