@@ -279,12 +279,21 @@ def pip_failure(output: str, what: str, hint: str | None = None) -> KitError:
 # ---------------------------------------------------------------------------- resolving
 
 
+def _stub_version(version: str) -> str:
+    """The image version with the local label `kitimage`: it satisfies every specifier the plain version does
+    (PEP 440 ignores local labels unless a specifier names one), yet no index has it, so the resolver takes the
+    stub (no dependencies: they are installed on the image) and not the index's wheel of that version (whose
+    dependencies, e.g. torch's CUDA wheels, would land in the bundle)."""
+    return f"{version}.kitimage" if Version(version).local else f"{version}+kitimage"
+
+
 def _stub_wheels(folder: Path, installed: dict[str, str]) -> None:
     """Metadata-only wheels (py3-none-any, no dependencies) standing for the image's installed distributions.
 
     Written by hand: they exist only for the resolver to see, and a wheel is three small files in a zip."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name, version in installed.items():
+    for name, plain in installed.items():
+        version = _stub_version(plain)
         dist = f"{name.replace('-', '_')}-{version}"
         files = {f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
                  f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: kit-image-stub\nRoot-Is-Purelib: true\n"
@@ -313,8 +322,8 @@ def resolve_missing(requirement: Path | str, target: Target, installed: dict[str
         req = Requirement(line)
         version = _pinned_version(req) or ""
         name = canonical(req.name)
-        if name in installed and version and Version(version) == Version(installed[name]):
-            continue
+        if name in installed and version == _stub_version(installed[name]):
+            continue  # the image's own
         plan.append({"name": name, "version": version, "url": req.url or ""})
     return plan
 
@@ -332,7 +341,7 @@ def compile_for_image(requirement: Path | str, target: Target, installed: dict[s
     spec.write_text((f"{_wheel_name(wanted)} @ {wanted.resolve().as_uri()}" if wanted.suffix == ".whl"
                      else str(requirement)) + "\n", encoding="utf-8")
     if installed and out.suffix == ".txt":  # uv prefers the versions an existing output file names
-        out.write_text("".join(f"{n}=={v}\n" for n, v in sorted(installed.items())), encoding="utf-8")
+        out.write_text("".join(f"{n}=={_stub_version(v)}\n" for n, v in sorted(installed.items())), encoding="utf-8")
     args = ["pip", "compile", "--quiet", "--no-header", "--no-annotate", "--only-binary", ":all:",
             "--python", sys.executable, "--python-version", target.python_version,
             "--python-platform", target.uv_platform(), "--find-links", str(stubs), *(extra_args or [])]
