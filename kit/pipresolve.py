@@ -3,11 +3,12 @@
 The image is described by a freeze list (`name==version` lines; a hand-written approximation ships in
 kit/data, a real `pip list --format=freeze` from Kaggle replaces it). `uv pip compile` resolves for the target
 (`--python-version`, `--python-platform`: markers and wheel tags are the target's, not this machine's). The image's
-packages take part as metadata-only stub wheels in a local find-links folder, pinned as the resolver's preferred
-versions (the existing output file uv reads), so a package the image already has at a satisfying version stays as
-it is and one it lacks or has too old is added, as pip on the image would do; what differs from the image is the
-bundle. `pip download --no-deps` then fetches exactly those pins for the target. The same resolver, with
---no-index and the bundle as the only source, is the offline verification (kit/wheels.py).
+packages take part as metadata-only stub wheels in a local find-links folder (version `V+kitimage`, so no index
+wheel of V and its dependencies stands in for them), named as the resolver's preferred versions (the existing
+output file uv reads), so a package the image already has at a satisfying version stays as it is and one it lacks
+or has too old is added, as pip on the image would do; what differs from the image is the bundle.
+`pip download --no-deps` then fetches exactly those pins for the target. The same resolver, with --no-index and
+the bundle as the only source, is the offline verification (kit/wheels.py).
 """
 
 from __future__ import annotations
