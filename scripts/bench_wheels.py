@@ -20,6 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from packaging import tags
+from packaging.utils import parse_wheel_filename
+
 from kit.config import load_config
 from kit.pipresolve import Target, compile_for_image
 from kit.wheels import DIST_NAME, build_bundle, build_kit_wheel, image_target
@@ -34,16 +37,22 @@ def naive_closure(kit_wheel: Path, target: Target, constraints: list[str], work:
     """(bytes, file name) of every wheel the resolver picks for `kit_wheel` on the target when nothing is
     installed; the kit's own wheel is measured on disk."""
     lock = compile_for_image(kit_wheel, target, {}, work, work / "pylock.toml", constraints)
+    version = tuple(int(p) for p in target.python_version.split("."))
+    # The target's tags, best first: where the lock lists several fitting wheels, pip takes the best-ranked one.
+    ranked = [*tags.cpython_tags(version, platforms=target.platforms()),
+              *tags.compatible_tags(version, platforms=target.platforms())]
+    rank = {tag: i for i, tag in enumerate(ranked)}
     rows = []
     for package in tomllib.loads(lock.read_text(encoding="utf-8"))["packages"]:
         if package["name"] == DIST_NAME:
             rows.append((kit_wheel.stat().st_size, kit_wheel.name))
             continue
-        wheels = package.get("wheels", [])
-        if len(wheels) != 1:
-            sys.exit(f"{package['name']}: {len(wheels)} wheels for one target, expected 1")
-        wheel = wheels[0]
-        rows.append((int(wheel["size"]), wheel.get("name") or wheel["url"].rsplit("/", 1)[-1]))
+        names = {w.get("name") or w["url"].rsplit("/", 1)[-1]: w for w in package.get("wheels", [])}
+        fitting = {n: min(rank.get(t, len(rank)) for t in parse_wheel_filename(n)[3]) for n in names}
+        if not fitting:
+            sys.exit(f"{package['name']}: no wheel for the target in the lock")
+        best = min(fitting, key=fitting.__getitem__)
+        rows.append((int(names[best]["size"]), best))
     return rows
 
 
