@@ -8,9 +8,7 @@ read: an unknown key or a value of the wrong type is one clear `ConfigError`.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,7 +95,7 @@ class KaggleConfig:
         "", "`pip list --format=freeze` of the Kaggle image, for `kit wheels`; replaces the profile's package list."
     )
     wheels_host_only: list = _f(
-        ["kaggle", "six", "tenacity", "papermill", "nbformat", "ipykernel", "matplotlib"],
+        ["kaggle", "six", "tenacity", "papermill", "nbformat", "ipykernel", "matplotlib", "tomlkit", "uv"],
         "Kit dependencies the inference kernel never imports: the bundle's kit wheel moves them to the extra "
         "`host`, so the kernel neither ships nor upgrades them (kaggle>=2.2 needs Python 3.11). The competition "
         "pack adds its own (a local scorer's embedder, training libraries).",
@@ -307,46 +305,55 @@ def override(section: Any, **flags: Any) -> Any:
 # ---------------------------------------------------------------------------- writing
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)  # JSON strings are valid TOML basic strings
-
-
 def render_toml(cfg: KitConfig | None = None) -> str:
-    """kit.toml text with every key and its help as a comment: the generic sections, then the pack's."""
+    """kit.toml text with every key and its help as a comment: the generic sections, then the pack's (a tomlkit
+    document, so values are quoted by TOML's own rules)."""
+    import tomlkit  # lazily: `kit --help` stays light
+
     cfg = cfg or KitConfig()
-    lines = ["# kit.toml: workspace config for `kit`. Command-line flags override these values.", ""]
+    doc = tomlkit.document()
+    doc.add(tomlkit.comment("kit.toml: workspace config for `kit`. Command-line flags override these values."))
     for name in cfg.section_names():
         section = getattr(cfg, name)
-        doc = (type(section).__doc__ or name).strip()
-        lines += [f"# {line.strip()}" if line.strip() else "#" for line in doc.splitlines()]
-        lines.append(f"[{name}]")
+        table = tomlkit.table()
+        # The section's doc goes below its header: a comment above a header belongs to the previous table, and a
+        # key set_value adds to that table would land under it.
+        for line in (type(section).__doc__ or name).strip().splitlines():
+            table.add(tomlkit.comment(line.strip()))
+        table.add(tomlkit.nl())
         for f in dataclasses.fields(section):
-            lines.append(f"# {f.metadata.get('help', '')}")
-            lines.append(f"{f.name} = {_toml_value(getattr(section, f.name))}")
-        lines.append("")
-    return "\n".join(lines)
+            table.add(tomlkit.comment(f.metadata.get("help", "")))
+            table.add(f.name, getattr(section, f.name))
+        doc.add(name, table)
+    return tomlkit.dumps(doc)
 
 
 def set_value(path: Path, section: str, key: str, value: Any) -> None:
-    """Set `[section] key = value` in a kit.toml in place, keeping comments; validates the result."""
+    """Set `[section] key = value` in a kit.toml in place (tomlkit keeps comments, order and every other key);
+    validates the result before writing it."""
+    import tomlkit
+    import tomlkit.exceptions
+    import tomlkit.items
+
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    line = f"{key} = {_toml_value(value)}"
-    header = re.search(rf"(?m)^\[{re.escape(section)}\]\s*$", text)
-    if header is None:
-        text = text.rstrip("\n") + f"\n\n[{section}]\n{line}\n"
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(f"{path}: malformed TOML: {exc}") from None
+    table = doc.get(section)
+    if table is None:
+        doc[section] = tomlkit.table()
+        table = doc[section]
+    elif not isinstance(table, dict):
+        raise ConfigError(f"{path}: [{section}] must be a table")
+    keys = [k for k, item in table.value.body if k is not None and not isinstance(item, tomlkit.items.Table)]
+    if key in table or not keys:
+        table[key] = value
     else:
-        nxt = re.search(r"(?m)^\[", text[header.end():])
-        end = header.end() + nxt.start() if nxt else len(text)
-        body = text[header.end():end]
-        pattern = re.compile(rf"(?m)^{re.escape(key)}\s*=.*$")
-        body = pattern.sub(lambda _: line, body, count=1) if pattern.search(body) else "\n" + line + body
-        text = text[: header.end()] + body + text[end:]
+        # tomlkit appends after the table's trailing comments, which in a hand-written file usually introduce the
+        # next section; a new key goes right after the table's last key instead (no public API for that yet).
+        table.value._insert_after(keys[-1], key, tomlkit.item(value))
+    text = tomlkit.dumps(doc)
     config_from_dict(tomllib.loads(text), source=str(path))  # never leave a broken file behind
     atomic_write(path, text)
 

@@ -98,6 +98,15 @@ def test_set_value_keeps_comments_and_validates(tmp_path):
     with pytest.raises(ConfigError):
         kconfig.set_value(path, "infer", "batch_size", "four")
     assert kconfig.load_config(path).infer.batch_size == 4  # the bad write left nothing behind
+    # A hand-edited file: the user's comments, order and unrelated keys survive an edit byte for byte.
+    mine = ('# my workspace\n[kaggle]  # who I am\nusername = "bob"  # keep me\n\n'
+            '# infer knobs, tuned on 2026-11-01\n[infer]\nbatch_size = 2\ntemplate = "mean"  # fast\n')
+    path.write_text(mine)
+    kconfig.set_value(path, "infer", "batch_size", 16)
+    kconfig.set_value(path, "kaggle", "wheels_constraints", ["peft<0.12"])
+    kconfig.set_value(path, "train", "lora_r", 4)
+    assert path.read_text() == mine.replace("batch_size = 2", "batch_size = 16").replace(
+        '# keep me\n', '# keep me\nwheels_constraints = ["peft<0.12"]\n') + "\n[train]\nlora_r = 4\n"
 
 
 def test_write_json_is_sorted(tmp_path):

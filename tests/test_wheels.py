@@ -30,16 +30,17 @@ IMAGE = {"click": "8.1.7", "tqdm": "4.66.1", "numpy": "1.26.4", "torch": "2.1.2"
          "accelerate": "0.28.0", "tokenizers": "0.15.2", "safetensors": "0.4.2", "tomli": "2.0.1"}
 
 
-def make_wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = (), payload: str = "") -> Path:
-    """A minimal valid pure-python wheel (METADATA, WHEEL, RECORD) written by hand."""
+def make_wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = (), payload: str = "",
+               tag: str = "py3-none-any") -> Path:
+    """A minimal valid wheel (METADATA, WHEEL, RECORD) written by hand."""
     dist = f"{name.replace('-', '_')}-{version}"
-    path = folder / f"{dist}-py3-none-any.whl"
+    path = folder / f"{dist}-{tag}.whl"
     meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
         f"Requires-Dist: {r}\n" for r in requires)
     files = {f"{name.replace('-', '_')}/__init__.py": payload or f"VERSION = {version!r}\n",
              f"{dist}.dist-info/METADATA": meta,
              f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
-                                        "Tag: py3-none-any\n"}
+                                        f"Tag: {tag}\n"}
     with zipfile.ZipFile(path, "w") as zf:
         for arc, text in files.items():
             zf.writestr(arc, text)
@@ -67,6 +68,11 @@ def index(tmp_path_factory) -> Path:
     make_wheel(folder, "transformers", "4.41.2", ("tokenizers>=0.19,<0.20", "numpy>=1.17"))
     make_wheel(folder, "tokenizers", "0.19.1")
     make_wheel(folder, "torch", "2.4.0")  # newer than the image's: must NOT be bundled
+    # The image's own torch as the index has it: a platform wheel (which a resolver ranks above a pure one) with
+    # a dependency the image's list lacks, like torch's CUDA wheels. The image has torch installed with its
+    # dependencies, so neither may be bundled.
+    make_wheel(folder, "torch", "2.1.2", ("cuda-runtime-fake>=1",), tag="py3-none-manylinux2014_x86_64")
+    make_wheel(folder, "cuda-runtime-fake", "1.0")
     make_wheel(folder, "tomli", "2.0.1")
     return folder
 
@@ -232,7 +238,9 @@ def test_target_tags_and_markers():
     assert tags[0] == "manylinux_2_31_x86_64" and "manylinux_2_17_x86_64" in tags and "manylinux2014_x86_64" in tags
     assert "manylinux_2_4_x86_64" not in tags
     assert Target("3.10", "manylinux2014_x86_64").platforms()[:2] == ["manylinux_2_17_x86_64", "manylinux_2_16_x86_64"]
-    assert target.markers()["python_version"] == "3.10" and target.markers()["sys_platform"] == "linux"
+    assert target.uv_platform() == "x86_64-manylinux_2_31"
+    assert Target("3.12", "manylinux_2_29_x86_64").uv_platform() == "x86_64-manylinux_2_28"  # uv knows no 2_29
+    assert Target("3.10", "manylinux2014_x86_64").uv_platform() == "x86_64-manylinux_2_17"
     with pytest.raises(ConfigError):
         Target("3", "manylinux2014_x86_64")
     with pytest.raises(ConfigError):
