@@ -8,8 +8,7 @@ compute, and do compute with `content_key` below, the same key from what decides
 
 - the notebook's code: every cell source except papermill's injected-parameters cell, and its kernelspec;
 - the parameters, minus where things live (sources, input_dir, model_dir, adapter_dir, wheels_dir) and minus the
-  rehearsal-only knobs that change how much is done, not what (budget_seconds, margin_seconds, rows, workers,
-  slow_generation_s);
+  rehearsal-only knobs that change how much is done, not what (budget_seconds, margin_seconds, rows, workers);
 - for templates that load a model: the adapter's content hash over its upload allowlist (the same hash the
   ledger records for the pushed dataset version, so a pushed adapter and its local folder agree), and the base
   model's identity: `kit:<name>` for the kit's embedded model, else `external` (a Kaggle model cannot be
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 LOCATION_PARAMS = frozenset({"input_dir", "model_dir", "adapter_dir", "wheels_dir", "sources"})
-REHEARSAL_PARAMS = frozenset({"budget_seconds", "margin_seconds", "rows", "workers", "slow_generation_s"})
+REHEARSAL_PARAMS = frozenset({"budget_seconds", "margin_seconds", "rows", "workers"})
 EXTERNAL_MODEL = "external"
 EMBEDDED_PREFIX = "kit:"
 RUN_LOCAL_ROOT = Path("run-local")

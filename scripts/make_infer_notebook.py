@@ -28,7 +28,6 @@ rows = 0  # 0: all test rows
 workers = 0  # generation processes; 0: one per visible GPU
 load_in_4bit = False
 merge_adapter = True
-slow_generation_s = 0.0  # test hook: extra seconds per generated row
 '''
 
 INSTALL = '''\
@@ -83,8 +82,7 @@ if tpl.primes:
     from kit.packs.prompt_recovery.workers import load_engine
 
     engine = load_engine(kernel.model_path(inputs.get("model")), inputs.get("adapter"),
-                         workers=workers, load_in_4bit=load_in_4bit, merge=merge_adapter,
-                         slow_generation_s=slow_generation_s or None)
+                         workers=workers, load_in_4bit=load_in_4bit, merge=merge_adapter)
     print(f"engine ready after {guard.elapsed():.1f}s")
 '''
 

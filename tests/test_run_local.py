@@ -40,7 +40,7 @@ def test_notebook_exposes_the_kernel_parameters():
     names = set(parameters(template_path("infer")))
     assert {"template", "input_dir", "sources", "budget_seconds",
             "margin_seconds", "batch_size", "max_new_tokens", "max_field_tokens", "mean_prompt", "rows",
-            "slow_generation_s", "load_in_4bit"} <= names
+            "load_in_4bit"} <= names
 
 
 @pytest.mark.slow
