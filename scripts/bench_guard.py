@@ -1,15 +1,17 @@
 """Time guard under pressure, through the real notebook (papermill, `kit run-local`).
 
 Both runs are `kit run-local` on its defaults: the embedded instruct model on the mini-competition's 100 test
-rows, whose generation on a CPU takes minutes (the data README has the figures), so no run can finish in time.
+rows. No hook slows anything: generation is slow for real (`best` is 300 row-primes at about 3 rows/s on two
+quiet cores, bench_infer), so neither run can finish in its time.
 
 1. SIGKILL: kill the kernel process --kill-after seconds after its first predictions replaced the fallback, and
    check that submission.csv still holds every test id with a non-empty prompt.
-2. Budget: a 20 s budget (margin 0). The guard's run (first cell to timing report) must end within 22 s, every
-   test id must be in submission.csv with a non-empty prompt, and the report must show fallback rows > 0. The
-   result is printed LAST.
+2. Budget: a 60 s budget (margin 0; the offline install and model load alone take 10-30 s of it on 2 busy
+   cores). The guard's run (first cell to timing report) must end within budget + 2 s, every test id must
+   be in submission.csv with a non-empty prompt, and the report must show fallback rows > 0. The result is
+   printed LAST.
 
-    .venv/bin/python scripts/bench_guard.py [--budget 20] [--kill-after 1.0] [--skip-kill]
+    .venv/bin/python scripts/bench_guard.py [--budget 60] [--kill-after 1.0] [--skip-kill]
 """
 
 from __future__ import annotations
@@ -38,15 +40,23 @@ def _test_ids() -> list[str]:
     return [r["id"] for r in load_rows(mini_competition_dir())]  # run-local's default data
 
 
-def _kernel_pid(cwd: Path) -> int | None:
-    """The ipykernel process whose working directory is `cwd` (the notebook's /kaggle/working)."""
+def _kernel_pid(root: int) -> int | None:
+    """The ipykernel process among `root`'s descendants (the sandbox runs it in its own namespaces, where its
+    working folder reads /kaggle/working, so it is found by ancestry, not by cwd)."""
+    parent: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+        if entry.name.isdigit():
+            try:  # field 4 of /proc/PID/stat, after the parenthesised command name
+                parent[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    for pid in parent:
+        up = pid
+        while up > 1 and up != root:
+            up = parent.get(up, 0)
         try:
-            cmd = (entry / "cmdline").read_bytes()
-            if b"ipykernel_launcher" in cmd and Path(os.readlink(entry / "cwd")) == cwd:
-                return int(entry.name)
+            if up == root and b"ipykernel_launcher" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return pid
         except OSError:
             continue
     return None
@@ -67,7 +77,7 @@ def kill_check(work: Path, kill_after: float) -> str:
         if sub.exists():
             first_mtime = first_mtime or sub.stat().st_mtime_ns
             if sub.stat().st_mtime_ns != first_mtime:  # predictions are replacing the fallback
-                pid = _kernel_pid(out)
+                pid = _kernel_pid(proc.pid)
                 break
         time.sleep(0.1)
     if pid is None:
@@ -104,7 +114,7 @@ def budget_check(work: Path, budget: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=int, default=20)
+    parser.add_argument("--budget", type=int, default=60)
     parser.add_argument("--kill-after", type=float, default=1.0,
                         help="seconds between the first predictions landing and the SIGKILL")
     parser.add_argument("--skip-kill", action="store_true")
