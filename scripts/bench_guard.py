@@ -6,12 +6,13 @@ quiet cores, bench_infer), so neither run can finish in its time.
 
 1. SIGKILL: kill the kernel process --kill-after seconds after its first predictions replaced the fallback, and
    check that submission.csv still holds every test id with a non-empty prompt.
-2. Budget: a 60 s budget (margin 0; the offline install and model load alone take 10-30 s of it on 2 busy
-   cores). The guard's run (first cell to timing report) must end within budget + 2 s, every test id must
-   be in submission.csv with a non-empty prompt, and the report must show fallback rows > 0. The result is
-   printed LAST.
+2. Budget: a 90 s budget (margin 0). The guard's run (first cell to timing report) must end within
+   budget + 2 s with the deadline hit, and every test id must be in submission.csv with a non-empty prompt.
+   The result is printed LAST. The budget leaves room for what no guard can project: the offline install and
+   model load (8-30 s) and the one-row probe chunk (2-35 s: a 734-token prompt, 25 s on two cores shared with
+   five other jobs); on quiet cores the 300 row-primes need well over 90 s, so the deadline is still hit.
 
-    .venv/bin/python scripts/bench_guard.py [--budget 60] [--kill-after 1.0] [--skip-kill]
+    .venv/bin/python scripts/bench_guard.py [--budget 90] [--kill-after 1.0] [--skip-kill]
 """
 
 from __future__ import annotations
@@ -104,17 +105,18 @@ def budget_check(work: Path, budget: int) -> str:
     report = json.loads((out / "timing_report.json").read_text())
     values, ids = _submission(out / "submission.csv"), _test_ids()
     complete = list(values) == ids and all(v.strip() for v in values.values())
-    ok = report["elapsed_seconds"] <= budget + 2 and complete and report["fallback_rows"] > 0
-    print(f"papermill wall (kernel start + notebook + scoring): {wall:.1f}s; rows_per_pass "
-          f"{report['rows_per_pass']}, unreached {report['unreached_rows']}, deadline_hit {report['deadline_hit']}")
+    ok = report["elapsed_seconds"] <= budget + 2 and complete and report["deadline_hit"]
+    print(f"papermill wall (kernel start + notebook + scoring): {wall:.1f}s; setup {report['setup_seconds']:.1f}s, "
+          f"rows_per_pass {report['rows_per_pass']}, unreached {report['unreached_rows']}, "
+          f"fallback rows {report['fallback_rows']}")
     return (f"budget check: budget {budget}s, guard run {report['elapsed_seconds']:.1f}s (limit {budget + 2}s), "
-            f"{len(values)}/{len(ids)} ids non-empty: {complete}, fallback rows {report['fallback_rows']} -> "
+            f"{len(values)}/{len(ids)} ids non-empty: {complete}, deadline hit {report['deadline_hit']} -> "
             f"{'PASS' if ok else 'FAIL'}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=int, default=60)
+    parser.add_argument("--budget", type=int, default=90)
     parser.add_argument("--kill-after", type=float, default=1.0,
                         help="seconds between the first predictions landing and the SIGKILL")
     parser.add_argument("--skip-kill", action="store_true")
