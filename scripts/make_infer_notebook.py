@@ -67,8 +67,7 @@ if tpl.primes:
     from kit.packs.prompt_recovery.workers import load_engine
 
     engine = load_engine(kernel.model_path(inputs.get("model")), inputs.get("adapter"),
-                         workers=workers, load_in_4bit=load_in_4bit, merge=merge_adapter,
-                         slow_generation_s=slow_generation_s or None)
+                         workers=workers, load_in_4bit=load_in_4bit, merge=merge_adapter)
     print(f"engine ready after {guard.elapsed():.1f}s")
 '''
 

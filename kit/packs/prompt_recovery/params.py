@@ -41,8 +41,6 @@ class InferParams:
                          unit="processes", content=False)
     load_in_4bit: bool = param(False, "4-bit NF4 base model (CUDA and bitsandbytes)", config="infer.load_in_4bit")
     merge_adapter: bool = param(True, "merge the LoRA adapter before generating", config="infer.merge_adapter")
-    slow_generation_s: float = param(0.0, "test hook: extra seconds per generated row", minimum=0.0,
-                                     unit="seconds", content=False)
 
     def __post_init__(self) -> None:
         from kit.packs.prompt_recovery.templates import get_template
