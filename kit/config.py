@@ -43,7 +43,8 @@ class CompetitionConfig:
 
     slug: str = _f(DEFAULT_COMPETITION, "Kaggle competition slug (the URL part after /competitions/); it picks the "
                    "competition pack, whose sections follow [infer].")
-    submission_file: str = _f("submission.csv", "File name the kernel writes and Kaggle scores.")
+    submission_file: str = _f("submission.csv", "Not read: the pack's submission spec names the file (the key stays so "
+                               "older kit.toml files load).")
 
 
 @dataclass
