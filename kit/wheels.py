@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import InputError, KitError
+from kit.files import atomic_dir, write_json
 from kit.pipresolve import (  # re-exported: the resolver's names stay importable from kit.wheels
     DEFAULT_IMAGE_FREEZE,
     PIP_TIMEOUT_S,
@@ -256,16 +257,9 @@ def sandbox_bundle() -> Path:
             digest.update((REPO_ROOT / name).read_bytes())
     folder = assets_dir() / f"sandbox-wheels-{digest.hexdigest()[:12]}"
     if not (folder / MANIFEST).is_file():
-        tmp = Path(tempfile.mkdtemp(prefix=".wheels-", dir=assets_dir()))
-        try:  # checked offline against the stand-in image, the sandbox's profile
-            build_bundle(tmp / "bundle", kit_only=True, python_version=SANDBOX_PYTHON, platform=SANDBOX_PLATFORM,
+        with atomic_dir(folder) as tmp:  # checked offline against the stand-in image, the sandbox's profile
+            build_bundle(tmp, kit_only=True, python_version=SANDBOX_PYTHON, platform=SANDBOX_PLATFORM,
                          image_freeze=sandbox_image_freeze(), verify=True)
-            try:
-                (tmp / "bundle").rename(folder)
-            except OSError:  # another process finished first: theirs is identical
-                pass
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
     return folder
 
 
@@ -282,9 +276,9 @@ def build_bundle(out: Path, *, kit_only: bool = False, python_version: str = "3.
     """
     from tqdm.auto import tqdm
 
-    from kit.config import KaggleConfig
+    from kit.config import KitConfig
 
-    defaults = KaggleConfig()
+    defaults = KitConfig().kaggle  # the default competition pack adds its host-only packages
     if constraints is None:
         constraints = [*load_profile(defaults.image_profile).constraints, *defaults.wheels_constraints]
     host_only = defaults.wheels_host_only if host_only is None else host_only
@@ -341,7 +335,7 @@ def _install(stage: Path, out: Path, manifest: dict[str, Any]) -> None:
         old.unlink(missing_ok=True)
     for wheel in stage.glob("*.whl"):
         shutil.move(str(wheel), out / wheel.name)
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_json(out / MANIFEST, manifest)
 
 
 def load_bundle(folder: Path) -> Bundle:

@@ -18,7 +18,6 @@ quiet cores, bench_infer), so neither run can finish in its time.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import signal
@@ -30,13 +29,14 @@ from pathlib import Path
 
 
 def _submission(path: Path) -> dict[str, str]:
-    with open(path, newline="", encoding="utf-8") as fh:
-        return {r["id"]: r["rewrite_prompt"] for r in csv.DictReader(fh)}
+    from kit.tables import read_rows
+
+    return {r["id"]: r["rewrite_prompt"] for r in read_rows(path, required=("id", "rewrite_prompt"))}
 
 
 def _test_ids() -> list[str]:
-    from kit.assets import mini_competition_dir
     from kit.packs.prompt_recovery.kernel import load_rows
+    from kit.packs.prompt_recovery.samples import mini_competition_dir
 
     return [r["id"] for r in load_rows(mini_competition_dir())]  # run-local's default data
 

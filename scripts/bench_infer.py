@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from kit.config import InferConfig
+from kit.packs.prompt_recovery.settings import InferConfig
 
 HIDDEN_ROWS = 1400
 
@@ -79,9 +79,10 @@ def main() -> None:
 
     import torch
 
-    from kit.assets import default_model_path, mini_competition_dir, tiny_model_path
+    from kit.assets import default_model_path, tiny_model_path
     from kit.packs.prompt_recovery.infer import Engine
     from kit.packs.prompt_recovery.kernel import load_rows
+    from kit.packs.prompt_recovery.samples import mini_competition_dir
     from kit.packs.prompt_recovery.templates import get_template
 
     t0 = time.time()

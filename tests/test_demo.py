@@ -64,11 +64,13 @@ def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch, tiny_mo
     from kit.kaggle.isolation import isolation_problem
     from kit.kaggle.sandbox import stop_emulator
     from kit.ledger import Ledger
+    from kit.packs.prompt_recovery import edges
 
     # the chain is under test here, not generation quality: the tiny model and one short prime keep the hidden-set
     # re-run quick (`make demo` runs the same chain on the embedded instruct model with the `best` template)
-    monkeypatch.setattr(demo, "DEMO_INFER", {"batch_size": 20, "max_new_tokens": 4, "max_field_tokens": 32})
-    monkeypatch.setitem(demo.DEMO_TRAIN, "eval_rows", 0)  # no local score: saves loading the embedder
+    monkeypatch.setattr(demo, "DEMO_INFER", {"batch_size": 20})
+    monkeypatch.setattr(edges, "DEMO_INFER", {"max_new_tokens": 4, "max_field_tokens": 32})
+    monkeypatch.setitem(edges.DEMO_TRAIN, "eval_rows", 0)  # no local score: saves loading the embedder
     said: list[str] = []
     try:
         result = run_demo(config_from_dict({"kaggle": {"sandbox_input_layout": layout}}), workdir=tmp_path / "demo",

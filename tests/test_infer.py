@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from kit.assets import sample_data_dir
 from kit.errors import InputError, MissingDependencyError
+from kit.guard import TimeGuard
 from kit.packs.prompt_recovery import kernel, prefix_cache
-from kit.packs.prompt_recovery.guard import TimeGuard
 from kit.packs.prompt_recovery.infer import Engine, dtype_kwargs, pick_dtype
 from kit.packs.prompt_recovery.predict import predict_rows
+from kit.packs.prompt_recovery.samples import sample_data_dir
 from kit.packs.prompt_recovery.templates import get_template
 from kit.packs.prompt_recovery.workers import load_engine
 

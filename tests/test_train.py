@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from helpers import sharpened_cosines
 
-from kit.assets import sample_data_dir
-from kit.config import TrainConfig
 from kit.errors import ConfigError, InputError
+from kit.packs.prompt_recovery.samples import sample_data_dir
+from kit.packs.prompt_recovery.settings import TrainConfig
 from kit.packs.prompt_recovery.train_data import IGNORE_INDEX, encode_row, load_rows, split_rows
 
 N_ROWS = 24
@@ -222,7 +222,7 @@ def test_loss_falls_with_accumulation_and_checkpointing(trained):
 
 def test_adapter_folder_and_metadata(trained, small_csv, tiny_model):
     from kit import __version__
-    from kit.packs.prompt_recovery.train_data import file_sha256
+    from kit.assets import file_sha256
 
     out, meta = trained["out"], trained["meta"]
     names = {p.name for p in out.iterdir()}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kit.config import KaggleConfig
+from kit.config import KaggleConfig, KitConfig
 from kit.errors import ConfigError, InputError
 from kit.wheels import (
     MANIFEST,
@@ -24,7 +24,7 @@ from kit.wheels import (
     verify_bundle,
 )
 
-HOST_ONLY = KaggleConfig().wheels_host_only
+HOST_ONLY = KitConfig().kaggle.wheels_host_only
 # The stand-in image: every runtime dependency of the kit, with transformers/tokenizers too old for it.
 IMAGE = {"click": "8.1.7", "tqdm": "4.66.1", "numpy": "1.26.4", "torch": "2.1.2", "transformers": "4.38.2",
          "accelerate": "0.28.0", "tokenizers": "0.15.2", "safetensors": "0.4.2", "tomli": "2.0.1"}
@@ -154,6 +154,12 @@ def test_kit_only_and_rebuild_replaces(tmp_path, built, kit_wheel, freeze):
 def test_host_only_dependencies_leave_the_kernel_wheel(kit_wheel):
     with zipfile.ZipFile(kit_wheel) as zf:
         meta = zf.read(next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+        names = set(zf.namelist())
+        points = zf.read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
+    # an installed (non-editable) kit finds its pack and the pack's notebooks: both travel in the wheel
+    assert {"kit/packs/prompt_recovery/notebooks/infer.ipynb", "kit/packs/prompt_recovery/notebooks/train.ipynb",
+            "kit/packs/prompt_recovery/pack.py"} <= names
+    assert "[kit.packs]\nllm-prompt-recovery = kit.packs.prompt_recovery.pack:PACK" in points
     requires = [line for line in meta.splitlines() if line.startswith("Requires-Dist:")]
     assert any(r.startswith("Requires-Dist: peft") for r in requires)
     assert any(r.startswith("Requires-Dist: kaggle") and 'extra == "host"' in r for r in requires)
@@ -292,9 +298,9 @@ def test_kernel_imports_need_no_host_only_dependency():
     import subprocess
     import sys
 
-    from kit.notebooks import template_path
+    from kit.pack import get_pack
 
-    cells = json.loads(Path(template_path("infer")).read_text())["cells"]
+    cells = json.loads(get_pack("llm-prompt-recovery").kernel.notebook.read_text())["cells"]
     code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
     modules = sorted(set(re.findall(r"(?m)^\s*(?:from|import) (kit(?:\.\w+)*)", code)))
     assert "kit.packs.prompt_recovery.predict" in modules  # it imports kit.packs.prompt_recovery.infer
