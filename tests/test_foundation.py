@@ -199,7 +199,8 @@ def test_sample_data_is_kaggle_shaped():
         test = list(csv.DictReader(fh))
     with open(data / "sample_submission.csv", newline="") as fh:
         sub = list(csv.DictReader(fh))
-    assert len(train) >= 200 and set(train[0]) == {"id", "original_text", "rewrite_prompt", "rewritten_text"}
+    assert len(train) == 230 and len(test) == 40  # kit/data/README.md's counts
+    assert set(train[0]) == {"id", "original_text", "rewrite_prompt", "rewritten_text"}
     assert set(test[0]) == {"id", "original_text", "rewritten_text"}
     assert [r["id"] for r in sub] == [r["id"] for r in test]
     assert "-1" in {r["id"] for r in test}

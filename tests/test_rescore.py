@@ -63,7 +63,8 @@ def test_rewriter_ranks_the_true_prompt_first_on_rows_it_made(instruct_model):
     first = sum(r[0][0] == row["rewrite_prompt"] for r, row in zip(ranked, rows, strict=True))
     print(f"true prompt ranked first on {first}/{len(rows)} rows (chance: 1/3)")
     assert first / len(rows) >= 0.6
-    assert rescorer.shared_tokens_reused > 0  # the chat head every sequence shares ran once
+    # the chat head every sequence shares ran once, then served all 8 x 3 sequences from the cache
+    assert rescorer.sequences == 24 and rescorer.shared_tokens_reused == len(rescorer._head[0]) * 24
 
 
 def test_guard_keeps_a_complete_submission_through_the_rescoring_phase(tiny_model, tmp_path):
