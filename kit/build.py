@@ -167,7 +167,8 @@ def _write(config: KitConfig, pack: Any, led: Any, src: Path, out: Path, owner: 
     kg, spec = config.kaggle, pack.submission
     pins = found.pop("pins")
     # the pack's params dataclass checks itself, then against the notebook: before anything is written
-    made = from_config(pack.kernel.params, config, template=recipe.name, **found)
+    named = {pack.kernel.recipe_param: recipe.name} if pack.kernel.recipe_param else {}
+    made = from_config(pack.kernel.params, config, **named, **found)
     params = validate(made, src)
     adapter_pin = pins.get("adapter") or {}
     base = pins.get("base_identity") or pins.get("base_model")

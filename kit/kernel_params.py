@@ -64,7 +64,7 @@ def from_config(cls: type, cfg: Any, **overrides: Any) -> Any:
             values[f.name] = overrides[f.name]
         elif f.metadata.get("config"):
             values[f.name] = _lookup(cfg, f.metadata["config"])
-    unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(cls)})
+    unknown = sorted({k for k, v in overrides.items() if v is not None} - {f.name for f in dataclasses.fields(cls)})
     if unknown:
         raise ConfigError(f"{cls.__name__}: unknown parameter(s) {', '.join(unknown)}")
     return cls(**values)

@@ -50,12 +50,18 @@ class SubmissionSpec:
 
 @dataclass(frozen=True)
 class KernelSpec:
-    """The pack's inference kernel: its notebook and the parameters it takes (defined once, as a dataclass)."""
+    """The pack's inference kernel: its notebook and the parameters it takes (defined once, as a dataclass).
+
+    `params` fields are made with `kit.kernel_params.param` and validate themselves in `__post_init__`. Generic
+    code fills `sources` (a dict field every kernel has: attached source name -> ref, the competition's under
+    "competition"), the field `recipe_param` names (with the recipe's name) and, for `kit run-local --rows`, `rows`;
+    every other field comes from the kit.toml key its `config` metadata names, or keeps its default."""
 
     notebook: Path
     params: type  # a dataclass whose fields (with help text) are the notebook's parameters cell
     hidden_rows: int  # the hidden test set's expected size, for run-time projections
     labels_file: str = "test_labels.csv"  # the local mini-competition's answers: never mounted in a kernel
+    recipe_param: str = "template"  # the parameter that takes the recipe's name ("": the kernel takes none)
 
 
 @runtime_checkable

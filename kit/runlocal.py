@@ -114,8 +114,9 @@ def run_local(
     folders = {"model": model_dir, "adapter": adapter_dir, **extra, "wheels": Path(wheels) if wheels else None}
     source = pack.kernel.notebook
     # the same checks build-submission makes (the pack's params dataclass, then the notebook), before any write
+    named = {pack.kernel.recipe_param: recipe.name} if pack.kernel.recipe_param else {}
     made = from_config(pack.kernel.params, dataclasses.replace(cfg, infer=infer), sources=_refs(cfg, folders),
-                       rows=int(rows or 0))
+                       rows=int(rows) if rows else None, **named)
     params = validate(made, source)
     out_dir = Path(out or experiments.default_out(infer.template)).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -153,9 +154,14 @@ def run_local(
 
 def _result(out_dir: Path, notebook: Path, config_path: Path, pack: Any, cfg: KitConfig, started: float,
             warnings: list[str]) -> RunLocalResult:
-    """The run's figures from the kernel's timing_report.json, with a warning when the projection does not fit."""
+    """The run's figures from the kernel's timing_report.json (the kit's time guard writes it), with a warning when
+    the projection does not fit."""
+    from kit.pack import mechanism
+
     report_path = out_dir / "timing_report.json"
-    report = json.loads(report_path.read_text(encoding="utf-8"))
+    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else {}
+    if "rows" not in report:  # a kernel without the kit's time guard: count what its output holds
+        report["rows"] = mechanism(pack.submission.mechanism).check_output(pack.submission, out_dir)
     usable = float(cfg.infer.budget_seconds - cfg.infer.margin_seconds)
     projected = report.get("projected_seconds")
     fits = None if projected is None else projected <= usable
@@ -166,7 +172,7 @@ def _result(out_dir: Path, notebook: Path, config_path: Path, pack: Any, cfg: Ki
     return RunLocalResult(
         out_dir=str(out_dir), submission=str(out_dir / pack.submission.file_name), notebook=str(notebook),
         report_path=str(report_path), config_path=str(config_path), rows=report["rows"],
-        fallback_rows=report["fallback_rows"], rows_per_second=report.get("rows_per_second"),
+        fallback_rows=report.get("fallback_rows", 0), rows_per_second=report.get("rows_per_second"),
         seconds_per_row=report.get("seconds_per_row"), projected_seconds=projected,
         kaggle_usable_seconds=usable, fits_budget=fits, hidden_rows=hidden,
         deadline_hit=bool(report.get("deadline_hit")), wall_seconds=round(time.time() - started, 2),
