@@ -16,10 +16,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from kit.packs.prompt_recovery.kernel import HIDDEN_ROWS
 from kit.packs.prompt_recovery.settings import InferConfig
-
-HIDDEN_ROWS = 1400
-
 
 MISTRAL_7B = {"vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
               "num_attention_heads": 32, "num_key_value_heads": 8, "max_position_embeddings": 32768}

@@ -12,10 +12,10 @@ from typing import Any
 
 from kit.pack import KernelSpec, Recipe, SubmissionSpec
 from kit.packs.prompt_recovery.edges import PromptRecoveryEdges
+from kit.packs.prompt_recovery.kernel import HIDDEN_ROWS
 from kit.packs.prompt_recovery.params import COMPETITION, InferParams
 
 NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"  # package data: there in a checkout and in a wheel
-HIDDEN_ROWS = 1400  # the hidden test set's size, for run-time projections
 
 
 def notebook_path(name: str) -> Path:
