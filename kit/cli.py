@@ -8,7 +8,6 @@ Generic commands live one per module in `kit/commands/`; the competition pack th
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import sys
 
@@ -52,10 +51,6 @@ def _commands(ctx: click.Context, strict: bool) -> dict[str, tuple[str, str]]:
     return {**COMMANDS, **added}
 
 
-def _available(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
-
-
 def hoist_config(args: list[str]) -> list[str]:
     """Move `--config PATH` / `--config=PATH` written after the subcommand to the front, where the group reads
     it (no subcommand has its own --config). Arguments after a `--` are left alone."""
@@ -82,11 +77,11 @@ class LazyGroup(click.Group):
         return super().parse_args(ctx, hoist_config(args))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name, (module, _) in _commands(ctx, strict=False).items() if _available(module)]
+        return list(_commands(ctx, strict=False))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         known = COMMANDS if name in COMMANDS else _commands(ctx, strict=True)
-        if name not in known or not _available(known[name][0]):
+        if name not in known:
             return None
         return importlib.import_module(known[name][0]).command
 
