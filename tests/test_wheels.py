@@ -114,6 +114,9 @@ def test_constraints_are_honoured(tmp_path, kit_wheel, index, freeze):
     with pytest.raises(InputError, match="transformers"):
         build_bundle(tmp_path / "b", sources=[str(index)], image_freeze=freeze, kit_wheel=kit_wheel,
                      constraints=["transformers<4.40"])
+    with pytest.raises(InputError, match=r"only tqdm==4\.66\.1 \(the image's\) is available"):
+        build_bundle(tmp_path / "b", sources=[str(index)], image_freeze=freeze, kit_wheel=kit_wheel,
+                     constraints=["tqdm>5"])
 
 
 def test_missing_dependency_is_named(tmp_path, kit_wheel, index, freeze):
