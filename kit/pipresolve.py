@@ -353,7 +353,8 @@ def compile_for_image(requirement: Path | str, target: Target, installed: dict[s
         args += ["--no-index", "--no-cache", *(a for s in sources for a in ("--find-links", s))]
     res = _run([uv_bin(), *args, "-o", str(out), str(spec)], env=uv_env(sources is not None), cwd=work)
     if res.returncode != 0:
-        raise pip_failure(res.output, f"resolving {wanted.name} for the image")
+        output = re.sub(r"[+.]kitimage\b", " (the image's)", res.output)  # name the stubs for what they stand for
+        raise pip_failure(output, f"resolving {wanted.name} for the image")
     return out
 
 

@@ -24,11 +24,12 @@ import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
+from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
-from packaging.metadata import Metadata
 from packaging.requirements import Requirement
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from kit.errors import InputError, KitError
 from kit.files import atomic_dir, write_json
@@ -124,12 +125,13 @@ def wheel_entry(path: Path) -> dict[str, Any]:
     try:
         with zipfile.ZipFile(path) as zf:
             meta_name = next(n for n in zf.namelist() if re.fullmatch(r"[^/]+\.dist-info/METADATA", n))
-            meta = Metadata.from_email(zf.read(meta_name), validate=False)
-    except (zipfile.BadZipFile, StopIteration, ValueError) as exc:
+            meta = BytesHeaderParser().parsebytes(zf.read(meta_name))  # METADATA is an email header block
+        name, version = parse_wheel_filename(path.name)[:2]  # when METADATA lacks a field
+    except (zipfile.BadZipFile, StopIteration, InvalidWheelFilename) as exc:
         raise InputError(f"{path.name} is not a valid wheel ({exc or 'no METADATA'})") from None
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return {"name": canonical(meta.name), "version": str(meta.version), "filename": path.name, "sha256": digest,
-            "size": path.stat().st_size}
+    return {"name": canonical(meta.get("Name") or str(name)), "version": meta.get("Version") or str(version),
+            "filename": path.name, "sha256": digest, "size": path.stat().st_size}
 
 
 def make_manifest(folder: Path, target: Target, installed: dict[str, str], image_source: str,

@@ -27,7 +27,7 @@ from kit.wheels import (
 HOST_ONLY = KitConfig().kaggle.wheels_host_only
 # The stand-in image: every runtime dependency of the kit, with transformers/tokenizers too old for it.
 IMAGE = {"click": "8.1.7", "tqdm": "4.66.1", "numpy": "1.26.4", "torch": "2.1.2", "transformers": "4.38.2",
-         "accelerate": "0.28.0", "tokenizers": "0.15.2", "safetensors": "0.4.2", "tomli": "2.0.1"}
+         "accelerate": "0.28.0", "tokenizers": "0.15.2", "safetensors": "0.4.2", "tomli": "2.0.1", "packaging": "21.3"}
 
 
 def make_wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = (), payload: str = "",
@@ -114,6 +114,9 @@ def test_constraints_are_honoured(tmp_path, kit_wheel, index, freeze):
     with pytest.raises(InputError, match="transformers"):
         build_bundle(tmp_path / "b", sources=[str(index)], image_freeze=freeze, kit_wheel=kit_wheel,
                      constraints=["transformers<4.40"])
+    with pytest.raises(InputError, match=r"only tqdm==4\.66\.1 \(the image's\) is available"):
+        build_bundle(tmp_path / "b", sources=[str(index)], image_freeze=freeze, kit_wheel=kit_wheel,
+                     constraints=["tqdm>5"])
 
 
 def test_missing_dependency_is_named(tmp_path, kit_wheel, index, freeze):
