@@ -77,8 +77,8 @@ class Artefact:
     FILE_NAME: ClassVar[str] = ""
 
     def check_types(self) -> None:
-        """ValueError naming the first field whose value does not fit its annotation; nested artefacts given
-        as dicts (read from JSON) become their dataclass first."""
+        """ValueError naming the first field whose value does not fit its annotation. Values read from JSON or
+        SQLite are converted first: a nested artefact given as a dict, a state given as its value."""
         hints = typing.get_type_hints(type(self))
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
             value, hint = getattr(self, f.name), hints[f.name]
@@ -88,6 +88,9 @@ class Artefact:
                     value = nested[0].from_dict(value)
                 except (TypeError, ValueError) as exc:
                     raise ValueError(f"{f.name}: {exc}") from None
+                object.__setattr__(self, f.name, value)
+            if isinstance(hint, type) and issubclass(hint, enum.Enum) and not isinstance(value, hint):
+                value = hint(value)  # ValueError naming the value when it is not one of the states
                 object.__setattr__(self, f.name, value)
             if not (_conforms(value, hint) or (nested and isinstance(value, tuple(nested)))):
                 raise ValueError(f"{f.name} must be {_type_name(hint)}, not {type(value).__name__} {value!r}")
@@ -348,7 +351,6 @@ class SubmissionRow(Artefact):
     def from_row(cls, row: dict[str, Any]) -> SubmissionRow:
         """Decode a `submissions` row (a dict of its columns) as SQLite returns it."""
         data = dict(row)
-        data["status"] = SubmissionStatus(data["status"])
         data["sandbox"] = bool(data.get("sandbox"))
         if data.get("git_dirty") is not None:
             data["git_dirty"] = bool(data["git_dirty"])

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from kit.artefacts import AdapterInfo, DatasetPin, KernelInfo, RunConfig, SubmissionStatus
+from kit.artefacts import AdapterInfo, DatasetPin, KernelInfo, RunConfig, SubmissionRow, SubmissionStatus
 from kit.errors import InputError
 
 KERNEL = {"template": "simple", "kernel_ref": "sandbox-user/kit-infer", "submission_file": "submission.csv",
@@ -77,3 +77,9 @@ def test_submission_states():
     assert SubmissionStatus.COMPLETE == "complete" and f"{SubmissionStatus.KERNEL_ERROR}" == "kernel_error"
     assert [SubmissionStatus.from_kaggle(s) for s in ("COMPLETE", "ERROR", "PENDING")] == [
         SubmissionStatus.COMPLETE, SubmissionStatus.ERROR, SubmissionStatus.PENDING]
+    row = SubmissionRow.from_row({"id": 1, "created_at": 0, "updated_at": 0, "competition": "c", "status": "running",
+                                  "sandbox": 1, "git_dirty": 0, "parameters": "not json"})
+    assert (row.status, row.sandbox, row.git_dirty, row.parameters) == (SubmissionStatus.RUNNING, True, False,
+                                                                        "not json")
+    with pytest.raises(ValueError, match="'done' is not a valid SubmissionStatus"):
+        SubmissionRow.from_dict({"id": 1, "created_at": 0, "updated_at": 0, "competition": "c", "status": "done"})
