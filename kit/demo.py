@@ -18,16 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from kit.config import KitConfig, load_config
+from kit.errors import ConfigError
 
 DEMO_DIR = Path("kit-demo")
 TRAIN_STEPS = 2
-DEMO_TRAIN_ROWS = 40  # 36 to train on, 4 held out for the adapter's local validation score
-DEMO_TRAIN = {"batch_size": 1, "grad_accum": 1, "gradient_checkpointing": False, "val_fraction": 0.1,
-              "eval_rows": 4, "eval_max_new_tokens": 16}
-# Short fields and answers, and a short time budget: CPU generation over the hidden rows dominates the demo's run
-# time, and the kernel's time guard leaves the rows it cannot reach on the fallback (the submission stays whole).
-DEMO_INFER = {"batch_size": 8, "max_new_tokens": 16, "max_field_tokens": 96, "budget_seconds": 150,
-              "margin_seconds": 30}
+# A short time budget: CPU generation over the hidden rows dominates the demo's run time, and the kernel's time
+# guard leaves the rows it cannot reach on the fallback (the submission stays whole). The pack's `demo_config`
+# adds its own knobs (shorter answers and fields for prompt recovery).
+DEMO_INFER = {"batch_size": 8, "budget_seconds": 150, "margin_seconds": 30}
 DEMO_MODEL_REF = "sandbox-user/kit-demo-base/transformers/default/1"
 
 
@@ -37,41 +35,15 @@ def _say(msg: str) -> None:
 
 def demo_config(base: KitConfig | None = None, template: str = "best", model: Path | None = None) -> KitConfig:
     """The demo's config: the workspace's competition and slugs, with sandbox identity and embedded defaults
-    (`model`, or empty for the embedded instruct model)."""
+    (`model`, or empty for the embedded instruct model), tuned by the competition pack for a short CPU run."""
+    from kit.pack import get_pack
+
     cfg = base or load_config()
     local = str(model) if model else ""
     kaggle = dataclasses.replace(cfg.kaggle, username="", base_model="")  # sandbox account; the demo publishes one
     infer = dataclasses.replace(cfg.infer, template=template, base_model_path=local, **DEMO_INFER)
-    train = dataclasses.replace(cfg.train, base_model_path=local, data="", template="fewshot")
-    return dataclasses.replace(cfg, kaggle=kaggle, infer=infer, train=train)
-
-
-def _sample_rows(dest: Path, rows: int) -> Path:
-    """The first `rows` records of the bundled train.csv: a few steps never reach the rest."""
-    import csv
-    import itertools
-
-    from kit.assets import mini_competition_dir
-
-    with open(mini_competition_dir() / "train.csv", newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        head = list(itertools.islice(reader, rows))
-        columns = list(reader.fieldnames or [])
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with open(dest, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(head)
-    return dest
-
-
-def _train(cfg: KitConfig, out: Path, steps: int) -> dict[str, Any]:
-    from kit.packs.prompt_recovery.train import train
-
-    data = _sample_rows(out.parent / "train.csv", DEMO_TRAIN_ROWS)
-    knobs = dataclasses.replace(cfg.train, data=str(data), out=str(out), checkpoint_dir="", max_steps=steps,
-                                save_steps=max(steps, 1), logging_steps=1, resume=False, **DEMO_TRAIN)
-    return train(knobs, progress=False).meta
+    cfg = dataclasses.replace(cfg, kaggle=kaggle, infer=infer)
+    return get_pack(cfg.competition.slug).demo_config(cfg, local)
 
 
 def _wheels(cfg: KitConfig, out: Path) -> dict[str, Any]:
@@ -117,7 +89,7 @@ def _run_demo(config: KitConfig | None, workdir: Path, steps: int, template: str
     from kit.kaggle.client import kaggle_client
     from kit.kaggle.isolation import degraded_notice, isolation_problem
     from kit.kaggle.sandbox import publish_model
-    from kit.packs.prompt_recovery.templates import get_template
+    from kit.pack import get_pack
     from kit.submit import submit
 
     model = Path(model) if model else default_model_path()
@@ -137,10 +109,14 @@ def _run_demo(config: KitConfig | None, workdir: Path, steps: int, template: str
         say(f"   done in {timings[name]:.1f} s")
         return result
 
-    adapter, meta = workdir / "adapter", {}
-    uses_model = bool(get_template(template).primes)  # a model-free template (mean) mounts no model or adapter
+    adapter, meta, pack = workdir / "adapter", {}, get_pack(cfg.competition.slug)
+    recipes = pack.recipes()
+    if template not in recipes:
+        raise ConfigError(f"unknown template {template!r} for {pack.slug}", hint=f"known: {', '.join(recipes)}")
+    uses_model = recipes[template].needs_model  # a model-free recipe (mean) mounts no model or adapter
     if uses_model:
-        meta = step(f"train a LoRA adapter on {model.name} ({steps} steps)", lambda: _train(cfg, adapter, steps))
+        meta = step(f"train a LoRA adapter on {model.name} ({steps} steps)",
+                    lambda: pack.train_adapter(cfg, adapter, steps))
         for example in (meta.get("val_score") or {}).get("examples", []):
             say(f"   recovered: {example['prediction']}\n   true:      {example['label']}")
         cfg = dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, adapter_path=str(adapter)),

@@ -7,9 +7,10 @@ parameters (a temp input tree, local folders), so the two notebooks can never ha
 compute, and do compute with `content_key` below, the same key from what decides the predictions:
 
 - the notebook's code: every cell source except papermill's injected-parameters cell, and its kernelspec;
-- the parameters, minus where things live (sources, input_dir, model_dir, adapter_dir, wheels_dir) and minus the
-  rehearsal-only knobs that change how much is done, not what (budget_seconds, margin_seconds, rows, workers,
-  slow_generation_s);
+- the parameters that decide the predictions: the pack's params dataclass marks the others (where things live,
+  such as sources and input_dir, and rehearsal-only knobs that change how much is done, not what, such as the
+  budget or a row limit) with `content=False` (kit.kernel_params.param), and the callers pass
+  `kit.kernel_params.content_values(params)`;
 - for templates that load a model: the adapter's content hash over its upload allowlist (the same hash the
   ledger records for the pushed dataset version, so a pushed adapter and its local folder agree), and the base
   model's identity: `kit:<name>` for the kit's embedded model, else `external` (a Kaggle model cannot be
@@ -28,8 +29,6 @@ from typing import Any
 
 from kit.artefacts import SubmissionStatus
 
-LOCATION_PARAMS = frozenset({"input_dir", "model_dir", "adapter_dir", "wheels_dir", "sources"})
-REHEARSAL_PARAMS = frozenset({"budget_seconds", "margin_seconds", "rows", "workers", "slow_generation_s"})
 EXTERNAL_MODEL = "external"
 EMBEDDED_PREFIX = "kit:"
 RUN_LOCAL_ROOT = Path("run-local")
@@ -49,15 +48,10 @@ def code_hash(notebook: Path) -> str:
     return hashlib.sha256(json.dumps({"cells": cells, "kernelspec": spec}).encode()).hexdigest()
 
 
-def content_params(params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters that decide the predictions (see the module docstring)."""
-    return {k: v for k, v in params.items() if k not in LOCATION_PARAMS | REHEARSAL_PARAMS}
-
-
 def content_key(code: str, params: dict[str, Any], *, needs_model: bool, base_model: str | None,
                 adapter_hash: str | None) -> str:
-    """The key a local run and a built kernel of the same content share."""
-    body = {"code": code, "params": content_params(params),
+    """The key a local run and a built kernel of the same content share; `params`: the content parameters only."""
+    body = {"code": code, "params": params,
             "base_model": base_model if needs_model else None, "adapter": adapter_hash if needs_model else None}
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 

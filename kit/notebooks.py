@@ -13,24 +13,12 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from kit.errors import NotebookError
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
-
-
-def template_path(name: str) -> Path:
-    """A notebook shipped with the kit: `notebooks/<name>.ipynb` in a checkout, else package data."""
-    repo = Path(__file__).resolve().parent.parent / "notebooks" / f"{name}.ipynb"
-    if repo.exists():
-        return repo
-    packaged = Path(str(resources.files("kit") / "notebooks" / f"{name}.ipynb"))
-    if packaged.exists():
-        return packaged
-    raise NotebookError(f"notebook template '{name}' not found")
 
 
 def parameters(path: Path) -> dict[str, Any]:

@@ -50,12 +50,18 @@ class SubmissionSpec:
 
 @dataclass(frozen=True)
 class KernelSpec:
-    """The pack's inference kernel: its notebook and the parameters it takes (defined once, as a dataclass)."""
+    """The pack's inference kernel: its notebook and the parameters it takes (defined once, as a dataclass).
+
+    `params` fields are made with `kit.kernel_params.param` and validate themselves in `__post_init__`. Generic
+    code fills `sources` (a dict field every kernel has: attached source name -> ref, the competition's under
+    "competition"), the field `recipe_param` names (with the recipe's name) and, for `kit run-local --rows`, `rows`;
+    every other field comes from the kit.toml key its `config` metadata names, or keeps its default."""
 
     notebook: Path
     params: type  # a dataclass whose fields (with help text) are the notebook's parameters cell
     hidden_rows: int  # the hidden test set's expected size, for run-time projections
     labels_file: str = "test_labels.csv"  # the local mini-competition's answers: never mounted in a kernel
+    recipe_param: str = "template"  # the parameter that takes the recipe's name ("": the kernel takes none)
 
 
 @runtime_checkable
@@ -98,7 +104,43 @@ class Pack(Protocol):
         """CLI commands the pack adds: name -> (module with a click `command`, one-line help)."""
 
     def config_sections(self) -> Mapping[str, type]:
-        """kit.toml sections the pack adds: name -> dataclass (fields with help text)."""
+        """kit.toml sections the pack adds: name -> dataclass (fields with help text). The generic section
+        `infer` may be replaced by a subclass of `kit.config.InferConfig` that adds the kernel's own knobs."""
+
+    def config_defaults(self) -> Mapping[str, Mapping[str, Any]]:
+        """The pack's defaults for keys of generic sections: section -> key -> value (e.g. the kernel's slug)."""
+
+    def demo_config(self, cfg: Any, model: str) -> Any:
+        """`kit demo`'s config: `cfg` (a KitConfig) with the pack's own sections tuned for a short CPU run on
+        `model` ('' for the embedded instruct model). Generic knobs are the demo's business."""
+
+    def train_adapter(self, cfg: Any, out: Path, steps: int) -> dict[str, Any]:
+        """Train a small adapter into `out` for `kit demo` (recipes with `needs_model`); returns its metadata,
+        whose optional `val_score.examples` ({prediction, label}) the demo shows."""
+
+
+class PackDefaults:
+    """What a pack without commands, config sections or a trainable model inherits (mix into a pack class)."""
+
+    def commands(self) -> Mapping[str, tuple[str, str]]:
+        """No commands of its own."""
+        return {}
+
+    def config_sections(self) -> Mapping[str, type]:
+        """No kit.toml sections of its own."""
+        return {}
+
+    def config_defaults(self) -> Mapping[str, Mapping[str, Any]]:
+        """The generic defaults unchanged."""
+        return {}
+
+    def demo_config(self, cfg: Any, model: str) -> Any:
+        """Nothing to tune."""
+        return cfg
+
+    def train_adapter(self, cfg: Any, out: Path, steps: int) -> dict[str, Any]:
+        """Packs whose recipes need no model train nothing."""
+        raise ConfigError(f"the {getattr(self, 'slug', '?')} pack trains no adapter")
 
 
 _MECHANISMS: dict[str, Mechanism] = {}
@@ -126,7 +168,7 @@ class FileMechanism:
     name = "file"
 
     def check_output(self, spec: SubmissionSpec, output_dir: Path, expected_ids: set[str] | None = None) -> int:
-        from kit.build import check_submission_file
+        from kit.submission_file import check_submission_file
 
         return check_submission_file(output_dir / spec.file_name, list(spec.columns), expected_ids)
 
@@ -149,8 +191,19 @@ def available() -> dict[str, Any]:
     return found
 
 
+def get_recipe(pack: Pack, name: str) -> Recipe:
+    """The pack's recipe (template) `name`; ConfigError listing the known ones otherwise."""
+    recipes = pack.recipes()
+    if name not in recipes:
+        raise ConfigError(f"unknown template '{name}' for {pack.slug}",
+                          hint=f"known templates: {', '.join(sorted(recipes))}")
+    return recipes[name]
+
+
 def get_pack(slug: str) -> Pack:
     """The pack serving competition `slug`; ConfigError naming the installed packs when there is none."""
+    if slug in _PACKS:  # loaded or registered already: no entry-point scan (every KitConfig asks)
+        return _PACKS[slug]
     found = available()
     if slug not in found:
         known = ", ".join(sorted(found)) or "none"

@@ -1,47 +1,43 @@
-"""Running pip as if on the Kaggle image: the target, the image's installed set, and the resolver.
+"""Resolving the offline bundle for the Kaggle image: the target, the image's installed set, and the resolver.
 
 The image is described by a freeze list (`name==version` lines; a hand-written approximation ships in
-kit/data, a real `pip list --format=freeze` from Kaggle replaces it). To resolve "as if on the image" this
-module runs pip in a subprocess whose only installed distributions are metadata stubs of that list
-(`python -S`, so this machine's site-packages are invisible), whose environment markers describe the target
-(pip evaluates markers against the running interpreter even with --python-version), and which may use the
-platform options without --target (--target would make pip ignore the installed stubs). The same runner,
-with --no-index and the bundle as the only source, is the offline verification (kit/wheels.py).
+kit/data, a real `pip list --format=freeze` from Kaggle replaces it). `uv pip compile` resolves for the target
+(`--python-version`, `--python-platform`: markers and wheel tags are the target's, not this machine's). The image's
+packages take part as metadata-only stub wheels in a local find-links folder (version `V+kitimage`, so no index
+wheel of V and its dependencies stands in for them), named as the resolver's preferred versions (the existing
+output file uv reads), so a package the image already has at a satisfying version stays as it is and one it lacks
+or has too old is added, as pip on the image would do; what differs from the image is the bundle.
+`pip download --no-deps` then fetches exactly those pins for the target. The same resolver, with --no-index and
+the bundle as the only source, is the offline verification (kit/wheels.py).
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import json
 import os
 import re
 import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
 
 from kit.errors import ConfigError, InputError, KitError, WaitTimeoutError
 
 PROFILES_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_PROFILE = "kaggle-gpu-2026"  # today's Kaggle GPU image; "kaggle-gpu-2024" is the spring-2024 one
 DEFAULT_IMAGE_FREEZE = PROFILES_DIR / f"image_{DEFAULT_PROFILE}.txt"
-PIP_TIMEOUT_S = 1800  # one pip run (a resolve or a download of the closure); sockets time out sooner
-
-_BOOTSTRAP = r"""
-import json, sys
-cfg = json.loads(sys.argv[1])
-sys.path[:0] = cfg["path"]
-from pip._vendor.packaging import markers
-env = markers.default_environment()
-env.update(cfg["markers"])
-markers.default_environment = lambda: dict(env)
-from pip._internal.cli import cmdoptions
-check = cmdoptions.check_dist_restriction
-cmdoptions.check_dist_restriction = lambda options, check_target=False: check(options, check_target=False)
-from pip._internal.cli.main import main
-sys.exit(main(cfg["args"]))
-"""
+PIP_TIMEOUT_S = 1800  # one resolver or pip run (a resolve or a download of the closure); sockets time out sooner
 
 
 def pip_env(offline: bool, **extra: str) -> dict[str, str]:
@@ -58,7 +54,7 @@ def pip_env(offline: bool, **extra: str) -> dict[str, str]:
 
 def canonical(name: str) -> str:
     """PEP 503 normalised project name."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+    return str(canonicalize_name(name))
 
 
 # ---------------------------------------------------------------------------- target and image
@@ -72,7 +68,11 @@ class Target:
     platform: str
 
     def __post_init__(self) -> None:
-        if not re.fullmatch(r"3\.\d{1,2}", self.python_version):
+        try:
+            release = Version(self.python_version).release
+        except InvalidVersion:
+            release = ()
+        if len(release) != 2 or release[0] != 3 or str(Version(self.python_version)) != self.python_version:
             raise ConfigError(f"python version must look like 3.10, got {self.python_version!r}")
         if not self.platform or not all(re.fullmatch(r"(many)?linux[a-z0-9_]+", p) for p in self.platforms()):
             raise ConfigError(f"bad wheel platform tag {self.platform!r}: Kaggle images are Linux "
@@ -94,17 +94,27 @@ class Target:
             args += ["--platform", tag]
         return args
 
-    def markers(self) -> dict[str, str]:
-        """PEP 508 marker values of the target (pip would otherwise use this machine's)."""
-        machine = self.platforms()[0].rsplit("_", 1)[-1]
-        machine = {"64": "x86_64"}.get(machine, machine)  # manylinux..._x86_64 splits as x86 / 64
-        return {"python_version": self.python_version, "python_full_version": f"{self.python_version}.0",
-                "implementation_name": "cpython", "platform_python_implementation": "CPython",
-                "platform_machine": machine, "platform_system": "Linux", "sys_platform": "linux", "os_name": "posix"}
+    def uv_platform(self) -> str:
+        """uv's --python-platform for the first tag: `<arch>-manylinux_2_N`, N the newest glibc uv knows that is
+        not newer than the tag's (uv names 2_17, 2_28 and 2_31 to 2_40; manylinux2014 is 2_17)."""
+        tag = self.platforms()[0]
+        m = re.fullmatch(r"manylinux_2_(\d+)_(\w+)", tag)
+        if not m:
+            raise ConfigError(f"no uv platform for wheel tag {tag!r}", hint="use a manylinux tag, e.g. "
+                              "manylinux_2_35_x86_64")
+        glibc, arch = int(m.group(1)), m.group(2)
+        known = [n for n in (17, 28, *range(31, 41)) if n <= glibc]
+        if not known:
+            raise ConfigError(f"wheel tag {tag!r} is older than manylinux2014, which uv cannot target")
+        return f"{arch}-manylinux_2_{known[-1]}"
 
 
 def _manylinux_family(tag: str) -> list[str]:
-    """`manylinux_2_31_x86_64` -> itself, every older manylinux_2_N and the legacy aliases pip knows."""
+    """`manylinux_2_31_x86_64` -> itself, every older manylinux_2_N and the legacy aliases.
+
+    Written here because `pip download --platform` takes tags literally (it expands only the legacy aliases), and
+    packaging's own expansion reads this machine's glibc, not the target's.
+    """
     legacy = {"manylinux2014": 17, "manylinux2010": 12, "manylinux1": 5}
     m = re.fullmatch(r"manylinux_2_(\d+)_(\w+)", tag)
     prefix, _, arch = tag.partition("_")
@@ -163,27 +173,36 @@ def read_freeze(path: Path | None = None) -> dict[str, str]:
         line = raw.split("#", 1)[0].strip()
         if not line or line.startswith("-"):
             continue
-        pinned = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*===?\s*([^\s;]+)(?:\s*;.*)?", line)
-        if pinned:
-            installed[canonical(pinned.group(1))] = pinned.group(2)
-            continue
-        direct = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*@\s*(\S+)", line)
-        version = _version_from_url(direct.group(1), direct.group(2)) if direct else None
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            req = None
+        version = _pinned_version(req) if req else None
         if not version:
             raise InputError(f"{path}:{number}: cannot read a name and version from {raw.strip()!r}",
                              hint="use `pip list --format=freeze`, which writes name==version lines")
-        installed[canonical(direct.group(1))] = version
+        installed[canonical(req.name)] = version
     return installed
 
 
-def _version_from_url(name: str, url: str) -> str | None:
-    filename = url.rstrip("/").rsplit("/", 1)[-1]
-    if filename.endswith(".whl"):
-        parts = filename.split("-")
-        stem, version = (parts[0], parts[1]) if len(parts) >= 5 else ("", "")
-    else:
-        stem, _, version = re.sub(r"\.(tar\.gz|zip|tar\.bz2)$", "", filename).rpartition("-")
-    return version if stem and canonical(stem) == canonical(name) and version[:1].isdigit() else None
+def _pinned_version(req: Requirement) -> str | None:
+    """The one version a freeze line pins: `==V` / `===V`, or the version in a direct URL's file name."""
+    if req.url:
+        filename = req.url.rstrip("/").rsplit("/", 1)[-1]
+        try:
+            name, version = (parse_wheel_filename(filename)[:2] if filename.endswith(".whl")
+                             else parse_sdist_filename(filename))
+        except (InvalidWheelFilename, InvalidSdistFilename):
+            return None
+        return str(version) if name == canonicalize_name(req.name) else None
+    pins = [s for s in req.specifier if s.operator in ("==", "===") and "*" not in s.version]
+    if len(pins) != 1 or len(req.specifier) != 1:
+        return None
+    try:
+        Version(pins[0].version)  # a stub wheel needs a PEP 440 version
+    except InvalidVersion:
+        return None
+    return pins[0].version
 
 
 def freeze_hash(installed: dict[str, str]) -> str:
@@ -192,52 +211,15 @@ def freeze_hash(installed: dict[str, str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-# ---------------------------------------------------------------------------- pip runner
+# ---------------------------------------------------------------------------- running pip and uv
 
 
 @dataclass
 class PipResult:
-    """Exit status and captured output of one pip run."""
+    """Exit status and captured output of one pip or uv run."""
 
     returncode: int
     output: str
-
-
-def _write_stubs(site: Path, installed: dict[str, str]) -> None:
-    """Metadata-only dist-info folders: pip sees them as installed distributions without dependencies."""
-    for name, version in installed.items():
-        info = site / f"{name.replace('-', '_')}-{version}.dist-info"
-        info.mkdir(parents=True, exist_ok=True)
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
-        (info / "INSTALLER").write_text("kit-image-stub\n")
-
-
-def _pip_dir(work: Path) -> Path:
-    """A folder holding only pip (a link to this interpreter's pip), so `python -S` can import it alone."""
-    spec = importlib.util.find_spec("pip")
-    if spec is None or not spec.submodule_search_locations:
-        raise KitError("pip is not importable in this environment", hint="install pip into the kit's venv")
-    root = work / "piproot"
-    root.mkdir(exist_ok=True)
-    link = root / "pip"
-    if not link.exists():
-        link.symlink_to(list(spec.submodule_search_locations)[0], target_is_directory=True)
-    return root
-
-
-def run_pip(args: list[str], *, target: Target, installed: dict[str, str], work: Path,
-            offline: bool = False) -> PipResult:
-    """Run pip as if on the target image: stub-installed image set, target markers, platform options.
-
-    `offline` also hides every pip config file and PIP_* variable, so only the sources in `args` count.
-    """
-    site = work / f"image-{freeze_hash(installed)[:12]}"  # one stub site per installed set
-    if not site.exists():
-        _write_stubs(site, installed)
-    cfg = {"path": [str(site), str(_pip_dir(work))], "markers": target.markers(), "args": args}
-    env = pip_env(offline, PYTHONNOUSERSITE="1")
-    cmd = [sys.executable, "-I", "-S", "-c", _BOOTSTRAP, json.dumps(cfg)]
-    return _run(cmd, env=env, cwd=work)
 
 
 def _run(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> PipResult:
@@ -245,52 +227,141 @@ def _run(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> PipRes
         proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, check=False,
                               timeout=PIP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        raise WaitTimeoutError(f"a pip run went past {PIP_TIMEOUT_S} s",
+        raise WaitTimeoutError(f"a {Path(cmd[0]).name} run went past {PIP_TIMEOUT_S} s",
                                hint="check the network to the package index") from None
     return PipResult(proc.returncode, proc.stdout + proc.stderr)
 
 
+def uv_bin() -> str:
+    """The uv executable of the `uv` package (a kit dependency)."""
+    try:
+        from uv import find_uv_bin
+    except ImportError:
+        raise KitError("the `uv` package is not installed", hint="pip install uv (a kit dependency)") from None
+    return find_uv_bin()
+
+
+def uv_env(offline: bool) -> dict[str, str]:
+    """The environment for uv: no uv.toml/pyproject settings, no interpreter downloads; `offline` also drops
+    UV_* index settings, so only the sources on the command line count."""
+    env = dict(os.environ)
+    if offline:
+        env = {k: v for k, v in env.items() if not re.match(r"UV_(INDEX|DEFAULT_INDEX|EXTRA_INDEX|FIND_LINKS)", k)}
+    env.update(UV_NO_CONFIG="1", UV_PYTHON_DOWNLOADS="never", NO_COLOR="1")
+    return env
+
+
 def pip_failure(output: str, what: str, hint: str | None = None) -> KitError:
-    """One clear error from pip's output, naming the distribution pip could not find when there is one."""
+    """One clear error from pip's or uv's output, naming the distribution no source has when there is one."""
+    hint = hint or ("a binary wheel for the image's Python and platform is needed: pin a version that has one in "
+                    "[kaggle] wheels_constraints, or list the package in the image freeze")
     missing = re.findall(r"No matching distribution found for (\S+)", output)
+    uv_missing = re.search(r"Because (\S+) was not found in the (?:provided package locations|package registry)",
+                           output)
+    if uv_missing:  # uv names the missing project, and below it the requirement that asked for it
+        name = uv_missing.group(1)
+        asked = re.search(rf"depends? on ({re.escape(name)}[^\s,]*)", output)
+        missing = [asked.group(1) if asked else name]
     if missing:
-        return InputError(f"{what}: no wheel for {missing[-1]} in the sources for this target",
-                          hint=hint or "a binary wheel for the image's Python and platform is needed: pin a version "
-                          "that has one in [kaggle] wheels_constraints, or list the package in the image freeze")
+        return InputError(f"{what}: no wheel for {missing[-1]} in the sources for this target", hint=hint)
     conflict = re.search(r"The conflict is caused by:\n((?:.+\n?)+?)\n", output)
     if conflict:
         lines = " ; ".join(line.strip() for line in conflict.group(1).splitlines() if line.strip())
         return InputError(f"{what}: dependency conflict: {lines}")
-    errors = [line for line in output.splitlines() if line.startswith("ERROR:")]
-    tail = errors[-1] if errors else (output.strip().splitlines() or ["pip failed"])[-1]
+    unsolvable = re.search(r"No solution found when resolving dependencies.*?\n\s*cause: (.+?)(?:\n\s*And |\n\S|$)",
+                           output, re.S)
+    if unsolvable:
+        return InputError(f"{what}: dependency conflict: {' '.join(unsolvable.group(1).split())}", hint=hint)
+    errors = [line for line in output.splitlines() if line.startswith(("ERROR:", "error:"))]
+    tail = errors[-1] if errors else (output.strip().splitlines() or ["the resolver failed"])[-1]
     return KitError(f"{what}: {tail}")
 
 
 # ---------------------------------------------------------------------------- resolving
 
 
+def _stub_version(version: str) -> str:
+    """The image version with the local label `kitimage`: it satisfies every specifier the plain version does
+    (PEP 440 ignores local labels unless a specifier names one), yet no index has it, so the resolver takes the
+    stub (no dependencies: they are installed on the image) and not the index's wheel of that version (whose
+    dependencies, e.g. torch's CUDA wheels, would land in the bundle)."""
+    return f"{version}.kitimage" if Version(version).local else f"{version}+kitimage"
+
+
+def _stub_wheels(folder: Path, installed: dict[str, str]) -> None:
+    """Metadata-only wheels (py3-none-any, no dependencies) standing for the image's installed distributions.
+
+    Written by hand: they exist only for the resolver to see, and a wheel is three small files in a zip."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, plain in installed.items():
+        version = _stub_version(plain)
+        dist = f"{name.replace('-', '_')}-{version}"
+        files = {f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+                 f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: kit-image-stub\nRoot-Is-Purelib: true\n"
+                                            "Tag: py3-none-any\n"}
+        files[f"{dist}.dist-info/RECORD"] = "".join(f"{a},,\n" for a in [*files, f"{dist}.dist-info/RECORD"])
+        with zipfile.ZipFile(folder / f"{dist}-py3-none-any.whl", "w") as zf:
+            for arc, text in files.items():
+                zf.writestr(arc, text)
+
+
 def resolve_missing(requirement: Path | str, target: Target, installed: dict[str, str], work: Path,
                     constraints: list[str] | None = None, sources: list[str] | None = None,
                     extra_args: list[str] | None = None) -> list[dict[str, str]]:
-    """What pip would install on the image for `requirement`: [{name, version, url}], the kit itself included.
+    """What the image lacks for `requirement` (a wheel path or a project name): [{name, version, url}], the kit
+    itself included: the target's resolution less what the image already has at that version.
 
-    Uses the configured package index (or only `sources`, find-links folders, when given: no network).
+    Uses the package index (or only `sources`, find-links folders, when given: no network).
     """
-    report = work / f"resolve-{hashlib.sha1(str(requirement).encode()).hexdigest()[:8]}.json"
-    args = ["install", "--dry-run", "--report", str(report), *target.pip_args(), *(extra_args or [])]
+    key = hashlib.sha1(f"{requirement}|{target}|{sources}|{extra_args}".encode()).hexdigest()[:8]
+    out = compile_for_image(requirement, target, installed, work, work / f"resolved-{key}.txt", constraints,
+                            sources, extra_args)
+    plan = []
+    for line in out.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.lstrip().startswith(("#", "-")):
+            continue
+        req = Requirement(line)
+        version = _pinned_version(req) or ""
+        name = canonical(req.name)
+        if name in installed and version == _stub_version(installed[name]):
+            continue  # the image's own
+        plan.append({"name": name, "version": version, "url": req.url or ""})
+    return plan
+
+
+def compile_for_image(requirement: Path | str, target: Target, installed: dict[str, str], work: Path, out: Path,
+                      constraints: list[str] | None = None, sources: list[str] | None = None,
+                      extra_args: list[str] | None = None) -> Path:
+    """`uv pip compile` of `requirement` for the target into `out` (requirements.txt, or pylock.toml by its name),
+    the image's packages preferred at their versions. Returns `out`; a failure is one clear KitError."""
+    stubs = work / f"image-{freeze_hash(installed)[:12]}"  # one stub folder per installed set
+    if not stubs.exists():
+        _stub_wheels(stubs, installed)
+    wanted = Path(requirement)
+    spec = work / f"{out.stem}.in"
+    spec.write_text((f"{_wheel_name(wanted)} @ {wanted.resolve().as_uri()}" if wanted.suffix == ".whl"
+                     else str(requirement)) + "\n", encoding="utf-8")
+    if installed and out.suffix == ".txt":  # uv prefers the versions an existing output file names
+        out.write_text("".join(f"{n}=={_stub_version(v)}\n" for n, v in sorted(installed.items())), encoding="utf-8")
+    args = ["pip", "compile", "--quiet", "--no-header", "--no-annotate", "--only-binary", ":all:",
+            "--python", sys.executable, "--python-version", target.python_version,
+            "--python-platform", target.uv_platform(), "--find-links", str(stubs), *(extra_args or [])]
     if constraints:
-        cfile = work / "constraints.txt"
-        cfile.write_text("\n".join(constraints) + "\n", encoding="utf-8")
-        args += ["-c", str(cfile)]
+        (work / f"{out.stem}-constraints.txt").write_text("\n".join(constraints) + "\n", encoding="utf-8")
+        args += ["--constraints", str(work / f"{out.stem}-constraints.txt")]
     if sources is not None:
-        args += ["--no-index", *(a for s in sources for a in ("--find-links", s))]
-    res = run_pip([*args, str(requirement)], target=target, installed=installed, work=work,
-                  offline=sources is not None)
+        args += ["--no-index", "--no-cache", *(a for s in sources for a in ("--find-links", s))]
+    res = _run([uv_bin(), *args, "-o", str(out), str(spec)], env=uv_env(sources is not None), cwd=work)
     if res.returncode != 0:
-        raise pip_failure(res.output, f"resolving {Path(str(requirement)).name} for the image")
-    items = json.loads(report.read_text(encoding="utf-8")).get("install", [])
-    return [{"name": canonical(i["metadata"]["name"]), "version": i["metadata"]["version"],
-             "url": i.get("download_info", {}).get("url", "")} for i in items]
+        raise pip_failure(res.output, f"resolving {wanted.name} for the image")
+    return out
+
+
+def _wheel_name(path: Path) -> str:
+    try:
+        return str(parse_wheel_filename(path.name)[0])
+    except InvalidWheelFilename:
+        raise InputError(f"{path.name} is not a wheel file name") from None
 
 
 def download_wheels(pins: list[str], target: Target, dest: Path, sources: list[str] | None = None) -> list[Path]:

@@ -1,4 +1,4 @@
-"""`kit run-local`: rehearse the inference notebook as a Kaggle kernel on this machine.
+"""`kit run-local`: rehearse the competition pack's kernel notebook as a Kaggle kernel on this machine.
 
 The notebook runs in the sandbox (kit.kaggle.emulator.runner): the competition data, base model, adapter and
 wheels are mounted at /kaggle/input in the chosen layout (a model under models/<owner>/<model>/..., datasets under
@@ -9,6 +9,7 @@ The labels file never enters the input tree; it is used afterwards, here, to sco
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -20,12 +21,10 @@ from typing import Any
 from kit.artefacts import RunConfig
 from kit.config import KitConfig, override
 from kit.errors import InputError
-from kit.packs.prompt_recovery.guard import HIDDEN_ROWS
 
-LABELS_FILE = "test_labels.csv"
-# How the local folders are attached: refs in the sandbox account, mounted where Kaggle mounts such sources.
-LOCAL_SLUGS = {"model": "kit-base-model/transformers/default/1", "adapter": "kit-adapter", "wheels": "kit-wheels",
-               "rewriter": "kit-rewriter/transformers/default/1"}
+# How the local folders are attached: refs in the sandbox account, mounted where Kaggle mounts such sources
+# (a recipe's further model source <name> as kit-<name>/transformers/default/1).
+LOCAL_SLUGS = {"model": "kit-base-model/transformers/default/1", "adapter": "kit-adapter", "wheels": "kit-wheels"}
 
 
 @dataclass
@@ -44,6 +43,7 @@ class RunLocalResult:
     projected_seconds: float | None
     kaggle_usable_seconds: float
     fits_budget: bool | None
+    hidden_rows: int  # the competition's hidden test set size, which `projected_seconds` is for
     deadline_hit: bool
     wall_seconds: float
     score: dict[str, Any] | None = None
@@ -77,17 +77,17 @@ def run_local(
     ledger: Any = None,
     rewriter: str | Path | None = None,
 ) -> RunLocalResult:
-    """Execute notebooks/infer.ipynb as a sandbox kernel; outputs, report and score in `out` (default: a new
+    """Execute the pack's kernel notebook as a sandbox kernel; outputs, report and score in `out` (default: a new
     run-local/<UTC time>-<template> folder); the run is recorded as a local experiment.
 
-    `progress` streams the kernel's own progress lines (rows done, rows/s, time left) to stderr."""
+    `progress` streams the kernel's own progress lines (rows done, rows/s, time left) to stderr. `rewriter` is the
+    folder of the recipe's `rewriter` model source, when it has one."""
     from kit import experiments
-    from kit.assets import default_model_path, mini_competition_dir
-    from kit.kernel_params import validate
-    from kit.notebooks import template_path
-    from kit.packs.prompt_recovery.inputs import check_test_folder
-    from kit.packs.prompt_recovery.templates import get_template
+    from kit.assets import default_model_path
+    from kit.kernel_params import content_values, from_config, validate
+    from kit.pack import get_pack, get_recipe
 
+    pack = get_pack(cfg.competition.slug)
     infer = override(cfg.infer, template=template, budget_seconds=budget, margin_seconds=margin,
                      batch_size=batch_size, max_new_tokens=max_new_tokens, workers=workers)
     warnings: list[str] = []
@@ -95,79 +95,89 @@ def run_local(
         # A short rehearsal budget with the 30-minute Kaggle margin would leave no time at all.
         infer = override(infer, margin_seconds=int(budget // 10))
         warnings.append(f"margin lowered to {infer.margin_seconds}s for the {budget}s rehearsal budget")
-    data_dir = Path(data) if data else mini_competition_dir()
-    check_test_folder(data_dir, LABELS_FILE)  # the user's own files, named, before any kernel starts
-    tpl = get_template(infer.template)  # a model-free template (mean) mounts no model; only re-scoring a rewriter
-    model_dir = Path(model or infer.base_model_path or default_model_path()) if tpl.primes else None
-    adapter_dir = Path(adapter or infer.adapter_path) if (adapter or infer.adapter_path) and tpl.primes else None
-    if (adapter or infer.adapter_path) and not tpl.primes:
-        warnings.append(f"template {tpl.name} loads no model: the adapter is not mounted")
-    rewriter_dir = Path(rewriter or default_model_path()) if tpl.rescore else None
+    data_dir = Path(data) if data else pack.mini_competition()
+    pack.check_data(data_dir)  # the user's own files, named, before any kernel starts
+    recipe = get_recipe(pack, infer.template)  # a model-free recipe (mean) mounts no model
+    model_dir = Path(model or infer.base_model_path or default_model_path()) if recipe.needs_model else None
+    adapter_dir = Path(adapter or infer.adapter_path) if (adapter or infer.adapter_path) and recipe.needs_model \
+        else None
+    if (adapter or infer.adapter_path) and not recipe.needs_model:
+        warnings.append(f"template {recipe.name} loads no model: the adapter is not mounted")
+    given = {"rewriter": rewriter}
+    extra = {name: Path(given.get(name) or default_model_path()) for name in recipe.model_sources}
     for what, path in (("model", model_dir), ("adapter", adapter_dir), ("wheels", wheels), ("rewriter", rewriter)):
         if path is not None and not Path(path).exists():
             raise InputError(f"{what} folder not found: {path}")
     from kit.kaggle.inputs import check_layout
 
     layout = check_layout(layout or cfg.kaggle.sandbox_input_layout, "[kaggle] sandbox_input_layout")
-    folders = {"model": model_dir, "adapter": adapter_dir, "rewriter": rewriter_dir,
-               "wheels": Path(wheels) if wheels else None}
-    params = {
-        "template": infer.template, "sources": _refs(cfg, folders), "budget_seconds": infer.budget_seconds,
-        "margin_seconds": infer.margin_seconds, "batch_size": infer.batch_size,
-        "max_new_tokens": infer.max_new_tokens, "max_field_tokens": infer.max_field_tokens,
-        "mean_prompt": cfg.mean_prompt.text, "rows": int(rows or 0), "workers": infer.workers,
-        "load_in_4bit": infer.load_in_4bit, "merge_adapter": infer.merge_adapter,
-    }
-    source = template_path("infer")
-    validate(params, source)  # the same check build-submission makes, before anything is written
+    folders = {"model": model_dir, "adapter": adapter_dir, **extra, "wheels": Path(wheels) if wheels else None}
+    source = pack.kernel.notebook
+    # the same checks build-submission makes (the pack's params dataclass, then the notebook), before any write
+    named = {pack.kernel.recipe_param: recipe.name} if pack.kernel.recipe_param else {}
+    made = from_config(pack.kernel.params, dataclasses.replace(cfg, infer=infer), sources=_refs(cfg, folders),
+                       rows=int(rows) if rows else None, **named)
+    params = validate(made, source)
     out_dir = Path(out or experiments.default_out(infer.template)).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in ("submission.csv", "timing_report.json"):
+    for stale in (pack.submission.file_name, "timing_report.json"):
         (out_dir / stale).unlink(missing_ok=True)
 
-    slug = cfg.competition.slug
     tree = Path(tempfile.mkdtemp(prefix="kit-run-"))
     started = time.time()
     try:
-        mounts = _attach(tree, data_dir, slug, params["sources"], folders, layout)
+        mounts = _attach(tree, data_dir, pack.slug, params["sources"], folders, layout, pack.kernel.labels_file)
         config_path = RunConfig(
             params=params, data_dir=str(data_dir), model=str(model_dir) if model_dir else None,
             adapter=str(adapter_dir) if adapter_dir else None,
             wheels=str(folders["wheels"]) if folders["wheels"] else None, layout=layout, kit_config=cfg.to_dict(),
         ).save(out_dir)
-        notebook, notice = _execute(tree / "run", params, mounts, out_dir, cfg.kaggle.kernel_timeout_seconds,
-                                    progress)
+        notebook, notice = _execute(tree / "run", source, params, mounts, out_dir,
+                                    cfg.kaggle.kernel_timeout_seconds, progress)
         if notice:
             warnings.insert(0, notice)
     finally:
         shutil.rmtree(tree, ignore_errors=True)
-    report_path = out_dir / "timing_report.json"
-    report = json.loads(report_path.read_text(encoding="utf-8"))
-    usable = float(cfg.infer.budget_seconds - cfg.infer.margin_seconds)
-    projected = report.get("projected_seconds")
-    fits = None if projected is None else projected <= usable
-    if fits is False:
-        warnings.append(f"projected {projected / 3600:.2f} h for {HIDDEN_ROWS} rows does not fit the "
-                        f"{usable / 3600:.2f} h usable on Kaggle (at this machine's speed)")
-    result = RunLocalResult(
-        out_dir=str(out_dir), submission=str(out_dir / "submission.csv"), notebook=str(notebook),
-        report_path=str(report_path), config_path=str(config_path), rows=report["rows"],
-        fallback_rows=report["fallback_rows"], rows_per_second=report.get("rows_per_second"),
-        seconds_per_row=report.get("seconds_per_row"), projected_seconds=projected,
-        kaggle_usable_seconds=usable, fits_budget=fits, deadline_hit=bool(report.get("deadline_hit")),
-        wall_seconds=round(time.time() - started, 2), warnings=warnings,
-    )
-    labels = data_dir / LABELS_FILE
+    result = _result(out_dir, notebook, config_path, pack, cfg, started, warnings)
+    labels = data_dir / pack.kernel.labels_file
     if labels.is_file():
-        result.score = local_score(out_dir / "submission.csv", labels, embedder or cfg.score.embedder or None)
+        result.score = pack.score(Path(result.submission), labels, embedder=embedder or cfg.score.embedder or None)
     key = experiments.content_key(
-        experiments.code_hash(source), params, needs_model=bool(tpl.primes),
+        experiments.code_hash(source), content_values(made), needs_model=recipe.needs_model,
         base_model=experiments.base_identity(model_dir), adapter_hash=experiments.adapter_hash(adapter_dir))
     result.content_key = key
     result.experiment_id = experiments.record_run_local(
         result, template=infer.template, params=params, model=model_dir, adapter=adapter_dir,
         data_files=[data_dir / "test.csv", labels], key=key, ledger=ledger)
     return result
+
+
+def _result(out_dir: Path, notebook: Path, config_path: Path, pack: Any, cfg: KitConfig, started: float,
+            warnings: list[str]) -> RunLocalResult:
+    """The run's figures from the kernel's timing_report.json (the kit's time guard writes it), with a warning when
+    the projection does not fit."""
+    from kit.pack import mechanism
+
+    report_path = out_dir / "timing_report.json"
+    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else {}
+    if "rows" not in report:  # a kernel without the kit's time guard: count what its output holds
+        report["rows"] = mechanism(pack.submission.mechanism).check_output(pack.submission, out_dir)
+    usable = float(cfg.infer.budget_seconds - cfg.infer.margin_seconds)
+    projected = report.get("projected_seconds")
+    fits = None if projected is None else projected <= usable
+    hidden = pack.kernel.hidden_rows
+    if fits is False:
+        warnings.append(f"projected {projected / 3600:.2f} h for {hidden} rows does not fit the "
+                        f"{usable / 3600:.2f} h usable on Kaggle (at this machine's speed)")
+    return RunLocalResult(
+        out_dir=str(out_dir), submission=str(out_dir / pack.submission.file_name), notebook=str(notebook),
+        report_path=str(report_path), config_path=str(config_path), rows=report["rows"],
+        fallback_rows=report.get("fallback_rows", 0), rows_per_second=report.get("rows_per_second"),
+        seconds_per_row=report.get("seconds_per_row"), projected_seconds=projected,
+        kaggle_usable_seconds=usable, fits_budget=fits, hidden_rows=hidden,
+        deadline_hit=bool(report.get("deadline_hit")), wall_seconds=round(time.time() - started, 2),
+        warnings=warnings,
+    )
 
 
 def _refs(cfg: KitConfig, folders: dict[str, Path | None]) -> dict[str, str]:
@@ -179,12 +189,12 @@ def _refs(cfg: KitConfig, folders: dict[str, Path | None]) -> dict[str, str]:
     refs = {"competition": cfg.competition.slug}
     for name, folder in folders.items():
         if folder is not None or name == "wheels":
-            refs[name] = f"{owner}/{LOCAL_SLUGS[name]}"
+            refs[name] = f"{owner}/{LOCAL_SLUGS.get(name) or f'kit-{name}/transformers/default/1'}"
     return refs
 
 
 def _attach(tree: Path, data_dir: Path, slug: str, sources: dict[str, str], folders: dict[str, Path | None],
-            layout: str) -> dict[str, Path]:
+            layout: str, labels_file: str = "test_labels.csv") -> dict[str, Path]:
     """{path under /kaggle/input: folder} for the local sources named in `sources`.
 
     The competition folder is a copy without the labels (the kernel never sees them); no wheels given means
@@ -195,7 +205,7 @@ def _attach(tree: Path, data_dir: Path, slug: str, sources: dict[str, str], fold
     comp = tree / "competition"
     comp.mkdir(parents=True)
     for src in sorted(data_dir.iterdir()):
-        if src.is_file() and src.name != LABELS_FILE:
+        if src.is_file() and src.name != labels_file:
             shutil.copyfile(src, comp / src.name)
     folders = {**folders, "wheels": folders.get("wheels") or sandbox_bundle()}
     mounts = {mount_path(slug, layout): comp}
@@ -205,41 +215,26 @@ def _attach(tree: Path, data_dir: Path, slug: str, sources: dict[str, str], fold
     return mounts
 
 
-def _execute(run_dir: Path, params: dict[str, Any], mounts: dict[str, Path], out_dir: Path,
+def _execute(run_dir: Path, source: Path, params: dict[str, Any], mounts: dict[str, Path], out_dir: Path,
              timeout: float, progress: bool = False) -> tuple[Path, str]:
-    """Run the inference notebook as a sandbox kernel writing into `out_dir`; (executed notebook, notice)."""
+    """Run the kernel notebook `source` as a sandbox kernel writing into `out_dir`; (executed notebook, notice)."""
     from kit.errors import NotebookError
     from kit.kaggle.emulator import runner
-    from kit.notebooks import template_path
 
-    runner.prepare_run(run_dir, text=template_path("infer").read_text(encoding="utf-8"), kernel_type="notebook",
+    runner.prepare_run(run_dir, text=source.read_text(encoding="utf-8"), kernel_type="notebook",
                        mounts=mounts, timeout=timeout, rerun=False, params=params, working=out_dir)
     result = runner.execute_run(run_dir, stream=progress)
     src = run_dir / "src"
     notice = json.loads((src / "run.json").read_text()).get("notice", "")
     (out_dir / "kernel_log.txt").write_text("".join(e["data"] for e in json.loads(runner.run_log(run_dir) or "[]")))
-    notebook = out_dir / "infer.ipynb"
-    for name, dst in (("executed.ipynb", notebook), ("executed.log", out_dir / "infer.log")):
+    notebook = out_dir / source.name
+    for name, dst in (("executed.ipynb", notebook), ("executed.log", notebook.with_suffix(".log"))):
         if (src / name).is_file():  # the executed notebook, and the kernel process's own chatter
             shutil.copyfile(src / name, dst)
     if result["status"] != "COMPLETE":
-        raise NotebookError(f"infer.ipynb: {result['failureMessage']}",
+        raise NotebookError(f"{source.name}: {result['failureMessage']}",
                             hint=f"kernel log: {out_dir / 'kernel_log.txt'}")
     return notebook, notice
-
-
-def local_score(submission: Path, labels_csv: Path, embedder: str | None = None) -> dict[str, Any]:
-    """Score the submission against the labels of the ids it holds (a --rows run covers only some)."""
-    from kit.packs.prompt_recovery.metric import load_embedder, score
-    from kit.tables import read_rows
-
-    preds = {r["id"]: r["rewrite_prompt"] for r in read_rows(submission, required=("id", "rewrite_prompt"))}
-    labels = {r["id"]: r["rewrite_prompt"] for r in read_rows(labels_csv, required=("id", "rewrite_prompt"))}
-    missing = [i for i in preds if i not in labels]
-    if missing:
-        raise InputError(f"{labels_csv}: no label for {len(missing)} submission id(s), first: {missing[0]!r}")
-    report = score(preds, {i: labels[i] for i in preds}, load_embedder(embedder))
-    return report.to_dict()
 
 
 def describe(result: RunLocalResult) -> str:
@@ -252,7 +247,7 @@ def describe(result: RunLocalResult) -> str:
         lines.append(f"rows/s: {result.rows_per_second:.2f} (per prime), {result.seconds_per_row:.3f} s per row")
     if result.projected_seconds is not None:
         verdict = "fits" if result.fits_budget else "DOES NOT FIT"
-        lines.append(f"projected for {HIDDEN_ROWS} rows: {result.projected_seconds / 3600:.2f} h, {verdict} the "
+        lines.append(f"projected for {result.hidden_rows} rows: {result.projected_seconds / 3600:.2f} h, {verdict} the "
                      f"{result.kaggle_usable_seconds / 3600:.2f} h usable of the Kaggle budget")
     if result.deadline_hit:
         lines.append("the time guard stopped generation early (deadline)")
@@ -260,10 +255,8 @@ def describe(result: RunLocalResult) -> str:
         lines.append(f"warning: {warning}")
     if result.score is not None:
         s = result.score
-        lines.append(f"local score: {s['mean']:.4f} (95% CI [{s['ci_low']:.4f}, {s['ci_high']:.4f}], n={s['n']}, "
-                     f"embedder {s['embedder']})")
-        if s.get("suffix_removed"):
-            from kit.packs.prompt_recovery.metric import describe_suffix
-
-            lines.append(f"note: {describe_suffix(s)}")
+        by = f", embedder {s['embedder']}" if s.get("embedder") else ""
+        lines.append(f"local score: {s['mean']:.4f} (95% CI [{s['ci_low']:.4f}, {s['ci_high']:.4f}], n={s['n']}{by})")
+        if s.get("note"):  # the pack's own remark on how it scored
+            lines.append(f"note: {s['note']}")
     return "\n".join(lines)

@@ -7,16 +7,14 @@ continued rather than started again.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 from kit import __version__
 from kit.artefacts import KernelInfo
 from kit.artefacts import SubmissionStatus as Status
-from kit.build import (  # build_submission, check_submission_file, load_kernel: also importable from here
+from kit.build import (  # build_submission, load_kernel: also importable from here
     build_submission,
-    check_submission_file,
     git_state,
     load_kernel,
     sandbox_mode,
@@ -26,6 +24,8 @@ from kit.errors import DirtyTreeError, InputError, KaggleNotFoundError
 from kit.experiments import refuse_resubmission
 from kit.kaggle.kernel_metadata import METADATA_NAME
 from kit.kaggle.results import score_value, status_name
+from kit.pack import SubmissionSpec, mechanism
+from kit.submission_file import check_submission_file
 from kit.uploads import check_kernel
 
 __all__ = ["build_submission", "check_submission_file", "load_kernel", "log_tail", "marker", "resume",
@@ -173,13 +173,19 @@ class _Chain:
             self.client.kernel_output(row["kernel_ref"], row["kernel_version"], dest)
         except Exception as exc:  # transient: the row stays resumable
             raise self.fail(exc) from None
-        name, columns = self.info.submission_file, self.info.submission_columns
+        spec = self.submission_spec()
+        name = spec.file_name
         try:
-            n = check_submission_file(dest / name, columns)
+            n = mechanism(spec.mechanism).check_output(spec, dest)
         except Exception as exc:
             raise self.fail(exc, Status.INVALID_OUTPUT) from None
         self.update(status=Status.SUBMITTING, submission_file=name)
         self.say(f"kernel output {name}: {n} rows, valid")
+
+    def submission_spec(self) -> SubmissionSpec:
+        """What the built kernel delivers, as kit_kernel.json recorded it."""
+        info = self.info
+        return SubmissionSpec(tuple(info.submission_columns), info.submission_file, info.submission_mechanism)
 
     def submit_once(self, message: str) -> None:
         """Create the code submission unless this kernel version already has one (ledger or Kaggle)."""
@@ -250,29 +256,30 @@ class _Chain:
     # ---------------------------------------------------------------- polling
 
     def _wait(self, check: Any, done: set[str], what: str, once: bool = False) -> tuple[str, Any]:
-        """Poll `check` with backoff until its state is in `done`, the timeout passes, or once."""
+        """Poll `check` ((state, extra)) with backoff until its state is in `done`, the timeout passes, or once."""
         from kit.errors import WaitTimeoutError
+        from kit.poll import PollTimeout, poll_until
 
-        start = time.monotonic()
-        interval, cap = self.poll
-        last, said_at = None, 0.0
-        while True:
+        said = {"state": None, "at": 0.0}
+
+        def probe() -> tuple[str, Any]:
             try:
-                state, extra = check()
+                return check()
             except Exception as exc:  # keep the row resumable; say what broke
                 raise self.fail(exc) from None
-            elapsed = time.monotonic() - start
-            if state != last or elapsed - said_at >= PROGRESS_EVERY:
-                self.say(f"{what}: {state} ({elapsed:.0f} s)")
-                last, said_at = state, elapsed
-            if state in done or once:
-                return state, extra
-            if elapsed + interval > self.timeout:
-                exc = WaitTimeoutError(f"{what} still {state} after {elapsed:.0f} s",
-                                       hint="`kit submit --resume` continues waiting")
-                raise self.fail(exc)
-            time.sleep(interval)
-            interval = min(cap, interval * 1.5)
+
+        def progress(answer: tuple[str, Any], elapsed: float) -> None:
+            if answer[0] != said["state"] or elapsed - said["at"] >= PROGRESS_EVERY:
+                self.say(f"{what}: {answer[0]} ({elapsed:.0f} s)")
+                said.update(state=answer[0], at=elapsed)
+
+        interval, cap = self.poll
+        try:
+            return poll_until(probe, lambda answer: once or answer[0] in done, timeout=self.timeout,
+                              interval=interval, backoff=1.5, max_interval=cap, on_answer=progress)
+        except PollTimeout as exc:
+            raise self.fail(WaitTimeoutError(f"{what} still {exc.last[0]} after {exc.elapsed:.0f} s",
+                                             hint="`kit submit --resume` continues waiting")) from None
 
 
 # ============================================================================ entry points

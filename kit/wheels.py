@@ -9,10 +9,9 @@ Python version and platform. The kernel installs it with
 so pip keeps every installed package that satisfies a requirement and takes the rest from the bundle.
 
 The image is described by a freeze list (`name==version` lines; a hand-written approximation ships in
-kit/data, a real `pip list --format=freeze` from Kaggle replaces it). Resolving "as if on the image" (pip in
-a subprocess that sees only metadata stubs of that list and the target's environment markers) lives in
-kit/pipresolve.py; the same runner, with --no-index and the bundle as the only source, is the offline
-verification here.
+kit/data, a real `pip list --format=freeze` from Kaggle replaces it). Resolving for the image (`uv pip compile`
+for the target's Python and platform, the image's packages as preferred stub wheels) lives in kit/pipresolve.py;
+the same resolver, with --no-index and the bundle as the only source, is the offline verification here.
 """
 
 from __future__ import annotations
@@ -28,7 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from packaging.metadata import Metadata
+from packaging.requirements import Requirement
+
 from kit.errors import InputError, KitError
+from kit.files import atomic_dir, write_json
 from kit.pipresolve import (  # re-exported: the resolver's names stay importable from kit.wheels
     DEFAULT_IMAGE_FREEZE,
     PIP_TIMEOUT_S,
@@ -44,13 +47,12 @@ from kit.pipresolve import (  # re-exported: the resolver's names stay importabl
     pip_failure,
     read_freeze,
     resolve_missing,
-    run_pip,
 )
 
 __all__ = ["DEFAULT_IMAGE_FREEZE", "DIST_NAME", "MANIFEST", "PIP_TIMEOUT_S", "Bundle", "PipResult", "Target",
            "build_bundle", "build_kit_wheel", "canonical", "download_wheels", "freeze_hash", "load_bundle",
            "make_manifest", "manifest_hash", "pip_failure", "push_bundle", "read_freeze", "resolve_missing",
-           "run_pip", "verify_bundle", "wheel_entry"]
+           "verify_bundle", "wheel_entry"]
 
 DIST_NAME = "kaggle-kit"
 MANIFEST = "manifest.json"
@@ -101,29 +103,20 @@ def build_kit_wheel(dest: Path, source: Path = REPO_ROOT, host_only: list[str] |
 
 def _move_to_host_extra(pyproject: Path, host_only: list[str] | tuple[str, ...]) -> None:
     """Rewrite a (copied) pyproject.toml: dependencies named in `host_only` go to the `host` extra."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - 3.10 only
-        import tomli as tomllib
-    text = pyproject.read_text(encoding="utf-8")
-    deps = tomllib.loads(text).get("project", {}).get("dependencies", [])
+    import tomlkit
+
+    doc = tomlkit.parse(pyproject.read_text(encoding="utf-8"))
+    project = doc.get("project")
+    if project is None or "dependencies" not in project:
+        raise KitError(f"{pyproject}: no [project] dependencies to rewrite")
     drop = {canonical(n) for n in host_only}
-    name_of = lambda req: canonical(re.split(r"[\s\[<>=!~;@(]", req.strip(), maxsplit=1)[0])  # noqa: E731
-    keep = [d for d in deps if name_of(d) not in drop]
-    moved = [d for d in deps if name_of(d) in drop]
+    deps = [str(d) for d in project["dependencies"]]
+    moved = [d for d in deps if canonical(Requirement(d).name) in drop]
     if not moved:
         return
-    block = re.search(r"(?ms)^dependencies\s*=\s*\[.*?^\]", text)
-    if block is None:
-        raise KitError(f"{pyproject}: cannot find the dependencies array to rewrite")
-    text = text[: block.start()] + "dependencies = " + json.dumps(keep) + text[block.end():]
-    extra = "host = " + json.dumps(moved)
-    header = re.search(r"(?m)^\[project\.optional-dependencies\]\s*$", text)
-    if header:
-        text = text[: header.end()] + "\n" + extra + text[header.end():]
-    else:
-        text = text.rstrip("\n") + "\n\n[project.optional-dependencies]\n" + extra + "\n"
-    pyproject.write_text(text, encoding="utf-8")
+    project["dependencies"] = [d for d in deps if d not in moved]
+    project.setdefault("optional-dependencies", tomlkit.table())["host"] = moved
+    pyproject.write_text(tomlkit.dumps(doc), encoding="utf-8")
 
 
 def wheel_entry(path: Path) -> dict[str, Any]:
@@ -131,13 +124,12 @@ def wheel_entry(path: Path) -> dict[str, Any]:
     try:
         with zipfile.ZipFile(path) as zf:
             meta_name = next(n for n in zf.namelist() if re.fullmatch(r"[^/]+\.dist-info/METADATA", n))
-            meta = zf.read(meta_name).decode("utf-8", "replace")
-    except (zipfile.BadZipFile, StopIteration) as exc:
+            meta = Metadata.from_email(zf.read(meta_name), validate=False)
+    except (zipfile.BadZipFile, StopIteration, ValueError) as exc:
         raise InputError(f"{path.name} is not a valid wheel ({exc or 'no METADATA'})") from None
-    fields = dict(re.findall(r"(?m)^(Name|Version): (.+?)\s*$", meta.split("\n\n", 1)[0]))
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return {"name": canonical(fields.get("Name", path.name.split("-")[0])), "version": fields.get("Version", ""),
-            "filename": path.name, "sha256": digest, "size": path.stat().st_size}
+    return {"name": canonical(meta.name), "version": str(meta.version), "filename": path.name, "sha256": digest,
+            "size": path.stat().st_size}
 
 
 def make_manifest(folder: Path, target: Target, installed: dict[str, str], image_source: str,
@@ -256,16 +248,9 @@ def sandbox_bundle() -> Path:
             digest.update((REPO_ROOT / name).read_bytes())
     folder = assets_dir() / f"sandbox-wheels-{digest.hexdigest()[:12]}"
     if not (folder / MANIFEST).is_file():
-        tmp = Path(tempfile.mkdtemp(prefix=".wheels-", dir=assets_dir()))
-        try:  # checked offline against the stand-in image, the sandbox's profile
-            build_bundle(tmp / "bundle", kit_only=True, python_version=SANDBOX_PYTHON, platform=SANDBOX_PLATFORM,
+        with atomic_dir(folder) as tmp:  # checked offline against the stand-in image, the sandbox's profile
+            build_bundle(tmp, kit_only=True, python_version=SANDBOX_PYTHON, platform=SANDBOX_PLATFORM,
                          image_freeze=sandbox_image_freeze(), verify=True)
-            try:
-                (tmp / "bundle").rename(folder)
-            except OSError:  # another process finished first: theirs is identical
-                pass
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
     return folder
 
 
@@ -282,9 +267,9 @@ def build_bundle(out: Path, *, kit_only: bool = False, python_version: str = "3.
     """
     from tqdm.auto import tqdm
 
-    from kit.config import KaggleConfig
+    from kit.config import KitConfig
 
-    defaults = KaggleConfig()
+    defaults = KitConfig().kaggle  # the default competition pack adds its host-only packages
     if constraints is None:
         constraints = [*load_profile(defaults.image_profile).constraints, *defaults.wheels_constraints]
     host_only = defaults.wheels_host_only if host_only is None else host_only
@@ -341,7 +326,7 @@ def _install(stage: Path, out: Path, manifest: dict[str, Any]) -> None:
         old.unlink(missing_ok=True)
     for wheel in stage.glob("*.whl"):
         shutil.move(str(wheel), out / wheel.name)
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_json(out / MANIFEST, manifest)
 
 
 def load_bundle(folder: Path) -> Bundle:

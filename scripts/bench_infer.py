@@ -16,10 +16,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from kit.config import InferConfig
-
-HIDDEN_ROWS = 1400
-
+from kit.packs.prompt_recovery.kernel import HIDDEN_ROWS
+from kit.packs.prompt_recovery.settings import InferConfig
 
 MISTRAL_7B = {"vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
               "num_attention_heads": 32, "num_key_value_heads": 8, "max_position_embeddings": 32768}
@@ -79,9 +77,10 @@ def main() -> None:
 
     import torch
 
-    from kit.assets import default_model_path, mini_competition_dir, tiny_model_path
+    from kit.assets import default_model_path, tiny_model_path
     from kit.packs.prompt_recovery.infer import Engine
     from kit.packs.prompt_recovery.kernel import load_rows
+    from kit.packs.prompt_recovery.samples import mini_competition_dir
     from kit.packs.prompt_recovery.templates import get_template
 
     t0 = time.time()

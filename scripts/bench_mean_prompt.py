@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from kit.assets import sample_data_dir
 from kit.packs.prompt_recovery.mean_prompt import REFERENCE_PROMPT, search_mean_prompt
 from kit.packs.prompt_recovery.metric import load_embedder
+from kit.packs.prompt_recovery.samples import sample_data_dir
 
 
 def main() -> None:

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kit.files import write_json
+
 
 def paired(a: list[float], b: list[float]) -> tuple[float, float]:
     """Mean of a - b and its 95% half-width (normal, per-row differences)."""
@@ -85,7 +87,8 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
     args = parser.parse_args()
 
     from kit import assets
-    from kit.packs.prompt_recovery.guard import TimeGuard
+    from kit.guard import TimeGuard
+    from kit.packs.prompt_recovery import samples
     from kit.packs.prompt_recovery.infer import Engine, free_memory
     from kit.packs.prompt_recovery.kernel import load_rows
     from kit.packs.prompt_recovery.metric import load_embedder, score_texts
@@ -95,7 +98,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
     from kit.packs.prompt_recovery.train_data import trained_format
     from kit.tables import read_rows
 
-    data_dir = Path(args.data) if args.data else assets.mini_competition_dir()
+    data_dir = Path(args.data) if args.data else samples.mini_competition_dir()
     model = Path(args.model) if args.model else assets.default_model_path()
     rows = load_rows(data_dir, args.rows or (24 if args.quick else 0))
     labels = {r["id"]: r["rewrite_prompt"] for r in read_rows(data_dir / "test_labels.csv")}
@@ -238,9 +241,7 @@ def _save_state(path: str | None, state: dict) -> None:
     if merged.get("ids") == state["ids"]:
         merged["seconds"] = {**merged.get("seconds", {}), **state.get("seconds", {})}
         state = {**merged, **{k: v for k, v in state.items() if k != "seconds"}, "seconds": merged["seconds"]}
-    tmp = Path(path).with_suffix(".tmp")
-    tmp.write_text(json.dumps(state), encoding="utf-8")
-    tmp.replace(path)
+    write_json(path, state, indent=None)
 
 
 def _with_primes(template, primes):

@@ -15,8 +15,8 @@ import time
 
 START = time.perf_counter()
 
-from kit.assets import sample_data_dir  # noqa: E402
 from kit.packs.prompt_recovery.metric import load_embedder, score  # noqa: E402
+from kit.packs.prompt_recovery.samples import sample_data_dir  # noqa: E402
 from kit.packs.prompt_recovery.templates import get_template  # noqa: E402
 from kit.tables import read_rows  # noqa: E402
 

@@ -5,70 +5,55 @@ Usage: python scripts/bench_wheels.py [--python-version 3.10] [--platform manyli
 Uses the package index (network): this is a benchmark, not a test.
 - bundle: `build_bundle` with the kit.toml defaults and the default image list, built into a temp dir; its
   size is the bytes on disk of the downloaded wheels.
-- naive: the same requirement (the kernel build of the kit wheel, same constraints) resolved by the same pip
-  runner for the same target with an EMPTY image list: every distribution of the closure. Its multi-GB torch
-  and CUDA wheels are not downloaded: pip resolves from the index's metadata (downloads switched off in the
-  resolver) and each chosen file's size is its Content-Length (an HTTP HEAD on the file URL pip chose;
-  os.stat for local file:// mirrors). Sizes are what pip would download, not installed sizes.
+- naive: the same requirement (the kernel build of the kit wheel, same constraints) resolved by the same
+  resolver (`uv pip compile`) for the same target with an EMPTY image list: every distribution of the closure,
+  written as a pylock.toml, which records the size of each target wheel the index lists. Its multi-GB torch
+  and CUDA wheels are not downloaded. Sizes are what pip would download, not installed sizes.
 Temp dirs are removed at the end.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+
+from packaging import tags
+from packaging.utils import parse_wheel_filename
 
 from kit.config import load_config
-from kit.pipresolve import _BOOTSTRAP, Target, _pip_dir, _write_stubs
+from kit.pipresolve import Target, compile_for_image
 from kit.wheels import DIST_NAME, build_bundle, build_kit_wheel, image_target
 
-# Resolver without downloads: pip 23's dry run completes every download after resolving; skip that and
-# report name, version and the chosen file URL of each distribution instead.
-_NO_DOWNLOAD = r"""
-from pip._internal.operations.prepare import RequirementPreparer
-from pip._internal.models.installation_report import InstallationReport
-RequirementPreparer.prepare_linked_requirements_more = lambda self, reqs, parallel_builds=False: None
-InstallationReport._install_req_to_dict = classmethod(lambda cls, ireq: {
-    "name": ireq.name, "url": ireq.link.url if ireq.link else "", "req": str(ireq.req)})
-"""
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - 3.10 only
+    import tomli as tomllib
 
 
-def naive_closure(kit_wheel: Path, target: Target, constraints: list[str], work: Path) -> list[dict[str, str]]:
-    """Every distribution pip picks for `kit_wheel` on the target when nothing is installed."""
-    report = work / "naive.json"
-    cfile = work / "constraints.txt"
-    cfile.write_text("\n".join(constraints) + "\n")
-    args = ["install", "--dry-run", "--quiet", "--report", str(report), *target.pip_args(), "-c", str(cfile),
-            str(kit_wheel)]
-    site = work / "empty-site"
-    _write_stubs(site, {})
-    site.mkdir(exist_ok=True)
-    cfg = {"path": [str(site), str(_pip_dir(work))], "markers": target.markers(), "args": args}
-    bootstrap = _BOOTSTRAP.replace("from pip._internal.cli.main import main", _NO_DOWNLOAD +
-                                   "from pip._internal.cli.main import main")
-    proc = subprocess.run([sys.executable, "-I", "-S", "-c", bootstrap, json.dumps(cfg)], cwd=work,
-                          capture_output=True, text=True, env=dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1"))
-    if proc.returncode:
-        sys.exit(f"naive resolution failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
-    return json.loads(report.read_text())["install"]
-
-
-def file_size(url: str) -> int:
-    """Bytes of one wheel: local stat for file:// URLs, else the Content-Length of a HEAD request."""
-    parsed = urlparse(url)
-    if parsed.scheme == "file":
-        return Path(unquote(parsed.path)).stat().st_size
-    request = urllib.request.Request(url.split("#", 1)[0], method="HEAD")
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return int(response.headers["Content-Length"])
+def naive_closure(kit_wheel: Path, target: Target, constraints: list[str], work: Path) -> list[tuple[int, str]]:
+    """(bytes, file name) of every wheel the resolver picks for `kit_wheel` on the target when nothing is
+    installed; the kit's own wheel is measured on disk."""
+    lock = compile_for_image(kit_wheel, target, {}, work, work / "pylock.toml", constraints)
+    version = tuple(int(p) for p in target.python_version.split("."))
+    # The target's tags, best first: where the lock lists several fitting wheels, pip takes the best-ranked one.
+    ranked = [*tags.cpython_tags(version, platforms=target.platforms()),
+              *tags.compatible_tags(version, platforms=target.platforms())]
+    rank = {tag: i for i, tag in enumerate(ranked)}
+    rows = []
+    for package in tomllib.loads(lock.read_text(encoding="utf-8"))["packages"]:
+        if package["name"] == DIST_NAME:
+            rows.append((kit_wheel.stat().st_size, kit_wheel.name))
+            continue
+        names = {w.get("name") or w["url"].rsplit("/", 1)[-1]: w for w in package.get("wheels", [])}
+        fitting = {n: min(rank.get(t, len(rank)) for t in parse_wheel_filename(n)[3]) for n in names}
+        if not fitting:
+            sys.exit(f"{package['name']}: no wheel for the target in the lock")
+        best = min(fitting, key=fitting.__getitem__)
+        rows.append((int(names[best]["size"]), best))
+    return rows
 
 
 def main() -> None:
@@ -90,11 +75,7 @@ def main() -> None:
         for w in bundle.wheels:
             print(f"  {w['filename']}  {w['size'] / 1e6:.1f} MB")
         kit_wheel = build_kit_wheel(work / "kit", host_only=cfg.wheels_host_only)
-        naive = naive_closure(kit_wheel, target, image.constraints, work)
-        rows = []
-        for item in naive:
-            size = kit_wheel.stat().st_size if item["name"] == DIST_NAME else file_size(item["url"])
-            rows.append((size, item["url"].rsplit("/", 1)[-1].split("#")[0] or item["name"]))
+        rows = naive_closure(kit_wheel, target, image.constraints, work)
         rows.sort(reverse=True)
         naive_bytes = sum(size for size, _ in rows)
         print(f"naive closure: {len(rows)} wheels; largest:")

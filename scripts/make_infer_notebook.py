@@ -1,35 +1,19 @@
-"""Write notebooks/infer.ipynb: the inference kernel (parameters cell + short cells calling kit).
+"""Write the pack's kernel notebook, kit/packs/prompt_recovery/notebooks/infer.ipynb: a parameters cell written
+from the pack's params dataclass (InferParams) and short cells calling kit.
 
-Run after editing the cells below: `.venv/bin/python scripts/make_infer_notebook.py`.
+Run after editing the cells below or InferParams: `.venv/bin/python scripts/make_infer_notebook.py`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import nbformat
 from nbformat import v4
 
-PARAMETERS = '''\
-# Parameters (papermill injects overrides below this cell).
-template = "best"  # `kit templates`; "mean" loads no model at all
-input_dir = "/kaggle/input"  # where Kaggle mounts the attached sources
-# Attached sources by name -> ref, found under either Kaggle layout (kit.kaggle.inputs): competition slug,
-# datasets owner/slug[/N], models owner/model/framework/variation/N. No "model": the kit's default model;
-# "rewriter": the model re-scoring templates (rescore*) rank candidates with (no ref: the kit's default model).
-sources = {"competition": "llm-prompt-recovery", "wheels": "", "adapter": "", "model": "", "rewriter": ""}
-budget_seconds = 32400  # the competition's 9 h
-margin_seconds = 1800  # runtime obfuscation (up to 15 min) + slack, kept free of generation
-batch_size = 8
-max_new_tokens = 32
-max_field_tokens = 512  # per original/rewritten text; 0: no cut
-mean_prompt = ""  # empty: the kit's default
-rows = 0  # 0: all test rows
-workers = 0  # generation processes; 0: one per visible GPU
-load_in_4bit = False
-merge_adapter = True
-slow_generation_s = 0.0  # test hook: extra seconds per generated row
-'''
+from kit.kernel_params import cell_source
+from kit.packs.prompt_recovery.pack import NOTEBOOKS
+from kit.packs.prompt_recovery.params import InferParams
+
+PARAMETERS = cell_source(InferParams)  # the one definition: kit/packs/prompt_recovery/params.py
 
 INSTALL = '''\
 import time
@@ -64,8 +48,8 @@ print("kit", kit.__version__, "from", os.path.dirname(kit.__file__))
 '''
 
 SETUP = '''\
+from kit.guard import TimeGuard
 from kit.packs.prompt_recovery import kernel
-from kit.packs.prompt_recovery.guard import TimeGuard
 
 guard = TimeGuard(budget_seconds, margin_seconds, started_at=_kit_t0)
 inputs = kernel.find_inputs(sources, input_dir)  # {name: folder}; one line naming a source that is missing
@@ -83,8 +67,7 @@ if tpl.primes:
     from kit.packs.prompt_recovery.workers import load_engine
 
     engine = load_engine(kernel.model_path(inputs.get("model")), inputs.get("adapter"),
-                         workers=workers, load_in_4bit=load_in_4bit, merge=merge_adapter,
-                         slow_generation_s=slow_generation_s or None)
+                         workers=workers, load_in_4bit=load_in_4bit, merge=merge_adapter)
     print(f"engine ready after {guard.elapsed():.1f}s")
 '''
 
@@ -135,7 +118,6 @@ def build() -> nbformat.NotebookNode:
 
 
 if __name__ == "__main__":
-    out = Path(__file__).resolve().parent.parent / "notebooks" / "infer.ipynb"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = NOTEBOOKS / "infer.ipynb"
     nbformat.write(build(), str(out))
     print(out)

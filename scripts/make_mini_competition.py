@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Build the local mini-competition in kit/data/mini/ with `kit make-data` and the embedded instruct model.
+"""Build the local mini-competition (kit/packs/prompt_recovery/data/mini/) with `kit make-data` and the embedded
+instruct model.
 
-The originals and prompts of scripts/mini_sources.py (written for this project) are written to
-kit/data/mini/sources/; the originals are split by a seed into training and test originals (no test original
+The originals and prompts of scripts/mini_sources.py (written for this project) are written to the mini-competition's
+sources/ folder; the originals are split by a seed into training and test originals (no test original
 appears in training); each original is paired with `--per-original` prompts by make-data's seeded pairing; the
 rewriter (SmolLM2-135M-Instruct, greedy, capped new tokens) writes every rewrite. The test rows become
 test.csv / test_labels.csv / sample_submission.csv in the competition's format. Resumable: rerunning keeps
@@ -27,7 +28,8 @@ from kit.packs.prompt_recovery.make_data import MakeDataConfig, make_data  # noq
 from kit.tables import read_rows, write_rows  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = Path("kit") / "data" / "mini"  # relative to the repository root: the sidecars record these paths
+# relative to the repository root: the sidecars record these paths
+OUT = Path("kit") / "packs" / "prompt_recovery" / "data" / "mini"
 SPLIT_SEED = 12
 SAMPLE_PROMPT = "Improve this text."
 

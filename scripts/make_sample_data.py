@@ -3,7 +3,7 @@
 
 Every text below was written for this project; nothing is copied from
 the Kaggle competition data or any other source. Stdlib only, deterministic:
-running the script twice produces byte-identical files in kit/data/.
+running the script twice produces byte-identical files in kit/packs/prompt_recovery/data/.
 
 Usage: python3 scripts/make_sample_data.py
 """
@@ -13,7 +13,7 @@ import random
 from collections import Counter
 from pathlib import Path
 
-OUT_DIR = Path(__file__).resolve().parent.parent / "kit" / "data"
+OUT_DIR = Path(__file__).resolve().parent.parent / "kit" / "packs" / "prompt_recovery" / "data"
 
 KINDS = ("tone", "style", "genre", "audience", "format", "length", "persona", "identity")
 SAME = object()  # marker: rewritten_text is exactly the original_text
@@ -992,7 +992,7 @@ def kind_table(rows):
     return ", ".join(f"{k} {counts[k]}" for k in KINDS if counts[k])
 
 
-MINI_ARGS = ""  # the arguments the shipped kit/data/mini was made with (see scripts/make_mini_competition.py)
+MINI_ARGS = ""  # the arguments the shipped kit/packs/prompt_recovery/data/mini was made with (see scripts/make_mini_competition.py)
 
 
 def readme_text(train, test):

@@ -1,4 +1,4 @@
-"""Original texts and rewrite prompts for the kit's local mini-competition (kit/data/mini/).
+"""Original texts and rewrite prompts for the kit's local mini-competition (kit/packs/prompt_recovery/data/mini/).
 
 Every text and prompt below was written for this project; nothing is copied from the Kaggle competition data or
 any other source. Originals are short (one to three sentences) so that the embedded model's CPU rewrites stay

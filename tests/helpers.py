@@ -17,3 +17,19 @@ def run_kit_fresh(argv: list[str], cwd: Path | None = None,
     out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60, cwd=cwd)
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("HEAVY ")), "HEAVY None")
     return out, eval(line[len("HEAVY "):])  # the list literal printed above
+
+
+def sharpened_cosines(predictions: list[str], labels: list[str], strip: bool = True) -> list[float]:
+    """The competition metric per row, computed here from raw embeddings of the bundled proxy embedder:
+    max(cos, 0)^3 between each prediction (lucrarea suffix removed when `strip`, as local scoring does for the
+    proxy) and its label. An independent check on the kit's own metric code."""
+    import numpy as np
+
+    from kit.packs.prompt_recovery.metric import load_embedder
+    from kit.packs.prompt_recovery.templates import strip_suffix
+
+    model = load_embedder().model  # loaded once per process
+    preds = [strip_suffix(p) for p in predictions] if strip else list(predictions)
+    a = np.asarray(model.encode(preds, normalize_embeddings=True), dtype=np.float64)
+    b = np.asarray(model.encode(list(labels), normalize_embeddings=True), dtype=np.float64)
+    return [float(v) for v in np.clip((a * b).sum(axis=1), 0.0, 1.0) ** 3]

@@ -102,9 +102,9 @@ def test_invalid_settings_fail_before_writing(tmp_path, kaggle, message):
 
 
 def test_source_over_one_megabyte_is_refused(tmp_path):
-    from kit.notebooks import template_path
+    from kit.pack import get_pack
 
-    fat = json.loads(template_path("infer").read_text())
+    fat = json.loads(get_pack("llm-prompt-recovery").kernel.notebook.read_text())
     fat["cells"].append({"cell_type": "markdown", "metadata": {}, "source": ["x" * 1_100_000]})
     src = tmp_path / "fat.ipynb"
     src.write_text(json.dumps(fat))

@@ -24,6 +24,7 @@ from kit.errors import (
 )
 from kit.kaggle.client import KaggleClient, log_text
 from kit.kaggle.emulator import start_in_thread
+from kit.kaggle.emulator.state import DEFAULTS
 from kit.ledger import Ledger
 from kit.pushes import push_dataset
 
@@ -214,7 +215,9 @@ def test_log_text_joins_kaggle_stream_entries():
 def test_sandbox_environment_does_not_leak(client):
     import os
 
-    assert client.submission_limits(COMP).num_allowed_now >= 0
+    limits = client.submission_limits(COMP)  # what this module's earlier tests submitted today, all of it
+    assert limits.num_today == len(client.submissions(COMP))
+    assert limits.num_allowed_now == max(0, DEFAULTS["daily_limit"] - limits.num_today)
     for name in ("HTTP_PROXY", "http_proxy", "KAGGLE_API_ENVIRONMENT", "KAGGLE_API_TOKEN"):
         assert name not in os.environ  # set only while the official client runs (pip, kernels never see it)
 

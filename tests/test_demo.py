@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import run_kit_fresh
+from helpers import run_kit_fresh, sharpened_cosines
 
 from kit.config import config_from_dict
 from kit.demo import demo_config
@@ -33,6 +33,24 @@ def _kernel_log(ref: str) -> str:
     return "".join(entry["data"] for entry in json.loads(path.read_text()))
 
 
+def _hidden_scores(submission_ref: int) -> tuple[float, float]:
+    """(public, private) mean metric of the submission.csv the scoring re-run wrote, computed here from raw
+    embeddings against the hidden labels, split into the pack's public and private ids."""
+    from kit.kaggle.emulator import runner
+    from kit.kaggle.sandbox import sandbox_dir
+    from kit.packs.prompt_recovery.competition import PACK
+    from kit.tables import read_rows
+
+    out = runner.working_dir(sandbox_dir() / "state" / "submissions" / str(submission_ref) / "run")
+    preds = {r["id"]: r["rewrite_prompt"] for r in read_rows(out / "submission.csv")}
+    labels = read_rows(PACK.data_dir / "test_labels.csv")
+    per_row = sharpened_cosines([preds[r["id"]] for r in labels], [r["rewrite_prompt"] for r in labels],
+                                strip=False)  # the host scores the full strings
+    parts = [[v for v, r in zip(per_row, labels, strict=True) if PACK.is_public(r["id"]) == public]
+             for public in (True, False)]
+    return sum(parts[0]) / len(parts[0]), sum(parts[1]) / len(parts[1])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("layout", "template"), [("2025", "zeroshot"), ("2024", "mean")])
 def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch, tiny_model, layout, template):
@@ -46,11 +64,13 @@ def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch, tiny_mo
     from kit.kaggle.isolation import isolation_problem
     from kit.kaggle.sandbox import stop_emulator
     from kit.ledger import Ledger
+    from kit.packs.prompt_recovery import edges
 
     # the chain is under test here, not generation quality: the tiny model and one short prime keep the hidden-set
     # re-run quick (`make demo` runs the same chain on the embedded instruct model with the `best` template)
-    monkeypatch.setattr(demo, "DEMO_INFER", {"batch_size": 20, "max_new_tokens": 4, "max_field_tokens": 32})
-    monkeypatch.setitem(demo.DEMO_TRAIN, "eval_rows", 0)  # no local score: saves loading the embedder
+    monkeypatch.setattr(demo, "DEMO_INFER", {"batch_size": 20})
+    monkeypatch.setattr(edges, "DEMO_INFER", {"max_new_tokens": 4, "max_field_tokens": 32})
+    monkeypatch.setitem(edges.DEMO_TRAIN, "eval_rows", 0)  # no local score: saves loading the embedder
     said: list[str] = []
     try:
         result = run_demo(config_from_dict({"kaggle": {"sandbox_input_layout": layout}}), workdir=tmp_path / "demo",
@@ -63,7 +83,8 @@ def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch, tiny_mo
         stop_emulator()
     row = result["row"]
     assert row["status"] == "complete", row["error"]
-    assert row["public_score"] is not None and row["private_score"] is not None
+    assert (row["public_score"], row["private_score"]) == pytest.approx(_hidden_scores(row["submission_ref"]),
+                                                                        abs=1e-3)
     assert row["wheels_ref"] == "sandbox-user/kit-offline-wheels" and row["wheels_version"] == 1
     assert row["template"] == template and row["sandbox"] == 1
     with Ledger() as led:

@@ -298,20 +298,20 @@ def test_sandbox_mode_starts_and_reuses_a_background_emulator(monkeypatch):
 
 @pytest.mark.slow
 def test_prompt_recovery_pack_public_and_hidden_files_and_scores(tmp_path):
-    pytest.importorskip("kit.packs.prompt_recovery.metric")
-    from kit.packs.prompt_recovery.competition import PACK
+    from kit.packs.prompt_recovery.competition import PACK, PLACEHOLDER
+    from kit.tables import read_rows
 
-    if not (PACK.data_dir / "test_labels.csv").exists():
-        pytest.skip("sample data not built")
     public = PACK.mount(tmp_path / "public", hidden=False)
-    assert (public / "test.csv").read_text().splitlines()[1].startswith("-1,")
+    assert read_rows(public / "test.csv") == [PLACEHOLDER]
+    assert len(read_rows(public / "train.csv")) == PACK.train_rows
     hidden = PACK.mount(tmp_path / "hidden", hidden=True)
-    lines = (hidden / "test.csv").read_text().splitlines()
-    assert len(lines) > 2
-    labels = (PACK.data_dir / "test_labels.csv").read_text()
-    (tmp_path / "perfect.csv").write_text(labels)
-    scores = PACK.score(tmp_path / "perfect.csv")
-    assert scores["public"] > 0.99 and scores["private"] > 0.99
+    assert (hidden / "test.csv").read_bytes() == (PACK.data_dir / "test.csv").read_bytes()
+    labels = read_rows(PACK.data_dir / "test_labels.csv")
+    assert [r["id"] for r in read_rows(hidden / "test.csv")] == [r["id"] for r in labels]
+    assert {PACK.is_public(r["id"]) for r in labels} == {True, False}  # both parts are scored
+    (tmp_path / "perfect.csv").write_text((PACK.data_dir / "test_labels.csv").read_text())
+    assert PACK.score(tmp_path / "perfect.csv") == {"public": pytest.approx(1.0, abs=1e-5),
+                                                    "private": pytest.approx(1.0, abs=1e-5)}
 
 
 def test_kit_emulator_serve_command(tmp_path):
@@ -390,3 +390,24 @@ def test_kernel_sources_mount_another_kernels_output(emulator, tmp_path):
     second = client.kernel_push(reader)
     assert client.wait_kernel(second.ref, second.version, timeout=60, poll=0.1) == "COMPLETE"
     assert "42" in client.kernel_log(second.ref, second.version)
+
+
+def test_unpinned_emulator_serves_each_installed_pack_by_slug():
+    """No pinned pack (the sandbox's default): a competition is the installed pack of that slug (kit.pack's
+    registry), its emulator view; any other slug is Kaggle's 404."""
+    import threading
+    from types import SimpleNamespace
+
+    from kit.kaggle.emulator.packs import PackHost
+    from kit.kaggle.emulator.state import ApiError
+    from kit.pack import get_pack
+
+    host = PackHost()
+    host.state, host._pack, host._packs, host._pack_lock = SimpleNamespace(config={"pack": ""}), None, {}, \
+        threading.Lock()
+    view = host.pack("llm-prompt-recovery")
+    assert view is get_pack("llm-prompt-recovery").emulator() and view.slug == "llm-prompt-recovery"
+    assert "llm-prompt-recovery" in [p.slug for p in host.served_packs()]
+    with pytest.raises(ApiError) as missing:
+        host.pack("no-such-competition")
+    assert missing.value.status == 404

@@ -12,8 +12,10 @@ import pytest
 from helpers import run_kit_fresh
 
 from kit import config as kconfig
-from kit.cli import COMMANDS, run
-from kit.errors import EXIT_CODES, ConfigError
+from kit import files, tables
+from kit.cli import run
+from kit.errors import EXIT_CODES, ConfigError, InputError
+from kit.poll import PollTimeout, poll_until
 
 
 def _kit(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -35,8 +37,6 @@ def test_help_lists_commands_without_importing_heavy_modules():
 
 @pytest.mark.parametrize("argv", [["init"], ["history", "--help"]])
 def test_light_commands_do_not_import_torch(tmp_path, argv):
-    if not (argv[0] in COMMANDS and __import__("importlib").util.find_spec(COMMANDS[argv[0]][0])):
-        pytest.skip(f"{argv[0]} not built yet")
     out, heavy = run_kit_fresh(argv, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert heavy == []
@@ -96,12 +96,64 @@ def test_set_value_keeps_comments_and_validates(tmp_path):
     with pytest.raises(ConfigError):
         kconfig.set_value(path, "infer", "batch_size", "four")
     assert kconfig.load_config(path).infer.batch_size == 4  # the bad write left nothing behind
+    # A hand-edited file: the user's comments, order and unrelated keys survive an edit byte for byte.
+    mine = ('# my workspace\n[kaggle]  # who I am\nusername = "bob"  # keep me\n\n'
+            '# infer knobs, tuned on 2026-11-01\n[infer]\nbatch_size = 2\ntemplate = "mean"  # fast\n')
+    path.write_text(mine)
+    kconfig.set_value(path, "infer", "batch_size", 16)
+    kconfig.set_value(path, "kaggle", "wheels_constraints", ["peft<0.12"])
+    kconfig.set_value(path, "train", "lora_r", 4)
+    assert path.read_text() == mine.replace("batch_size = 2", "batch_size = 16").replace(
+        '# keep me\n', '# keep me\nwheels_constraints = ["peft<0.12"]\n') + "\n[train]\nlora_r = 4\n"
 
 
 def test_write_json_is_sorted(tmp_path):
     path = kconfig.write_json(tmp_path / "x.json", {"b": 1, "a": {"d": 2, "c": 3}})
     assert path.read_text().index('"a"') < path.read_text().index('"b"')
     assert json.loads(path.read_text())["a"]["c"] == 3
+
+
+def test_atomic_writes_replace_whole_or_leave_the_old_file(tmp_path):
+    path = files.atomic_write(tmp_path / "sub" / "x.bin", b"old")
+    with pytest.raises(RuntimeError), files.atomic_open(path, "wb") as fh:
+        fh.write(b"half")
+        raise RuntimeError("killed mid-write")
+    assert path.read_bytes() == b"old" and oct(path.stat().st_mode & 0o777) == "0o644"
+    target = tmp_path / "w" / "built"
+    with files.atomic_dir(target) as tmp:
+        (tmp / "a").write_text("mine")
+        with files.atomic_dir(target) as other:  # another process finishes the same build first
+            (other / "a").write_text("theirs")
+    assert (target / "a").read_text() == "theirs"
+    assert [p.name for p in target.parent.iterdir()] == ["built"]
+    assert [p.name for p in path.parent.iterdir()] == ["x.bin"]  # no temp files left behind
+
+
+def test_one_csv_reader_keeps_ids_heads_files_and_names_bad_ones(tmp_path):
+    path = tables.write_rows(tmp_path / "t.csv", [{"id": "007", "text": "a,\n\"b\""}, {"id": "-1", "text": ""},
+                                                  {"id": "x", "text": "c"}], ["id", "text"])
+    assert tables.read_rows(path, limit=2) == [{"id": "007", "text": "a,\n\"b\""}, {"id": "-1", "text": ""}]
+    assert tables.read_header(path) == ["id", "text"] and len(tables.read_rows(path, ["id"])) == 3
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"id,text\n" + b"1,ok\n" * 5000 + b"2,\xff\n")  # the bad byte is far past the header
+    with pytest.raises(InputError, match=r"bad.csv: not UTF-8 text"):
+        tables.read_rows(bad)
+    assert len(tables.read_rows(bad, limit=10)) == 10  # a head never reads that far
+
+
+def test_poll_backs_off_and_times_out_at_the_deadline():
+    sleeps, answers = [], iter(range(100))
+    got = poll_until(lambda: next(answers), lambda n: n == 3, timeout=60, interval=1.0, backoff=2.0, max_interval=3.0,
+                     sleep=sleeps.append)
+    assert got == 3 and sleeps == [1.0, 2.0, 3.0]
+    seen = []
+    with pytest.raises(PollTimeout) as caught:
+        poll_until(lambda: "RUNNING", lambda s: s == "COMPLETE", timeout=0.2, interval=0.05, backoff=1.5,
+                   on_answer=lambda answer, elapsed: seen.append(elapsed))
+    assert caught.value.last == "RUNNING" and 0.2 <= caught.value.elapsed < 1.0
+    assert seen == sorted(seen) and seen[-1] >= 0.2  # the last probe is at the deadline, not before it
+    with pytest.raises(KeyError):  # a probe's own error ends the wait at once
+        poll_until(lambda: {}["x"], timeout=60, interval=1.0, sleep=sleeps.append)
 
 
 def test_kit_home_defaults_to_user_data_dir(monkeypatch, tmp_path):
@@ -138,7 +190,7 @@ def test_tiny_model_is_deterministic(tmp_path):
 def test_sample_data_is_kaggle_shaped():
     import csv
 
-    from kit.assets import sample_data_dir
+    from kit.packs.prompt_recovery.samples import sample_data_dir
 
     data = sample_data_dir()
     with open(data / "train.csv", newline="") as fh:
@@ -147,7 +199,8 @@ def test_sample_data_is_kaggle_shaped():
         test = list(csv.DictReader(fh))
     with open(data / "sample_submission.csv", newline="") as fh:
         sub = list(csv.DictReader(fh))
-    assert len(train) >= 200 and set(train[0]) == {"id", "original_text", "rewrite_prompt", "rewritten_text"}
+    assert len(train) == 230 and len(test) == 40  # kit/data/README.md's counts
+    assert set(train[0]) == {"id", "original_text", "rewrite_prompt", "rewritten_text"}
     assert set(test[0]) == {"id", "original_text", "rewritten_text"}
     assert [r["id"] for r in sub] == [r["id"] for r in test]
     assert "-1" in {r["id"] for r in test}

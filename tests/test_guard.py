@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from kit.packs.prompt_recovery.guard import SubmissionWriter, TimeGuard, write_report
+from kit.guard import SubmissionWriter, TimeGuard, write_report
 
 
 def _read(path: Path) -> dict[str, str]:
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["id", "rewrite_prompt"]
+    assert rows[0] == ["id", "answer"]  # the columns the caller (a pack) names
     return {r[0]: r[1] for r in rows[1:]}
 
 
@@ -34,7 +34,7 @@ class FakeClock:
 
 def test_writer_is_complete_from_the_first_write_and_keeps_fallback_for_empty(tmp_path):
     path = tmp_path / "out" / "submission.csv"
-    writer = SubmissionWriter(path, ["b", "a", "007"], {"a": "fa", "b": "fb", "007": "f7"})
+    writer = SubmissionWriter(path, ["b", "a", "007"], {"a": "fa", "b": "fb", "007": "f7"}, value_column="answer")
     assert _read(path) == {"b": "fb", "a": "fa", "007": "f7"}
     assert writer.update({"a": "pred, with \"quotes\"\nand a newline", "b": "", "007": None}) == 1
     assert _read(path) == {"b": "fb", "a": "pred, with \"quotes\"\nand a newline", "007": "f7"}
@@ -43,7 +43,7 @@ def test_writer_is_complete_from_the_first_write_and_keeps_fallback_for_empty(tm
     with pytest.raises(KeyError):
         writer.update({"zzz": "x"})
     with pytest.raises(ValueError):
-        SubmissionWriter(tmp_path / "x.csv", ["a"], [" "])
+        SubmissionWriter(tmp_path / "x.csv", ["a"], [" "], value_column="answer")
 
 
 def test_schedule_is_breadth_first_and_stops_before_the_deadline():
@@ -60,12 +60,12 @@ def test_schedule_is_breadth_first_and_stops_before_the_deadline():
     assert seen[:5] == [(0, (0,)), (0, (1, 2, 3, 4)), (0, (5, 6, 7, 8)), (0, (9,)), (1, (0, 1, 2, 3))]
     assert guard.deadline_hit
     assert clock.now <= guard.deadline  # never started a chunk projected to overrun
-    report = guard.report(rows=10, fallback_rows=3)
+    report = guard.report(rows=10, fallback_rows=3, projected_rows=1000)  # the hidden set's size, from the pack
     assert report["rows_per_pass"] == [10, 10, 4]
     assert report["skipped_item_passes"] == 6
     assert report["seconds_per_item_pass"] == pytest.approx(3.0)
     assert report["seconds_per_row"] == pytest.approx(9.0)
-    assert report["projected_seconds"] == pytest.approx(10 + 1400 * 3 * 3.0)
+    assert report["projected_seconds"] == pytest.approx(10 + 1000 * 3 * 3.0) and report["projected_rows"] == 1000
     assert report["fits_budget"] is False and report["unreached_rows"] == 0
 
 
@@ -88,16 +88,17 @@ def test_probe_rate_is_replaced_by_regular_chunks():
 
 def test_report_round_trips_as_sorted_json(tmp_path):
     guard = TimeGuard(budget_seconds=60, margin_seconds=5)
-    path = write_report(tmp_path / "timing_report.json", guard.report(rows=3, fallback_rows=3, extra="x"))
+    report = guard.report(rows=3, fallback_rows=3, projected_rows=3, extra="x")
+    path = write_report(tmp_path / "timing_report.json", report)
     data = json.loads(path.read_text())
     assert list(data) == sorted(data) and data["extra"] == "x" and data["passes"] == 0
 
 
 KILL_SCRIPT = textwrap.dedent("""
     import sys, time
-    from kit.packs.prompt_recovery.guard import SubmissionWriter, TimeGuard
+    from kit.guard import SubmissionWriter, TimeGuard
     ids = [f"id{i:05d}" for i in range(int(sys.argv[2]))]
-    writer = SubmissionWriter(sys.argv[1], ids, ["fallback prompt"] * len(ids))
+    writer = SubmissionWriter(sys.argv[1], ids, ["fallback prompt"] * len(ids), value_column="answer")
     print("ready", flush=True)
     guard = TimeGuard(budget_seconds=600, margin_seconds=0)
     for p, chunk in guard.schedule(1000, ids, chunk_size=500):  # rewrites the big file non-stop

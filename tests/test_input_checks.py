@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from kit.assets import sample_data_dir
 from kit.cli import hoist_config, run
 from kit.config import config_from_dict
 from kit.errors import ConfigError, InputError
 from kit.notebooks import keep_line
+from kit.packs.prompt_recovery.samples import sample_data_dir
 
 GOOD = "id,rewrite_prompt\na,Make it a poem\nb,Rewrite formally\n"
 
@@ -88,12 +88,13 @@ def test_build_submission_validates_parameters_like_run_local(tmp_path, capsys):
             run_local(cfg, template="mean", out=tmp_path / "rl")
     assert not (tmp_path / "kernel").exists() and not (tmp_path / "rl").exists()
     from kit.kernel_params import validate
-    from kit.notebooks import template_path
+    from kit.pack import get_pack
 
-    with pytest.raises(ConfigError, match="expected bool"):
-        validate({"load_in_4bit": "yes"}, template_path("infer"))
-    with pytest.raises(ConfigError, match="unknown template"):
-        validate({"template": "nope"}, template_path("infer"))
+    notebook = get_pack("llm-prompt-recovery").kernel.notebook
+    with pytest.raises(ConfigError, match="expected bool"):  # a plain mapping is checked against the notebook
+        validate({"load_in_4bit": "yes"}, notebook)
+    with pytest.raises(ConfigError, match="unknown parameter"):
+        validate({"no_such_knob": 1}, notebook)
 
 
 def test_progress_lines_are_kept_and_chatter_dropped():

@@ -12,12 +12,13 @@ import pytest
 
 from kit import assets
 from kit.errors import InputError
+from kit.files import remove_dead_builds
 
 
 def test_conversion_is_complete_with_provenance_and_reused(instruct_model, shared_assets):
     from transformers import AutoConfig, AutoTokenizer
 
-    from kit.packs.prompt_recovery.train_data import file_sha256
+    from kit.assets import file_sha256
 
     assert instruct_model.parent == shared_assets
     info = json.loads((instruct_model / assets.PROVENANCE_FILE).read_text())
@@ -63,5 +64,5 @@ def test_build_folders_of_dead_processes_are_removed(tmp_path):
     live = tmp_path / f".model-{os.getpid()}-def"
     stale.mkdir()
     live.mkdir()
-    assets._remove_dead_builds(target)
+    remove_dead_builds(target)
     assert not stale.exists() and live.exists()

@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pytest
 
-from kit.assets import sample_data_dir
 from kit.cli import run
 from kit.errors import ConfigError, InputError
 from kit.packs.prompt_recovery.metric import (
@@ -19,6 +18,7 @@ from kit.packs.prompt_recovery.metric import (
     score_texts,
     sharpened_cosine,
 )
+from kit.packs.prompt_recovery.samples import sample_data_dir
 from kit.packs.prompt_recovery.templates import get_template
 from kit.tables import read_rows, write_rows
 

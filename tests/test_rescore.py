@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from kit.guard import TimeGuard
 from kit.packs.prompt_recovery import kernel
-from kit.packs.prompt_recovery.guard import TimeGuard
 from kit.packs.prompt_recovery.rescore import Rescorer, rescore_phase
 from kit.packs.prompt_recovery.templates import LUCRAREA_SUFFIX, get_template, strip_suffix, with_prime
 
@@ -48,10 +48,10 @@ def test_batched_cached_loglik_equals_one_plain_forward_pass(tiny_model):
 
 def test_rewriter_ranks_the_true_prompt_first_on_rows_it_made(instruct_model):
     """Rows the embedded model rewrote (the mini-competition): the true prompt among 3 others ranks first."""
-    from kit import assets
+    from kit.packs.prompt_recovery import samples
     from kit.tables import read_rows
 
-    rows = read_rows(assets.mini_competition_dir() / "train.csv")[:8]
+    rows = read_rows(samples.mini_competition_dir() / "train.csv")[:8]
     prompts = [r["rewrite_prompt"] for r in rows]
     rng = random.Random(0)
     candidates = []
@@ -63,13 +63,14 @@ def test_rewriter_ranks_the_true_prompt_first_on_rows_it_made(instruct_model):
     first = sum(r[0][0] == row["rewrite_prompt"] for r, row in zip(ranked, rows, strict=True))
     print(f"true prompt ranked first on {first}/{len(rows)} rows (chance: 1/3)")
     assert first / len(rows) >= 0.6
-    assert rescorer.shared_tokens_reused > 0  # the chat head every sequence shares ran once
+    # the chat head every sequence shares ran once, then served all 8 x 3 sequences from the cache
+    assert rescorer.sequences == 24 and rescorer.shared_tokens_reused == len(rescorer._head[0]) * 24
 
 
 def test_guard_keeps_a_complete_submission_through_the_rescoring_phase(tiny_model, tmp_path):
     """A deadline hit in the re-scoring phase: the file is complete at every step; rows not reached keep their
     `best` assembly, reached rows get the ranked one."""
-    from kit.assets import sample_data_dir
+    from kit.packs.prompt_recovery.samples import sample_data_dir
 
     rows = kernel.load_rows(sample_data_dir(), limit=5)
     candidates = [["Rewrite this text as a pirate would.", "Make this text formal.", f"Turn this into poem {i}."]
@@ -92,7 +93,7 @@ def test_guard_keeps_a_complete_submission_through_the_rescoring_phase(tiny_mode
     ranked = rescore_phase(rows, candidates, tpl, Slow(*_load(tiny_model)), guard=guard, writer=writer, chunk_rows=2)
     final = _submission(writer.path)
     assert all(list(s) == [r["id"] for r in rows] and all(v.strip() for v in s.values()) for s in seen + [final])
-    report = guard.report(rows=len(rows), fallback_rows=writer.fallback_rows)
+    report = guard.report(rows=len(rows), fallback_rows=writer.fallback_rows, projected_rows=len(rows))
     # the 1-row probe took 40 s, so the next 2-row chunk (80 s) would pass the deadline at 100 s
     assert report["phases"]["rescore"]["items_per_pass"] == [1] and report["deadline_hit"]
     reached = rows[0]["id"]
@@ -159,8 +160,8 @@ def test_run_local_rescores_in_a_later_phase_of_the_kernel(tmp_path, tiny_model)
     """The kernel end to end: the tiny model generates and (as --rewriter) re-scores; one timing report."""
     from click.testing import CliRunner
 
-    from kit.assets import sample_data_dir
     from kit.cli import cli
+    from kit.packs.prompt_recovery.samples import sample_data_dir
 
     out = tmp_path / "rl"
     result = CliRunner().invoke(cli, ["run-local", "--template", "rescore", "--rows", "3", "--max-new-tokens", "8",

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kit.assets import mini_competition_dir, sample_data_dir
 from kit.cli import cli
 from kit.config import KitConfig
-from kit.notebooks import parameters, template_path
+from kit.notebooks import parameters
+from kit.pack import get_pack
 from kit.packs.prompt_recovery import kernel
+from kit.packs.prompt_recovery.samples import mini_competition_dir, sample_data_dir
 from kit.runlocal import LOCAL_SLUGS, _attach, _refs
 
 
@@ -36,11 +37,35 @@ def test_attach_hides_labels_and_mounts_by_ref_in_either_layout(tmp_path):
         assert (comp / "test.csv").is_file() and not (comp / "test_labels.csv").exists()
 
 
-def test_notebook_exposes_the_kernel_parameters():
-    names = set(parameters(template_path("infer")))
-    assert {"template", "input_dir", "sources", "budget_seconds",
-            "margin_seconds", "batch_size", "max_new_tokens", "max_field_tokens", "mean_prompt", "rows",
-            "slow_generation_s", "load_in_4bit"} <= names
+def test_notebook_parameters_cell_is_the_pack_params_dataclass():
+    """The kernel's parameters are defined once (the pack's dataclass): the generated notebook declares exactly
+    its fields, in order, with its defaults and help; a bad value fails when the dataclass is made."""
+    import ast
+    import dataclasses
+
+    import nbformat
+
+    from kit.errors import ConfigError
+    from kit.kernel_params import cell_source, defaults, from_config
+
+    spec = get_pack("llm-prompt-recovery").kernel
+    declared = parameters(spec.notebook)
+    fields = dataclasses.fields(spec.params)
+    assert list(declared) == [f.name for f in fields]
+    assert {k: ast.literal_eval(v) for k, v in declared.items()} == defaults(spec.params)
+    cells = nbformat.read(str(spec.notebook), as_version=4).cells
+    cell = next(c for c in cells if "parameters" in c.metadata.get("tags", []))
+    assert cell.source.rstrip("\n") == cell_source(spec.params).rstrip("\n")  # regenerate with the script
+    cfg = KitConfig()
+    cfg.infer.batch_size, cfg.mean_prompt.text = 3, "improve it"
+    made = from_config(spec.params, cfg, rows=2)
+    assert (made.batch_size, made.mean_prompt, made.rows, made.template) == (3, "improve it", 2, cfg.infer.template)
+    for bad, message in (({"batch_size": 0}, "batch_size = 0: must be >= 1 rows"),
+                         ({"load_in_4bit": "yes"}, "parameter load_in_4bit: expected bool"),
+                         ({"template": "nope"}, "unknown template"),
+                         ({"budget_seconds": 60, "margin_seconds": 60}, "leaves nothing of the budget")):
+        with pytest.raises(ConfigError, match=message):
+            spec.params(**bad)
 
 
 @pytest.mark.slow

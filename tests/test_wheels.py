@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kit.config import KaggleConfig
+from kit.config import KaggleConfig, KitConfig
 from kit.errors import ConfigError, InputError
 from kit.wheels import (
     MANIFEST,
@@ -24,22 +24,23 @@ from kit.wheels import (
     verify_bundle,
 )
 
-HOST_ONLY = KaggleConfig().wheels_host_only
+HOST_ONLY = KitConfig().kaggle.wheels_host_only
 # The stand-in image: every runtime dependency of the kit, with transformers/tokenizers too old for it.
 IMAGE = {"click": "8.1.7", "tqdm": "4.66.1", "numpy": "1.26.4", "torch": "2.1.2", "transformers": "4.38.2",
          "accelerate": "0.28.0", "tokenizers": "0.15.2", "safetensors": "0.4.2", "tomli": "2.0.1"}
 
 
-def make_wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = (), payload: str = "") -> Path:
-    """A minimal valid pure-python wheel (METADATA, WHEEL, RECORD) written by hand."""
+def make_wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = (), payload: str = "",
+               tag: str = "py3-none-any") -> Path:
+    """A minimal valid wheel (METADATA, WHEEL, RECORD) written by hand."""
     dist = f"{name.replace('-', '_')}-{version}"
-    path = folder / f"{dist}-py3-none-any.whl"
+    path = folder / f"{dist}-{tag}.whl"
     meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
         f"Requires-Dist: {r}\n" for r in requires)
     files = {f"{name.replace('-', '_')}/__init__.py": payload or f"VERSION = {version!r}\n",
              f"{dist}.dist-info/METADATA": meta,
              f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
-                                        "Tag: py3-none-any\n"}
+                                        f"Tag: {tag}\n"}
     with zipfile.ZipFile(path, "w") as zf:
         for arc, text in files.items():
             zf.writestr(arc, text)
@@ -67,6 +68,11 @@ def index(tmp_path_factory) -> Path:
     make_wheel(folder, "transformers", "4.41.2", ("tokenizers>=0.19,<0.20", "numpy>=1.17"))
     make_wheel(folder, "tokenizers", "0.19.1")
     make_wheel(folder, "torch", "2.4.0")  # newer than the image's: must NOT be bundled
+    # The image's own torch as the index has it: a platform wheel (which a resolver ranks above a pure one) with
+    # a dependency the image's list lacks, like torch's CUDA wheels. The image has torch installed with its
+    # dependencies, so neither may be bundled.
+    make_wheel(folder, "torch", "2.1.2", ("cuda-runtime-fake>=1",), tag="py3-none-manylinux2014_x86_64")
+    make_wheel(folder, "cuda-runtime-fake", "1.0")
     make_wheel(folder, "tomli", "2.0.1")
     return folder
 
@@ -154,6 +160,12 @@ def test_kit_only_and_rebuild_replaces(tmp_path, built, kit_wheel, freeze):
 def test_host_only_dependencies_leave_the_kernel_wheel(kit_wheel):
     with zipfile.ZipFile(kit_wheel) as zf:
         meta = zf.read(next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+        names = set(zf.namelist())
+        points = zf.read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
+    # an installed (non-editable) kit finds its pack and the pack's notebooks: both travel in the wheel
+    assert {"kit/packs/prompt_recovery/notebooks/infer.ipynb", "kit/packs/prompt_recovery/notebooks/train.ipynb",
+            "kit/packs/prompt_recovery/pack.py"} <= names
+    assert "[kit.packs]\nllm-prompt-recovery = kit.packs.prompt_recovery.pack:PACK" in points
     requires = [line for line in meta.splitlines() if line.startswith("Requires-Dist:")]
     assert any(r.startswith("Requires-Dist: peft") for r in requires)
     assert any(r.startswith("Requires-Dist: kaggle") and 'extra == "host"' in r for r in requires)
@@ -226,7 +238,9 @@ def test_target_tags_and_markers():
     assert tags[0] == "manylinux_2_31_x86_64" and "manylinux_2_17_x86_64" in tags and "manylinux2014_x86_64" in tags
     assert "manylinux_2_4_x86_64" not in tags
     assert Target("3.10", "manylinux2014_x86_64").platforms()[:2] == ["manylinux_2_17_x86_64", "manylinux_2_16_x86_64"]
-    assert target.markers()["python_version"] == "3.10" and target.markers()["sys_platform"] == "linux"
+    assert target.uv_platform() == "x86_64-manylinux_2_31"
+    assert Target("3.12", "manylinux_2_29_x86_64").uv_platform() == "x86_64-manylinux_2_28"  # uv knows no 2_29
+    assert Target("3.10", "manylinux2014_x86_64").uv_platform() == "x86_64-manylinux_2_17"
     with pytest.raises(ConfigError):
         Target("3", "manylinux2014_x86_64")
     with pytest.raises(ConfigError):
@@ -292,9 +306,9 @@ def test_kernel_imports_need_no_host_only_dependency():
     import subprocess
     import sys
 
-    from kit.notebooks import template_path
+    from kit.pack import get_pack
 
-    cells = json.loads(Path(template_path("infer")).read_text())["cells"]
+    cells = json.loads(get_pack("llm-prompt-recovery").kernel.notebook.read_text())["cells"]
     code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
     modules = sorted(set(re.findall(r"(?m)^\s*(?:from|import) (kit(?:\.\w+)*)", code)))
     assert "kit.packs.prompt_recovery.predict" in modules  # it imports kit.packs.prompt_recovery.infer

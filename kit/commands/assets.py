@@ -11,11 +11,12 @@ from kit.commands._common import config_from, emit, json_option
 @json_option
 @click.pass_context
 def command(ctx: click.Context, as_json: bool) -> None:
-    """Convert/build the embedded models if needed and print where every embedded default lives."""
+    """Convert/build the embedded models if needed and print where every embedded default lives, with the
+    competition pack's mini-competition."""
     from kit.assets import describe
+    from kit.pack import get_pack
 
     cfg = config_from(ctx)
     info = describe()
-    if cfg.score.embedder:
-        info["embedder"] = cfg.score.embedder
+    info["mini_competition"] = str(get_pack(cfg.competition.slug).mini_competition())
     emit(info, as_json)

@@ -17,7 +17,8 @@ from kit.commands._common import config_from, emit, json_option
 @json_option
 @click.pass_context
 def command(ctx: click.Context, template: str | None, out: Path, sandbox: bool | None, as_json: bool) -> None:
-    """Render notebooks/infer.ipynb (papermill, prepare only) bound to the pushed adapter and wheels versions."""
+    """Render the competition pack's kernel notebook (papermill, prepare only) bound to the pushed adapter and wheels
+    versions."""
     from kit.build import build_submission
 
     info = build_submission(config_from(ctx), template=template, out=out, sandbox=sandbox)

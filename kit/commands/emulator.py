@@ -19,8 +19,8 @@ def command() -> None:
 @click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="State folder, kept across restarts (default: $KIT_HOME/sandbox/state).")
 @click.option("--ready-delay", type=float, default=None, help="Seconds a dataset version takes to become READY.")
-@click.option("--pack", default=None, help="Competition pack 'module:attr' "
-              "(default: kit.packs.prompt_recovery.competition:PACK).")
+@click.option("--pack", default=None, help="Serve only this competition: a pack's slug, or 'module:attr' of an "
+              "emulator pack object (default: every installed pack, by competition slug).")
 def serve(port: int, state_dir: Path | None, ready_delay: float | None, pack: str | None) -> None:
     """Serve until Ctrl-C. Point the official client at it with:
     KAGGLE_API_ENVIRONMENT=LOCALHOST HTTP_PROXY=http://127.0.0.1:PORT (and NO_PROXY unset)."""

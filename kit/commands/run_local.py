@@ -38,7 +38,8 @@ from kit.experiments import DEFAULT_OUT_HELP
 @click.pass_context
 def command(ctx: click.Context, template, data, model, adapter, rewriter, wheels, layout, budget, margin, rows,
             batch_size, max_new_tokens, workers, out, as_json) -> None:
-    """Execute notebooks/infer.ipynb as an isolated Kaggle-like kernel; print outputs, speed, projection, score."""
+    """Execute the competition pack's kernel notebook as an isolated Kaggle-like kernel; print outputs, speed,
+    projection, score."""
     from kit.runlocal import describe, run_local
 
     result = run_local(config_from(ctx), template=template, data=data, model=model, adapter=adapter,

@@ -189,21 +189,18 @@ class KaggleClient(SubmissionCalls):
         """Poll `probe` (status, done) with backoff (x1.5, capped at 4x `poll`) until done or `timeout`."""
         from tqdm import tqdm
 
-        deadline = time.monotonic() + timeout
-        delay = poll
+        from kit.poll import PollTimeout, poll_until
+
         with tqdm(desc=what, total=None, bar_format="{desc}: {postfix} [{elapsed}]", disable=not self.progress,
                   file=sys.stderr) as bar:
-            while True:
-                status, done = probe()
-                bar.set_postfix_str(status.lower())
-                if done:
-                    return status
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise WaitTimeoutError(f"{what}: still {status} after {timeout:.0f} s",
-                                           hint="it may still finish; re-run later or raise the timeout")
-                time.sleep(min(delay, remaining))
-                delay = min(delay * 1.5, poll * 4)
+            try:
+                status, _ = poll_until(probe, lambda answer: answer[1], timeout=timeout, interval=poll, backoff=1.5,
+                                       max_interval=poll * 4,
+                                       on_answer=lambda answer, _: bar.set_postfix_str(answer[0].lower()))
+            except PollTimeout as exc:
+                raise WaitTimeoutError(f"{what}: still {exc.last[0]} after {timeout:.0f} s",
+                                       hint="it may still finish; re-run later or raise the timeout") from None
+        return status
 
     # ------------------------------------------------------------------ datasets
 

@@ -13,13 +13,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from kit.config import kit_home
 from kit.errors import KaggleError
+from kit.poll import PollTimeout, poll_until
 
 
 def sandbox_mode(sandbox: bool | None) -> bool:
@@ -98,18 +98,19 @@ def ensure_emulator(state_dir: Path | None = None, *, timeout: float = 30.0) -> 
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
     )
     log.close()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def started() -> Endpoint | None:
         if proc.poll() is not None:
             raise KaggleError(f"the sandbox emulator exited at start (code {proc.returncode})",
                               hint=f"see {state_dir / 'emulator.log'}")
-        found = recorded(state_dir)
-        if found:
-            return found
-        time.sleep(0.1)
-    proc.kill()
-    raise KaggleError(f"the sandbox emulator did not start within {timeout:.0f} s",
-                      hint=f"see {state_dir / 'emulator.log'}")
+        return recorded(state_dir)
+
+    try:
+        return poll_until(started, timeout=timeout, interval=0.1)
+    except PollTimeout:
+        proc.kill()
+        raise KaggleError(f"the sandbox emulator did not start within {timeout:.0f} s",
+                          hint=f"see {state_dir / 'emulator.log'}") from None
 
 
 def stop_emulator(state_dir: Path | None = None, timeout: float = 10.0) -> bool:
@@ -149,20 +150,20 @@ def set_layout(endpoint: Endpoint, layout: str) -> None:
 
 def _exited(pid: int, timeout: float) -> bool:
     """Wait until process `pid` is gone (reaping it when it is our child); True when it went in time."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def gone() -> bool:
         try:
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                return True
+            return os.waitpid(pid, os.WNOHANG)[0] == pid
         except ChildProcessError:  # not our child: probe it instead
             try:
                 os.kill(pid, 0)
-            except ProcessLookupError:
+            except (ProcessLookupError, PermissionError):  # PermissionError: pid reused by another user's process
                 return True
-            except PermissionError:  # pid reused by another user's process: ours is gone
-                return True
-        time.sleep(0.05)
-    return False
+        return False
+
+    try:
+        return poll_until(gone, timeout=timeout, interval=0.05)
+    except PollTimeout:
+        return False
 
 
 def client_env(endpoint_url: str, username: str, config_dir: Path) -> dict[str, str | None]:

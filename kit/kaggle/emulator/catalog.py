@@ -52,7 +52,7 @@ def _files(folder: Path) -> list[Path]:
 
 
 class CatalogRpcs:
-    """Needs from the host class: state, base_url, pack(), load_pack(), _kernel_or_404(), _dataset_or_404()."""
+    """Needs from the host class: state, base_url, pack(), served_packs(), _kernel_or_404(), _dataset_or_404()."""
 
     state: Any
     base_url: str
@@ -193,15 +193,15 @@ class CatalogRpcs:
     # ------------------------------------------------------------------ competitions
 
     def list_competitions(self, user: str, body: dict) -> dict:
-        pack = self.load_pack()
         search = str(body.get("search") or "").lower()
-        rows = [] if search and search not in pack.slug else [{
-            "id": 1, "ref": f"https://www.kaggle.com/competitions/{pack.slug}", "title": pack.slug,
+        rows = [{
+            "id": n, "ref": f"https://www.kaggle.com/competitions/{pack.slug}", "title": pack.slug,
             "url": f"https://www.kaggle.com/competitions/{pack.slug}", "category": "Featured",
             "reward": "Knowledge", "deadline": iso(time.time() + 30 * 86400), "teamCount": 3,
             "userHasEntered": self.state.config["participation"] == "joined",
             "isKernelsSubmissionsOnly": True, "submissionsDisabled": not self.state.config["submissions_open"],
-            "maxDailySubmissions": int(self.state.config["daily_limit"]), "maxTeamSize": 5}]
+            "maxDailySubmissions": int(self.state.config["daily_limit"]), "maxTeamSize": 5}
+            for n, pack in enumerate(self.served_packs(), start=1) if not search or search in pack.slug]
         rows, token = page(rows, body, int(self.state.config["page_size"]))
         return {"competitions": rows, "nextPageToken": token}
 

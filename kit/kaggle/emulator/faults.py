@@ -21,6 +21,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from kit.files import write_json
+
 KINDS = ("dataset_failed", "dataset_quota", "kernel_error", "submission_error", "daily_limit")
 
 
@@ -39,9 +41,7 @@ class Faults:
         return rules if isinstance(rules, list) else []
 
     def _write(self, rules: list[dict[str, Any]]) -> None:
-        tmp = self.path.with_name("faults.json.tmp")
-        tmp.write_text(json.dumps(rules, indent=1))
-        tmp.replace(self.path)
+        write_json(self.path, rules, indent=1)
 
     def add(self, rules: list[dict[str, Any]] | dict[str, Any]) -> list[dict[str, Any]]:
         """Append rules (validated) and return the whole list."""

@@ -2,12 +2,12 @@
 
 Each handler takes (user, body) and returns a JSON-able dict or raises `ApiError(status, message)`.
 Kernel runs and submission scoring happen in background threads; the competition-specific part (files,
-hidden test set, scorer) comes from a pack loaded by dotted path, so this module knows nothing of prompts.
+hidden test set, scorer) is the emulator view of the competition's pack (kit.pack, by slug), so this module
+knows nothing of any competition.
 """
 
 from __future__ import annotations
 
-import importlib
 import secrets
 import shutil
 import tarfile
@@ -22,6 +22,7 @@ from kit.kaggle.emulator.catalog import CatalogRpcs, Redirect
 from kit.kaggle.emulator.competitions import CompetitionRpcs
 from kit.kaggle.emulator.faults import Faults
 from kit.kaggle.emulator.models import ModelRpcs
+from kit.kaggle.emulator.packs import PackHost, load_pack
 from kit.kaggle.emulator.state import ApiError, State, iso, link_model
 from kit.kaggle.inputs import DEFAULT_LAYOUT, mount_path
 from kit.kaggle.kernel_metadata import SOURCE_LIMIT_BYTES
@@ -31,42 +32,18 @@ __all__ = ["ROUTES", "UNAUTHENTICATED", "Api", "ApiError", "Redirect", "load_pac
 TERMINAL = ("COMPLETE", "ERROR", "CANCEL_ACKNOWLEDGED")
 
 
-def load_pack(dotted: str) -> Any:
-    """Import 'module:attr' (a pack object, or a zero-argument factory returning one)."""
-    module, _, attr = dotted.partition(":")
-    obj = getattr(importlib.import_module(module), attr or "PACK")
-    return obj() if callable(obj) and not hasattr(obj, "slug") else obj
-
-
-class Api(CompetitionRpcs, CatalogRpcs, ModelRpcs):
+class Api(PackHost, CompetitionRpcs, CatalogRpcs, ModelRpcs):
     """All RPCs over one State (competition, read-side and model RPCs in their mixins)."""
 
     def __init__(self, state: State, faults: Faults, base_url: str) -> None:
         self.state = state
         self.faults = faults
         self.base_url = base_url
-        self._pack: Any = None
+        self._pack: Any = None  # pinned: one competition only
+        self._packs: dict[str, Any] = {}  # by slug, when none is pinned
         self._pack_lock = threading.Lock()
 
     # ------------------------------------------------------------------ helpers
-
-    def load_pack(self) -> Any:
-        """The competition pack (loaded on first use)."""
-        with self._pack_lock:
-            if self._pack is None:
-                try:
-                    self._pack = load_pack(str(self.state.config["pack"]))
-                except Exception as exc:
-                    name = self.state.config["pack"]
-                    raise ApiError(500, f"competition pack {name!r} failed to load: {exc}") from None
-        return self._pack
-
-    def pack(self, competition: str) -> Any:
-        """The pack when it serves `competition`, else Kaggle's 404."""
-        pack = self.load_pack()
-        if competition != pack.slug:
-            raise ApiError(404, f"Competition '{competition}' not found")
-        return pack
 
     def _own(self, user: str, owner: str) -> None:
         if owner != user:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from kit.files import write_json
 from kit.kaggle.emulator.faults import Faults
 from kit.kaggle.emulator.handlers import ROUTES, UNAUTHENTICATED, Api, ApiError, Redirect
 from kit.kaggle.emulator.state import State
@@ -305,9 +306,7 @@ def serve(state_dir: Path, port: int = 0, port_file: Path | None = None, **confi
     """Serve in the foreground until interrupted; writes {port, pid} to `port_file` once listening."""
     server = EmulatorServer(state_dir, port, config)
     if port_file is not None:
-        tmp = port_file.with_name(port_file.name + ".tmp")
-        tmp.write_text(json.dumps({"port": server.port, "pid": os.getpid(), "state": str(state_dir)}))
-        tmp.replace(port_file)
+        write_json(port_file, {"port": server.port, "pid": os.getpid(), "state": str(state_dir)})
     print(f"kaggle emulator listening on http://127.0.0.1:{server.port} (state: {state_dir})", flush=True)
     print("point the official `kaggle` client at it with:\n" + "\n".join(
         client_exports(f"http://127.0.0.1:{server.port}", server.state.config)), flush=True)

@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kit.files import write_json
+
 DEFAULTS: dict[str, Any] = {
     "username": "sandbox-user",      # the account the sandbox credentials belong to
     "key": "sandbox-key",            # Basic auth password (KAGGLE_KEY)
     "token": "sandbox-token",        # Bearer token (KAGGLE_API_TOKEN); IntrospectToken accepts it
     "ready_delay": 0.5,              # seconds a dataset version spends processing before READY
     "daily_limit": 5,                # submissions per competition per UTC day
-    "pack": "kit.packs.prompt_recovery.competition:PACK",  # competition pack, loaded by dotted path
+    "pack": "",                      # "": every installed competition pack, by slug; a slug or 'module:attr': only it
     "max_session_seconds": 32400,    # cap on a kernel run (the competition's 9 h)
     "seed_teams": True,              # put a few fake teams on the leaderboard
     # The account's standing in the competition (see testing.set_state):
@@ -82,7 +84,7 @@ class State:
         cfg_path = self.root / "emulator.json"
         saved = json.loads(cfg_path.read_text()) if cfg_path.exists() else {}
         self.config = {**DEFAULTS, **saved, **self.config}
-        _atomic_write(cfg_path, self.config)
+        write_json(cfg_path, self.config, indent=1)
         self.data = self._load()
 
     # ------------------------------------------------------------------ persistence
@@ -111,7 +113,7 @@ class State:
     def save(self) -> None:
         """Write the document atomically (callers hold the lock)."""
         with self.lock:
-            _atomic_write(self.path, self.data)
+            write_json(self.path, self.data, indent=1)
 
     def next_ref(self) -> int:
         with self.lock:
@@ -194,12 +196,6 @@ class State:
             1 for s in self.data["submissions"]
             if s["competition"] == competition and s["user"] == user and s["date"].startswith(day)
         )
-
-
-def _atomic_write(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-    tmp.replace(path)
 
 
 def iso(ts: float | None = None) -> str:

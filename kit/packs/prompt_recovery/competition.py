@@ -1,20 +1,20 @@
-"""The LLM Prompt Recovery "competition pack" the sandbox emulator plugs in (by dotted path
-'kit.packs.prompt_recovery.competition:PACK'): the public files a kernel sees, the hidden labelled test set swapped in
-when a code submission re-runs the kernel, and the scorer split into public and private parts.
+"""The LLM Prompt Recovery competition as the sandbox emulator serves it (the pack's `emulator()`, kit/pack.py):
+the public files a kernel sees, the hidden labelled test set swapped in when a code submission re-runs the
+kernel, and the scorer split into public and private parts.
 
 Mirrors Kaggle: the public test.csv holds one placeholder row (id -1); the re-run sees the real test set.
-Built from the bundled mini-competition (kit/data/mini: rows the embedded instruct model rewrote), so a sandbox
+Built from the bundled mini-competition (data/mini: rows the embedded instruct model rewrote), so a sandbox
 score means recovering the prompt the rewriter really followed. Imports no Kaggle code.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import shutil
 from pathlib import Path
 
 from kit.packs.prompt_recovery.kernel import TEST_COLUMNS
+from kit.tables import read_header, read_rows, write_rows
 
 PLACEHOLDER = {
     "id": "-1",
@@ -38,7 +38,7 @@ class PromptRecoveryPack:
     @property
     def data_dir(self) -> Path:
         if self._data_dir is None:
-            from kit.assets import mini_competition_dir
+            from kit.packs.prompt_recovery.samples import mini_competition_dir
 
             self._data_dir = mini_competition_dir()
         return self._data_dir
@@ -51,10 +51,7 @@ class PromptRecoveryPack:
         if hidden:
             shutil.copyfile(self.data_dir / "test.csv", dest / "test.csv")
         else:
-            with open(dest / "test.csv", "w", newline="", encoding="utf-8") as fh:
-                writer = csv.DictWriter(fh, fieldnames=TEST_COLUMNS)
-                writer.writeheader()
-                writer.writerow(PLACEHOLDER)
+            write_rows(dest / "test.csv", [PLACEHOLDER], TEST_COLUMNS)
         return dest
 
     def is_public(self, row_id: str) -> bool:
@@ -79,13 +76,7 @@ def _mean(values: list[float]) -> float:
 
 def _head(src: Path, dst: Path, rows: int) -> None:
     """Copy the header and the first `rows` records of a CSV (quoted multi-line fields kept)."""
-    with open(src, newline="", encoding="utf-8") as fin, open(dst, "w", newline="", encoding="utf-8") as fout:
-        reader = csv.reader(fin)
-        writer = csv.writer(fout)
-        for i, row in enumerate(reader):
-            if i > rows:
-                break
-            writer.writerow(row)
+    write_rows(dst, read_rows(src, limit=rows), read_header(src))
 
 
 PACK = PromptRecoveryPack()

@@ -25,7 +25,6 @@ from kit.errors import InputError, KitError, MissingDependencyError
 from kit.packs.prompt_recovery import prefix_cache
 
 log = logging.getLogger(__name__)
-SLOW_ENV = "KIT_SLOW_GENERATION_S"  # test hook: extra seconds slept per generated row
 MIN_PREFIX_TOKENS = 32  # a shorter shared prefix is not worth a separate forward pass
 
 
@@ -85,7 +84,6 @@ class Engine:
         dtype: str = "auto",
         load_in_4bit: bool = False,
         merge: bool = True,
-        slow_generation_s: float | None = None,
         prefix_cache: bool = True,
     ) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -97,9 +95,6 @@ class Engine:
         if self.device == "cuda":
             self.device = "cuda:0"  # an explicit index for device_map (each worker sees one GPU as cuda:0)
         self.dtype = pick_dtype(self.device, dtype)
-        if slow_generation_s is None:
-            slow_generation_s = float(os.environ.get(SLOW_ENV) or 0)
-        self.slow_generation_s = slow_generation_s
         self.max_batch: int | None = None  # lowered for good after an out-of-memory
         self._init_prefix_state(prefix_cache)
         started = time.time()
@@ -125,14 +120,13 @@ class Engine:
         log.info("loaded %s on %s (%s) in %.1fs", self.model_path.name, self.device, self.dtype, self.load_seconds)
 
     @classmethod
-    def from_loaded(cls, model: Any, tokenizer: Any, *, slow_generation_s: float = 0.0,
-                    prefix_cache: bool = True) -> Engine:
+    def from_loaded(cls, model: Any, tokenizer: Any, *, prefix_cache: bool = True) -> Engine:
         """An Engine around an already-built model and tokenizer (benchmarks with random-weight models)."""
         engine = cls.__new__(cls)
         engine.model_path = Path(getattr(model, "name_or_path", "") or "in-memory")
         engine.model, engine.tokenizer = model.eval(), tokenizer
         engine.device, engine.dtype = str(model.device), model.dtype
-        engine.slow_generation_s, engine.max_batch, engine.load_seconds = slow_generation_s, None, 0.0
+        engine.max_batch, engine.load_seconds = None, 0.0
         engine._init_prefix_state(prefix_cache)
         tokenizer.padding_side = "left"
         if tokenizer.pad_token_id is None:
@@ -244,10 +238,7 @@ class Engine:
             self._give_up_prefix(exc)  # a transformers whose generate() cannot continue a given cache
             return self._decode_batch(ids, max_new_tokens)
         self.prefix_tokens_reused += len(head) * len(ids)
-        texts = self.tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)
-        if self.slow_generation_s > 0:
-            time.sleep(self.slow_generation_s * len(ids))
-        return texts
+        return self.tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)
 
     # ------------------------------------------------------------------ shared-prefix cache
     def _shared_prefix(self, encoded: list[list[int]], max_new_tokens: int) -> tuple[tuple[int, ...], Any] | None:

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import InputError
+from kit.guard import SubmissionWriter, TimeGuard, write_report
 from kit.kaggle.inputs import KAGGLE_INPUT, check_sources, resolve_all
-from kit.packs.prompt_recovery.guard import SubmissionWriter, TimeGuard, write_report
 
 TEST_COLUMNS = ("id", "original_text", "rewritten_text")
+SUBMISSION_COLUMNS = ("id", "rewrite_prompt")
+HIDDEN_ROWS = 1400  # the hidden test set's expected size, for the guard's projections
 SUBMISSION_FILE = "submission.csv"
 REPORT_FILE = "timing_report.json"
 
@@ -97,15 +99,17 @@ def open_submission(rows: Sequence[dict[str, str]], template: Any, mean_prompt: 
     """Write the complete fallback submission (the template's fallback for every id) and return its writer."""
     fallback = {r["id"]: template.fallback(r["original_text"], r["rewritten_text"], mean_prompt=mean_prompt)
                 for r in rows}
-    return SubmissionWriter(path, [r["id"] for r in rows], fallback)
+    id_column, value_column = SUBMISSION_COLUMNS
+    return SubmissionWriter(path, [r["id"] for r in rows], fallback, id_column=id_column, value_column=value_column)
 
 
 def finish(guard: TimeGuard, writer: SubmissionWriter, template: Any, *, path: str | os.PathLike = REPORT_FILE,
            **extra: Any) -> dict[str, Any]:
     """Write the JSON timing report beside the submission and print a one-line summary; returns the report."""
     primes = list(template.primes)
-    report = guard.report(rows=len(writer.ids), fallback_rows=writer.fallback_rows, template=template.name,
-                          primes=primes, submission=str(writer.path), submission_writes=writer.writes, **extra)
+    report = guard.report(rows=len(writer.ids), fallback_rows=writer.fallback_rows, projected_rows=HIDDEN_ROWS,
+                          template=template.name, primes=primes, submission=str(writer.path),
+                          submission_writes=writer.writes, **extra)
     report["rows_per_prime"] = dict(zip(primes, report["rows_per_pass"], strict=False))
     write_report(path, report)
     print(summary(report))

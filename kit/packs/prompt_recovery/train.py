@@ -24,9 +24,10 @@ from typing import Any
 from kit import __version__
 from kit.artefacts import ADAPTER_META_NAME as META_NAME
 from kit.artefacts import AdapterInfo
-from kit.config import TrainConfig, coerce, write_json
+from kit.config import coerce, write_json
 from kit.errors import ConfigError, TrainingError
 from kit.modelsig import signature
+from kit.packs.prompt_recovery.settings import TrainConfig
 from kit.packs.prompt_recovery.train_data import TRAIN_PRIME, trained_format
 from kit.packs.prompt_recovery.train_model import build_trainer, check_4bit
 
@@ -90,9 +91,9 @@ def config_from_params(params: dict[str, Any]) -> TrainConfig:
 
 def training_data_file(cfg: TrainConfig) -> Path:
     """The training data file: [train] data, else the bundled sample train.csv (no model is built for this)."""
-    from kit import assets
+    from kit.packs.prompt_recovery import samples
 
-    return Path(cfg.data) if cfg.data else assets.mini_competition_dir() / "train.csv"
+    return Path(cfg.data) if cfg.data else samples.mini_competition_dir() / "train.csv"
 
 
 def resolve_paths(cfg: TrainConfig) -> tuple[Path, Path, Path, Path]:
@@ -186,8 +187,9 @@ def train(cfg: TrainConfig, *, embedder_path: str | Path | None = None, progress
 def _train(cfg: TrainConfig, rows: list[dict], embedder_path: str | Path | None, progress: bool) -> TrainResult:
     import torch
 
+    from kit.assets import file_sha256
     from kit.packs.prompt_recovery.templates import get_template
-    from kit.packs.prompt_recovery.train_data import file_sha256, split_rows
+    from kit.packs.prompt_recovery.train_data import split_rows
 
     data_path, base, out, ckpt = resolve_paths(cfg)
     train_rows, val_rows = split_rows(rows, cfg.val_fraction, cfg.seed)
@@ -301,6 +303,7 @@ def run_training(cfg: TrainConfig, *, embedder: str = "", notebook: bool = True)
         record_training(meta)
         return meta
     from kit import notebooks
+    from kit.packs.prompt_recovery.pack import notebook_path
 
     load_rows(training_data_file(cfg))  # bad data named here, in this process: never as a failed notebook cell
     data, base, out, ckpt = resolve_paths(cfg)
@@ -308,7 +311,7 @@ def run_training(cfg: TrainConfig, *, embedder: str = "", notebook: bool = True)
                                        "out": str(out), "checkpoint_dir": str(ckpt)}
     executed = ckpt / "train.ipynb"
     (out / META_NAME).unlink(missing_ok=True)  # never report a previous run's metadata
-    notebooks.execute(notebooks.template_path("train"), executed, {"knobs": knobs, "embedder": embedder},
+    notebooks.execute(notebook_path("train"), executed, {"knobs": knobs, "embedder": embedder},
                       cwd=Path.cwd(), stream=True, quiet_kernel=True)  # loss lines stream, chatter to a log
     if not (out / META_NAME).exists():
         raise TrainingError(f"the training notebook wrote no {META_NAME}", hint=f"see {executed}")

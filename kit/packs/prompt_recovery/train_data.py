@@ -10,13 +10,13 @@ row is longer than `max_length`, original_text and rewritten_text are cut per fi
 
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kit.errors import ConfigError, InputError
+from kit.tables import read_rows
 
 COLUMNS = ("original_text", "rewrite_prompt", "rewritten_text")
 IGNORE_INDEX = -100
@@ -50,51 +50,29 @@ def trained_format(template: Any, adapter: Path | str) -> Any:
     return dataclasses.replace(template, examples=trained.examples, primes=tuple(dict.fromkeys(primes)))
 
 
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes (recorded in kit_adapter.json)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def load_rows(path: Path) -> list[dict[str, str]]:
     """Read a CSV or parquet file into rows of the three text columns (extra columns are ignored).
 
     Raises one-line InputErrors for a missing file, an unknown format, an empty file, a missing column,
     or a value that is not text.
     """
-    import pandas as pd
-
     path = Path(path)
     if not path.is_file():
         raise InputError(f"training data not found: {path}")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty")
     suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        elif suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        else:
-            raise InputError(f"{path}: unknown data format '{suffix}'", hint="use .csv or .parquet")
-    except InputError:
-        raise
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path}: file is empty") from None
-    except Exception as exc:  # parser errors: one line naming the file
-        raise InputError(f"{path}: cannot read: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
-    missing = [c for c in COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)}",
-                         hint=f"needs {', '.join(COLUMNS)}")
-    if len(frame) == 0:
+    if suffix == ".csv":
+        records = read_rows(path, required=COLUMNS)
+    elif suffix in (".parquet", ".pq"):
+        records = _parquet_rows(path)
+    else:
+        raise InputError(f"{path}: unknown data format '{suffix}'", hint="use .csv or .parquet")
+    if not records:
         raise InputError(f"{path}: file has a header but no rows")
     rows = []
-    for i, record in enumerate(frame[list(COLUMNS)].itertuples(index=False), start=1):
-        row = dict(zip(COLUMNS, record, strict=True))
+    for i, record in enumerate(records, start=1):
+        row = {col: record[col] for col in COLUMNS}
         for col, value in row.items():
             if not isinstance(value, str):
                 raise InputError(f"{path}: row {i} column {col} is not text ({type(value).__name__} {value!r})")
@@ -102,6 +80,20 @@ def load_rows(path: Path) -> list[dict[str, str]]:
             raise InputError(f"{path}: row {i} has an empty rewrite_prompt")
         rows.append(row)
     return rows
+
+
+def _parquet_rows(path: Path) -> list[dict]:
+    """The text columns of a parquet file as records (values as stored: the caller checks they are text)."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # parser errors: one line naming the file
+        raise InputError(f"{path}: cannot read: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}", hint=f"needs {', '.join(COLUMNS)}")
+    return frame[list(COLUMNS)].to_dict("records")
 
 
 def split_rows(rows: list[dict], val_fraction: float, seed: int) -> tuple[list[dict], list[dict]]:

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kit.config import TrainConfig
 from kit.errors import ConfigError, MissingDependencyError, TrainingError
+from kit.packs.prompt_recovery.settings import TrainConfig
 
 log = logging.getLogger("kit.train")  # the same logger as kit.packs.prompt_recovery.train: one name for the whole run
 

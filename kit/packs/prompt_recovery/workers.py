@@ -44,7 +44,6 @@ def load_engine(
     dtype: str = "auto",
     load_in_4bit: bool = False,
     merge: bool = True,
-    slow_generation_s: float | None = None,
 ) -> Any:
     """An in-process `Engine` for one device, or a `WorkerPool` with one process per GPU when several are
     visible (or when `workers` > 1 is asked for, e.g. CPU workers in tests). An adapter trained on another base
@@ -56,7 +55,7 @@ def load_engine(
 
     if workers is None or workers == 0:
         workers = gpu_count() if device in (None, "cuda") and gpu_count() > 1 else 1
-    opts = {"dtype": dtype, "load_in_4bit": load_in_4bit, "merge": merge, "slow_generation_s": slow_generation_s}
+    opts = {"dtype": dtype, "load_in_4bit": load_in_4bit, "merge": merge}
     if workers == 1:
         return Engine(model_path, adapter_path, device=device, **opts)
     on_gpu = (device or ("cuda" if gpu_count() else "cpu")).startswith("cuda")

@@ -8,7 +8,8 @@ from typing import Any
 import click
 
 from kit.commands._common import config_from, emit, json_option
-from kit.config import TrainConfig, override
+from kit.config import override
+from kit.packs.prompt_recovery.settings import TrainConfig
 
 # kit.toml key -> flag name where the flag is not simply the key with dashes
 _FLAG_NAMES = {"base_model_path": "base"}

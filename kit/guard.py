@@ -8,25 +8,25 @@ broken file. So a kernel using this module:
 3. iterates `guard.schedule(passes, items, chunk_size)`: work is handed out breadth-first (pass 1 over every
    item, then pass 2 ...), each chunk's duration is measured, and no chunk is started when its projected
    duration would pass the deadline;
-4. writes each chunk's results with `writer.update(...)`: every write is a full temp file + `os.replace`, so a
+4. writes each chunk's results with `writer.update(...)`: every write is a full temp file + rename, so a
    SIGKILL at any moment leaves either the previous or the new complete file, never a partial one;
 5. saves `guard.report(...)` as JSON (`write_report`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kit.files import write_json
+
 T = TypeVar("T")
 
 DEFAULT_BUDGET_SECONDS = 32400  # 9 h: the competition's notebook limit
 DEFAULT_MARGIN_SECONDS = 1800  # runtime obfuscation (up to 15 min) plus model load, with slack
-HIDDEN_ROWS = 1400  # the hidden test set's expected size, for projections
 
 
 class TimeGuard:
@@ -129,7 +129,7 @@ class TimeGuard:
                 self.record(len(chunk), self.clock() - began, probe=probe)
                 self.done_per_pass[p] += len(chunk)
 
-    def projected_seconds(self, rows: int = HIDDEN_ROWS, passes: int | None = None) -> float | None:
+    def projected_seconds(self, rows: int, passes: int | None = None) -> float | None:
         """Projected wall time of a whole run over `rows` rows: setup so far + rows x passes x rate."""
         rate = self.seconds_per_item()
         passes = len(self.done_per_pass) if passes is None else passes
@@ -147,11 +147,12 @@ class TimeGuard:
         end = self.first_chunk_at if self.first_chunk_at is not None else self.clock()
         return end - self.started_at
 
-    def report(self, rows: int, fallback_rows: int, **extra: Any) -> dict[str, Any]:
-        """The timing report: rows, rows per pass, fallback rows, rates, projection, budget, deadline hit."""
+    def report(self, rows: int, fallback_rows: int, *, projected_rows: int, **extra: Any) -> dict[str, Any]:
+        """The timing report: rows, rows per pass, fallback rows, rates, budget, deadline hit, and the projected
+        time of a run over `projected_rows` rows (the competition's hidden test set, which the pack knows)."""
         rate = self.seconds_per_item()
         passes = len(self.done_per_pass)
-        projected = self.projected_seconds(HIDDEN_ROWS)
+        projected = self.projected_seconds(projected_rows)
         usable = self.budget_seconds - self.margin_seconds
         data: dict[str, Any] = {
             "rows": rows,
@@ -166,7 +167,7 @@ class TimeGuard:
             "seconds_per_item_pass": None if rate is None else round(rate, 6),
             "seconds_per_row": None if rate is None else round(rate * passes, 6),
             "rows_per_second": round(self.work_items / self.work_seconds, 3) if self.work_seconds > 0 else None,
-            "projected_rows": HIDDEN_ROWS,
+            "projected_rows": projected_rows,
             "projected_seconds": None if projected is None else round(projected, 1),
             "budget_seconds": self.budget_seconds,
             "margin_seconds": self.margin_seconds,
@@ -189,6 +190,7 @@ class TimeGuard:
 
 class SubmissionWriter:
     """A CSV of `id -> value` that is complete from the first write: fallback values first, then updates.
+    The columns are the competition's (`id_column`, `value_column`): the pack names them.
 
     Every write rewrites the whole file to a temp file in the same folder and renames it over the target,
     so readers (and a kernel killed at any moment) only ever see a complete file.
@@ -201,7 +203,7 @@ class SubmissionWriter:
         fallback: Mapping[str, str] | Sequence[str],
         *,
         id_column: str = "id",
-        value_column: str = "rewrite_prompt",
+        value_column: str,
     ) -> None:
         self.path = Path(path)
         self.ids = [str(i) for i in ids]
@@ -239,7 +241,7 @@ class SubmissionWriter:
         return len(self.ids) - len(self.replaced)
 
     def write(self) -> Path:
-        """Write the whole file atomically (temp file in the same folder, then os.replace)."""
+        """Write the whole file atomically (kit.files: temp file in the same folder, then a rename)."""
         from kit.tables import write_rows
 
         key, value = self.columns
@@ -250,9 +252,4 @@ class SubmissionWriter:
 
 def write_report(path: str | os.PathLike, report: Mapping[str, Any]) -> Path:
     """Write the timing report as sorted JSON, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(dict(report), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_json(path, dict(report))

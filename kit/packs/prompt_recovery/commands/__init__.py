@@ -1,0 +1,1 @@
+"""The prompt-recovery pack's CLI commands (registered through `Pack.commands()`)."""

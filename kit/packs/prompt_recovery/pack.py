@@ -1,0 +1,86 @@
+"""LLM Prompt Recovery as generic code sees it: the `kit.pack.Pack` registered under the `kit.packs` entry point
+`llm-prompt-recovery` (pyproject.toml).
+
+Everything here is cheap to import (`kit --help` finds packs): the pack's heavier modules load when used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from kit.pack import KernelSpec, Recipe, SubmissionSpec
+from kit.packs.prompt_recovery.edges import PromptRecoveryEdges
+from kit.packs.prompt_recovery.kernel import HIDDEN_ROWS
+from kit.packs.prompt_recovery.params import COMPETITION, InferParams
+
+NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"  # package data: there in a checkout and in a wheel
+
+
+def notebook_path(name: str) -> Path:
+    """One of the pack's notebooks (`infer`, `train`)."""
+    from kit.errors import NotebookError
+
+    path = NOTEBOOKS / f"{name}.ipynb"
+    if not path.is_file():
+        raise NotebookError(f"notebook '{name}' not found in {NOTEBOOKS}")
+    return path
+
+
+class PromptRecovery(PromptRecoveryEdges):
+    """The llm-prompt-recovery competition: rewrite prompts scored by sentence-t5 sharpened cosine similarity."""
+
+    slug = COMPETITION
+    title = "LLM Prompt Recovery"
+    submission = SubmissionSpec(("id", "rewrite_prompt"))
+    kernel = KernelSpec(notebook=NOTEBOOKS / "infer.ipynb", params=InferParams, hidden_rows=HIDDEN_ROWS,
+                        labels_file="test_labels.csv")
+
+    def recipes(self) -> Mapping[str, Recipe]:
+        """The registered prompt templates: those with primes load the model, re-scoring ones the rewriter."""
+        from kit.packs.prompt_recovery.templates import list_templates
+
+        return {t.name: Recipe(t.name, t.summary, needs_model=bool(t.primes),
+                               model_sources=("rewriter",) if t.rescore else ())
+                for t in list_templates()}
+
+    def check_data(self, folder: Path) -> int:
+        """test.csv with its columns and unique ids; the labels, when present, for every id (InputError)."""
+        from kit.packs.prompt_recovery.inputs import check_test_folder
+
+        return check_test_folder(Path(folder), self.kernel.labels_file)
+
+    def mini_competition(self) -> Path:
+        """The bundled mini-competition: rows the embedded instruct model rewrote with known prompts."""
+        from kit.packs.prompt_recovery.samples import mini_competition_dir
+
+        return mini_competition_dir()
+
+    def score(self, submission: Path, labels: Path, **options: Any) -> dict[str, Any]:
+        """The metric over the ids the submission holds (a --rows run covers only some); `embedder` (a folder,
+        or None for the bundled proxy) is the one option. Carries a human `note` when the suffix was removed."""
+        from kit.errors import InputError
+        from kit.packs.prompt_recovery.metric import describe_suffix, load_embedder, score
+        from kit.tables import read_rows
+
+        key, value = self.submission.columns
+        preds = {r[key]: r[value] for r in read_rows(submission, required=self.submission.columns)}
+        labels_of = {r[key]: r[value] for r in read_rows(labels, required=self.submission.columns)}
+        missing = [i for i in preds if i not in labels_of]
+        if missing:
+            raise InputError(f"{labels}: no label for {len(missing)} submission id(s), first: {missing[0]!r}")
+        report = score(preds, {i: labels_of[i] for i in preds}, load_embedder(options.get("embedder") or None))
+        result = report.to_dict()
+        if result.get("suffix_removed"):
+            result["note"] = describe_suffix(result)
+        return result
+
+    def emulator(self) -> Any:
+        """The sandbox's competition: public files, the hidden set for re-runs, the public/private scorer."""
+        from kit.packs.prompt_recovery.competition import PACK as EMULATED
+
+        return EMULATED
+
+
+PACK = PromptRecovery()
