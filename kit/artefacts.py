@@ -170,7 +170,8 @@ class KernelInfo(Artefact):
     adapter: DatasetPin | None = _f(None, "The adapter dataset, pinned.")
     wheels: DatasetPin | None = _f(None, "The offline wheels dataset, pinned.")
     base_model: str | None = _f(None, "The base model source the kernel mounts.")
-    rewriter_model: str | None = _f(None, "The rewriter model source (re-scoring templates).")
+    models: dict[str, str | None] = _f({}, "Further model sources the recipe mounts, by source name; saved as "
+                                           "`<name>_model` keys (e.g. rewriter_model).")
     competition: str | None = _f(None, "The competition slug.")
     sandbox: bool | None = _f(None, "Built for the sandbox emulator (True) or Kaggle (False).")
     session_timeout: int | None = _f(None, "Seconds the kernel session may run.")
@@ -192,10 +193,27 @@ class KernelInfo(Artefact):
             raise ValueError("submission_columns needs an id column and at least one value column")
         if not self.submission_file:
             raise ValueError("submission_file is empty")
+        if "base" in self.models:
+            raise ValueError("models: 'base' is base_model's own field")
 
     def pins(self) -> list[DatasetPin]:
         """The pinned datasets (adapter, wheels) the kernel was built for."""
         return [p for p in (self.adapter, self.wheels) if p is not None]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data; each further model source flat as `<name>_model`, as kit_kernel.json has always had it."""
+        data = super().to_dict()
+        models = data.pop("models")
+        return {**data, **{f"{name}_model": ref for name, ref in models.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> KernelInfo:
+        """As `Artefact.from_dict`, gathering the `<name>_model` keys (other than base_model) into `models`."""
+        if isinstance(data, dict):
+            flat = {k: v for k, v in data.items() if k.endswith("_model") and k != "base_model"}
+            data = {**{k: v for k, v in data.items() if k not in flat},
+                    "models": {k.removesuffix("_model"): v for k, v in flat.items()}}
+        return super().from_dict(data)
 
 
 # ---------------------------------------------------------------------------- kit_adapter.json
