@@ -77,8 +77,8 @@ class Artefact:
     FILE_NAME: ClassVar[str] = ""
 
     def check_types(self) -> None:
-        """ValueError naming the first field whose value does not fit its annotation; nested artefacts given
-        as dicts (read from JSON) become their dataclass first."""
+        """ValueError naming the first field whose value does not fit its annotation. Values read from JSON or
+        SQLite are converted first: a nested artefact given as a dict, a state given as its value."""
         hints = typing.get_type_hints(type(self))
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
             value, hint = getattr(self, f.name), hints[f.name]
@@ -88,6 +88,9 @@ class Artefact:
                     value = nested[0].from_dict(value)
                 except (TypeError, ValueError) as exc:
                     raise ValueError(f"{f.name}: {exc}") from None
+                object.__setattr__(self, f.name, value)
+            if isinstance(hint, type) and issubclass(hint, enum.Enum) and not isinstance(value, hint):
+                value = hint(value)  # ValueError naming the value when it is not one of the states
                 object.__setattr__(self, f.name, value)
             if not (_conforms(value, hint) or (nested and isinstance(value, tuple(nested)))):
                 raise ValueError(f"{f.name} must be {_type_name(hint)}, not {type(value).__name__} {value!r}")
@@ -167,7 +170,8 @@ class KernelInfo(Artefact):
     adapter: DatasetPin | None = _f(None, "The adapter dataset, pinned.")
     wheels: DatasetPin | None = _f(None, "The offline wheels dataset, pinned.")
     base_model: str | None = _f(None, "The base model source the kernel mounts.")
-    rewriter_model: str | None = _f(None, "The rewriter model source (re-scoring templates).")
+    models: dict[str, str | None] = _f({}, "Further model sources the recipe mounts, by source name; saved as "
+                                           "`<name>_model` keys (e.g. rewriter_model).")
     competition: str | None = _f(None, "The competition slug.")
     sandbox: bool | None = _f(None, "Built for the sandbox emulator (True) or Kaggle (False).")
     session_timeout: int | None = _f(None, "Seconds the kernel session may run.")
@@ -189,10 +193,27 @@ class KernelInfo(Artefact):
             raise ValueError("submission_columns needs an id column and at least one value column")
         if not self.submission_file:
             raise ValueError("submission_file is empty")
+        if "base" in self.models:
+            raise ValueError("models: 'base' is base_model's own field")
 
     def pins(self) -> list[DatasetPin]:
         """The pinned datasets (adapter, wheels) the kernel was built for."""
         return [p for p in (self.adapter, self.wheels) if p is not None]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data; each further model source flat as `<name>_model`, as kit_kernel.json has always had it."""
+        data = super().to_dict()
+        models = data.pop("models")
+        return {**data, **{f"{name}_model": ref for name, ref in models.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> KernelInfo:
+        """As `Artefact.from_dict`, gathering the `<name>_model` keys (other than base_model) into `models`."""
+        if isinstance(data, dict):
+            flat = {k: v for k, v in data.items() if k.endswith("_model") and k != "base_model"}
+            data = {**{k: v for k, v in data.items() if k not in flat},
+                    "models": {k.removesuffix("_model"): v for k, v in flat.items()}}
+        return super().from_dict(data)
 
 
 # ---------------------------------------------------------------------------- kit_adapter.json
@@ -349,7 +370,6 @@ class SubmissionRow(Artefact):
     def from_row(cls, row: dict[str, Any]) -> SubmissionRow:
         """Decode a `submissions` row (a dict of its columns) as SQLite returns it."""
         data = dict(row)
-        data["status"] = SubmissionStatus(data["status"])
         data["sandbox"] = bool(data.get("sandbox"))
         if data.get("git_dirty") is not None:
             data["git_dirty"] = bool(data["git_dirty"])

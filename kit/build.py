@@ -187,8 +187,8 @@ def _write(config: KitConfig, pack: Any, led: Any, src: Path, out: Path, owner: 
     sha, dirty = git_state(exclude=out)
     info = KernelInfo(
         template=recipe.name, parameters=params, adapter=pins.get("adapter"), wheels=pins.get("wheels"),
-        base_model=pins.get("base_model"), rewriter_model=pins.get("rewriter_model"), git_sha=sha,
-        git_dirty=dirty, kit_version=__version__,
+        base_model=pins.get("base_model"), models={n: pins.get(f"{n}_model") for n in recipe.model_sources},
+        git_sha=sha, git_dirty=dirty, kit_version=__version__,
         notebook_sha256=hashlib.sha256(dst.read_bytes()).hexdigest(), kernel_hash=kernel_hash(out, meta),
         kernel_ref=meta["id"], competition=pack.slug, sandbox=sandbox,
         submission_mechanism=spec.mechanism, submission_file=spec.file_name, submission_columns=list(spec.columns),

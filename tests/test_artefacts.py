@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from kit.artefacts import AdapterInfo, DatasetPin, KernelInfo, RunConfig, SubmissionStatus
+from kit.artefacts import AdapterInfo, DatasetPin, KernelInfo, RunConfig, SubmissionRow, SubmissionStatus
 from kit.errors import InputError
 
 KERNEL = {"template": "simple", "kernel_ref": "sandbox-user/kit-infer", "submission_file": "submission.csv",
@@ -16,7 +16,8 @@ KERNEL = {"template": "simple", "kernel_ref": "sandbox-user/kit-infer", "submiss
 
 
 @pytest.mark.parametrize("artefact", [
-    KernelInfo(**KERNEL, adapter=DatasetPin("alice/kit-lora-adapter", 3, "h3"), local_score=0.5, sandbox=True),
+    KernelInfo(**KERNEL, adapter=DatasetPin("alice/kit-lora-adapter", 3, "h3"), local_score=0.5, sandbox=True,
+               models={"rewriter": "alice/gemma/transformers/7b-it/1"}),
     AdapterInfo(template="zeroshot", prime="", base_signature={"model_type": "mistral"},
                 loss_history=[[1, 2.5]], val_score={"mean": 0.6, "n": 4}),
     RunConfig(params={"template": "mean", "rows": 3}, data_dir="/d", layout="current", wheels=None),
@@ -36,6 +37,10 @@ def test_files_of_earlier_versions_load(tmp_path):
                                                           "retired_key": 1}))
     info = KernelInfo.load(tmp_path)
     assert info.adapter == DatasetPin("u/a", 2) and info.pins() == [info.adapter] and info.content_key is None
+    (tmp_path / "kit_kernel.json").write_text(json.dumps({**KERNEL, "rewriter_model": "u/gemma/transformers/7b-it/1"}))
+    info = KernelInfo.load(tmp_path)  # a recipe's further model sources stay flat `<name>_model` keys
+    assert info.models == {"rewriter": "u/gemma/transformers/7b-it/1"} and info.submission_mechanism == "file"
+    assert info.to_dict()["rewriter_model"] == "u/gemma/transformers/7b-it/1" and "models" not in info.to_dict()
     (tmp_path / "kit_adapter.json").write_text(json.dumps({"template": "fewshot"}))
     meta = AdapterInfo.load(tmp_path)
     assert meta.template == "fewshot" and not meta.trained_format  # no prime recorded: format unknown
@@ -77,3 +82,9 @@ def test_submission_states():
     assert SubmissionStatus.COMPLETE == "complete" and f"{SubmissionStatus.KERNEL_ERROR}" == "kernel_error"
     assert [SubmissionStatus.from_kaggle(s) for s in ("COMPLETE", "ERROR", "PENDING")] == [
         SubmissionStatus.COMPLETE, SubmissionStatus.ERROR, SubmissionStatus.PENDING]
+    row = SubmissionRow.from_row({"id": 1, "created_at": 0, "updated_at": 0, "competition": "c", "status": "running",
+                                  "sandbox": 1, "git_dirty": 0, "parameters": "not json"})
+    assert (row.status, row.sandbox, row.git_dirty, row.parameters) == (SubmissionStatus.RUNNING, True, False,
+                                                                        "not json")
+    with pytest.raises(ValueError, match="'done' is not a valid SubmissionStatus"):
+        SubmissionRow.from_dict({"id": 1, "created_at": 0, "updated_at": 0, "competition": "c", "status": "done"})
