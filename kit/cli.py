@@ -31,6 +31,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+_CONFIG_META = "kit.config_path"
+
+
 def pack_commands(config_path: str | None) -> dict[str, tuple[str, str]]:
     """The commands the workspace's competition pack adds (a generic command of the same name wins)."""
     from kit.config import workspace_pack
@@ -43,7 +46,9 @@ def _commands(ctx: click.Context, strict: bool) -> dict[str, tuple[str, str]]:
     """Generic commands, then the pack's; without `strict` a broken kit.toml leaves just the generic ones (so
     `kit --help` still answers), with it the config error propagates as one line."""
     try:
-        added = pack_commands(ctx.params.get("config_path") or os.environ.get("KIT_CONFIG"))
+        # --help is eager: it answers before the group's --config is parsed, so parse_args keeps the path in meta
+        chosen = ctx.params.get("config_path") or ctx.meta.get(_CONFIG_META) or os.environ.get("KIT_CONFIG")
+        added = pack_commands(chosen)
     except KitError:
         if strict:
             raise
@@ -74,7 +79,12 @@ class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, hoist_config(args))
+        args = hoist_config(args)
+        if args[:1] == ["--config"] and len(args) > 1:
+            ctx.meta[_CONFIG_META] = args[1]
+        elif args and args[0].startswith("--config="):
+            ctx.meta[_CONFIG_META] = args[0].split("=", 1)[1]
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(_commands(ctx, strict=False))

@@ -198,7 +198,11 @@ def section_classes(pack: Any) -> dict[str, type]:
 
 
 def _defaulted(cls: type, values: Any) -> Any:
-    return dataclasses.replace(cls(), **dict(values or {}))
+    values = dict(values or {})
+    unknown = sorted(set(values) - {f.name for f in dataclasses.fields(cls)})
+    if unknown:  # a pack's config_defaults naming a key the section lacks: the pack's bug, said in one line
+        raise ConfigError(f"competition pack default(s) {', '.join(unknown)} are not keys of {cls.__name__}")
+    return dataclasses.replace(cls(), **values)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -368,7 +372,7 @@ def init_workspace(directory: Path, username: str = "", force: bool = False,
     cfg = KitConfig(competition=CompetitionConfig(slug=competition))
     cfg.kaggle.username = username
     directory.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_toml(cfg), encoding="utf-8")
+    atomic_write(path, render_toml(cfg))
     return path
 
 

@@ -35,11 +35,27 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", *, encoding: str | Non
         text = {} if "b" in mode else {"encoding": encoding, "newline": newline}
         with os.fdopen(fd, mode, **text) as fh:
             yield fh
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are meant to be read by others
+        os.chmod(tmp, _mode(path))  # mkstemp makes 0600: keep the target's mode, else what the umask allows
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)  # the only way to read it sets it: done once, at import, before any thread starts
+    os.umask(mask)
+    return mask
+
+
+_NEW_FILE_MODE = 0o666 & ~_read_umask()
+
+
+def _mode(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return _NEW_FILE_MODE
 
 
 def atomic_write(path: str | os.PathLike, data: str | bytes, *, encoding: str = "utf-8") -> Path:

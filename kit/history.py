@@ -30,7 +30,10 @@ def _iso(ts: float | None) -> str | None:
 
 def to_object(row: dict[str, Any]) -> dict[str, Any]:
     """A ledger row as the public submission object of `kit history --json`."""
-    decoded = SubmissionRow.from_row(row).to_dict()
+    try:
+        decoded = SubmissionRow.from_row(row).to_dict()
+    except ValueError as exc:  # a row an older kit or a hand edit left: one line, not a traceback
+        raise InputError(f"ledger row #{row.get('id')}: {exc}") from None
     obj = {k: decoded.get(k) for k in FIELDS if k in decoded or k == "time"}
     obj["type"] = "submission"
     obj["time"] = _iso(decoded["created_at"])

@@ -73,6 +73,8 @@ def from_config(cls: type, cfg: Any, **overrides: Any) -> Any:
 def _lookup(cfg: Any, dotted: str) -> Any:
     obj = cfg
     for part in dotted.split("."):
+        if not hasattr(obj, part):
+            raise ConfigError(f"kernel parameter reads kit.toml key '{dotted}', which this workspace's config lacks")
         obj = getattr(obj, part)
     return obj
 

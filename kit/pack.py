@@ -8,8 +8,9 @@ papermill finds engines and llm finds plugins: a second competition is a sibling
 How a kernel delivers its predictions differs between code competitions, so it is a registry too (`MECHANISMS`):
 - "file": the notebook writes a submission file into /kaggle/working, which Kaggle scores (LLM Prompt Recovery);
 - "inference_server": the notebook serves a `predict` function to Kaggle's evaluation gateway, which calls it
-  per batch under a per-call deadline and writes the submission itself (most 2024-26 code competitions). No pack
-  uses it yet; a pack that does registers its `Mechanism` with `register_mechanism`, and generic code is unchanged.
+  per batch under a per-call deadline and writes the submission itself (most 2024-26 code competitions). Not built:
+  a pack that needs it registers its `Mechanism` with `register_mechanism`; the one generic step it would still
+  change is the emulator's scoring re-run, which runs the kernel alone (see the README's "Competition packs").
 """
 
 from __future__ import annotations
@@ -194,6 +195,9 @@ def available() -> dict[str, Any]:
 def get_recipe(pack: Pack, name: str) -> Recipe:
     """The pack's recipe (template) `name`; ConfigError listing the known ones otherwise."""
     recipes = pack.recipes()
+    if not name:
+        raise ConfigError(f"no template chosen for {pack.slug} (the pack sets no default)",
+                          hint=f"set [infer] template in kit.toml or pass --template: {', '.join(sorted(recipes))}")
     if name not in recipes:
         raise ConfigError(f"unknown template '{name}' for {pack.slug}",
                           hint=f"known templates: {', '.join(sorted(recipes))}")
@@ -211,7 +215,13 @@ def get_pack(slug: str) -> Pack:
                           hint=f"install a package registering one under the '{ENTRY_POINT_GROUP}' entry points")
     obj = found[slug]
     if not isinstance(obj, Pack):
-        obj = obj.load()
-        obj = obj() if isinstance(obj, type) or (callable(obj) and not isinstance(obj, Pack)) else obj
+        try:
+            obj = obj.load()
+            obj = obj() if isinstance(obj, type) or (callable(obj) and not isinstance(obj, Pack)) else obj
+        except Exception as exc:  # a broken third-party pack: one line naming it, not a traceback
+            raise ConfigError(f"competition pack {slug!r} ({obj.value}) failed to load: {exc}") from None
+        if getattr(obj, "slug", None) != slug:
+            raise ConfigError(f"the pack registered as {slug!r} serves {getattr(obj, 'slug', None)!r}",
+                              hint=f"fix the '{ENTRY_POINT_GROUP}' entry point of the package that provides it")
         _PACKS[slug] = obj
     return obj

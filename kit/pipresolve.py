@@ -232,13 +232,27 @@ def _run(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> PipRes
     return PipResult(proc.returncode, proc.stdout + proc.stderr)
 
 
+def _same_version(a: str, b: str) -> bool:
+    """uv writes versions in PEP 440 normal form, a freeze may not (0.2024.02.26): compare them as versions."""
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
+
+
 def uv_bin() -> str:
-    """The uv executable of the `uv` package (a kit dependency)."""
+    """The uv executable of the `uv` package (a kit dependency), else one on PATH."""
+    import shutil
+
     try:
         from uv import find_uv_bin
-    except ImportError:
-        raise KitError("the `uv` package is not installed", hint="pip install uv (a kit dependency)") from None
-    return find_uv_bin()
+
+        return find_uv_bin()
+    except (ImportError, FileNotFoundError):  # not installed, or installed without its scripts (--target)
+        found = shutil.which("uv")
+        if found:
+            return found
+    raise KitError("the `uv` executable is not available", hint="pip install uv (a kit dependency)")
 
 
 def uv_env(offline: bool) -> dict[str, str]:
@@ -323,7 +337,7 @@ def resolve_missing(requirement: Path | str, target: Target, installed: dict[str
         req = Requirement(line)
         version = _pinned_version(req) or ""
         name = canonical(req.name)
-        if name in installed and version == _stub_version(installed[name]):
+        if name in installed and _same_version(version, _stub_version(installed[name])):
             continue  # the image's own
         plan.append({"name": name, "version": version, "url": req.url or ""})
     return plan

@@ -1,8 +1,9 @@
 """The kit's one polling loop: ask until the answer is final, backing off, under an overall timeout.
 
-Used for everything the kit waits on: a dataset version becoming READY, a kernel run, a submission's score,
-the sandbox emulator starting and stopping. tenacity is the engine (its retry-on-result mode); progress output
-and the error a timeout becomes stay with the callers, which know what they wait for.
+Used for what the client side waits on: a dataset version becoming READY, a kernel run, a submission's score,
+the sandbox emulator starting and stopping (the emulator's own log stream, server side, ends with the kernel
+run). tenacity is the engine (its retry-on-result mode); progress output and the error a timeout becomes stay with
+the callers, which know what they wait for.
 """
 
 from __future__ import annotations

@@ -305,6 +305,9 @@ def submit(config: KitConfig, kernel_dir: Path | None = None, *, message: str = 
         row = _resumable(led, comp, sandbox, kernel_dir) if resume else None
         folder = Path(kernel_dir or (row["kernel_dir"] if row else "kernel"))
         meta, info, khash = load_kernel(folder)
+        if info.competition and info.competition != comp:
+            raise InputError(f"{folder / info.FILE_NAME}: built for competition {info.competition!r}, "
+                             f"but this workspace's is {comp!r}", hint="rebuild it here, or use its kit.toml")
         check_kernel(folder, meta["code_file"], METADATA_NAME)  # what a push uploads: links, credentials
         if row is not None and row["kernel_hash"] != khash:
             raise InputError(f"{folder} changed since attempt #{row['id']} was started",

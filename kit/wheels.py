@@ -256,6 +256,11 @@ def sandbox_bundle() -> Path:
     return folder
 
 
+# The kit's host-side tools, host-only whatever kit.toml says: lists written by older `kit init` predate them, and
+# the kernel must not ship the uv binary for them.
+KIT_HOST_TOOLS = ("tomlkit", "uv")
+
+
 def build_bundle(out: Path, *, kit_only: bool = False, python_version: str = "3.12",
                  platform: str = "manylinux_2_35_x86_64", image_freeze: Path | None = None, verify: bool = True,
                  constraints: list[str] | None = None, host_only: list[str] | None = None,
@@ -274,7 +279,7 @@ def build_bundle(out: Path, *, kit_only: bool = False, python_version: str = "3.
     defaults = KitConfig().kaggle  # the default competition pack adds its host-only packages
     if constraints is None:
         constraints = [*load_profile(defaults.image_profile).constraints, *defaults.wheels_constraints]
-    host_only = defaults.wheels_host_only if host_only is None else host_only
+    host_only = defaults.wheels_host_only if host_only is None else [*host_only, *KIT_HOST_TOOLS]
 
     target = Target(python_version, platform)
     installed = read_freeze(image_freeze)

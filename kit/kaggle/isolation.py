@@ -82,10 +82,12 @@ def build_image(dest: Path) -> Path:
 
 def image_freeze() -> str:
     """`name==version` lines of the stand-in image (this environment without the kit): the sandbox's profile."""
+    from packaging.utils import canonicalize_name
+
     seen: dict[str, str] = {}
     for dist in metadata.distributions(path=[str(_site_packages())]):
         name = (dist.metadata["Name"] or "").strip()
-        if name and name.lower().replace("_", "-") != KIT_DIST:
+        if name and canonicalize_name(name) != KIT_DIST:
             seen.setdefault(name, dist.version)
     return "".join(f"{n}=={v}\n" for n, v in sorted(seen.items(), key=lambda kv: kv[0].lower()))
 

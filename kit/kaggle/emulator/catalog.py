@@ -195,7 +195,8 @@ class CatalogRpcs:
     def list_competitions(self, user: str, body: dict) -> dict:
         search = str(body.get("search") or "").lower()
         rows = [{
-            "id": n, "ref": f"https://www.kaggle.com/competitions/{pack.slug}", "title": pack.slug,
+            "id": n, "ref": f"https://www.kaggle.com/competitions/{pack.slug}",
+            "title": getattr(pack, "title", pack.slug),
             "url": f"https://www.kaggle.com/competitions/{pack.slug}", "category": "Featured",
             "reward": "Knowledge", "deadline": iso(time.time() + 30 * 86400), "teamCount": 3,
             "userHasEntered": self.state.config["participation"] == "joined",

@@ -18,9 +18,12 @@ def load_pack(spec: str) -> Any:
         from kit.pack import get_pack
 
         return get_pack(spec).emulator()
+    from kit.pack import Pack
+
     module, _, attr = spec.partition(":")
     obj = getattr(importlib.import_module(module), attr or "PACK")
-    return obj() if callable(obj) and not hasattr(obj, "slug") else obj
+    obj = obj() if callable(obj) and not hasattr(obj, "slug") else obj
+    return obj.emulator() if isinstance(obj, Pack) else obj  # a whole pack (its entry-point target) or a view
 
 
 class PackHost:
@@ -29,6 +32,7 @@ class PackHost:
     def load_pack(self, competition: str = "") -> Any:
         """The pinned pack (in-process, or config 'pack'), else the installed pack serving `competition`."""
         from kit.errors import ConfigError
+        from kit.pack import available
 
         pinned = str(self.state.config["pack"])
         with self._pack_lock:
@@ -42,7 +46,9 @@ class PackHost:
             if competition not in self._packs:
                 try:
                     self._packs[competition] = load_pack(competition)
-                except ConfigError:
+                except ConfigError as exc:  # not installed: Kaggle's 404; installed but broken: say why
+                    if competition in available():
+                        raise ApiError(500, exc.message) from None
                     raise ApiError(404, f"Competition '{competition}' not found") from None
             return self._packs[competition]
 
@@ -51,7 +57,15 @@ class PackHost:
         from kit.pack import available
 
         pinned = self._pack or (self.load_pack() if self.state.config["pack"] else None)
-        return [pinned] if pinned is not None else [self.load_pack(slug) for slug in sorted(available())]
+        if pinned is not None:
+            return [pinned]
+        served = []
+        for slug in sorted(available()):
+            try:
+                served.append(self.load_pack(slug))
+            except ApiError:  # a broken installed pack is not listed; the others still are
+                continue
+        return served
 
     def pack(self, competition: str) -> Any:
         """The pack when it serves `competition`, else Kaggle's 404."""
