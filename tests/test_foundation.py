@@ -227,3 +227,18 @@ def test_execute_keeps_values_a_render_injected(tmp_path):
     assert injected_parameters(rendered) == {"a": 5, "b": "rendered"}
     execute(rendered, tmp_path / "run.ipynb", {"b": "again"}, cwd=tmp_path)
     assert (tmp_path / "out.txt").read_text() == "5-again"  # a=5 survived the second injection
+
+
+def test_atomic_write_keeps_the_targets_mode(tmp_path):
+    """A private file (chmod 600: a kit.toml, a key) stays private when the kit rewrites it."""
+    from kit.files import atomic_write
+
+    private = tmp_path / "kit.toml"
+    private.write_text("a = 1\n")
+    private.chmod(0o600)
+    atomic_write(private, "a = 2\n")
+    assert private.read_text() == "a = 2\n" and private.stat().st_mode & 0o777 == 0o600
+    fresh = atomic_write(tmp_path / "new.json", "{}")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -183,3 +183,33 @@ def test_readme_layout_names_only_paths_that_exist():
     assert len(named) > 20
     missing = sorted(p for p in named if not (KIT.parent / p).exists())
     assert missing == []
+
+
+def test_help_with_a_config_flag_lists_that_workspaces_pack_commands(monkeypatch, capsys, tmp_path):
+    """--help is eager: it must still see the --config given before it (or after the subcommand)."""
+    from kit.cli import run
+
+    _register_fake(monkeypatch, commands={"fake-cmd": ("kit.commands.init", "A command the pack adds.")})
+    other = tmp_path / "other.toml"
+    other.write_text('[competition]\nslug = "fake-comp"\n')
+    assert run(["--config", str(other), "--help"]) == 0
+    listed = capsys.readouterr().out
+    assert "fake-cmd" in listed and "templates" not in listed  # not the default pack of the empty cwd
+    assert run(["--help"]) == 0
+    assert "fake-cmd" not in capsys.readouterr().out
+
+
+def test_a_broken_or_mislabelled_installed_pack_is_one_config_line(monkeypatch):
+    from importlib.metadata import EntryPoint
+
+    from kit import pack as kpack
+    from kit.errors import ConfigError
+
+    points = [EntryPoint("broken", "no_such_module_for_kit_tests:PACK", kpack.ENTRY_POINT_GROUP),
+              EntryPoint("mislabelled", "kit.packs.prompt_recovery.pack:PACK", kpack.ENTRY_POINT_GROUP)]
+    monkeypatch.setattr(kpack, "entry_points", lambda group: [p for p in points if p.group == group])
+    with pytest.raises(ConfigError, match=r"pack 'broken' \(no_such_module_for_kit_tests:PACK\) failed to load"):
+        kpack.get_pack("broken")
+    with pytest.raises(ConfigError, match="registered as 'mislabelled' serves 'llm-prompt-recovery'"):
+        kpack.get_pack("mislabelled")
+    assert "broken" not in kpack._PACKS and "mislabelled" not in kpack._PACKS

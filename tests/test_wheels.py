@@ -210,6 +210,11 @@ def test_read_freeze_forms(tmp_path):
     with pytest.raises(InputError, match=r"f2.txt:1: cannot read"):
         read_freeze(write_text(tmp_path / "f2.txt", "lib @ file:///tmp/src/\n"))
     default = read_freeze()  # the 2026 profile: today's GPU image
+    from kit.pipresolve import _same_version, _stub_version
+
+    # uv writes the image's stub in PEP 440 normal form; a freeze line may not be in it
+    assert _same_version("0.2024.2.26+kitimage", _stub_version("0.2024.02.26"))
+    assert not _same_version("0.2024.2.27+kitimage", _stub_version("0.2024.02.26"))
     assert default["torch"] == "2.10.0" and default["transformers"].startswith("5.") and "peft" not in default
 
 
