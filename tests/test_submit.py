@@ -533,3 +533,17 @@ def test_unchanged_content_is_refused_before_anything_is_spent(kernel, tmp_path,
         _submit(client, rebuilt)
     forced, _ = _submit(client, rebuilt, force=True)
     assert forced["status"] == "complete" and client.pushed == 2
+
+
+def test_kernel_built_for_another_competition_is_refused_before_anything(kernel):
+    """kit_kernel.json records the competition it was built for: this workspace's kit.toml names another."""
+    import json
+
+    from kit.errors import InputError as IE
+
+    info = json.loads((kernel / "kit_kernel.json").read_text())
+    (kernel / "kit_kernel.json").write_text(json.dumps({**info, "competition": "another-comp"}))
+    client = FakeClient()
+    with pytest.raises(IE, match="built for competition 'another-comp'"):
+        _submit(client, kernel)
+    assert client.calls == [] and _rows() == []
