@@ -276,6 +276,7 @@ class RunConfig(Artefact):
     params: dict[str, Any] = _req("The notebook parameters the kernel ran with.")
     data_dir: str = _req("The competition data folder mounted (labels left out).")
     layout: str = _req("How inputs were mounted under /kaggle/input.")
+    recipe_param: str = _f("template", "The parameter that took the recipe's name (the pack's; '': none).")
     model: str | None = _f(None, "The base model folder mounted, if the template loads one.")
     adapter: str | None = _f(None, "The adapter folder mounted, if any.")
     wheels: str | None = _f(None, "The wheels folder mounted; None means the sandbox's kit-only bundle.")
@@ -283,8 +284,8 @@ class RunConfig(Artefact):
 
     def __post_init__(self) -> None:
         self.check_types()
-        if "template" not in self.params:
-            raise ValueError("params has no template")
+        if self.recipe_param and self.recipe_param not in self.params:
+            raise ValueError(f"params has no {self.recipe_param}")
 
 
 # ---------------------------------------------------------------------------- ledger rows

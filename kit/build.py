@@ -68,8 +68,8 @@ SANDBOX_MODEL = "kit-default-model/transformers/default/1"  # the default model'
 
 def _model_source(what: str, configured: str, owner: str, sandbox: bool, pins: dict[str, Any],
                   notes: list[str]) -> str:
-    """The ref of a model source the kernel mounts (`[kaggle] base_model` or `rewriter_model`): as configured, or
-    in the sandbox the kit's default model, published as a Kaggle Model the way a real one is mounted."""
+    """The ref of a model source the kernel mounts (`[kaggle] base_model` or a recipe's model source): as
+    configured, or in the sandbox the kit's default model, published as a Kaggle Model the way a real one is mounted."""
     if not configured and sandbox:
         from kit.assets import default_model_path
         from kit.kaggle.sandbox import publish_model
@@ -89,8 +89,8 @@ def _model_source(what: str, configured: str, owner: str, sandbox: bool, pins: d
 
 def _sources(config: KitConfig, owner: str, sandbox: bool, recipe: Recipe,
              ledger: Any) -> tuple[dict[str, Any], list[str], list[str], list[str]]:
-    """The kernel's {name: ref} sources (competition, base model, the recipe's further model sources such as a
-    rewriter, adapter, wheels), dataset refs, model refs, notes.
+    """The kernel's {name: ref} sources (competition, base model, the recipe's further model sources, adapter,
+    wheels), dataset refs, model refs, notes.
 
     Datasets are pinned `owner/slug/N` to the version the ledger recorded. Every ref is validated here, before
     anything is sent."""

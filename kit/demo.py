@@ -1,11 +1,11 @@
 """`kit demo` / `make demo`: the whole chain on embedded defaults, against the local sandbox.
 
-Train a small LoRA adapter (a few steps on the embedded instruct model and the mini-competition's training rows)
-and show what it recovers for a few held-out rows beside the true prompts, publish the base model as a sandbox
-Model source, push the adapter as a dataset, build and push the wheels bundle (the kit's own wheel only), render
-the kernel with the `best` template, submit it (push, run, check the output, code-submit that version, poll the
-score) and print the ledger. Each step is the same library call the individual commands make; nothing here talks
-to kaggle.com.
+For a recipe that loads a model, train a small adapter through the pack (a few steps on the embedded instruct
+model) and show what it predicts for a few held-out rows beside the answers, publish the base model as a sandbox
+Model source and push the adapter as a dataset. Then build and push the wheels bundle (the kit's own wheel only),
+render the kernel with the recipe (default: the config's [infer] template, the pack's default), submit it (push,
+run, check the output, code-submit that version, poll the score) and print the ledger. Each step is the same
+library call the individual commands make; nothing here talks to kaggle.com.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from kit.config import KitConfig, load_config
-from kit.errors import ConfigError
 
 DEMO_DIR = Path("kit-demo")
 TRAIN_STEPS = 2
@@ -33,15 +32,17 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def demo_config(base: KitConfig | None = None, template: str = "best", model: Path | None = None) -> KitConfig:
-    """The demo's config: the workspace's competition and slugs, with sandbox identity and embedded defaults
-    (`model`, or empty for the embedded instruct model), tuned by the competition pack for a short CPU run."""
+def demo_config(base: KitConfig | None = None, template: str | None = None, model: Path | None = None) -> KitConfig:
+    """The demo's config: the workspace's competition, slugs and template (`template` overrides it), with sandbox
+    identity and embedded defaults (`model`, or empty for the embedded instruct model), tuned by the competition
+    pack for a short CPU run."""
     from kit.pack import get_pack
 
     cfg = base or load_config()
     local = str(model) if model else ""
     kaggle = dataclasses.replace(cfg.kaggle, username="", base_model="")  # sandbox account; the demo publishes one
-    infer = dataclasses.replace(cfg.infer, template=template, base_model_path=local, **DEMO_INFER)
+    infer = dataclasses.replace(cfg.infer, template=template or cfg.infer.template, base_model_path=local,
+                                **DEMO_INFER)
     cfg = dataclasses.replace(cfg, kaggle=kaggle, infer=infer)
     return get_pack(cfg.competition.slug).demo_config(cfg, local)
 
@@ -63,7 +64,7 @@ def _wheels(cfg: KitConfig, out: Path) -> dict[str, Any]:
 
 
 def run_demo(config: KitConfig | None = None, *, workdir: Path = DEMO_DIR, steps: int = TRAIN_STEPS,
-             template: str = "best", model: Path | None = None, say: Callable[[str], None] | None = None,
+             template: str | None = None, model: Path | None = None, say: Callable[[str], None] | None = None,
              timeout: float = 900.0, keep_sandbox: bool = False) -> dict[str, Any]:
     """Run every step against the sandbox; returns the ledger row of the scored submission plus step timings.
 
@@ -81,7 +82,7 @@ def run_demo(config: KitConfig | None = None, *, workdir: Path = DEMO_DIR, steps
             say("stopped the sandbox emulator the demo started (--keep-sandbox leaves it running)")
 
 
-def _run_demo(config: KitConfig | None, workdir: Path, steps: int, template: str, model: Path | None,
+def _run_demo(config: KitConfig | None, workdir: Path, steps: int, template: str | None, model: Path | None,
               say: Callable[[str], None], timeout: float) -> dict[str, Any]:
     from kit.adapter import push_adapter
     from kit.assets import default_model_path
@@ -89,11 +90,16 @@ def _run_demo(config: KitConfig | None, workdir: Path, steps: int, template: str
     from kit.kaggle.client import kaggle_client
     from kit.kaggle.isolation import degraded_notice, isolation_problem
     from kit.kaggle.sandbox import publish_model
-    from kit.pack import get_pack
+    from kit.pack import get_pack, get_recipe
     from kit.submit import submit
 
-    model = Path(model) if model else default_model_path()
-    cfg = demo_config(config, template, model)
+    base = config or load_config()
+    pack = get_pack(base.competition.slug)
+    template = template or base.infer.template
+    recipe = get_recipe(pack, template)  # a bad name fails here, before the instruct model is converted
+    uses_model = recipe.needs_model  # a model-free recipe (mean) mounts no model or adapter
+    model = (Path(model) if model else default_model_path()) if uses_model else None
+    cfg = demo_config(base, template, model)
     problem = isolation_problem()
     say(degraded_notice(problem) if problem else "sandbox kernels run isolated: user, mount and network namespaces, "
         f"inputs at /kaggle/input ({cfg.kaggle.sandbox_input_layout} layout), the kit installed from the wheels")
@@ -109,12 +115,8 @@ def _run_demo(config: KitConfig | None, workdir: Path, steps: int, template: str
         say(f"   done in {timings[name]:.1f} s")
         return result
 
-    adapter, meta, pack = workdir / "adapter", {}, get_pack(cfg.competition.slug)
-    recipes = pack.recipes()
-    if template not in recipes:
-        raise ConfigError(f"unknown template {template!r} for {pack.slug}", hint=f"known: {', '.join(recipes)}")
-    uses_model = recipes[template].needs_model  # a model-free recipe (mean) mounts no model or adapter
-    if uses_model:
+    adapter, meta = workdir / "adapter", {}
+    if model is not None:
         meta = step(f"train a LoRA adapter on {model.name} ({steps} steps)",
                     lambda: pack.train_adapter(cfg, adapter, steps))
         for example in (meta.get("val_score") or {}).get("examples", []):
@@ -122,7 +124,7 @@ def _run_demo(config: KitConfig | None, workdir: Path, steps: int, template: str
         cfg = dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, adapter_path=str(adapter)),
                                   kaggle=dataclasses.replace(cfg.kaggle, base_model=DEMO_MODEL_REF))
     client = step("start the sandbox", lambda: kaggle_client(cfg, sandbox=True))
-    if uses_model:
+    if model is not None:
         step(f"publish {model.name} as the sandbox Model {DEMO_MODEL_REF}",
              lambda: publish_model(DEMO_MODEL_REF, model))
         pushed = step("push the adapter", lambda: push_adapter(cfg, adapter, notes="kit demo", client=client))

@@ -14,13 +14,14 @@ import json
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kit.artefacts import RunConfig
 from kit.config import KitConfig, override
-from kit.errors import InputError
+from kit.errors import ConfigError, InputError
 
 # How the local folders are attached: refs in the sandbox account, mounted where Kaggle mounts such sources
 # (a recipe's further model source <name> as kit-<name>/transformers/default/1).
@@ -75,21 +76,24 @@ def run_local(
     layout: str | None = None,
     progress: bool = False,
     ledger: Any = None,
-    rewriter: str | Path | None = None,
+    sources: Mapping[str, str | Path] | None = None,
 ) -> RunLocalResult:
     """Execute the pack's kernel notebook as a sandbox kernel; outputs, report and score in `out` (default: a new
     run-local/<UTC time>-<template> folder); the run is recorded as a local experiment.
 
-    `progress` streams the kernel's own progress lines (rows done, rows/s, time left) to stderr. `rewriter` is the
-    folder of the recipe's `rewriter` model source, when it has one."""
+    `progress` streams the kernel's own progress lines (rows done, rows/s, time left) to stderr. `sources` maps a
+    recipe's further model sources (`Recipe.model_sources`) to local folders; one not given is the embedded
+    instruct model. `max_new_tokens` applies to packs whose [infer] section has that key (ConfigError otherwise);
+    `embedder` goes to the pack's scorer only when given."""
     from kit import experiments
     from kit.assets import default_model_path
     from kit.kernel_params import content_values, from_config, validate
     from kit.pack import get_pack, get_recipe
 
     pack = get_pack(cfg.competition.slug)
-    infer = override(cfg.infer, template=template, budget_seconds=budget, margin_seconds=margin,
-                     batch_size=batch_size, max_new_tokens=max_new_tokens, workers=workers)
+    infer = _override_infer(cfg.infer, pack.slug, template=template, budget_seconds=budget,
+                            margin_seconds=margin, batch_size=batch_size, max_new_tokens=max_new_tokens,
+                            workers=workers)
     warnings: list[str] = []
     if budget is not None and margin is None and infer.margin_seconds >= budget / 2:
         # A short rehearsal budget with the 30-minute Kaggle margin would leave no time at all.
@@ -103,9 +107,9 @@ def run_local(
         else None
     if (adapter or infer.adapter_path) and not recipe.needs_model:
         warnings.append(f"template {recipe.name} loads no model: the adapter is not mounted")
-    given = {"rewriter": rewriter}
+    given = _given_sources(pack, recipe, sources or {}, warnings)
     extra = {name: Path(given.get(name) or default_model_path()) for name in recipe.model_sources}
-    for what, path in (("model", model_dir), ("adapter", adapter_dir), ("wheels", wheels), ("rewriter", rewriter)):
+    for what, path in (("model", model_dir), ("adapter", adapter_dir), ("wheels", wheels), *given.items()):
         if path is not None and not Path(path).exists():
             raise InputError(f"{what} folder not found: {path}")
     from kit.kaggle.inputs import check_layout
@@ -128,8 +132,8 @@ def run_local(
     try:
         mounts = _attach(tree, data_dir, pack.slug, params["sources"], folders, layout, pack.kernel.labels_file)
         config_path = RunConfig(
-            params=params, data_dir=str(data_dir), model=str(model_dir) if model_dir else None,
-            adapter=str(adapter_dir) if adapter_dir else None,
+            params=params, recipe_param=pack.kernel.recipe_param, data_dir=str(data_dir),
+            model=str(model_dir) if model_dir else None, adapter=str(adapter_dir) if adapter_dir else None,
             wheels=str(folders["wheels"]) if folders["wheels"] else None, layout=layout, kit_config=cfg.to_dict(),
         ).save(out_dir)
         notebook, notice = _execute(tree / "run", source, params, mounts, out_dir,
@@ -141,15 +145,51 @@ def run_local(
     result = _result(out_dir, notebook, config_path, pack, cfg, started, warnings)
     labels = data_dir / pack.kernel.labels_file
     if labels.is_file():
-        result.score = pack.score(Path(result.submission), labels, embedder=embedder or cfg.score.embedder or None)
+        # the pack's own scoring settings live in its config sections: it gets the config, and the embedder only
+        # when the caller chose one
+        options = {"embedder": embedder} if embedder else {}
+        result.score = pack.score(Path(result.submission), labels, config=cfg, **options)
     key = experiments.content_key(
         experiments.code_hash(source), content_values(made), needs_model=recipe.needs_model,
         base_model=experiments.base_identity(model_dir), adapter_hash=experiments.adapter_hash(adapter_dir))
     result.content_key = key
     result.experiment_id = experiments.record_run_local(
         result, template=infer.template, params=params, model=model_dir, adapter=adapter_dir,
-        data_files=[data_dir / "test.csv", labels], key=key, ledger=ledger)
+        data_files=[labels, *_data_files(data_dir, pack.kernel.labels_file)], key=key, ledger=ledger)
     return result
+
+
+def _override_infer(infer: Any, slug: str, **flags: Any) -> Any:
+    """`infer` with the flags that are not None applied; ConfigError naming the first flag this competition's
+    [infer] section has no key for (a pack's own knob, such as max_new_tokens, on another pack)."""
+    known = {f.name for f in dataclasses.fields(infer)}
+    for name, value in flags.items():
+        if value is not None and name not in known:
+            raise ConfigError(f"--{name.replace('_', '-')}: competition {slug} has no [infer] {name}",
+                              hint=f"its [infer] keys: {', '.join(sorted(known))}")
+    return override(infer, **flags)
+
+
+def _given_sources(pack: Any, recipe: Any, sources: Mapping[str, str | Path], warnings: list[str]) -> dict[str, Path]:
+    """{name: folder} of the further model sources given for `recipe`; ConfigError for a name no recipe of the
+    pack mounts, a warning for one only other recipes mount (it is not mounted)."""
+    known = {name for r in pack.recipes().values() for name in r.model_sources}
+    given: dict[str, Path] = {}
+    for name, folder in sources.items():
+        if name not in known:
+            raise ConfigError(f"--source {name}: no recipe of {pack.slug} mounts a model source of that name",
+                              hint=f"its model sources: {', '.join(sorted(known)) or 'none'}")
+        if name in recipe.model_sources:
+            given[name] = Path(folder)
+        else:
+            warnings.append(f"template {recipe.name} mounts no {name} source: {folder} is not mounted")
+    return given
+
+
+def _data_files(data_dir: Path, labels_file: str) -> list[Path]:
+    """Every file of the competition folder, subfolders included, except the labels (what the kernel sees)."""
+    labels = data_dir / labels_file
+    return sorted(p for p in data_dir.rglob("*") if p.is_file() and p != labels)
 
 
 def _result(out_dir: Path, notebook: Path, config_path: Path, pack: Any, cfg: KitConfig, started: float,
@@ -204,9 +244,10 @@ def _attach(tree: Path, data_dir: Path, slug: str, sources: dict[str, str], fold
 
     comp = tree / "competition"
     comp.mkdir(parents=True)
-    for src in sorted(data_dir.iterdir()):
-        if src.is_file() and src.name != labels_file:
-            shutil.copyfile(src, comp / src.name)
+    for src in _data_files(data_dir, labels_file):  # subfolders too (an inference-server kaggle_evaluation/)
+        dst = comp / src.relative_to(data_dir)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
     folders = {**folders, "wheels": folders.get("wheels") or sandbox_bundle()}
     mounts = {mount_path(slug, layout): comp}
     for name, folder in folders.items():
@@ -244,7 +285,7 @@ def describe(result: RunLocalResult) -> str:
              f"report:     {result.report_path}", f"config:     {result.config_path}",
              f"rows: {result.rows} ({result.fallback_rows} on the fallback), wall {result.wall_seconds:.1f}s"]
     if result.rows_per_second is not None:
-        lines.append(f"rows/s: {result.rows_per_second:.2f} (per prime), {result.seconds_per_row:.3f} s per row")
+        lines.append(f"rows/s: {result.rows_per_second:.2f}, {result.seconds_per_row:.3f} s per row")
     if result.projected_seconds is not None:
         verdict = "fits" if result.fits_budget else "DOES NOT FIT"
         lines.append(f"projected for {result.hidden_rows} rows: {result.projected_seconds / 3600:.2f} h, {verdict} the "

@@ -69,6 +69,9 @@ def test_missing_file_and_values_checked_where_made(tmp_path):
         RunConfig.load(tmp_path)
     with pytest.raises(ValueError, match="params has no template"):
         RunConfig(params={}, data_dir="/d", layout="current")
+    with pytest.raises(ValueError, match="params has no recipe"):  # keyed off the pack's KernelSpec.recipe_param
+        RunConfig(params={"template": "x"}, recipe_param="recipe", data_dir="/d", layout="current")
+    assert RunConfig(params={}, recipe_param="", data_dir="/d", layout="current").params == {}  # takes no recipe
     with pytest.raises(ValueError, match="val_score has no mean"):
         AdapterInfo(val_score={"n": 3})
     with pytest.raises(ValueError, match="rows must be"):

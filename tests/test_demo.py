@@ -10,12 +10,13 @@ from kit.demo import demo_config
 
 
 def test_demo_config_uses_sandbox_identity_and_embedded_defaults():
-    cfg = demo_config(config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b",
-                                                   "adapter_dataset": "my-adapter"},
-                                        "infer": {"template": "mean"}}))
+    base = config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b",
+                                        "adapter_dataset": "my-adapter"}, "infer": {"template": "mean"}})
+    cfg = demo_config(base)
     assert (cfg.kaggle.username, cfg.kaggle.base_model) == ("", "")
     assert cfg.kaggle.adapter_dataset == "my-adapter"  # the workspace's slugs are kept
-    assert cfg.infer.template == "best" and cfg.train.base_model_path == ""
+    assert cfg.infer.template == "mean" and cfg.train.base_model_path == ""  # the workspace's recipe by default
+    assert demo_config(base, "zeroshot").infer.template == "zeroshot"
 
 
 def test_demo_help_is_light():

@@ -1,14 +1,17 @@
 """Proof of the seam (issue 14, item 6): a second competition, found through a real entry point, goes through
 kit.toml, build-submission, the sandbox (push, run, score) and the ledger with no edit to generic code.
 
-The pack lives in tests/toy_pack/toy_echo (its own columns, metric, ten rows and a model-free kernel). The entry
+The pack lives in tests/toy_pack/toy_echo (its own columns, metric, ten rows and a model-free kernel); run-local
+and demo are exercised on it too (demo only up to its recipe check: the chain after it is build and submit). The entry
 point is a real one: a `toy_pack-0.1.dist-info` with `entry_points.txt` on sys.path and PYTHONPATH, so
 `importlib.metadata` finds it in this process, in the CLI's and in the sandbox emulator's.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -28,12 +31,34 @@ def toy_installed(tmp_path, monkeypatch):
     for folder in (str(TOY), str(site)):
         monkeypatch.syspath_prepend(folder)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(TOY), str(site), os.environ.get("PYTHONPATH", "")]))
-    monkeypatch.delitem(sys.modules, "toy_echo", raising=False)
+    sys.modules.pop("toy_echo", None)  # imported afresh from this fixture's path, and forgotten afterwards
     (Path.cwd() / "kit.toml").write_text('[competition]\nslug = "toy-echo"\n', encoding="utf-8")
     yield
     from kit import pack
 
     pack._PACKS.pop("toy-echo", None)
+    sys.modules.pop("toy_echo", None)
+
+
+def test_attach_mounts_data_subfolders_without_the_labels(tmp_path):
+    """Inference-server competitions ship a kaggle_evaluation/ package beside the data: the kernel sees it."""
+    from kit.runlocal import _attach
+
+    data = _toy_data_with_gateway(tmp_path)
+    (tmp_path / "wheels").mkdir()
+    mounts = _attach(tmp_path / "tree", data, "toy-echo", {"competition": "toy-echo", "wheels": "u/kit-wheels"},
+                     {"wheels": tmp_path / "wheels"}, "2025")
+    comp = mounts["competitions/toy-echo"]
+    assert sorted(str(p.relative_to(comp)) for p in comp.rglob("*") if p.is_file()) == [
+        "kaggle_evaluation/relay.py", "sample_submission.csv", "test.csv"]
+
+
+def _toy_data_with_gateway(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(TOY / "toy_echo" / "data", data)
+    (data / "kaggle_evaluation").mkdir()
+    (data / "kaggle_evaluation" / "relay.py").write_text("# the gateway's relay\n", encoding="utf-8")
+    return data
 
 
 @pytest.mark.slow
@@ -41,8 +66,11 @@ def test_toy_pack_goes_through_the_whole_chain(toy_installed, tmp_path, capsys):
     from kit.build import build_submission
     from kit.cli import run
     from kit.config import load_config
-    from kit.history import history
+    from kit.errors import ConfigError
+    from kit.experiments import data_hash
+    from kit.history import history, local_history
     from kit.kaggle.sandbox import stop_emulator
+    from kit.runlocal import run_local
     from kit.submit import submit
 
     cfg = load_config()  # ./kit.toml picks the pack: its defaults, none of prompt recovery's sections
@@ -52,14 +80,37 @@ def test_toy_pack_goes_through_the_whole_chain(toy_installed, tmp_path, capsys):
     listed = capsys.readouterr().out
     assert "build-submission" in listed and "templates" not in listed
 
+    # pack-specific flags fail on one line before any kernel starts; so does demo with a recipe the pack lacks
+    assert run(["run-local", "--max-new-tokens", "4"]) == ConfigError.exit_code
+    assert "--max-new-tokens: competition toy-echo has no [infer] max_new_tokens" in capsys.readouterr().err
+    assert run(["run-local", "--source", f"rewriter={tmp_path}"]) == ConfigError.exit_code
+    assert "no recipe of toy-echo mounts a model source" in capsys.readouterr().err
+    assert run(["demo", "--template", "best", "--dir", str(tmp_path / "demo")]) == ConfigError.exit_code
+    assert "unknown template 'best' for toy-echo" in capsys.readouterr().err and not (tmp_path / "demo").exists()
+
+    # run-local: the kernel on the ten rows (plus a gateway subfolder, mounted and hashed), scored by the pack
+    data = _toy_data_with_gateway(tmp_path)
+    local = run_local(cfg, template="copy", data=data, out=tmp_path / "run")
+    # `copy` is right where the word is upper case already: k02, k07 and k09 of the ten
+    assert (local.rows, local.score["mean"], local.score["n"]) == (10, pytest.approx(0.3), 10)
+    [measured] = local_history()
+    assert (measured["id"], measured["score"], measured["template"]) == (local.experiment_id, pytest.approx(0.3),
+                                                                         "copy")
+    assert measured["data_hash"] == data_hash(*(data / name for name in (
+        "test_labels.csv", "kaggle_evaluation/relay.py", "sample_submission.csv", "test.csv")))
+    assert json.loads((tmp_path / "run" / "run_config.json").read_text())["params"]["template"] == "copy"
+
     built = build_submission(cfg, template="copy", out=tmp_path / "kernel", sandbox=True)
     assert built["submission_columns"] == ["key", "echo"] and built["parameters"]["template"] == "copy"
+    assert (built["local_experiment"], built["local_score"]) == (local.experiment_id, pytest.approx(0.3))
     try:
         row = submit(cfg, tmp_path / "kernel", message="toy", allow_dirty=True, sandbox=True, timeout=120,
                      poll=(0.2, 1.0), say=lambda _: None)
     finally:
         stop_emulator()
-    # `copy` is right where the word is upper case already: k02 of the public five, k07 and k09 of the private five
+    # k02 of the public five, k07 and k09 of the private five
     assert (row["public_score"], row["private_score"]) == (pytest.approx(0.2), pytest.approx(0.4))
-    recorded = [r for r in history("toy-echo", sandbox=True) if r.get("kernel_ref", "").endswith("toy-echo-kernel")]
-    assert len(recorded) == 1 and recorded[0]["competition"] == "toy-echo"
+    [recorded] = history("toy-echo", sandbox=True)
+    assert (recorded["status"], recorded["public_score"], recorded["template"]) == ("complete", pytest.approx(0.2),
+                                                                                   "copy")
+    assert recorded["kernel_ref"].endswith("/toy-echo-kernel") and recorded["local_score"] == pytest.approx(0.3)

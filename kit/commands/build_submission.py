@@ -10,7 +10,7 @@ from kit.commands._common import config_from, emit, json_option
 
 
 @click.command("build-submission")
-@click.option("--template", default=None, help="Template name from `kit templates` (default: [infer] template).")
+@click.option("--template", default=None, help="The pack's recipe (template) name (default: [infer] template).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("kernel"), show_default=True,
               help="Folder for the rendered notebook, kernel-metadata.json and kit_kernel.json.")
 @click.option("--sandbox", is_flag=True, default=None, help="Bind to what was pushed to the local sandbox.")

@@ -13,15 +13,17 @@ from kit.commands._common import config_from, emit, json_option
 @click.option("--dir", "workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("kit-demo"),
               show_default=True, help="Folder for the demo's adapter, wheels bundle and kernel.")
 @click.option("--steps", type=int, default=2, show_default=True, help="Training steps for the adapter.")
-@click.option("--template", default="best", show_default=True, help="Template the demo kernel is built with.")
+@click.option("--template", default=None,
+              help="Template the demo kernel is built with (default: kit.toml [infer] template).")
 @click.option("--layout", type=click.Choice(["2025", "2024"]), default=None,
               help="Where the sandbox kernel finds its inputs (default: [kaggle] sandbox_input_layout, 2025).")
 @click.option("--keep-sandbox", is_flag=True, help="Leave the sandbox emulator running when the demo started it.")
 @json_option
 @click.pass_context
-def command(ctx: click.Context, workdir: Path, steps: int, template: str, layout: str | None, keep_sandbox: bool,
+def command(ctx: click.Context, workdir: Path, steps: int, template: str | None, layout: str | None, keep_sandbox: bool,
             as_json: bool) -> None:
-    """Train an adapter on the embedded model, push it and the wheels, build, submit, wait, show history."""
+    """Train an adapter on the embedded model (recipes that load one), push it and the wheels, build, submit,
+    wait, show history."""
     import dataclasses
     import time
 

@@ -10,16 +10,31 @@ from kit.commands._common import config_from, emit, json_option
 from kit.experiments import DEFAULT_OUT_HELP
 
 
+def _named_folders(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Path]:
+    """NAME=PATH pairs as {name: folder}."""
+    named: dict[str, Path] = {}
+    for value in values:
+        name, sep, folder = value.partition("=")
+        if not (sep and name and folder):
+            raise click.BadParameter(f"{value!r} is not NAME=PATH", ctx=ctx, param=param)
+        named[name] = Path(folder)
+    return named
+
+
 @click.command("run-local")
 @click.option("--template", default=None, help="Template name (default: kit.toml [infer] template).")
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Competition-format data folder (test.csv; test_labels.csv scores). Default: the mini-competition.")
+              help="Competition-format data folder (its labels file, when there, scores the run). Default: the "
+                   "pack's mini-competition.")
 @click.option("--model", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Base model folder (default: kit.toml, else the embedded instruct model).")
 @click.option("--adapter", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="LoRA adapter folder (default: kit.toml [infer] adapter_path).")
-@click.option("--rewriter", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Rewriter model for re-scoring templates (default: the embedded instruct model).")
+@click.option("--source", "sources", multiple=True, callback=_named_folders, metavar="NAME=PATH",
+              help="Folder of a model source the recipe mounts besides the base model (repeatable; default: the "
+                   "embedded instruct model).")
+@click.option("--rewriter", type=click.Path(file_okay=False, path_type=Path), default=None, hidden=True,
+              help="The same as --source rewriter=PATH (kept for earlier scripts).")
 @click.option("--wheels", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Offline wheels folder mounted as a dataset (default: the sandbox's kit-only bundle).")
 @click.option("--layout", type=click.Choice(["2025", "2024"]), default=None,
@@ -29,15 +44,16 @@ from kit.experiments import DEFAULT_OUT_HELP
 @click.option("--margin", type=click.IntRange(min=0), default=None, help="Margin kept free of generation (s).")
 @click.option("--rows", type=click.IntRange(min=0), default=0, help="Only the first N test rows (0: all).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Rows per generation batch.")
-@click.option("--max-new-tokens", type=click.IntRange(min=1), default=None, help="Tokens per candidate.")
+@click.option("--max-new-tokens", type=click.IntRange(min=1), default=None,
+              help="Tokens per generated answer (packs whose [infer] has max_new_tokens).")
 @click.option("--workers", type=click.IntRange(min=0), default=None,
               help="Generation processes (data parallel; 0: one per visible GPU).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (plays /kaggle/working).", show_default=DEFAULT_OUT_HELP)
 @json_option
 @click.pass_context
-def command(ctx: click.Context, template, data, model, adapter, rewriter, wheels, layout, budget, margin, rows,
-            batch_size, max_new_tokens, workers, out, as_json) -> None:
+def command(ctx: click.Context, template, data, model, adapter, sources, rewriter, wheels, layout, budget, margin,
+            rows, batch_size, max_new_tokens, workers, out, as_json) -> None:
     """Execute the competition pack's kernel notebook as an isolated Kaggle-like kernel; print outputs, speed,
     projection, score."""
     from kit.runlocal import describe, run_local
@@ -45,5 +61,6 @@ def command(ctx: click.Context, template, data, model, adapter, rewriter, wheels
     result = run_local(config_from(ctx), template=template, data=data, model=model, adapter=adapter,
                        wheels=wheels, budget=budget, margin=margin, rows=rows, batch_size=batch_size,
                        max_new_tokens=max_new_tokens, workers=workers, out=out, layout=layout,
-                       rewriter=rewriter, progress=not as_json)
+                       sources={**({"rewriter": rewriter} if rewriter else {}), **sources},
+                       progress=not as_json)
     emit(result.to_dict(), as_json, describe(result))

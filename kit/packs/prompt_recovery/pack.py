@@ -58,8 +58,9 @@ class PromptRecovery(PromptRecoveryEdges):
         return mini_competition_dir()
 
     def score(self, submission: Path, labels: Path, **options: Any) -> dict[str, Any]:
-        """The metric over the ids the submission holds (a --rows run covers only some); `embedder` (a folder,
-        or None for the bundled proxy) is the one option. Carries a human `note` when the suffix was removed."""
+        """The metric over the ids the submission holds (a --rows run covers only some). Options: `embedder` (a
+        folder), else `config` (a KitConfig) whose [score] embedder is used, else the bundled proxy. Carries a human
+        `note` when the suffix was removed."""
         from kit.errors import InputError
         from kit.packs.prompt_recovery.metric import describe_suffix, load_embedder, score
         from kit.tables import read_rows
@@ -70,7 +71,9 @@ class PromptRecovery(PromptRecoveryEdges):
         missing = [i for i in preds if i not in labels_of]
         if missing:
             raise InputError(f"{labels}: no label for {len(missing)} submission id(s), first: {missing[0]!r}")
-        report = score(preds, {i: labels_of[i] for i in preds}, load_embedder(options.get("embedder") or None))
+        config = options.get("config")
+        embedder = options.get("embedder") or (config.score.embedder if config is not None else "") or None
+        report = score(preds, {i: labels_of[i] for i in preds}, load_embedder(embedder))
         result = report.to_dict()
         if result.get("suffix_removed"):
             result["note"] = describe_suffix(result)

@@ -32,7 +32,8 @@ class EchoParams:
     template: str = field(default="upper", metadata={"help": "upper: the answer; copy: the word as given",
                                                      "config": "infer.template"})
     sources: dict = field(default_factory=lambda: {"competition": SLUG},
-                          metadata={"help": "attached sources by name -> ref"})
+                          metadata={"help": "attached sources by name -> ref", "content": False})  # refs differ
+    # between run-local (local folders) and a submission (pinned versions) of the same content
     input_dir: str = field(default="/kaggle/input", metadata={"help": "where Kaggle mounts the attached sources",
                                                               "content": False})  # a place: not what decides
 
