@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -100,11 +101,14 @@ def model_fingerprint(folder: str | Path | None) -> str | None:
 
 
 def data_hash(*files: Path) -> str:
-    """sha256 over the given files' names and bytes (missing files skipped)."""
+    """sha256 over the given files' paths (relative to the first one's folder: two `x.csv` in different subfolders
+    are two files) and bytes; missing files skipped."""
     digest = hashlib.sha256()
+    root = Path(files[0]).parent if files else Path(".")
     for path in files:
         if Path(path).is_file():
-            digest.update(Path(path).name.encode() + b"\0" + Path(path).read_bytes() + b"\0")
+            name = os.path.relpath(path, root)
+            digest.update(name.encode() + b"\0" + Path(path).read_bytes() + b"\0")
     return digest.hexdigest()
 
 

@@ -95,7 +95,9 @@ class Pack(Protocol):
         """The local mini-competition folder: the kernel's test data plus `kernel.labels_file`."""
 
     def score(self, submission: Path, labels: Path, **options: Any) -> dict[str, Any]:
-        """The local metric over the ids `submission` holds: at least mean, ci_low, ci_high, n."""
+        """The local metric over the ids `submission` holds: at least mean, ci_low, ci_high, n, and an optional
+        human `note`. Options run-local passes: `config` (the caller's KitConfig, for the pack's own sections) and,
+        only when the user gave one, `embedder` (or whatever scorer model the pack uses)."""
 
     def emulator(self) -> Any:
         """The sandbox emulator's view: `slug`, `submission_file`, `mount(dest, hidden)`, `score(path)` giving
