@@ -77,3 +77,8 @@ def write_rows(path: Path | str, rows: Iterable[dict], columns: Sequence[str]) -
         for row in rows:
             writer.writerow({c: ("" if row.get(c) is None else row.get(c)) for c in columns})
     return Path(path)
+
+
+def copy_head(src: Path | str, dst: Path | str, rows: int) -> Path:
+    """Write the header and the first `rows` records of CSV `src` to `dst` (quoted multi-line fields kept)."""
+    return write_rows(dst, read_rows(src, limit=rows), read_header(src))

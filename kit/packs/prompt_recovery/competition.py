@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 from kit.packs.prompt_recovery.kernel import TEST_COLUMNS
-from kit.tables import read_header, read_rows, write_rows
+from kit.tables import copy_head, write_rows
 
 PLACEHOLDER = {
     "id": "-1",
@@ -47,7 +47,7 @@ class PromptRecoveryPack:
     def mount(self, dest: Path, hidden: bool) -> Path:
         """Write the competition folder a kernel sees: public files, or the hidden test set on a re-run."""
         dest.mkdir(parents=True, exist_ok=True)
-        _head(self.data_dir / "train.csv", dest / "train.csv", self.train_rows)
+        copy_head(self.data_dir / "train.csv", dest / "train.csv", self.train_rows)
         shutil.copyfile(self.data_dir / "sample_submission.csv", dest / "sample_submission.csv")
         if hidden:
             shutil.copyfile(self.data_dir / "test.csv", dest / "test.csv")
@@ -73,11 +73,6 @@ class PromptRecoveryPack:
 
 def _mean(values: list[float]) -> float:
     return float(sum(values) / len(values)) if values else 0.0
-
-
-def _head(src: Path, dst: Path, rows: int) -> None:
-    """Copy the header and the first `rows` records of a CSV (quoted multi-line fields kept)."""
-    write_rows(dst, read_rows(src, limit=rows), read_header(src))
 
 
 PACK = PromptRecoveryPack()

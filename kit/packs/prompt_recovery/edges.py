@@ -68,7 +68,6 @@ class PromptRecoveryEdges:
 def _head_rows(dest: Path, rows: int) -> Path:
     """The first `rows` records of the mini-competition's train.csv: a few steps never reach the rest."""
     from kit.packs.prompt_recovery.samples import mini_competition_dir
-    from kit.tables import read_header, read_rows, write_rows
+    from kit.tables import copy_head
 
-    src = mini_competition_dir() / "train.csv"
-    return write_rows(dest, read_rows(src, limit=rows), read_header(src))
+    return copy_head(mini_competition_dir() / "train.csv", dest, rows)
