@@ -338,7 +338,6 @@ def set_value(path: Path, section: str, key: str, value: Any) -> None:
     validates the result before writing it."""
     import tomlkit
     import tomlkit.exceptions
-    import tomlkit.items
 
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     try:
@@ -351,16 +350,46 @@ def set_value(path: Path, section: str, key: str, value: Any) -> None:
         table = doc[section]
     elif not isinstance(table, dict):
         raise ConfigError(f"{path}: [{section}] must be a table")
-    keys = [k for k, item in table.value.body if k is not None and not isinstance(item, tomlkit.items.Table)]
-    if key in table or not keys:
+    if key in table or not _plain_keys(table):
         table[key] = value
     else:
-        # tomlkit appends after the table's trailing comments, which in a hand-written file usually introduce the
-        # next section; a new key goes right after the table's last key instead (no public API for that yet).
-        table.value._insert_after(keys[-1], key, tomlkit.item(value))
+        doc = _with_key_after_last(doc, table, key, value)
     text = tomlkit.dumps(doc)
     config_from_dict(tomllib.loads(text), source=str(path))  # never leave a broken file behind
     atomic_write(path, text)
+
+
+def _plain_keys(table: Any) -> list[int]:
+    """Positions of `table`'s own key/value lines in its body (sub-tables excluded)."""
+    import tomlkit.items
+
+    return [i for i, (k, item) in enumerate(table.value.body)
+            if k is not None and not isinstance(item, (tomlkit.items.Table, tomlkit.items.AoT))]
+
+
+def _with_key_after_last(doc: Any, table: Any, key: str, value: Any) -> Any:
+    """`doc` rebuilt with `key = value` right after `table`'s last key.
+
+    tomlkit's `table[key] = value` appends after the table's trailing comments, which in a hand-written file
+    usually introduce the next section. Its public API has no positional insert, so the table and the document are
+    rebuilt item by item in containers marked as parsed (which keeps tomlkit from adding cosmetic blank lines): every
+    other byte of the file stays as the user wrote it."""
+    import tomlkit
+    from tomlkit.container import Container
+    from tomlkit.items import Table
+    from tomlkit.toml_document import TOMLDocument
+
+    last = _plain_keys(table)[-1]
+    body = Container(parsed=True)
+    for i, (k, item) in enumerate(table.value.body):
+        body.append(k, item)
+        if i == last:
+            body.append(tomlkit.key(key), tomlkit.item(value))
+    rebuilt = Table(body, table.trivia, table.is_aot_element(), table.is_super_table())
+    out = TOMLDocument(parsed=True)
+    for k, item in doc.body:
+        out.append(k, rebuilt if item is table else item)
+    return out
 
 
 def init_workspace(directory: Path, username: str = "", force: bool = False,

@@ -242,3 +242,27 @@ def test_atomic_write_keeps_the_targets_mode(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_the_lock_pins_every_dependency_with_hashes():
+    """A dependency added to pyproject.toml without `make lock` would install unpinned: the lock must name it,
+    at a version its range admits, with the hashes `uv pip sync --require-hashes` checks."""
+    import re
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    root = Path(__file__).resolve().parent.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = [Requirement(r) for r in project["dependencies"]]
+    wanted += [Requirement(r) for extra in ("dev", "local") for r in project["optional-dependencies"][extra]]
+    lock = (root / "locks" / "dev.lock").read_text(encoding="utf-8")
+    blocks = re.findall(r"^([A-Za-z0-9._-]+)==(\S+) \\\n((?:    --hash=sha256:[0-9a-f]{64}.*\n)+)", lock, re.M)
+    pins = {canonicalize_name(name): version for name, version, _ in blocks}
+    assert len(blocks) == len(re.findall(r"^[A-Za-z0-9._-]+==", lock, re.M))  # every pin carries its hashes
+    needed = {canonicalize_name(r.name): r for r in wanted if r.marker is None or r.marker.evaluate()}
+    assert sorted(set(needed) - set(pins)) == []
+    assert {name: pins[name] for name, r in needed.items()
+            if not r.specifier.contains(pins[name], prereleases=True)} == {}
+    assert pins["torch"].endswith("+cpu") and "llm" not in pins  # the CPU build; the model package's host left out

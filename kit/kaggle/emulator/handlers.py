@@ -35,11 +35,12 @@ TERMINAL = ("COMPLETE", "ERROR", "CANCEL_ACKNOWLEDGED")
 class Api(PackHost, CompetitionRpcs, CatalogRpcs, ModelRpcs):
     """All RPCs over one State (competition, read-side and model RPCs in their mixins)."""
 
-    def __init__(self, state: State, faults: Faults, base_url: str) -> None:
+    def __init__(self, state: State, faults: Faults, base_url: str, pack: Any = None) -> None:
         self.state = state
         self.faults = faults
         self.base_url = base_url
-        self._pack: Any = None  # pinned: one competition only
+        # Pinned to one competition: an in-process pack object (tests), else config["pack"] loaded on first use.
+        self._pack: Any = pack
         self._packs: dict[str, Any] = {}  # by slug, when none is pinned
         self._pack_lock = threading.Lock()
 

@@ -41,8 +41,7 @@ class EmulatorServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), Handler)
         self.state = State(Path(state_dir), config=dict(config or {}))
         self.faults = Faults(self.state.root)
-        self.api = Api(self.state, self.faults, f"http://127.0.0.1:{self.server_address[1]}")
-        self.api._pack = pack  # an in-process pack object (tests); None: load config["pack"] on first use
+        self.api = Api(self.state, self.faults, f"http://127.0.0.1:{self.server_address[1]}", pack)
 
     @property
     def port(self) -> int:

@@ -96,7 +96,7 @@ class Engine:
             self.device = "cuda:0"  # an explicit index for device_map (each worker sees one GPU as cuda:0)
         self.dtype = pick_dtype(self.device, dtype)
         self.max_batch: int | None = None  # lowered for good after an out-of-memory
-        self._init_prefix_state(prefix_cache)
+        self.reset_prefix_cache(prefix_cache)
         started = time.time()
         with _unreadable_as_input_error(self.model_path):
             self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_path))
@@ -127,13 +127,14 @@ class Engine:
         engine.model, engine.tokenizer = model.eval(), tokenizer
         engine.device, engine.dtype = str(model.device), model.dtype
         engine.max_batch, engine.load_seconds = None, 0.0
-        engine._init_prefix_state(prefix_cache)
+        engine.reset_prefix_cache(prefix_cache)
         tokenizer.padding_side = "left"
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
         return engine
 
-    def _init_prefix_state(self, enabled: bool) -> None:
+    def reset_prefix_cache(self, enabled: bool) -> None:
+        """Forget every cached prefix and turn the shared-prefix cache on or off."""
         self.prefix_cache = enabled
         self.prefix_tokens_reused = 0  # prompt tokens served from the shared-prefix cache (all calls together)
         self._prefix: tuple[tuple[int, ...], Any] | None = None  # (prefix ids, batch-1 cache): the last one built

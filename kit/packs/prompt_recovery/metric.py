@@ -8,6 +8,7 @@ token strings such as `</s>` are plain text and inputs are cut at 128 tokens.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -140,10 +141,18 @@ def resolve_precision(precision: str = "auto") -> str:
 
     if torch.cuda.is_available():
         return "fp32"
+    return "bf16" if cpu_has_amx_bf16() else "fp32"
+
+
+@functools.cache
+def cpu_has_amx_bf16() -> bool:
+    """Whether this CPU multiplies bf16 matrices in AMX tiles, from the kernel's CPU flags (torch's own probe is
+    private); False where /proc/cpuinfo does not exist. oneDNN asks the kernel for the tile state itself."""
     try:
-        return "bf16" if torch._C._cpu._init_amx() else "fp32"
-    except (AttributeError, RuntimeError):  # older torch: no AMX probe
-        return "fp32"
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(line.startswith("flags") and "amx_bf16" in line.split() for line in text.splitlines())
 
 
 def load_embedder(path: str | Path | None = None, host_tokenizer: bool = False, precision: str = "auto") -> Embedder:
