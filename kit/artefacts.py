@@ -229,7 +229,7 @@ class AdapterInfo(Artefact):
     template: str | None = _f(None, "The template whose prompt format the adapter was trained on.")
     prime: str | None = _f(None, "The answer prime training used; inference predicts from the same one.")
     base_model: str | None = _f(None, "The base model folder trained on.")
-    base_signature: dict[str, Any] | None = _f(None, "The base model's shape signature (kit.modelsig).")
+    base_signature: dict[str, Any] | None = _f(None, "The base model's shape signature (kit.llm.modelsig).")
     kit_version: str | None = _f(None, "The kit version that trained it.")
     git_sha: str | None = _f(None, "HEAD of the work tree it was trained from.")
     data_file: str | None = _f(None, "The training data file.")

@@ -109,7 +109,7 @@ def m004_submission_origin(db: sqlite3.Connection) -> None:
 @migration
 def m005_local_experiments(db: sqlite3.Connection) -> None:
     # One row per `kit run-local` run and per `kit train` validation. content_key (also added to submissions)
-    # is what links a submission to the local run of the same kernel content: see kit/experiments.py.
+    # is what links a submission to the local run of the same kernel content: see kit/chain/experiments.py.
     db.execute(
         """CREATE TABLE local_experiments (
             id INTEGER PRIMARY KEY,

@@ -53,7 +53,7 @@ class SubmissionSpec:
 class KernelSpec:
     """The pack's inference kernel: its notebook and the parameters it takes (defined once, as a dataclass).
 
-    `params` fields are made with `kit.kernel_params.param` and validate themselves in `__post_init__`. Generic
+    `params` fields are made with `kit.kernel.params.param` and validate themselves in `__post_init__`. Generic
     code fills `sources` (a dict field every kernel has: attached source name -> ref, the competition's under
     "competition"), the field `recipe_param` names (with the recipe's name) and, for `kit run-local --rows`, `rows`;
     every other field comes from the kit.toml key its `config` metadata names, or keeps its default."""
@@ -171,7 +171,7 @@ class FileMechanism:
     name = "file"
 
     def check_output(self, spec: SubmissionSpec, output_dir: Path, expected_ids: set[str] | None = None) -> int:
-        from kit.submission_file import check_submission_file
+        from kit.mechanisms.file import check_submission_file
 
         return check_submission_file(output_dir / spec.file_name, list(spec.columns), expected_ids)
 

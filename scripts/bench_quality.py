@@ -87,7 +87,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
     args = parser.parse_args()
 
     from kit import assets
-    from kit.guard import TimeGuard
+    from kit.kernel.guard import TimeGuard
     from kit.packs.prompt_recovery import samples
     from kit.packs.prompt_recovery.infer import Engine, free_memory
     from kit.packs.prompt_recovery.kernel import load_rows

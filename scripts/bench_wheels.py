@@ -23,9 +23,9 @@ from pathlib import Path
 from packaging import tags
 from packaging.utils import parse_wheel_filename
 
+from kit.chain.pipresolve import Target, compile_for_image
+from kit.chain.wheels import DIST_NAME, build_bundle, build_kit_wheel, image_target
 from kit.config import load_config
-from kit.pipresolve import Target, compile_for_image
-from kit.wheels import DIST_NAME, build_bundle, build_kit_wheel, image_target
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -9,7 +9,7 @@ from __future__ import annotations
 import nbformat
 from nbformat import v4
 
-from kit.kernel_params import cell_source
+from kit.kernel.params import cell_source
 from kit.packs.prompt_recovery.pack import NOTEBOOKS
 from kit.packs.prompt_recovery.params import InferParams
 
@@ -48,7 +48,7 @@ print("kit", kit.__version__, "from", os.path.dirname(kit.__file__))
 '''
 
 SETUP = '''\
-from kit.guard import TimeGuard
+from kit.kernel.guard import TimeGuard
 from kit.packs.prompt_recovery import kernel
 
 guard = TimeGuard(budget_seconds, margin_seconds, started_at=_kit_t0)

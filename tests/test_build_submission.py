@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kit.build import build_submission, load_kernel
+from kit.chain.build import build_submission, load_kernel
 from kit.cli import run
 from kit.config import KitConfig, config_from_dict
 from kit.errors import ConfigError, InputError

@@ -19,10 +19,10 @@ import pytest
 import requests
 from emulator_tools import SimplePack, write_kernel
 
+from kit.chain.pushes import push_dataset
 from kit.config import KitConfig
 from kit.kaggle.client import KaggleClient
 from kit.kaggle.emulator import start_in_thread
-from kit.pushes import push_dataset
 
 COMP = "llm-prompt-recovery"
 USER = "sandbox-user"

@@ -11,6 +11,7 @@ import pytest
 from emulator_tools import SimplePack, write_kernel
 from emulator_tools import admin as emulator_admin
 
+from kit.chain.pushes import push_dataset
 from kit.config import KitConfig
 from kit.errors import (
     DailyLimitError,
@@ -26,7 +27,6 @@ from kit.kaggle.client import KaggleClient, log_text
 from kit.kaggle.emulator import start_in_thread
 from kit.kaggle.emulator.state import DEFAULTS
 from kit.ledger import Ledger
-from kit.pushes import push_dataset
 
 COMP = "llm-prompt-recovery"
 USER = "sandbox-user"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from helpers import run_kit_fresh, sharpened_cosines
 
+from kit.chain.demo import demo_config
 from kit.config import config_from_dict
-from kit.demo import demo_config
 
 
 def test_demo_config_uses_sandbox_identity_and_embedded_defaults():
@@ -59,9 +59,9 @@ def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch, tiny_mo
     network, finds every source under the selected layout, and is scored. The 2024 run uses the model-free
     `mean` template to keep the suite fast (no training, no generation): its sources are the competition and
     the wheels; models and datasets in the 2024 layout are covered by the emulator's hand-written notebook."""
-    from kit import demo
-    from kit.demo import run_demo
-    from kit.history import history
+    from kit.chain import demo
+    from kit.chain.demo import run_demo
+    from kit.chain.history import history
     from kit.kaggle.isolation import isolation_problem
     from kit.kaggle.sandbox import stop_emulator
     from kit.ledger import Ledger

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from emulator_tools import SimplePack, write_kernel
 
+from kit.chain.pushes import push_dataset
 from kit.config import KitConfig
 from kit.errors import InputError
 from kit.kaggle.client import KaggleClient, kaggle_client
 from kit.kaggle.emulator import start_in_thread
 from kit.kaggle.emulator.state import State
-from kit.pushes import push_dataset
 
 COMP = "llm-prompt-recovery"
 USER = "sandbox-user"

@@ -248,8 +248,8 @@ def test_the_lock_pins_every_dependency_with_hashes():
     """A dependency added to pyproject.toml without `make lock` would install unpinned: the lock must name it,
     at a version its range admits, with the hashes `uv pip sync --require-hashes` checks."""
     import re
-    import tomllib
 
+    import tomllib
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kit.guard import SubmissionWriter, TimeGuard, write_report
+from kit.kernel.guard import SubmissionWriter, TimeGuard, write_report
 
 
 def _read(path: Path) -> dict[str, str]:
@@ -96,7 +96,7 @@ def test_report_round_trips_as_sorted_json(tmp_path):
 
 KILL_SCRIPT = textwrap.dedent("""
     import sys, time
-    from kit.guard import SubmissionWriter, TimeGuard
+    from kit.kernel.guard import SubmissionWriter, TimeGuard
     ids = [f"id{i:05d}" for i in range(int(sys.argv[2]))]
     writer = SubmissionWriter(sys.argv[1], ids, ["fallback prompt"] * len(ids), value_column="answer")
     print("ready", flush=True)

@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import pytest
 from helpers import run_kit_fresh
 
+from kit.chain.history import format_table, history, plot, show, sync_submissions
 from kit.cli import run
 from kit.config import KitConfig
 from kit.errors import InputError
-from kit.history import format_table, history, plot, show, sync_submissions
 from kit.ledger import Ledger
 
 COMP = "llm-prompt-recovery"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kit.errors import InputError, MissingDependencyError
-from kit.guard import TimeGuard
+from kit.kernel.guard import TimeGuard
 from kit.packs.prompt_recovery import kernel, prefix_cache
 from kit.packs.prompt_recovery.infer import Engine, dtype_kwargs, pick_dtype
 from kit.packs.prompt_recovery.predict import predict_rows

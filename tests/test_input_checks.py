@@ -75,8 +75,8 @@ def test_train_through_the_notebook_names_bad_data_before_it_starts(tmp_path, ca
 
 
 def test_build_submission_validates_parameters_like_run_local(tmp_path, capsys):
-    from kit.build import build_submission
-    from kit.runlocal import run_local
+    from kit.chain.build import build_submission
+    from kit.chain.run_local import run_local
 
     for infer, message in (({"batch_size": 0}, "batch_size = 0: must be >= 1"),
                            ({"max_new_tokens": 0}, "max_new_tokens = 0: must be >= 1"),
@@ -87,7 +87,7 @@ def test_build_submission_validates_parameters_like_run_local(tmp_path, capsys):
         with pytest.raises(ConfigError, match=message):
             run_local(cfg, template="mean", out=tmp_path / "rl")
     assert not (tmp_path / "kernel").exists() and not (tmp_path / "rl").exists()
-    from kit.kernel_params import validate
+    from kit.kernel.params import validate
     from kit.pack import get_pack
 
     notebook = get_pack("llm-prompt-recovery").kernel.notebook

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kit.errors import ConfigError, InputError
-from kit.kaggle.inputs import mount_path, parse_ref, resolve, resolve_all
+from kit.kernel.inputs import mount_path, parse_ref, resolve, resolve_all
 from kit.packs.prompt_recovery.kernel import find_inputs
 
 MODEL = "alice/mistral/PyTorch/7b-it/3"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kit.adapter import validate_adapter
+from kit.chain.adapter import validate_adapter
 from kit.cli import run
 from kit.errors import ConfigError, InputError
 from kit.kaggle import sandbox

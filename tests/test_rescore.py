@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kit.guard import TimeGuard
+from kit.kernel.guard import TimeGuard
 from kit.packs.prompt_recovery import kernel
 from kit.packs.prompt_recovery.rescore import Rescorer, rescore_phase
 from kit.packs.prompt_recovery.templates import LUCRAREA_SUFFIX, get_template, strip_suffix, with_prime
@@ -176,7 +176,7 @@ def test_run_local_rescores_in_a_later_phase_of_the_kernel(tmp_path, tiny_model)
 
 
 def test_build_mounts_the_rewriter_model_for_rescoring_templates(tmp_path):
-    from kit.build import build_submission
+    from kit.chain.build import build_submission
     from kit.config import config_from_dict
     from kit.errors import ConfigError
 

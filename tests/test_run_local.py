@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from kit.chain.run_local import LOCAL_SLUGS, _attach, _refs
 from kit.cli import cli
 from kit.config import KitConfig
 from kit.notebooks import parameters
 from kit.pack import get_pack
 from kit.packs.prompt_recovery import kernel
 from kit.packs.prompt_recovery.samples import mini_competition_dir, sample_data_dir
-from kit.runlocal import LOCAL_SLUGS, _attach, _refs
 
 
 def test_attach_hides_labels_and_mounts_by_ref_in_either_layout(tmp_path):
@@ -46,7 +46,7 @@ def test_notebook_parameters_cell_is_the_pack_params_dataclass():
     import nbformat
 
     from kit.errors import ConfigError
-    from kit.kernel_params import cell_source, defaults, from_config
+    from kit.kernel.params import cell_source, defaults, from_config
 
     spec = get_pack("llm-prompt-recovery").kernel
     declared = parameters(spec.notebook)
@@ -105,11 +105,11 @@ def test_local_runs_are_recorded_and_linked_to_the_submission_of_the_same_conten
     links to its run, and --plot draws that point. (`mean` loads no model: the link is what is under test.)"""
     from test_submit import FakeClient
 
-    from kit.build import build_submission
+    from kit.chain.build import build_submission
+    from kit.chain.history import history, linked_points
+    from kit.chain.submit import submit
     from kit.cli import run
     from kit.config import KitConfig
-    from kit.history import history, linked_points
-    from kit.submit import submit
 
     for _ in range(2):
         assert run(["run-local", "--template", "mean", "--rows", "4", "--json"]) == 0

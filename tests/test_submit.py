@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from kit.chain.submit import build_submission, check_submission_file, log_tail, submit
 from kit.config import config_from_dict
 from kit.errors import (
     DailyLimitError,
@@ -22,7 +23,6 @@ from kit.errors import (
     WaitTimeoutError,
 )
 from kit.ledger import Ledger
-from kit.submit import build_submission, check_submission_file, log_tail, submit
 
 GOOD_CSV = "id,rewrite_prompt\n1,Make it a poem\n2,\"Rewrite, formally\"\n"
 CFG = config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02"}})
@@ -386,7 +386,7 @@ def test_emulator_dataset_wait_interrupt_resume_submits_once(real_client, shared
     adapter = tmp_path / "adapter"
     adapter.mkdir()
     (adapter / "adapter_config.json").write_text('{"r": 8}')
-    from kit.pushes import push_dataset
+    from kit.chain.pushes import push_dataset
 
     pushed = push_dataset(real_client, adapter, "kit-lora-adapter", kind="adapter", wait=False, ledger=shared_ledger)
     assert pushed.status != "ready"  # still processing: the chain must wait before pushing the kernel

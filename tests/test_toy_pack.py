@@ -42,7 +42,7 @@ def toy_installed(tmp_path, monkeypatch):
 
 def test_attach_mounts_data_subfolders_without_the_labels(tmp_path):
     """Inference-server competitions ship a kaggle_evaluation/ package beside the data: the kernel sees it."""
-    from kit.runlocal import _attach
+    from kit.chain.run_local import _attach
 
     data = _toy_data_with_gateway(tmp_path)
     (tmp_path / "wheels").mkdir()
@@ -63,15 +63,15 @@ def _toy_data_with_gateway(tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_toy_pack_goes_through_the_whole_chain(toy_installed, tmp_path, capsys):
-    from kit.build import build_submission
+    from kit.chain.build import build_submission
+    from kit.chain.experiments import data_hash
+    from kit.chain.history import history, local_history
+    from kit.chain.run_local import run_local
+    from kit.chain.submit import submit
     from kit.cli import run
     from kit.config import load_config
     from kit.errors import ConfigError
-    from kit.experiments import data_hash
-    from kit.history import history, local_history
     from kit.kaggle.sandbox import stop_emulator
-    from kit.runlocal import run_local
-    from kit.submit import submit
 
     cfg = load_config()  # ./kit.toml picks the pack: its defaults, none of prompt recovery's sections
     assert (cfg.kaggle.kernel_slug, cfg.infer.template) == ("toy-echo-kernel", "upper")

@@ -275,7 +275,7 @@ def test_an_adapter_on_another_base_is_refused_before_anything_loads(trained, ti
     """The kernel's load_engine and a sandbox build compare the adapter's recorded base signature with the base
     model that is mounted; a different architecture is one line naming both, before any weights load."""
     from kit import assets
-    from kit.build import build_submission
+    from kit.chain.build import build_submission
     from kit.config import config_from_dict
     from kit.errors import InputError
     from kit.packs.prompt_recovery.workers import load_engine

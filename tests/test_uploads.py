@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from kit.adapter import validate_adapter
+from kit.chain.adapter import validate_adapter
+from kit.chain.uploads import check_bundle, check_kernel, scan_bytes
 from kit.errors import InputError
-from kit.uploads import check_bundle, check_kernel, scan_bytes
 
 HEX32 = "0123456789abcdef" * 2
 SECRETS = {  # kind -> text holding a credential of that shape

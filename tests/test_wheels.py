@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kit.config import KaggleConfig, KitConfig
-from kit.errors import ConfigError, InputError
-from kit.wheels import (
+from kit.chain.wheels import (
     MANIFEST,
     Target,
     build_bundle,
@@ -23,6 +21,8 @@ from kit.wheels import (
     resolve_missing,
     verify_bundle,
 )
+from kit.config import KaggleConfig, KitConfig
+from kit.errors import ConfigError, InputError
 
 HOST_ONLY = KitConfig().kaggle.wheels_host_only
 # The stand-in image: every runtime dependency of the kit, with transformers/tokenizers too old for it.
@@ -210,7 +210,7 @@ def test_read_freeze_forms(tmp_path):
     with pytest.raises(InputError, match=r"f2.txt:1: cannot read"):
         read_freeze(write_text(tmp_path / "f2.txt", "lib @ file:///tmp/src/\n"))
     default = read_freeze()  # the 2026 profile: today's GPU image
-    from kit.pipresolve import _same_version, _stub_version
+    from kit.chain.pipresolve import _same_version, _stub_version
 
     # uv writes the image's stub in PEP 440 normal form; a freeze line may not be in it
     assert _same_version("0.2024.2.26+kitimage", _stub_version("0.2024.02.26"))
@@ -219,7 +219,7 @@ def test_read_freeze_forms(tmp_path):
 
 
 def test_image_profiles_2026_default_2024_selectable_and_a_freeze_replaces_the_list(tmp_path):
-    from kit.wheels import image_target, load_profile
+    from kit.chain.wheels import image_target, load_profile
 
     today = image_target(KaggleConfig())
     assert (today.python_version, today.profile.name, today.constraints) == ("3.12", "kaggle-gpu-2026", [])
@@ -278,10 +278,10 @@ def sandbox_emulator():
 @pytest.mark.slow
 def test_push_only_when_the_manifest_changed(tmp_path, capsys, freeze, sandbox_emulator):
     """Push to the sandbox emulator: first push uploads, an identical rebuild is skipped, a change uploads."""
+    from kit.chain.wheels import push_bundle
     from kit.cli import run
     from kit.config import KitConfig
     from kit.ledger import Ledger
-    from kit.wheels import push_bundle
 
     out = tmp_path / "b"
     assert run(["wheels", "--kit-only", "--no-verify", "--out", str(out), "--push", "--sandbox", "--json"]) == 0

@@ -19,7 +19,7 @@ from kit.commands._common import config_from, emit, json_option
 def command(ctx: click.Context, template: str | None, out: Path, sandbox: bool | None, as_json: bool) -> None:
     """Render the competition pack's kernel notebook (papermill, prepare only) bound to the pushed adapter and wheels
     versions."""
-    from kit.build import build_submission
+    from kit.chain.build import build_submission
 
     info = build_submission(config_from(ctx), template=template, out=out, sandbox=sandbox)
     for note in info["notes"]:

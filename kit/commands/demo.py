@@ -27,8 +27,8 @@ def command(ctx: click.Context, workdir: Path, steps: int, template: str | None,
     import dataclasses
     import time
 
-    from kit.demo import run_demo
-    from kit.history import format_table, history, to_object
+    from kit.chain.demo import run_demo
+    from kit.chain.history import format_table, history, to_object
 
     started = time.monotonic()
     cfg = config_from(ctx)

@@ -25,7 +25,7 @@ def command(ctx: click.Context, order: str, plot_path: Path | None, sync: bool, 
             only_local: bool, only_subs: bool, as_json: bool) -> None:
     """Every submission attempt (scores, kernel and adapter versions, template, git SHA, errors, the linked
     local run and its score) and every local experiment (score with CI, rows/s, projection, output folder)."""
-    from kit.history import format_all, show
+    from kit.chain.history import format_all, show
 
     local, subs = (True, True) if only_local == only_subs else (only_local, only_subs)
     objs, notes = show(config_from(ctx), order=order, plot_path=plot_path, sync=sync, sandbox=sandbox,

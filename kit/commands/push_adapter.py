@@ -30,7 +30,7 @@ def command(ctx: click.Context, path: Path, slug: str | None, public: bool, lice
     config, tokenizer files, kit_adapter.json, README; more with --include), after refusing links leaving the
     folder and any file holding a credential; create the dataset or a new version, wait until READY and record
     it in the ledger. An unchanged adapter is not uploaded again."""
-    from kit.adapter import push_adapter
+    from kit.chain.adapter import push_adapter
 
     result = push_adapter(config_from(ctx), path, slug=slug, public=public, wait=not no_wait,
                           sandbox=True if sandbox else None, license=license_name, notes=message, timeout=timeout,

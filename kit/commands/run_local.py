@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from kit.chain.experiments import DEFAULT_OUT_HELP
 from kit.commands._common import config_from, emit, json_option
-from kit.experiments import DEFAULT_OUT_HELP
 
 
 def _named_folders(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Path]:
@@ -56,7 +56,7 @@ def command(ctx: click.Context, template, data, model, adapter, sources, rewrite
             rows, batch_size, max_new_tokens, workers, out, as_json) -> None:
     """Execute the competition pack's kernel notebook as an isolated Kaggle-like kernel; print outputs, speed,
     projection, score."""
-    from kit.runlocal import describe, run_local
+    from kit.chain.run_local import describe, run_local
 
     result = run_local(config_from(ctx), template=template, data=data, model=model, adapter=adapter,
                        wheels=wheels, budget=budget, margin=margin, rows=rows, batch_size=batch_size,

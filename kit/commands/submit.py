@@ -38,8 +38,8 @@ def _summary(row: dict) -> str:
 def command(ctx: click.Context, kernel_dir: Path | None, message: str, no_wait: bool, allow_dirty: bool,
             resume: bool, sandbox: bool | None, timeout: float | None, force: bool, as_json: bool) -> None:
     """Push KERNEL_DIR (default ./kernel), wait, validate submission.csv, submit that version, poll the score."""
-    from kit.history import to_object
-    from kit.submit import submit
+    from kit.chain.history import to_object
+    from kit.chain.submit import submit
 
     row = submit(config_from(ctx), kernel_dir, message=message, wait=not no_wait, allow_dirty=allow_dirty,
                  resume=resume, sandbox=sandbox, timeout=timeout, force=force)

@@ -38,8 +38,8 @@ def command(ctx: click.Context, out: Path | None, push: bool, sandbox: bool, ima
     """
     import dataclasses
 
+    from kit.chain.wheels import build_bundle, image_target, push_bundle
     from kit.config import kit_home
-    from kit.wheels import build_bundle, image_target, push_bundle
 
     cfg = config_from(ctx)
     k = dataclasses.replace(cfg.kaggle, image_profile=profile) if profile else cfg.kaggle

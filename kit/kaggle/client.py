@@ -3,9 +3,9 @@
 Uses `KaggleApi` Python methods (never CLI text) and checks every answer, because the official CLI exits 0 on
 server-reported errors. Failures become `KitError`s that say what to do (kit/kaggle/calls.py). Read calls retry
 with backoff; creating calls look up what the server did before trying again. Every wait polls with backoff
-under an overall timeout. It only talks to Kaggle: callers record results (kit/pushes.py, kit/submit.py). The
-environment (config dir, sandbox endpoint, sandbox credentials) is set before the first `import kaggle`, which
-authenticates at import time.
+under an overall timeout. It only talks to Kaggle: callers record results (kit/chain/pushes.py,
+kit/chain/submit.py). The environment (config dir, sandbox endpoint, sandbox credentials) is set before the first
+`import kaggle`, which authenticates at import time.
 """
 
 from __future__ import annotations
@@ -233,7 +233,7 @@ class KaggleClient(SubmissionCalls):
                      poll: float | None = None, files: list[Path] | None = None,
                      digest: str | None = None) -> DatasetPush:
         """Create the dataset or a new version from a clean copy of `folder`; wait for READY, then read the
-        version number (Kaggle makes a version current only once processed). Records nothing: see kit/pushes.py.
+        version number (Kaggle makes a version current only once processed). Records nothing: see kit/chain/pushes.py.
 
         `timeout` and `license` default to kit.toml's [kaggle] dataset_timeout_seconds and dataset_license.
         """

@@ -149,7 +149,7 @@ def load(folder: Path) -> dict[str, Any]:
 
 def source_kind(ref: str) -> str:
     """'dataset' for owner/slug[/N], 'model' for owner/model/framework/variation/N; ConfigError otherwise."""
-    from kit.kaggle.inputs import parse_ref
+    from kit.kernel.inputs import parse_ref
 
     kind = parse_ref(ref).kind
     if kind not in ("dataset", "model"):

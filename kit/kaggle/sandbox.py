@@ -142,7 +142,7 @@ def publish_model(ref: str, folder: Path, state_dir: Path | None = None) -> Path
 
 def set_layout(endpoint: Endpoint, layout: str) -> None:
     """Tell a running emulator which /kaggle/input layout its kernels get ('2025' or '2024')."""
-    from kit.kaggle.inputs import check_layout
+    from kit.kernel.inputs import check_layout
 
     check_layout(layout, "[kaggle] sandbox_input_layout")
     _open(f"{endpoint.url}/_admin/config", data=json.dumps({"input_layout": layout}).encode())

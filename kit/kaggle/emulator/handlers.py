@@ -24,8 +24,8 @@ from kit.kaggle.emulator.faults import Faults
 from kit.kaggle.emulator.models import ModelRpcs
 from kit.kaggle.emulator.packs import PackHost, load_pack
 from kit.kaggle.emulator.state import ApiError, State, iso, link_model
-from kit.kaggle.inputs import DEFAULT_LAYOUT, mount_path
 from kit.kaggle.kernel_metadata import SOURCE_LIMIT_BYTES
+from kit.kernel.inputs import DEFAULT_LAYOUT, mount_path
 
 __all__ = ["ROUTES", "UNAUTHENTICATED", "Api", "ApiError", "Redirect", "load_pack"]
 

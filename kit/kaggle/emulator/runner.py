@@ -186,7 +186,7 @@ def _where(input_dir: Path) -> str:
     """One log line saying, from inside the kernel's namespaces, what network and inputs it has."""
     import socket
 
-    from kit.kaggle.inputs import listing
+    from kit.kernel.inputs import listing
 
     nets = ", ".join(sorted(name for _, name in socket.if_nameindex()))
     return f"sandbox kernel: network interfaces {nets}; {listing(input_dir)}"

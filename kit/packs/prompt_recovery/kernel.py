@@ -2,7 +2,7 @@
 
 The notebook (notebooks/infer.ipynb) stays glue: the same functions run under papermill locally
 (`kit run-local`), in the sandbox emulator and on Kaggle. Everything is driven by the notebook's
-parameters: sources are refs found under /kaggle/input (kit.kaggle.inputs), outputs go to the working directory.
+parameters: sources are refs found under /kaggle/input (kit.kernel.inputs), outputs go to the working directory.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import InputError
-from kit.guard import SubmissionWriter, TimeGuard, write_report
-from kit.kaggle.inputs import KAGGLE_INPUT, check_sources, resolve_all
+from kit.kernel.guard import SubmissionWriter, TimeGuard, write_report
+from kit.kernel.inputs import KAGGLE_INPUT, check_sources, resolve_all
 
 TEST_COLUMNS = ("id", "original_text", "rewritten_text")
 SUBMISSION_COLUMNS = ("id", "rewrite_prompt")

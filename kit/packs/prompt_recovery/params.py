@@ -1,6 +1,6 @@
 """The inference kernel's parameters, defined once: scripts/make_infer_notebook.py writes the notebook's
 `parameters` cell from this dataclass, and `kit build-submission` / `kit run-local` build their values from it
-(kit.kernel_params.from_config), so the three can never disagree.
+(kit.kernel.params.from_config), so the three can never disagree.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kit.errors import ConfigError
-from kit.kernel_params import check_fields, param
+from kit.kernel.params import check_fields, param
 
 COMPETITION = "llm-prompt-recovery"
 
@@ -22,7 +22,7 @@ class InferParams:
     input_dir: str = param("/kaggle/input", "where Kaggle mounts the attached sources", content=False)
     sources: dict = param(
         {"competition": COMPETITION, "wheels": "", "adapter": "", "model": "", "rewriter": ""},
-        "Attached sources by name -> ref, found under either Kaggle layout (kit.kaggle.inputs): competition slug, "
+        "Attached sources by name -> ref, found under either Kaggle layout (kit.kernel.inputs): competition slug, "
         'datasets owner/slug[/N], models owner/model/framework/variation/N. No "model": the kit\'s default model; '
         '"rewriter": the model re-scoring templates (rescore*) rank candidates with (no ref: the kit\'s default '
         "model).", content=False)

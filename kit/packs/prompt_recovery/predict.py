@@ -13,7 +13,7 @@ from kit.errors import InputError
 from kit.packs.prompt_recovery.infer import length_order, progress_bar
 
 if TYPE_CHECKING:
-    from kit.guard import SubmissionWriter, TimeGuard
+    from kit.kernel.guard import SubmissionWriter, TimeGuard
     from kit.packs.prompt_recovery.templates import Template
 
 
@@ -41,7 +41,7 @@ def predict_rows(
     no primes (`mean`) makes no model calls at all. A re-scoring template (`rescore`) then ranks each row's
     candidates with `rescorer` (kit.packs.prompt_recovery.rescore.Rescorer) in a later phase under the same guard.
     """
-    from kit.guard import TimeGuard
+    from kit.kernel.guard import TimeGuard
 
     if template.rescore and rescorer is None:
         raise InputError(f"template '{template.name}' needs a rewriter model to re-score its candidates")

@@ -26,7 +26,7 @@ from kit.packs.prompt_recovery import prefix_cache
 from kit.packs.prompt_recovery.rewriter import render_rewriter_prompt
 
 if TYPE_CHECKING:
-    from kit.guard import SubmissionWriter, TimeGuard
+    from kit.kernel.guard import SubmissionWriter, TimeGuard
     from kit.packs.prompt_recovery.templates import Template
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from kit.artefacts import ADAPTER_META_NAME as META_NAME
 from kit.artefacts import AdapterInfo
 from kit.config import coerce, write_json
 from kit.errors import ConfigError, TrainingError
-from kit.modelsig import signature
+from kit.llm.modelsig import signature
 from kit.packs.prompt_recovery.settings import TrainConfig
 from kit.packs.prompt_recovery.train_data import TRAIN_PRIME, trained_format
 from kit.packs.prompt_recovery.train_model import build_trainer, check_4bit
@@ -294,7 +294,7 @@ def run_training(cfg: TrainConfig, *, embedder: str = "", notebook: bool = True)
 
     Both ways end in the same `train(cfg)` call: the notebook receives the resolved knobs as parameters.
     """
-    from kit.experiments import record_training
+    from kit.chain.experiments import record_training
     from kit.packs.prompt_recovery.train_data import load_rows
 
     validate(cfg)

@@ -48,7 +48,7 @@ def load_engine(
     """An in-process `Engine` for one device, or a `WorkerPool` with one process per GPU when several are
     visible (or when `workers` > 1 is asked for, e.g. CPU workers in tests). An adapter trained on another base
     model than `model_path` is refused in one line before anything loads."""
-    from kit.modelsig import check_adapter_base
+    from kit.llm.modelsig import check_adapter_base
     from kit.packs.prompt_recovery.infer import Engine
 
     check_adapter_base(adapter_path, model_path)

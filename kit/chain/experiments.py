@@ -1,7 +1,7 @@
 """Local experiments (`kit run-local` runs, `kit train` validations) and the content key that links them to
 submissions.
 
-The content key. `kit build-submission` hashes the kernel Kaggle will run (kit/build.py's kernel_hash: the
+The content key. `kit build-submission` hashes the kernel Kaggle will run (kit/chain/build.py's kernel_hash: the
 rendered cells plus kernel-metadata.json); `kit run-local` executes the same notebook with different *location*
 parameters (a temp input tree, local folders), so the two notebooks can never hash alike. Both sides can
 compute, and do compute with `content_key` below, the same key from what decides the predictions:
@@ -9,8 +9,8 @@ compute, and do compute with `content_key` below, the same key from what decides
 - the notebook's code: every cell source except papermill's injected-parameters cell, and its kernelspec;
 - the parameters that decide the predictions: the pack's params dataclass marks the others (where things live,
   such as sources and input_dir, and rehearsal-only knobs that change how much is done, not what, such as the
-  budget or a row limit) with `content=False` (kit.kernel_params.param), and the callers pass
-  `kit.kernel_params.content_values(params)`;
+  budget or a row limit) with `content=False` (kit.kernel.params.param), and the callers pass
+  `kit.kernel.params.content_values(params)`;
 - for templates that load a model: the adapter's content hash over its upload allowlist (the same hash the
   ledger records for the pushed dataset version, so a pushed adapter and its local folder agree), and the base
   model's identity: `kit:<name>` for the kit's embedded model, else `external` (a Kaggle model cannot be
@@ -76,8 +76,8 @@ def adapter_hash(folder: str | Path | None) -> str | None:
     """Content hash of the adapter's allowlisted files: what `kit push-adapter` would upload and record."""
     if not folder or not Path(folder).is_dir():
         return None
+    from kit.chain.uploads import ADAPTER_ALLOWLIST
     from kit.kaggle.metadata import content_hash
-    from kit.uploads import ADAPTER_ALLOWLIST
 
     files = sorted(Path(n) for n in ADAPTER_ALLOWLIST if (Path(folder) / n).is_file())
     return content_hash(Path(folder), files) if files else None

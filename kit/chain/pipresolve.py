@@ -8,7 +8,7 @@ wheel of V and its dependencies stands in for them), named as the resolver's pre
 output file uv reads), so a package the image already has at a satisfying version stays as it is and one it lacks
 or has too old is added, as pip on the image would do; what differs from the image is the bundle.
 `pip download --no-deps` then fetches exactly those pins for the target. The same resolver, with --no-index and
-the bundle as the only source, is the offline verification (kit/wheels.py).
+the bundle as the only source, is the offline verification (kit/chain/wheels.py).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from packaging.version import InvalidVersion, Version
 
 from kit.errors import ConfigError, InputError, KitError, WaitTimeoutError
 
-PROFILES_DIR = Path(__file__).resolve().parent / "data"
+PROFILES_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_PROFILE = "kaggle-gpu-2026"  # today's Kaggle GPU image; "kaggle-gpu-2024" is the spring-2024 one
 DEFAULT_IMAGE_FREEZE = PROFILES_DIR / f"image_{DEFAULT_PROFILE}.txt"
 PIP_TIMEOUT_S = 1800  # one resolver or pip run (a resolve or a download of the closure); sockets time out sooner

@@ -17,7 +17,7 @@ def push_dataset(client: Any, folder: Path, slug: str, *, kind: str, ledger: Any
 
     An unchanged folder (same content hash as the last recorded version) is not uploaded: a 'skipped' row is
     recorded and the previous version returned. `files` (relative paths, chosen and scanned by the caller through
-    kit.uploads) replaces the default clean-file walk. `options` go to `KaggleClient.dataset_push`.
+    kit.chain.uploads) replaces the default clean-file walk. `options` go to `KaggleClient.dataset_push`.
     """
     from kit.ledger import Ledger
 

@@ -48,7 +48,7 @@ def demo_config(base: KitConfig | None = None, template: str | None = None, mode
 
 
 def _wheels(cfg: KitConfig, out: Path) -> dict[str, Any]:
-    from kit.wheels import (
+    from kit.chain.wheels import (
         SANDBOX_PLATFORM,
         SANDBOX_PYTHON,
         build_bundle,
@@ -84,14 +84,14 @@ def run_demo(config: KitConfig | None = None, *, workdir: Path = DEMO_DIR, steps
 
 def _run_demo(config: KitConfig | None, workdir: Path, steps: int, template: str | None, model: Path | None,
               say: Callable[[str], None], timeout: float) -> dict[str, Any]:
-    from kit.adapter import push_adapter
     from kit.assets import default_model_path
-    from kit.build import build_submission
+    from kit.chain.adapter import push_adapter
+    from kit.chain.build import build_submission
+    from kit.chain.submit import submit
     from kit.kaggle.client import kaggle_client
     from kit.kaggle.isolation import degraded_notice, isolation_problem
     from kit.kaggle.sandbox import publish_model
     from kit.pack import get_pack, get_recipe
-    from kit.submit import submit
 
     base = config or load_config()
     pack = get_pack(base.competition.slug)

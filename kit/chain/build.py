@@ -21,8 +21,8 @@ from kit.config import KitConfig, write_json
 from kit.errors import ConfigError, InputError
 from kit.kaggle import kernel_metadata as km
 from kit.kaggle import metadata
-from kit.kaggle.inputs import check_sources
 from kit.kaggle.sandbox import sandbox_mode
+from kit.kernel.inputs import check_sources
 from kit.pack import Recipe, get_recipe
 
 
@@ -104,7 +104,7 @@ def _sources(config: KitConfig, owner: str, sandbox: bool, recipe: Recipe,
         refs[name] = _model_source(f"{name}_model", getattr(config.kaggle, f"{name}_model", ""), owner, sandbox,
                                    pins, notes)
     if needs_model and pins.get("base_identity") and config.infer.adapter_path:
-        from kit.modelsig import check_adapter_base  # the mounted base is a local folder: check it now
+        from kit.llm.modelsig import check_adapter_base  # the mounted base is a local folder: check it now
 
         check_adapter_base(config.infer.adapter_path, pins["base_identity"], refs["model"])
     for key, slug in (("adapter", config.kaggle.adapter_dataset), ("wheels", config.kaggle.wheels_dataset)):
@@ -161,8 +161,9 @@ def _write(config: KitConfig, pack: Any, led: Any, src: Path, out: Path, owner: 
            sandbox: bool, found: dict[str, Any], datasets: list[str], models: list[str],
            notes: list[str]) -> dict[str, Any]:
     """Validate the parameters (as run-local does), then write the notebook, metadata and kit_kernel.json."""
-    from kit import experiments, notebooks
-    from kit.kernel_params import content_values, from_config, validate
+    from kit import notebooks
+    from kit.chain import experiments
+    from kit.kernel.params import content_values, from_config, validate
 
     kg, spec = config.kaggle, pack.submission
     pins = found.pop("pins")

@@ -1,6 +1,6 @@
 """`kit submit`: the pinned chain from a built kernel folder to a scored submission.
 
-Push the kernel built by `kit build-submission` (see kit/build.py), wait for it, validate its output, code-submit
+Push the kernel built by `kit build-submission` (see kit/chain/build.py), wait for it, validate its output, code-submit
 that exact version and poll the score. Every step is recorded on one ledger row, so an interrupted attempt is
 continued rather than started again.
 """
@@ -13,20 +13,20 @@ from typing import Any
 from kit import __version__
 from kit.artefacts import KernelInfo
 from kit.artefacts import SubmissionStatus as Status
-from kit.build import (  # build_submission, load_kernel: also importable from here
+from kit.chain.build import (  # build_submission, load_kernel: also importable from here
     build_submission,
     git_state,
     load_kernel,
     sandbox_mode,
 )
+from kit.chain.experiments import refuse_resubmission
+from kit.chain.uploads import check_kernel
 from kit.config import KitConfig
 from kit.errors import DirtyTreeError, InputError, KaggleNotFoundError
-from kit.experiments import refuse_resubmission
 from kit.kaggle.kernel_metadata import METADATA_NAME
 from kit.kaggle.results import score_value, status_name
+from kit.mechanisms.file import check_submission_file
 from kit.pack import SubmissionSpec, mechanism
-from kit.submission_file import check_submission_file
-from kit.uploads import check_kernel
 
 __all__ = ["build_submission", "check_submission_file", "load_kernel", "log_tail", "marker", "resume",
            "submit"]

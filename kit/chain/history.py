@@ -1,7 +1,7 @@
 """`kit history`: submissions and local experiments as tables, JSON objects, a score plot, and a sync with Kaggle.
 
 A submission is linked to the local experiment (`kit run-local`) that ran the same kernel content (the content
-key of kit/experiments.py); its `local` score is that experiment's score. Sandbox and real submissions are
+key of kit/chain/experiments.py); its `local` score is that experiment's score. Sandbox and real submissions are
 never listed together.
 
 Light on purpose: no torch, no kaggle import at module level; matplotlib is imported only by `plot`.
@@ -21,7 +21,7 @@ FIELDS = ("id", "time", "competition", "sandbox", "origin", "status", "public_sc
           "local_score", "kernel_ref", "kernel_version", "template", "parameters", "adapter_ref", "adapter_version",
           "wheels_ref", "wheels_version", "base_model_source", "git_sha", "git_dirty", "kit_version",
           "submission_ref", "message", "error", "content_key", "local_experiment")
-_MARKER = re.compile(r"\[kit (\S+)/(\d+)\]")  # what kit.submit.marker writes
+_MARKER = re.compile(r"\[kit (\S+)/(\d+)\]")  # what kit.chain.submit.marker writes
 
 
 def _iso(ts: float | None) -> str | None:
@@ -66,7 +66,7 @@ def history(competition: str | None, *, order: str = "time", sandbox: bool | Non
 
 def local_history(ledger: Any = None, kind: str | None = None) -> list[dict[str, Any]]:
     """Local experiment objects (`kit run-local` runs, `kit train` validations), newest first."""
-    from kit.experiments import to_object as experiment_object
+    from kit.chain.experiments import to_object as experiment_object
     from kit.ledger import Ledger
 
     led = ledger or Ledger()

@@ -85,9 +85,9 @@ def run_local(
     recipe's further model sources (`Recipe.model_sources`) to local folders; one not given is the embedded
     instruct model. `max_new_tokens` applies to packs whose [infer] section has that key (ConfigError otherwise);
     `embedder` goes to the pack's scorer only when given."""
-    from kit import experiments
     from kit.assets import default_model_path
-    from kit.kernel_params import content_values, from_config, validate
+    from kit.chain import experiments
+    from kit.kernel.params import content_values, from_config, validate
     from kit.pack import get_pack, get_recipe
 
     pack = get_pack(cfg.competition.slug)
@@ -112,7 +112,7 @@ def run_local(
     for what, path in (("model", model_dir), ("adapter", adapter_dir), ("wheels", wheels), *given.items()):
         if path is not None and not Path(path).exists():
             raise InputError(f"{what} folder not found: {path}")
-    from kit.kaggle.inputs import check_layout
+    from kit.kernel.inputs import check_layout
 
     layout = check_layout(layout or cfg.kaggle.sandbox_input_layout, "[kaggle] sandbox_input_layout")
     folders = {"model": model_dir, "adapter": adapter_dir, **extra, "wheels": Path(wheels) if wheels else None}
@@ -239,8 +239,8 @@ def _attach(tree: Path, data_dir: Path, slug: str, sources: dict[str, str], fold
 
     The competition folder is a copy without the labels (the kernel never sees them); no wheels given means
     the sandbox's kit-only bundle."""
-    from kit.kaggle.inputs import mount_path
-    from kit.wheels import sandbox_bundle
+    from kit.chain.wheels import sandbox_bundle
+    from kit.kernel.inputs import mount_path
 
     comp = tree / "competition"
     comp.mkdir(parents=True)

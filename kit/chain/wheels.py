@@ -10,7 +10,7 @@ so pip keeps every installed package that satisfies a requirement and takes the 
 
 The image is described by a freeze list (`name==version` lines; a hand-written approximation ships in
 kit/data, a real `pip list --format=freeze` from Kaggle replaces it). Resolving for the image (`uv pip compile`
-for the target's Python and platform, the image's packages as preferred stub wheels) lives in kit/pipresolve.py;
+for the target's Python and platform, the image's packages as preferred stub wheels) lives in kit/chain/pipresolve.py;
 the same resolver, with --no-index and the bundle as the only source, is the offline verification here.
 """
 
@@ -31,9 +31,7 @@ from typing import Any
 from packaging.requirements import Requirement
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from kit.errors import InputError, KitError
-from kit.files import atomic_dir, write_json
-from kit.pipresolve import (  # re-exported: the resolver's names stay importable from kit.wheels
+from kit.chain.pipresolve import (  # re-exported: the resolver's names stay importable from kit.chain.wheels
     DEFAULT_IMAGE_FREEZE,
     PIP_TIMEOUT_S,
     ImageProfile,
@@ -49,6 +47,8 @@ from kit.pipresolve import (  # re-exported: the resolver's names stay importabl
     read_freeze,
     resolve_missing,
 )
+from kit.errors import InputError, KitError
+from kit.files import atomic_dir, write_json
 
 __all__ = ["DEFAULT_IMAGE_FREEZE", "DIST_NAME", "MANIFEST", "PIP_TIMEOUT_S", "Bundle", "PipResult", "Target",
            "build_bundle", "build_kit_wheel", "canonical", "download_wheels", "freeze_hash", "load_bundle",
@@ -57,7 +57,7 @@ __all__ = ["DEFAULT_IMAGE_FREEZE", "DIST_NAME", "MANIFEST", "PIP_TIMEOUT_S", "Bu
 
 DIST_NAME = "kaggle-kit"
 MANIFEST = "manifest.json"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 # Fixed wheel timestamps (1980-01-01, the zip epoch) so a rebuilt kit wheel is byte-identical.
 SOURCE_DATE_EPOCH = "315532800"
 # Parts of the repository that make up the kit's wheel; everything else (tests, .venv, caches) stays out.
@@ -367,9 +367,9 @@ def push_bundle(folder: Path, config: Any, *, sandbox: bool | None = None, slug:
     The folder holds exactly the manifest and the wheels it pins by sha256, so the client's content hash
     (over the files) changes exactly when the manifest does, and the client skips an identical rebuild.
     """
+    from kit.chain.pushes import push_dataset
+    from kit.chain.uploads import check_bundle
     from kit.kaggle.client import kaggle_client
-    from kit.pushes import push_dataset
-    from kit.uploads import check_bundle
 
     bundle = load_bundle(folder)
     check_bundle(bundle.path, MANIFEST, DIST_NAME.replace("-", "_") + "-")  # links, secrets: before any upload

@@ -28,7 +28,7 @@ def param(default: Any, help: str, *, config: str = "", minimum: float | None = 
     """A kernel parameter: `config` is the kit.toml key ('section.key') whose value it takes; `minimum` (with
     `unit` for the message) the lowest value allowed; `content` False for a parameter that does not decide the
     predictions (where things live, how much of the work a rehearsal does): it stays out of the content key
-    that links a local run to a submission (kit/experiments.py)."""
+    that links a local run to a submission (kit/chain/experiments.py)."""
     meta = {"help": help, "config": config, "minimum": minimum, "unit": unit, "content": content}
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=lambda d=default: type(d)(d), metadata=meta)

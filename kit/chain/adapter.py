@@ -1,8 +1,8 @@
 """`kit push-adapter`: validate a LoRA adapter folder and push it as a private Kaggle dataset version.
 
-What goes up is kit.uploads' adapter allowlist, scanned for credentials. The push itself (staging,
+What goes up is kit.chain.uploads' adapter allowlist, scanned for credentials. The push itself (staging,
 dataset-metadata.json, create-or-version, wait for READY) is `KaggleClient.dataset_push`; skipping an unchanged
-folder and the ledger row are `kit.pushes.push_dataset`'s. This module adds the adapter-specific checks in front
+folder and the ledger row are `kit.chain.pushes.push_dataset`'s. This module adds the adapter-specific checks in front
 (it lives outside kit/kaggle/ because it persists through the ledger).
 """
 
@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from kit.artefacts import AdapterInfo
+from kit.chain.uploads import adapter_upload
 from kit.config import KitConfig
 from kit.errors import InputError
 from kit.kaggle import metadata
-from kit.uploads import adapter_upload
 
 WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
 
@@ -33,7 +33,7 @@ def _json_file(path: Path) -> dict[str, Any]:
 
 def validate_adapter(path: Path, include: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
     """Check a PEFT adapter folder: adapter_config.json, non-empty weights, kit_adapter.json when present, the
-    upload allowlist (plus `include` globs), links and credentials (kit.uploads).
+    upload allowlist (plus `include` globs), links and credentials (kit.chain.uploads).
 
     Returns what was found: carried files, files left out, weights file, base model, the kit_adapter.json content.
     """
@@ -62,8 +62,8 @@ def push_adapter(config: KitConfig, path: Path, *, slug: str | None = None, publ
                  include: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
     """Validate and push the allowlisted files of `path` as the adapter dataset; returns what was pushed (or
     skipped) and what was left out."""
+    from kit.chain.pushes import push_dataset
     from kit.kaggle.client import kaggle_client
-    from kit.pushes import push_dataset
 
     info = validate_adapter(path, include)
     slug = metadata.check_slug(slug or config.kaggle.adapter_dataset)

@@ -1,0 +1,1 @@
+"""Generic LLM machinery any pack uses: model and adapter signatures, loading, generation, LoRA training."""
