@@ -5,12 +5,8 @@ only through the `Pack` protocol below and never imports a pack's modules. A pac
 (`[competition] slug` in kit.toml) among the objects registered under the `kit.packs` entry-point group, the way
 papermill finds engines and llm finds plugins: a second competition is a sibling package, not a fork.
 
-How a kernel delivers its predictions differs between code competitions, so it is a registry too (`MECHANISMS`):
-- "file": the notebook writes a submission file into /kaggle/working, which Kaggle scores (LLM Prompt Recovery);
-- "inference_server": the notebook serves a `predict` function to Kaggle's evaluation gateway, which calls it
-  per batch under a per-call deadline and writes the submission itself (most 2024-26 code competitions). Not built:
-  a pack that needs it registers its `Mechanism` with `register_mechanism`; the one generic step it would still
-  change is the emulator's scoring re-run, which runs the kernel alone (see the README's "Competition packs").
+How a kernel delivers its predictions differs between code competitions; a pack names its submission mechanism
+in its `SubmissionSpec`, and `kit.mechanisms.registry` finds it (kit/mechanisms/base.py says what one does).
 """
 
 from __future__ import annotations
@@ -66,13 +62,19 @@ class KernelSpec:
 
 
 @runtime_checkable
-class Mechanism(Protocol):
-    """How a kernel's predictions reach the scorer."""
+class EmulatorView(Protocol):
+    """A competition as the sandbox emulator serves it: its files, its mechanism, its public/private scorer."""
 
-    name: str
+    slug: str
+    submission_file: str
+    mechanism: str  # a name in kit.mechanisms.registry: how a scoring re-run produces the file to score
 
-    def check_output(self, spec: SubmissionSpec, output_dir: Path, expected_ids: set[str] | None = None) -> int:
-        """SubmissionError unless the kernel's output in `output_dir` can be scored; returns the row count."""
+    def mount(self, dest: Path, hidden: bool) -> Path:
+        """Write the competition folder a kernel sees into `dest`: the public test set, or the hidden one on a
+        scoring re-run; the labels never."""
+
+    def score(self, submission: Path) -> dict[str, float]:
+        """{'public': ..., 'private': ...} for a submission file."""
 
 
 @runtime_checkable
@@ -99,9 +101,8 @@ class Pack(Protocol):
         human `note`. Options run-local passes: `config` (the caller's KitConfig, for the pack's own sections) and,
         only when the user gave one, `embedder` (or whatever scorer model the pack uses)."""
 
-    def emulator(self) -> Any:
-        """The sandbox emulator's view: `slug`, `submission_file`, `mount(dest, hidden)`, `score(path)` giving
-        {'public', 'private'}, optional `seed_leaderboard`."""
+    def emulator(self) -> EmulatorView:
+        """The sandbox emulator's view of the competition (optionally with a `seed_leaderboard`)."""
 
     def commands(self) -> Mapping[str, tuple[str, str]]:
         """CLI commands the pack adds: name -> (module with a click `command`, one-line help)."""
@@ -146,39 +147,7 @@ class PackDefaults:
         raise ConfigError(f"the {getattr(self, 'slug', '?')} pack trains no adapter")
 
 
-_MECHANISMS: dict[str, Mechanism] = {}
 _PACKS: dict[str, Pack] = {}  # registered in-process (an installed pack comes from its entry point instead)
-
-
-def register_mechanism(mechanism: Mechanism) -> Mechanism:
-    """Make a submission mechanism available by its name."""
-    _MECHANISMS[mechanism.name] = mechanism
-    return mechanism
-
-
-def mechanism(name: str) -> Mechanism:
-    """The registered mechanism `name`; ConfigError listing the known ones otherwise."""
-    _load_builtin_mechanisms()
-    try:
-        return _MECHANISMS[name]
-    except KeyError:
-        raise ConfigError(f"unknown submission mechanism {name!r} (known: {', '.join(sorted(_MECHANISMS))})") from None
-
-
-class FileMechanism:
-    """The notebook writes `spec.file_name` into /kaggle/working; Kaggle scores that file."""
-
-    name = "file"
-
-    def check_output(self, spec: SubmissionSpec, output_dir: Path, expected_ids: set[str] | None = None) -> int:
-        from kit.mechanisms.file import check_submission_file
-
-        return check_submission_file(output_dir / spec.file_name, list(spec.columns), expected_ids)
-
-
-def _load_builtin_mechanisms() -> None:
-    if "file" not in _MECHANISMS:
-        register_mechanism(FileMechanism())
 
 
 def register(pack: Pack) -> Pack:

@@ -46,6 +46,7 @@ class SimplePack:
     """A competition with a 4-row hidden test set; the metric is exact-match accuracy."""
 
     submission_file = "submission.csv"
+    mechanism = "file"
     seed_leaderboard = (("Seeded Team Alpha", 0.75), ("Seeded Team Beta", 0.25))
 
     def __init__(self, slug: str = "llm-prompt-recovery") -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from kit.artefacts import RunConfig
 from kit.config import KitConfig, override
 from kit.errors import ConfigError, InputError
+from kit.kernel.report import REPORT_FILE
 
 # How the local folders are attached: refs in the sandbox account, mounted where Kaggle mounts such sources
 # (a recipe's further model source <name> as kit-<name>/transformers/default/1).
@@ -124,7 +125,7 @@ def run_local(
     params = validate(made, source)
     out_dir = Path(out or experiments.default_out(infer.template)).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in (pack.submission.file_name, "timing_report.json"):
+    for stale in (pack.submission.file_name, REPORT_FILE):
         (out_dir / stale).unlink(missing_ok=True)
 
     tree = Path(tempfile.mkdtemp(prefix="kit-run-"))
@@ -196,14 +197,13 @@ def _result(out_dir: Path, notebook: Path, config_path: Path, pack: Any, cfg: Ki
             warnings: list[str]) -> RunLocalResult:
     """The run's figures from the kernel's timing_report.json (the kit's time guard writes it), with a warning when
     the projection does not fit."""
-    from kit.pack import mechanism
+    from kit.mechanisms.registry import get_mechanism
 
-    report_path = out_dir / "timing_report.json"
-    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else {}
-    if "rows" not in report:  # a kernel without the kit's time guard: count what its output holds
-        report["rows"] = mechanism(pack.submission.mechanism).check_output(pack.submission, out_dir)
+    report_path = out_dir / REPORT_FILE
+    # A kernel without the kit's time guard writes no report: the mechanism counts what its output holds.
+    report = get_mechanism(pack.submission.mechanism).read_report(pack.submission, out_dir)
     usable = float(cfg.infer.budget_seconds - cfg.infer.margin_seconds)
-    projected = report.get("projected_seconds")
+    projected = report.projected_seconds
     fits = None if projected is None else projected <= usable
     hidden = pack.kernel.hidden_rows
     if fits is False:
@@ -211,11 +211,11 @@ def _result(out_dir: Path, notebook: Path, config_path: Path, pack: Any, cfg: Ki
                         f"{usable / 3600:.2f} h usable on Kaggle (at this machine's speed)")
     return RunLocalResult(
         out_dir=str(out_dir), submission=str(out_dir / pack.submission.file_name), notebook=str(notebook),
-        report_path=str(report_path), config_path=str(config_path), rows=report["rows"],
-        fallback_rows=report.get("fallback_rows", 0), rows_per_second=report.get("rows_per_second"),
-        seconds_per_row=report.get("seconds_per_row"), projected_seconds=projected,
+        report_path=str(report_path), config_path=str(config_path), rows=report.rows,
+        fallback_rows=report.fallback_rows, rows_per_second=report.rows_per_second,
+        seconds_per_row=report.seconds_per_row, projected_seconds=projected,
         kaggle_usable_seconds=usable, fits_budget=fits, hidden_rows=hidden,
-        deadline_hit=bool(report.get("deadline_hit")), wall_seconds=round(time.time() - started, 2),
+        deadline_hit=report.deadline_hit, wall_seconds=round(time.time() - started, 2),
         warnings=warnings,
     )
 

@@ -26,7 +26,8 @@ from kit.errors import DirtyTreeError, InputError, KaggleNotFoundError
 from kit.kaggle.kernel_metadata import METADATA_NAME
 from kit.kaggle.results import score_value, status_name
 from kit.mechanisms.file import check_submission_file
-from kit.pack import SubmissionSpec, mechanism
+from kit.mechanisms.registry import get_mechanism
+from kit.pack import SubmissionSpec
 
 __all__ = ["build_submission", "check_submission_file", "load_kernel", "log_tail", "marker", "resume",
            "submit"]
@@ -176,7 +177,7 @@ class _Chain:
         spec = self.submission_spec()
         name = spec.file_name
         try:
-            n = mechanism(spec.mechanism).check_output(spec, dest)
+            n = get_mechanism(spec.mechanism).check_output(spec, dest)
         except Exception as exc:
             raise self.fail(exc, Status.INVALID_OUTPUT) from None
         self.update(status=Status.SUBMITTING, submission_file=name)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 from typing import Any
 
 from kit.kaggle.emulator import runner
 from kit.kaggle.emulator.catalog import page
 from kit.kaggle.emulator.state import ApiError, iso
+from kit.mechanisms.base import Rerun, ScoringFailure
+from kit.mechanisms.registry import get_mechanism
 
 SEED_TEAMS = (("Seeded Team Alpha", 0.62), ("Seeded Team Beta", 0.58), ("Seeded Team Gamma", 0.51))
 # 403 texts of the real service: before the rules are accepted (kaggle-cli #177), and the permission denial seen
@@ -74,24 +77,39 @@ class CompetitionRpcs:
         if fault is not None:
             self._set(sub, status="ERROR", errorDescription=fault.get("message", "Injected scoring failure"))
             return
+        view = self.pack(sub["competition"])
         try:
-            result = runner.execute_run(self._prepare(sub["kernel"], version, run_dir, hidden=True))
-            if result["failureMessage"] == runner.TIMEOUT_MESSAGE:
-                raise ValueError(runner.TIMEOUT_MESSAGE)
-            if result["status"] != "COMPLETE":
-                raise ValueError(f"Notebook Threw Exception: {result['failureMessage']}")
-            out = runner.working_dir(run_dir) / sub["fileName"]
-            if not out.is_file():
-                raise ValueError(f"Submission CSV Not Found: the notebook did not write {sub['fileName']}")
+            out = self._rerun(sub, version, run_dir, view)
             try:
-                scores = self.pack(sub["competition"]).score(out)
+                scores = view.score(out)
             except Exception as exc:
-                raise ValueError(f"Submission Scoring Error: {exc}") from None
+                raise ScoringFailure("Submission Scoring Error", str(exc)) from None
             fields = {"status": "COMPLETE", "publicScore": f"{scores['public']:.5f}",
                       "privateScore": f"{scores['private']:.5f}"}
-        except Exception as exc:
+        except ScoringFailure as exc:
             fields = {"status": "ERROR", "errorDescription": str(exc)}
+        except Exception as exc:
+            fields = {"status": "ERROR", "errorDescription": f"emulator could not score the submission: {exc}"}
         self._set(sub, **fields)
+
+    def _rerun(self, sub: dict, version: dict, run_dir: Path, view: Any) -> Path:
+        """The competition's mechanism re-runs the kernel on the hidden data and hands back the file to score."""
+        mechanism = get_mechanism(view.mechanism)
+
+        runs = 0
+
+        def run_kernel() -> dict[str, Any]:
+            nonlocal runs
+            if runs:  # a second run (a private set run twice) starts from a fresh folder, as on Kaggle
+                self._prepare(sub["kernel"], version, run_dir, hidden=True)
+            runs += 1
+            return runner.execute_run(run_dir)
+
+        self._prepare(sub["kernel"], version, run_dir, hidden=True)
+
+        rerun = Rerun(run_kernel=run_kernel, working_dir=runner.working_dir(run_dir), run_dir=run_dir,
+                      file_name=sub["fileName"], options=dict(getattr(view, "mechanism_options", {}) or {}))
+        return mechanism.score_rerun(rerun)
 
     def get_submission(self, user: str, body: dict) -> dict:
         sub = self.state.submission(int(body.get("ref") or 0))

@@ -29,6 +29,7 @@ class PromptRecoveryPack:
     slug = "llm-prompt-recovery"
     title = "LLM Prompt Recovery"
     submission_file = "submission.csv"
+    mechanism = "file"
     seed_leaderboard = (("Seeded Team Alpha", 0.6500), ("Seeded Team Beta", 0.6100), ("Seeded Team Gamma", 0.5200))
     public_percent = 50  # share of hidden ids scored on the public leaderboard (fixed by id hash)
 

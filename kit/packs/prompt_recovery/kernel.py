@@ -15,12 +15,12 @@ from typing import Any
 from kit.errors import InputError
 from kit.kernel.guard import SubmissionWriter, TimeGuard, write_report
 from kit.kernel.inputs import KAGGLE_INPUT, check_sources, resolve_all
+from kit.kernel.report import REPORT_FILE
 
 TEST_COLUMNS = ("id", "original_text", "rewritten_text")
 SUBMISSION_COLUMNS = ("id", "rewrite_prompt")
 HIDDEN_ROWS = 1400  # the hidden test set's expected size, for the guard's projections
 SUBMISSION_FILE = "submission.csv"
-REPORT_FILE = "timing_report.json"
 
 
 # What marks each source's folder when the kernel has to search for it (models: config.json by default).

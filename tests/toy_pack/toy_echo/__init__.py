@@ -63,6 +63,7 @@ class EmulatedEcho:
 
     slug = SLUG
     submission_file = "submission.csv"
+    mechanism = "file"
     seed_leaderboard = (("Seeded Echo Team", 0.5),)
 
     def mount(self, dest: Path, hidden: bool) -> Path:
