@@ -167,6 +167,9 @@ class KernelInfo(Artefact):
     submission_mechanism: str = _f("file", "How the kernel's predictions reach the scorer (kit.pack mechanisms).")
     parameters: dict[str, Any] = _f({}, "The notebook parameters rendered into the kernel.")
     sources: dict[str, str] = _f({}, "name -> ref of every source the kernel mounts (competition, model, ...).")
+    required_sources: list[str] | None = _f(None, "The source names the kernel cannot run without (the wheels it "
+                                                  "installs the kit from, ...): `kit submit` refuses a kernel lacking "
+                                                  "one. None: built by a kit that did not record them.")
     adapter: DatasetPin | None = _f(None, "The adapter dataset, pinned.")
     wheels: DatasetPin | None = _f(None, "The offline wheels dataset, pinned.")
     base_model: str | None = _f(None, "The base model source the kernel mounts.")

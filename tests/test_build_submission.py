@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -77,11 +78,95 @@ def test_model_source_mounts_and_rebuild_keeps_hash(pushed, tmp_path):
     assert c["kernel_hash"] != a["kernel_hash"]
 
 
-def test_mean_template_mounts_no_model_and_missing_datasets_are_noted(tmp_path):
+def test_mean_template_mounts_no_model_and_no_adapter(pushed, tmp_path):
     info = build_submission(_config(base_model=""), template="mean", out=tmp_path / "k")
-    assert info["metadata"]["dataset_sources"] == [] and info["metadata"]["model_sources"] == []
-    assert info["parameters"]["sources"] == {"competition": "llm-prompt-recovery"}
-    assert any("wheels" in n for n in info["notes"])
+    assert info["metadata"]["dataset_sources"] == ["alice/kit-offline-wheels/2"]
+    assert info["metadata"]["model_sources"] == []
+    assert info["parameters"]["sources"] == {"competition": "llm-prompt-recovery",
+                                             "wheels": "alice/kit-offline-wheels/2"}
+    assert info["adapter"] is None and info["required_sources"] == ["competition", "wheels"]
+
+
+def test_unpushed_wheels_refuse_the_build_naming_the_push_command(tmp_path):
+    """Nothing pushed: the kernel would die on Kaggle installing the kit ("wheels dataset None not found") after
+    its GPU session started. The build refuses, naming the dataset and the command that pushes it."""
+    with pytest.raises(InputError, match=r"never pushed to Kaggle: wheels dataset alice/kit-offline-wheels .*"
+                                         r"run `kit wheels --push`, then `kit build-submission` again"):
+        build_submission(_config(), template="mean", out=tmp_path / "k")
+    assert not (tmp_path / "k").exists()
+    with Ledger() as led:  # a push to the sandbox does not count for Kaggle, nor the reverse
+        led.add_dataset_version("wheels", "alice/kit-offline-wheels", 5, "w5", sandbox=True)
+    with pytest.raises(InputError, match="wheels dataset alice/kit-offline-wheels"):
+        build_submission(_config(), template="mean", out=tmp_path / "k")
+    with pytest.raises(InputError, match=r"never pushed to the sandbox: wheels dataset sandbox-user/kit-offline-wh"
+                                         r"eels .*`kit wheels --kit-only --push --sandbox`"):
+        build_submission(KitConfig(), template="mean", out=tmp_path / "k", sandbox=True)
+    built = build_submission(_config(), template="mean", out=tmp_path / "k", sandbox=True)
+    assert built["sources"]["wheels"] == "alice/kit-offline-wheels/5"
+
+
+def test_a_configured_adapter_must_be_pushed_for_a_recipe_that_loads_a_model(tmp_path):
+    """`[infer] adapter_path` says the kernel runs with that adapter: a build without its push is refused; a
+    recipe that loads no model does not need it."""
+    adapter = tmp_path / "my adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text('{"r": 8}')
+    (adapter / "adapter_model.safetensors").write_bytes(b"weights v1")
+    cfg = config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02"},
+                            "infer": {"adapter_path": str(adapter)}})
+    quoted = f"'{adapter}'"  # the hint is a command to paste: the space is quoted
+    with pytest.raises(InputError, match=r"adapter dataset alice/kit-lora-adapter \(\[infer\] adapter_path = .*; "
+                                         r"wheels dataset alice/kit-offline-wheels .*"
+                                         rf"run `kit push-adapter {re.escape(quoted)}` and `kit wheels --push`"):
+        build_submission(cfg, template="best", out=tmp_path / "k")
+    with Ledger() as led:
+        led.add_dataset_version("wheels", "alice/kit-offline-wheels", 2, "w2")
+    with pytest.raises(InputError, match="never pushed to Kaggle: adapter dataset alice/kit-lora-adapter"):
+        build_submission(cfg, template="best", out=tmp_path / "k")
+    assert not (tmp_path / "k").exists()
+    mean = build_submission(cfg, template="mean", out=tmp_path / "m")  # no model: no adapter to put on it
+    assert "adapter" not in mean["sources"]
+    files = ["adapter_config.json", "adapter_model.safetensors"]
+    from kit.kaggle.metadata import content_hash
+
+    with Ledger() as led:
+        led.add_dataset_version("adapter", "alice/kit-lora-adapter", 4,
+                                content_hash(adapter, [Path(f) for f in files]), files=files)
+    info = build_submission(cfg, template="best", out=tmp_path / "k")
+    assert info["sources"]["adapter"] == "alice/kit-lora-adapter/4"
+    assert set(info["required_sources"]) == {"competition", "model", "wheels", "adapter"}
+    assert not any("has changed" in n for n in info["notes"])
+    (adapter / "adapter_model.safetensors").write_bytes(b"weights v2, retrained and not pushed")
+    again = build_submission(cfg, template="best", out=tmp_path / "k")
+    assert any(f"{adapter} has changed since alice/kit-lora-adapter/4 was pushed" in n for n in again["notes"])
+
+
+def test_a_push_made_without_waiting_is_pinned_and_noted(tmp_path):
+    from kit.artefacts import DatasetStatus
+
+    with Ledger() as led:
+        led.add_dataset_version("wheels", "alice/kit-offline-wheels", 2, "w2")
+        led.add_dataset_version("wheels", "alice/kit-offline-wheels", 3, "w3", status=DatasetStatus.PENDING)
+        led.add_dataset_version("wheels", "alice/kit-offline-wheels", 9, "w9", status=DatasetStatus.FAILED)
+    info = build_submission(_config(), template="mean", out=tmp_path / "k")
+    assert info["metadata"]["dataset_sources"] == ["alice/kit-offline-wheels/3"]
+    assert any("alice/kit-offline-wheels/3 was pushed without waiting" in n for n in info["notes"])
+
+
+def test_a_kernel_takes_the_sources_its_parameters_name():
+    """Generic: a pack's kernel needs the wheels when its parameters take that source (the prompt-recovery
+    kernel installs the kit from it); a kernel that imports nothing of the kit takes none."""
+    from dataclasses import dataclass, field
+
+    from kit.chain.build import taken_sources
+    from kit.pack import get_pack
+
+    @dataclass
+    class Bare:
+        sources: dict = field(default_factory=lambda: {"competition": "some-competition"})
+
+    assert {"wheels", "adapter", "model"} <= taken_sources(get_pack("llm-prompt-recovery").kernel.params)
+    assert taken_sources(Bare) == {"competition"}
 
 
 @pytest.mark.parametrize(("kaggle", "message"), [
@@ -101,7 +186,7 @@ def test_invalid_settings_fail_before_writing(tmp_path, kaggle, message):
     assert not (tmp_path / "k" / "kernel-metadata.json").exists()
 
 
-def test_source_over_one_megabyte_is_refused(tmp_path):
+def test_source_over_one_megabyte_is_refused(pushed, tmp_path):
     from kit.pack import get_pack
 
     fat = json.loads(get_pack("llm-prompt-recovery").kernel.notebook.read_text())
@@ -133,7 +218,25 @@ def test_cli_json_and_unknown_template(tmp_path, capsys, pushed):
     assert "nope" in capsys.readouterr().err
 
 
-def test_local_score_is_the_one_measured_for_this_content_never_a_guess(tmp_path):
+def test_cli_mount_summary_names_the_pinned_versions(tmp_path, capsys, pushed):
+    Path("kit.toml").write_text('[kaggle]\nusername = "alice"\nbase_model = "alice/mistral-7b-it-v02"\n')
+    assert run(["build-submission", "--template", "best", "--out", "kern"]) == 0
+    out = capsys.readouterr().out
+    assert "adapter: alice/kit-lora-adapter v3; wheels: alice/kit-offline-wheels v2;" in out
+    assert out.rstrip().endswith("next: kit submit")
+    assert run(["build-submission", "--template", "mean", "--out", "kern"]) == 0
+    assert "adapter: not mounted; wheels: alice/kit-offline-wheels v2;" in capsys.readouterr().out
+
+
+def test_cli_refuses_a_build_with_nothing_pushed(tmp_path, capsys):
+    Path("kit.toml").write_text('[kaggle]\nusername = "alice"\nbase_model = "alice/mistral-7b-it-v02"\n')
+    assert run(["build-submission", "--template", "best", "--out", "kern"]) == InputError.exit_code
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and "`kit wheels --push`" in captured.err
+    assert "next:" not in captured.out and not Path("kern").exists()
+
+
+def test_local_score_is_the_one_measured_for_this_content_never_a_guess(pushed, tmp_path):
     from kit.ledger import Ledger
 
     adapter = tmp_path / "adapter"

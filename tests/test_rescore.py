@@ -179,7 +179,10 @@ def test_build_mounts_the_rewriter_model_for_rescoring_templates(tmp_path):
     from kit.chain.build import build_submission
     from kit.config import config_from_dict
     from kit.errors import ConfigError
+    from kit.ledger import Ledger
 
+    with Ledger() as led:  # the kernel installs the kit from the wheels dataset: a build needs it pushed
+        led.add_dataset_version("wheels", "alice/kit-offline-wheels", 1, "w1")
     gemma = "google/gemma/transformers/7b-it/3"
     cfg = config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02",
                                        "rewriter_model": gemma}})

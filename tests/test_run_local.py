@@ -124,6 +124,10 @@ def test_local_runs_are_recorded_and_linked_to_the_submission_of_the_same_conten
         assert obj["score"] == res["score"]["mean"] and obj["score_ci_low"] <= obj["score"] <= obj["score_ci_high"]
         assert obj["rows"] == 4 and obj["out_dir"] == res["out_dir"] and obj["content_key"] == res["content_key"]
         assert obj["data_hash"] and obj["embedder"] and obj["model_hash"] is None  # `mean` mounts no model
+    from kit.ledger import Ledger
+
+    with Ledger() as led:  # the kernel installs the kit from the wheels dataset: a build needs it pushed
+        led.add_dataset_version("wheels", "sandbox-user/kit-offline-wheels", 1, "w1", sandbox=True)
     built = build_submission(KitConfig(), template="mean", out=tmp_path / "kernel", sandbox=True)
     assert built["content_key"] == runs[1]["content_key"] and built["local_experiment"] == runs[1]["experiment_id"]
     row = submit(KitConfig(), tmp_path / "kernel", client=FakeClient(), sandbox=True, allow_dirty=True,

@@ -110,18 +110,18 @@ class FakeClient:
                 SimpleNamespace(team_name="alice", score=0.6123, rank=2)]
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    """One rendered kernel (template best, pinned adapter v3) copied by each test."""
+def _build(root: Path, sandbox: bool) -> Path:
+    """A kernel rendered with template best, the adapter (v3) and wheels (v2) pushed in that mode, under its own
+    KIT_HOME (module-scoped fixtures run before the per-test one)."""
     import os
 
-    root = tmp_path_factory.mktemp("built")
     old = os.environ.get("KIT_HOME")
     os.environ["KIT_HOME"] = str(root / "home")
     try:
         with Ledger() as led:
-            led.add_dataset_version("adapter", "alice/kit-lora-adapter", 3, "h3", sandbox=True)
-        build_submission(CFG, template="best", out=root / "kernel", sandbox=True, username="alice")
+            led.add_dataset_version("adapter", "alice/kit-lora-adapter", 3, "h3", sandbox=sandbox)
+            led.add_dataset_version("wheels", "alice/kit-offline-wheels", 2, "w2", sandbox=sandbox)
+        build_submission(CFG, template="best", out=root / "kernel", sandbox=sandbox, username="alice")
     finally:
         if old is None:
             os.environ.pop("KIT_HOME")
@@ -130,15 +130,33 @@ def built(tmp_path_factory) -> Path:
     return root / "kernel"
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """One kernel built for the sandbox, copied by each test."""
+    return _build(tmp_path_factory.mktemp("built"), sandbox=True)
+
+
+@pytest.fixture(scope="module")
+def built_for_kaggle(tmp_path_factory) -> Path:
+    """One kernel built for Kaggle."""
+    return _build(tmp_path_factory.mktemp("built-kaggle"), sandbox=False)
+
+
 @pytest.fixture()
 def kernel(built, tmp_path) -> Path:
     return Path(shutil.copytree(built, tmp_path / "work" / "kernel"))
 
 
+@pytest.fixture()
+def kaggle_kernel(built_for_kaggle, tmp_path) -> Path:
+    return Path(shutil.copytree(built_for_kaggle, tmp_path / "work" / "kernel"))
+
+
 def _submit(client, kernel, **kw):
     said: list[str] = []
     kw.setdefault("timeout", 5.0)
-    row = submit(CFG, kernel, client=client, sandbox=True, poll=FAST, say=said.append, **kw)
+    kw.setdefault("poll", FAST)
+    row = submit(CFG, kernel, client=client, sandbox=True, say=said.append, **kw)
     return row, said
 
 
@@ -461,17 +479,29 @@ def test_cli_reports_nothing_to_resume_and_missing_kernel(capsys):
     assert "kit build-submission" in capsys.readouterr().err
 
 
-def test_cli_sandbox_build_submit_refused_history(restore_env, capsys):
+def test_cli_sandbox_build_submit_refused_history(restore_env, capsys, tmp_path):
     """The commands end to end with --sandbox (the emulator started in the background, as a user gets it)."""
     import json
 
+    from kit.chain.pushes import push_dataset
     from kit.cli import run
+    from kit.config import KitConfig
+    from kit.errors import InputError as IE
+    from kit.kaggle.client import kaggle_client
     from kit.kaggle.sandbox import ensure_emulator, stop_emulator
 
     try:
+        assert run(["build-submission", "--sandbox", "--template", "mean"]) == IE.exit_code  # nothing pushed yet
+        said = capsys.readouterr()
+        assert "run `kit wheels --kit-only --push --sandbox`" in said.err and "next:" not in said.out
+        wheels = tmp_path / "wheels"  # a stand-in bundle (the kernel never runs here), pushed for real
+        wheels.mkdir()
+        (wheels / "manifest.json").write_text('{"kit_only": true, "wheels": []}')
+        pushed = push_dataset(kaggle_client(KitConfig(), sandbox=True), wheels, "kit-offline-wheels", kind="wheels")
         assert run(["build-submission", "--sandbox", "--template", "mean", "--json"]) == 0
         built = json.loads(capsys.readouterr().out)
-        assert built["kernel_ref"] == SIM_REF and built["metadata"]["dataset_sources"] == []
+        assert built["kernel_ref"] == SIM_REF
+        assert built["metadata"]["dataset_sources"] == [f"{SIM_USER}/kit-offline-wheels/{pushed.version}"]
         _admin(ensure_emulator(), "faults", {"kind": "daily_limit"})
         assert run(["submit", "--sandbox", "-m", "cli"]) == DailyLimitError.exit_code
         assert "no submissions left today" in capsys.readouterr().err
@@ -504,16 +534,121 @@ def test_emulator_keeps_parameters_rendered_into_the_kernel(real_client, shared_
     assert "rendered" in out and "default" not in out
 
 
-def test_no_credentials_is_recorded_and_the_attempt_continues_later(kernel):
+def test_no_credentials_ends_the_attempt_with_its_reason_and_a_rerun_starts_afresh(kaggle_kernel):
+    """A submit that fails before anything was pushed leaves a final row (error, the one-line reason), never
+    "starting" for good; the next run is a new attempt, and the ledger keeps both."""
     from kit.errors import KaggleAuthError
 
     with pytest.raises(KaggleAuthError):
-        submit(CFG, kernel, sandbox=False, poll=FAST, say=lambda m: None)  # no credentials in tests
-    row = _rows()[0]
-    assert row["status"] == "starting" and "credentials" in row["error"]
+        submit(CFG, kaggle_kernel, sandbox=False, poll=FAST, say=lambda m: None)  # no credentials in tests
+    [row] = _rows()
+    assert row["status"] == "error" and "credentials" in row["error"] and "\n" not in row["error"]
+    assert row["kernel_version"] is None
+    client = FakeClient(sandbox=False)
+    done = submit(CFG, kaggle_kernel, client=client, sandbox=False, poll=FAST, say=lambda m: None)
+    assert done["id"] != row["id"] and done["status"] == "complete"
+    assert [r["status"] for r in _rows()] == ["complete", "error"]
+
+
+def test_a_dataset_missing_on_kaggle_ends_the_attempt_before_the_push(kernel):
+    """A pinned dataset that Kaggle does not have (pushed from another account, deleted): nothing is pushed and
+    the attempt ends as error, naming it."""
+    class Gone(FakeClient):
+        def dataset_version(self, ref):
+            raise KaggleNotFoundError(f"dataset {ref} not found")
+
+    client = Gone()
+    with pytest.raises(KaggleNotFoundError, match="alice/kit-lora-adapter/3 not found"):
+        _submit(client, kernel)
+    assert "push" not in client.calls
+    [row] = _rows()
+    assert row["status"] == "error" and "alice/kit-lora-adapter/3 not found" in row["error"]
+
+
+def test_a_sandbox_kernel_is_never_sent_to_kaggle_nor_the_reverse(kernel, tmp_path):
+    """kit_kernel.json says which mode the kernel was built for: its refs name that mode's account and pushes.
+    One line naming the file and both modes, before any call to Kaggle or any ledger row."""
+    from kit.errors import InputError as IE
+
+    client = FakeClient(sandbox=False)
+    with pytest.raises(IE, match=r'kernel/kit_kernel.json: built for the sandbox \("sandbox": true\), but this '
+                                 r"submit goes to Kaggle .*`kit build-submission`"):
+        submit(CFG, kernel, client=client, sandbox=False, poll=FAST, say=lambda m: None)
+    assert client.calls == [] and client.pushed == 0 and _rows() == []
+    kaggle = _build(tmp_path / "kaggle-build", sandbox=False)
     client = FakeClient()
-    done = submit(CFG, kernel, client=client, sandbox=False, poll=FAST, say=lambda m: None)
-    assert done["id"] == row["id"] and done["status"] == "complete"
+    with pytest.raises(IE, match=r'built for Kaggle \("sandbox": false\), but this submit goes to the sandbox .*'
+                                 r"`kit build-submission --sandbox`"):
+        _submit(client, kaggle)
+    assert client.calls == [] and _rows() == []
+
+
+def test_cli_refuses_a_sandbox_kernel_for_kaggle_before_asking_for_credentials(kernel, capsys):
+    from kit.cli import run
+    from kit.errors import InputError as IE
+
+    assert run(["submit", "-m", "real"]) == IE.exit_code  # without credentials the auth error would be 7
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "kit_kernel.json: built for the sandbox" in err
+    assert _rows() == []
+
+
+def test_a_kernel_lacking_a_source_it_needs_is_refused_before_anything(kernel):
+    """A kernel built before its wheels were pushed (by a kit that built it anyway) would die on Kaggle with
+    "wheels dataset None not found" after its GPU session started: submit refuses it first."""
+    import json
+
+    from kit.errors import InputError as IE
+
+    path = kernel / "kit_kernel.json"
+    info = json.loads(path.read_text())
+    assert info["required_sources"] == ["competition", "model", "wheels"]
+    sources = {k: v for k, v in info["sources"].items() if k != "wheels"}
+    path.write_text(json.dumps({**info, "sources": sources}))
+    client = FakeClient()
+    with pytest.raises(IE, match=r"kit_kernel.json: the kernel mounts no wheels source, which it cannot run without"):
+        _submit(client, kernel)
+    old = {k: v for k, v in info.items() if k != "required_sources"}  # as kit 6a38075 wrote it with nothing pushed
+    path.write_text(json.dumps({**old, "sources": sources, "wheels": {"ref": "alice/kit-offline-wheels",
+                                                                      "version": None, "content_hash": None}}))
+    with pytest.raises(IE, match="mounts no wheels source"):
+        _submit(client, kernel)
+    assert client.calls == [] and _rows() == []
+
+
+def test_long_waits_say_the_state_and_elapsed_time_between_polls(kernel, monkeypatch):
+    """Kaggle is polled a minute apart: a heartbeat line (state, elapsed time) comes between polls."""
+    import kit.chain.submit as chain
+
+    monkeypatch.setattr(chain, "HEARTBEAT", 0.05)
+    client = FakeClient(kernel_states=["RUNNING"] * 4 + ["COMPLETE"])
+    row, said = _submit(client, kernel, poll=(0.2, 0.2))
+    assert row["status"] == "complete"
+    kernel_lines = [m for m in said if m.startswith("kernel alice/kit-prompt-recovery-infer v1: ")]
+    assert kernel_lines[0] == "kernel alice/kit-prompt-recovery-infer v1: RUNNING (0 s)"
+    assert sum("still RUNNING (" in m for m in kernel_lines) >= 4  # four polls 0.2 s apart, a beat every 0.05 s
+    assert kernel_lines[-1].startswith("kernel alice/kit-prompt-recovery-infer v1: COMPLETE (")
+    assert (chain.duration(42.4), chain.duration(185), chain.duration(7620)) == ("42 s", "3 min 05 s", "2 h 07 min")
+
+
+def test_ctrl_c_prints_the_exact_resume_command_and_records_it(kernel, tmp_path, capsys):
+    """click turns ^C into a bare "aborted": the chain says how to continue on the terminal before that."""
+    client = FakeClient(interrupt_kernel_polls=1)
+    with pytest.raises(KeyboardInterrupt):
+        submit(CFG, kernel, client=client, sandbox=True, poll=FAST)  # the default `say`: the terminal
+    err = capsys.readouterr().err
+    assert "interrupted: attempt #1 is kept (running); continue it with: kit submit --resume --sandbox\n" in err
+    assert "`kit submit --resume --sandbox` continues this attempt" in _rows()[0]["error"]
+    row = submit(CFG, None, client=client, sandbox=True, poll=FAST, resume=True, say=lambda m: None)
+    assert row["status"] == "complete" and client.pushed == 1
+    elsewhere = Path(shutil.copytree(kernel, tmp_path / "elsewhere" / "my kernel"))  # not ./kernel: named, quoted
+    client.interrupt_kernel_polls = 1
+    with pytest.raises(KeyboardInterrupt):
+        submit(CFG, elsewhere, client=client, sandbox=True, poll=FAST, force=True)
+    command = f"kit submit --resume --sandbox '{elsewhere}'"
+    assert f"interrupted: attempt #2 is kept (running); continue it with: {command}\n" in capsys.readouterr().err
+    row = submit(CFG, elsewhere, client=client, sandbox=True, poll=FAST, resume=True, say=lambda m: None)
+    assert (row["id"], row["status"], row["kernel_dir"]) == (2, "complete", str(elsewhere))
 
 
 def test_unchanged_content_is_refused_before_anything_is_spent(kernel, tmp_path, capsys):

@@ -293,6 +293,11 @@ def test_an_adapter_on_another_base_is_refused_before_anything_loads(trained, ti
         build_submission(cfg, out=tmp_path / "kernel", sandbox=True)
     assert not (tmp_path / "kernel").exists()  # refused before anything was written
     monkeypatch.setattr(assets, "default_model_path", lambda: tiny_model)
+    from kit.ledger import Ledger
+
+    with Ledger() as led:  # a build needs what its kernel mounts pushed: the configured adapter, the wheels
+        led.add_dataset_version("adapter", "sandbox-user/kit-lora-adapter", 1, "a1", sandbox=True)
+        led.add_dataset_version("wheels", "sandbox-user/kit-offline-wheels", 1, "w1", sandbox=True)
     built = build_submission(cfg, out=tmp_path / "kernel", sandbox=True)
     assert built["base_model"].startswith("sandbox-user/")
 

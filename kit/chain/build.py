@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kit import __version__
-from kit.artefacts import KernelInfo
+from kit.artefacts import DatasetStatus, KernelInfo
 from kit.config import KitConfig, write_json
 from kit.errors import ConfigError, InputError
 from kit.kaggle import kernel_metadata as km
@@ -87,10 +89,106 @@ def _model_source(what: str, configured: str, owner: str, sandbox: bool, pins: d
     return configured
 
 
-def _sources(config: KitConfig, owner: str, sandbox: bool, recipe: Recipe,
+@dataclass(frozen=True)
+class Unpushed:
+    """A dataset the kernel cannot run without that the ledger has no push of (in this mode)."""
+
+    name: str     # the source name: "wheels", "adapter"
+    ref: str      # owner/slug
+    why: str      # what needs it, for the error line
+    command: str  # the `kit ...` command that pushes it
+
+
+def taken_sources(params: type) -> set[str]:
+    """The source names a pack's kernel takes: the keys of its parameters' `sources` default. A kernel that takes
+    "wheels" installs the kit from that dataset (it cannot start without it); one that does not (a kernel importing
+    nothing of the kit) is never given it."""
+    from kit.kernel.params import defaults
+
+    return set(defaults(params).get("sources") or {})
+
+
+def latest_push(ledger: Any, ref: str, sandbox: bool) -> dict[str, Any] | None:
+    """The newest recorded push of dataset `ref` in this mode that a kernel can mount: READY, or PENDING (pushed
+    without waiting; `kit submit` waits for it to be READY before pushing the kernel). None: never pushed."""
+    usable = (DatasetStatus.READY, DatasetStatus.PENDING)
+    rows = [r for r in ledger.datasets() if r["ref"] == ref and bool(r["sandbox"]) == sandbox and r["status"] in usable]
+    return rows[-1] if rows else None
+
+
+def _push_command(name: str, config: KitConfig, sandbox: bool) -> str:
+    """The command that pushes dataset source `name` in this mode."""
+    if name == "wheels":  # the sandbox's stand-in image holds every dependency: the kit's own wheel is enough
+        return "kit wheels --kit-only --push --sandbox" if sandbox else "kit wheels --push"
+    return f"kit push-adapter {shlex.quote(config.infer.adapter_path)}" + (" --sandbox" if sandbox else "")
+
+
+def needed_datasets(config: KitConfig, recipe: Recipe, taken: set[str]) -> dict[str, str]:
+    """{source name: why} of the datasets the kernel cannot run without: the wheels whenever it takes them, the
+    adapter when the recipe loads a model and `[infer] adapter_path` names one."""
+    needed = {"wheels": "the kernel installs the kit from it"} if "wheels" in taken else {}
+    if "adapter" in taken and recipe.needs_model and config.infer.adapter_path:
+        needed["adapter"] = f"[infer] adapter_path = {config.infer.adapter_path!r} in {config.path or 'the config'}"
+    return needed
+
+
+def _dataset_sources(config: KitConfig, owner: str, sandbox: bool, recipe: Recipe, taken: set[str], ledger: Any,
+                     refs: dict[str, str], pins: dict[str, Any], notes: list[str]) -> list[Unpushed]:
+    """Pin the adapter and wheels datasets the kernel mounts to the versions the ledger recorded (into `refs` and
+    `pins`); returns the ones it needs (`needed_datasets`) that were never pushed. An adapter goes only with a
+    recipe that loads a model; one pushed without `[infer] adapter_path` set is mounted all the same."""
+    where = "the sandbox" if sandbox else "Kaggle"
+    missing: list[Unpushed] = []
+    needed = needed_datasets(config, recipe, taken)
+    for key, slug in (("adapter", config.kaggle.adapter_dataset), ("wheels", config.kaggle.wheels_dataset)):
+        if key not in taken or (key == "adapter" and not recipe.needs_model):
+            continue  # the kernel takes no such source, or the recipe loads no model to put an adapter on
+        ref = f"{owner}/{metadata.check_slug(slug)}"
+        rec = latest_push(ledger, ref, sandbox)
+        if rec is None:
+            if key in needed:
+                missing.append(Unpushed(key, ref, needed[key], _push_command(key, config, sandbox)))
+            else:
+                notes.append(f"no {key} dataset {ref} was pushed to {where}: the kernel runs without one")
+            continue
+        pins[key] = {"ref": ref, "version": rec["version"], "content_hash": rec["content_hash"]}
+        refs[key] = f"{ref}/{rec['version']}" if rec.get("version") else ref
+        if rec["status"] == DatasetStatus.PENDING:
+            notes.append(f"{key} dataset {refs[key]} was pushed without waiting: `kit submit` waits until it is READY")
+        if key == "adapter" and config.infer.adapter_path:
+            notes.extend(_stale_adapter(Path(config.infer.adapter_path), refs[key], rec, config, sandbox))
+    return missing
+
+
+def _stale_adapter(folder: Path, ref: str, rec: dict[str, Any], config: KitConfig, sandbox: bool) -> list[str]:
+    """A note when the local adapter folder no longer holds what the pinned version was pushed from (retrained,
+    not pushed): the kernel would mount the old one. The same files the push recorded are hashed, so a push with
+    `--include` compares like with like."""
+    files = [Path(f) for f in json.loads(rec.get("files") or "[]")]
+    if not files or not folder.is_dir():
+        return []
+    if all((folder / f).is_file() for f in files) and metadata.content_hash(folder, files) == rec["content_hash"]:
+        return []
+    return [f"{folder} has changed since {ref} was pushed from it: the kernel mounts the pushed version "
+            f"(`{_push_command('adapter', config, sandbox)}`, then build again, to submit the new one)"]
+
+
+def refuse_unpushed(missing: list[Unpushed], sandbox: bool) -> None:
+    """InputError, one line naming every dataset the kernel needs that was never pushed and the commands that
+    push them: a kernel without them dies on Kaggle after its GPU session started."""
+    if not missing:
+        return
+    where = "the sandbox" if sandbox else "Kaggle"
+    what = "; ".join(f"{m.name} dataset {m.ref} ({m.why})" for m in missing)
+    run = " and ".join(f"`{m.command}`" for m in missing)
+    raise InputError(f"the kernel needs datasets never pushed to {where}: {what}",
+                     hint=f"run {run}, then `kit build-submission` again")
+
+
+def _sources(config: KitConfig, owner: str, sandbox: bool, recipe: Recipe, taken: set[str],
              ledger: Any) -> tuple[dict[str, Any], list[str], list[str], list[str]]:
     """The kernel's {name: ref} sources (competition, base model, the recipe's further model sources, adapter,
-    wheels), dataset refs, model refs, notes.
+    wheels), dataset refs, model refs, notes; the datasets it needs but lacks under "missing".
 
     Datasets are pinned `owner/slug/N` to the version the ledger recorded. Every ref is validated here, before
     anything is sent."""
@@ -107,21 +205,12 @@ def _sources(config: KitConfig, owner: str, sandbox: bool, recipe: Recipe,
         from kit.llm.modelsig import check_adapter_base  # the mounted base is a local folder: check it now
 
         check_adapter_base(config.infer.adapter_path, pins["base_identity"], refs["model"])
-    for key, slug in (("adapter", config.kaggle.adapter_dataset), ("wheels", config.kaggle.wheels_dataset)):
-        ref = f"{owner}/{metadata.check_slug(slug)}"
-        rec = ledger.latest_dataset_version(ref, sandbox=sandbox)
-        pins[key] = {"ref": ref, "version": rec["version"] if rec else None,
-                     "content_hash": rec["content_hash"] if rec else None}
-        if key == "adapter" and not needs_model:
-            continue
-        if rec is None:
-            notes.append(f"no pushed {key} dataset {ref} in the ledger: the kernel runs without it")
-            continue
-        refs[key] = f"{ref}/{rec['version']}" if rec.get("version") else ref
+    required = [*refs, *needed_datasets(config, recipe, taken)]  # what a kernel lacking it cannot run without
+    missing = _dataset_sources(config, owner, sandbox, recipe, taken, ledger, refs, pins, notes)
     parsed = check_sources(refs)
     datasets = [r.text for n, r in parsed.items() if r.kind == "dataset"]
     models = [r.text for n, r in parsed.items() if r.kind == "model"]
-    return {"sources": refs, "pins": pins}, datasets, models, notes
+    return {"sources": refs, "pins": pins, "missing": missing, "required": required}, datasets, models, notes
 
 
 def _owner(config: KitConfig, sandbox: bool) -> str:
@@ -150,7 +239,8 @@ def build_submission(config: KitConfig, *, template: str | None = None, out: Pat
     src = notebook or pack.kernel.notebook
     led = ledger or Ledger()
     try:
-        found, datasets, models, notes = _sources(config, owner, sandbox, recipe, led)
+        found, datasets, models, notes = _sources(config, owner, sandbox, recipe, taken_sources(pack.kernel.params),
+                                                  led)
         return _write(config, pack, led, src, out, owner, recipe, sandbox, found, datasets, models, notes)
     finally:
         if ledger is None:
@@ -166,7 +256,7 @@ def _write(config: KitConfig, pack: Any, led: Any, src: Path, out: Path, owner: 
     from kit.kernel.params import content_values, from_config, validate
 
     kg, spec = config.kaggle, pack.submission
-    pins = found.pop("pins")
+    pins, missing, required = found.pop("pins"), found.pop("missing"), found.pop("required")
     # the pack's params dataclass checks itself, then against the notebook: before anything is written
     named = {pack.kernel.recipe_param: recipe.name} if pack.kernel.recipe_param else {}
     made = from_config(pack.kernel.params, config, **named, **found)
@@ -181,6 +271,7 @@ def _write(config: KitConfig, pack: Any, led: Any, src: Path, out: Path, owner: 
     meta = km.build(owner=owner, slug=kg.kernel_slug, title=kg.kernel_title, code_file=code_file,
                     accelerator=kg.accelerator, competition=pack.slug, datasets=datasets, models=models,
                     pinning=kg.docker_image_pinning_type)
+    refuse_unpushed(missing, sandbox)  # after kit.toml's own checks (fix those first), before anything is written
     out.mkdir(parents=True, exist_ok=True)
     dst = notebooks.render(src, out / code_file, params)
     km.check_source_size(dst)
@@ -194,7 +285,8 @@ def _write(config: KitConfig, pack: Any, led: Any, src: Path, out: Path, owner: 
         kernel_ref=meta["id"], competition=pack.slug, sandbox=sandbox,
         submission_mechanism=spec.mechanism, submission_file=spec.file_name, submission_columns=list(spec.columns),
         session_timeout=kg.kernel_timeout_seconds, content_key=key,
-        sources=params.get("sources", {}), docker_image_pinning_type=meta["docker_image_pinning_type"],
+        sources=params.get("sources", {}), required_sources=required,
+        docker_image_pinning_type=meta["docker_image_pinning_type"],
         local_score=measured["score"] if measured else None,
         local_experiment=measured["id"] if measured else None,
     )

@@ -7,6 +7,7 @@ continued rather than started again.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ __all__ = ["build_submission", "check_submission_file", "load_kernel", "log_tail
 POLL_KAGGLE = (20.0, 60.0)   # first interval, cap: Kaggle does not publish rate limits; stay polite
 POLL_SANDBOX = (0.3, 2.0)
 LOG_TAIL_LINES = 20
-PROGRESS_EVERY = 300.0       # seconds between "still RUNNING" lines on long waits
+HEARTBEAT = 30.0             # the longest a wait stays silent: a "still RUNNING (4 min 30 s)" line between polls
 
 
 def _say(msg: str) -> None:
@@ -63,10 +64,11 @@ class _Chain:
     """One submission attempt, one ledger row: every step records where it got to, so a re-run continues."""
 
     def __init__(self, client: Any, ledger: Any, row_id: int, *, competition: str, sandbox: bool,
-                 folder: Path, info: KernelInfo, timeout: float, say: Any, poll: tuple[float, float]) -> None:
+                 folder: Path, info: KernelInfo, timeout: float, say: Any, poll: tuple[float, float],
+                 resume: str = "kit submit --resume") -> None:
         self.client, self.ledger, self.id = client, ledger, row_id
         self.competition, self.sandbox, self.folder, self.info = competition, sandbox, folder, info
-        self.timeout, self.say, self.poll = timeout, say, poll
+        self.timeout, self.say, self.poll, self.resume = timeout, say, poll, resume
 
     @property
     def row(self) -> dict[str, Any]:
@@ -103,7 +105,7 @@ class _Chain:
         if left is not None and left <= 0:
             exc = DailyLimitError(
                 f"no submissions left today for {self.competition} ({getattr(limits, 'num_today', '?')} made)",
-                hint="try again after the daily reset (00:00 UTC)" + ("" if final else "; then `kit submit --resume`"))
+                hint="try again after the daily reset (00:00 UTC)" + ("" if final else f"; then `{self.resume}`"))
             raise self.fail(exc, Status.REFUSED if final else None)
 
     def wait_datasets(self, meta: dict[str, Any]) -> None:
@@ -257,11 +259,15 @@ class _Chain:
     # ---------------------------------------------------------------- polling
 
     def _wait(self, check: Any, done: set[str], what: str, once: bool = False) -> tuple[str, Any]:
-        """Poll `check` ((state, extra)) with backoff until its state is in `done`, the timeout passes, or once."""
+        """Poll `check` ((state, extra)) with backoff until its state is in `done`, the timeout passes, or once.
+
+        A line is said on every change of state and, between polls (a minute apart on Kaggle), at least every
+        HEARTBEAT seconds, so a long wait never looks like a hang."""
         from kit.errors import WaitTimeoutError
         from kit.poll import PollTimeout, poll_until
 
-        said = {"state": None, "at": 0.0}
+        started = time.monotonic()
+        said = {"state": None, "at": 0.0}  # the last state said, and when (seconds into the wait)
 
         def probe() -> tuple[str, Any]:
             try:
@@ -269,18 +275,39 @@ class _Chain:
             except Exception as exc:  # keep the row resumable; say what broke
                 raise self.fail(exc) from None
 
-        def progress(answer: tuple[str, Any], elapsed: float) -> None:
-            if answer[0] != said["state"] or elapsed - said["at"] >= PROGRESS_EVERY:
-                self.say(f"{what}: {answer[0]} ({elapsed:.0f} s)")
-                said.update(state=answer[0], at=elapsed)
+        def tell(state: str, still: bool) -> None:
+            elapsed = time.monotonic() - started
+            self.say(f"{what}: {'still ' if still else ''}{state} ({duration(elapsed)})")
+            said.update(state=state, at=elapsed)
+
+        def progress(answer: tuple[str, Any], _elapsed: float) -> None:
+            if answer[0] != said["state"]:
+                tell(answer[0], still=False)
+
+        def sleep(seconds: float) -> None:  # poll_until's pause, cut into heartbeats
+            end = time.monotonic() + seconds
+            while (left := end - time.monotonic()) > 0:
+                time.sleep(max(0.0, min(left, said["at"] + HEARTBEAT - (time.monotonic() - started))))
+                if time.monotonic() - started - said["at"] >= HEARTBEAT:
+                    tell(str(said["state"]), still=True)
 
         interval, cap = self.poll
         try:
             return poll_until(probe, lambda answer: once or answer[0] in done, timeout=self.timeout,
-                              interval=interval, backoff=1.5, max_interval=cap, on_answer=progress)
+                              interval=interval, backoff=1.5, max_interval=cap, on_answer=progress, sleep=sleep)
         except PollTimeout as exc:
-            raise self.fail(WaitTimeoutError(f"{what} still {exc.last[0]} after {exc.elapsed:.0f} s",
-                                             hint="`kit submit --resume` continues waiting")) from None
+            raise self.fail(WaitTimeoutError(f"{what} still {exc.last[0]} after {duration(exc.elapsed)}",
+                                             hint=f"`{self.resume}` continues waiting")) from None
+
+
+def duration(seconds: float) -> str:
+    """`42 s`, `3 min 05 s`, `2 h 07 min`: elapsed time as a person reads it."""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{seconds:.0f} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
 
 
 # ============================================================================ entry points
@@ -306,9 +333,7 @@ def submit(config: KitConfig, kernel_dir: Path | None = None, *, message: str = 
         row = _resumable(led, comp, sandbox, kernel_dir) if resume else None
         folder = Path(kernel_dir or (row["kernel_dir"] if row else "kernel"))
         meta, info, khash = load_kernel(folder)
-        if info.competition and info.competition != comp:
-            raise InputError(f"{folder / info.FILE_NAME}: built for competition {info.competition!r}, "
-                             f"but this workspace's is {comp!r}", hint="rebuild it here, or use its kit.toml")
+        check_built_for(folder, info, comp, sandbox)
         check_kernel(folder, meta["code_file"], METADATA_NAME)  # what a push uploads: links, credentials
         if row is not None and row["kernel_hash"] != khash:
             raise InputError(f"{folder} changed since attempt #{row['id']} was started",
@@ -328,19 +353,90 @@ def submit(config: KitConfig, kernel_dir: Path | None = None, *, message: str = 
                 client = kaggle_client(config, sandbox=sandbox)
             chain = _Chain(client, led, row_id, competition=comp, sandbox=sandbox, folder=folder, info=info,
                            timeout=timeout or float(config.kaggle.kernel_timeout_seconds + 1800), say=say,
-                           poll=poll or (POLL_SANDBOX if sandbox else POLL_KAGGLE))
+                           poll=poll or (POLL_SANDBOX if sandbox else POLL_KAGGLE),
+                           resume=resume_command(led.get_submission(row_id), config))
             _run(chain, meta, wait)
         except KeyboardInterrupt:
-            led.update_submission(row_id, error="interrupted: `kit submit --resume` continues this attempt")
+            command = resume_command(led.get_submission(row_id), config)
+            led.update_submission(row_id, error=f"interrupted: `{command}` continues this attempt")
+            say(f"interrupted: attempt #{row_id} is kept ({led.get_submission(row_id)['status']}); "
+                f"continue it with: {command}")
             raise
         except Exception as exc:  # every failure leaves its text on the row (steps record most themselves)
-            if not (led.get_submission(row_id)["error"] or "").startswith(str(exc)):
-                led.update_submission(row_id, error=str(exc))
+            _record_failure(led, row_id, exc)
             raise
         return led.get_submission(row_id)
     finally:
         if ledger is None:
             led.close()
+
+
+def check_built_for(folder: Path, info: KernelInfo, competition: str, sandbox: bool) -> None:
+    """InputError, before any call to Kaggle, when the kernel in `folder` cannot be submitted from here: built for
+    another competition, for the sandbox when this submit goes to Kaggle (its refs name the sandbox account and
+    its sources) or the reverse, or lacking a source it cannot run without (built before it was pushed)."""
+    path = folder / info.FILE_NAME
+    if info.competition and info.competition != competition:
+        raise InputError(f"{path}: built for competition {info.competition!r}, but this workspace's is "
+                         f"{competition!r}", hint="rebuild it here, or use its kit.toml")
+    if info.sandbox is not None and info.sandbox != sandbox:
+        built, here = ("the sandbox", "Kaggle") if info.sandbox else ("Kaggle", "the sandbox")
+        rebuild = "kit build-submission" + (" --sandbox" if sandbox else "")
+        raise InputError(f"{path}: built for {built} (\"sandbox\": {str(info.sandbox).lower()}), but this submit "
+                         f"goes to {here}", hint=f"rebuild it with `{rebuild}`, or submit it "
+                                                 f"{'with' if info.sandbox else 'without'} --sandbox")
+    lacking = _lacking(info)
+    if lacking:
+        raise InputError(f"{path}: the kernel mounts no {' or '.join(lacking)} source, which it cannot run without "
+                         "(built before that dataset was pushed)",
+                         hint="push it (`kit build-submission` names the command), then build again")
+
+
+def _lacking(info: KernelInfo) -> list[str]:
+    """The sources the kernel needs but does not mount. A kit_kernel.json written before `required_sources`
+    existed tells it by a wheels pin without a version that was left unmounted: nothing was pushed."""
+    if info.required_sources is not None:
+        return [name for name in info.required_sources if name not in info.sources]
+    unpushed = info.wheels is not None and info.wheels.version is None and "wheels" not in info.sources
+    return ["wheels"] if unpushed else []
+
+
+def resume_command(row: dict[str, Any], config: KitConfig | None = None) -> str:
+    """The exact command that continues attempt `row`: its mode, its kernel folder (left out when it is ./kernel)
+    and the config file it was made with (when not ./kit.toml)."""
+    import shlex
+
+    words = ["kit"]
+    if config is not None and config.path is not None and Path(config.path).resolve() != Path("kit.toml").resolve():
+        words += ["--config", shlex.quote(str(config.path))]
+    words += ["submit", "--resume"] + (["--sandbox"] if row.get("sandbox") else [])
+    folder = Path(row.get("kernel_dir") or "kernel")
+    if folder.resolve() != Path("kernel").resolve():
+        words.append(shlex.quote(_shown(folder)))
+    return " ".join(words)
+
+
+def _shown(folder: Path) -> str:
+    """`folder` relative to the current folder when it lies under it, else absolute."""
+    try:
+        return str(folder.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(folder.resolve())
+
+
+def _record_failure(led: Any, row_id: int, exc: Exception) -> None:
+    """Leave `exc`'s text on the row. An attempt that failed before anything was pushed (credentials, a dataset
+    that is not there) ends as ERROR: nothing of it is left to continue. A wait that timed out stays open: its
+    message says how to continue it."""
+    from kit.errors import WaitTimeoutError
+
+    row = led.get_submission(row_id)
+    fields: dict[str, Any] = {}
+    if not (row["error"] or "").startswith(str(exc)):
+        fields["error"] = str(exc)
+    if row["status"] == Status.STARTING and not isinstance(exc, WaitTimeoutError):
+        fields["status"] = Status.ERROR
+    led.update_submission(row_id, **fields)
 
 
 def resume(config: KitConfig, kernel_dir: Path | None = None, **kwargs: Any) -> dict[str, Any]:

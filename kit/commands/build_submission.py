@@ -26,11 +26,12 @@ def command(ctx: click.Context, template: str | None, out: Path, sandbox: bool |
         click.echo(f"note: {note}", err=True)
     meta = info["metadata"]
 
-    def pin(what: str) -> str:
-        ref = (info.get(what) or {}).get("ref")
-        if ref not in meta["dataset_sources"]:
+    def pin(what: str) -> str:  # the versioned ref the kernel mounts, as kernel-metadata.json lists it
+        mounted = info["sources"].get(what)
+        if mounted not in meta["dataset_sources"]:
             return f"{what}: not mounted"
-        return f"{what}: {ref} v{info[what]['version']}"
+        version = (info.get(what) or {}).get("version")
+        return f"{what}: {info[what]['ref']} " + (f"v{version}" if version else "(latest: pushed without waiting)")
 
     text = "\n".join([
         f"kernel {meta['id']} (template {info['template']}) in {info['folder']}",

@@ -10,7 +10,7 @@ from kit.artefacts import SubmissionStatus
 from kit.commands._common import config_from, emit, json_option
 
 
-def _summary(row: dict) -> str:
+def _summary(row: dict, resume: str) -> str:
     ver = f" v{row['kernel_version']}" if row.get("kernel_version") is not None else ""
     lines = [f"attempt #{row['id']}: {row['status']} (kernel {row.get('kernel_ref') or '-'}{ver})"]
     if row.get("submission_ref") is not None:
@@ -19,7 +19,7 @@ def _summary(row: dict) -> str:
         lines.append(f"  public score {row['public_score']:.4f}"
                      + (f", private {row['private_score']:.4f}" if row.get("private_score") is not None else ""))
     if row["status"] == SubmissionStatus.RUNNING:
-        lines.append("  not waiting: `kit submit --resume` continues")
+        lines.append(f"  not waiting: `{resume}` continues")
     return "\n".join(lines)
 
 
@@ -39,8 +39,9 @@ def command(ctx: click.Context, kernel_dir: Path | None, message: str, no_wait: 
             resume: bool, sandbox: bool | None, timeout: float | None, force: bool, as_json: bool) -> None:
     """Push KERNEL_DIR (default ./kernel), wait, validate submission.csv, submit that version, poll the score."""
     from kit.chain.history import to_object
-    from kit.chain.submit import submit
+    from kit.chain.submit import resume_command, submit
 
-    row = submit(config_from(ctx), kernel_dir, message=message, wait=not no_wait, allow_dirty=allow_dirty,
+    config = config_from(ctx)
+    row = submit(config, kernel_dir, message=message, wait=not no_wait, allow_dirty=allow_dirty,
                  resume=resume, sandbox=sandbox, timeout=timeout, force=force)
-    emit(to_object(row), as_json, _summary(row))
+    emit(to_object(row), as_json, _summary(row, resume_command(row, config)))
