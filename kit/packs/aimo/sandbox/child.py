@@ -1,22 +1,26 @@
-"""The child side of one tool run: a supervisor and a worker, self-contained (stdlib only).
+"""The child side of one tool run, self-contained (stdlib only).
 
-The host (runner.py) starts `python -s -u -B -c <this file's source> SPEC_PATH` in a fresh process group, inside
-`unshare --user --map-root-user --mount --net --pid --kill-child --mount-proc` where the OS grants it. The source
-is passed as text, so this file imports nothing from the kit: it must run under whatever interpreter the host
-names (runner.py imports it only for the /proc helpers at the bottom).
+The host (runner.py) starts `python -s -u -B -c <this file's source> SPEC_PATH` in a fresh process group. The
+source is passed as text, so this file imports nothing from the kit: it must run under whatever interpreter the
+host names (runner.py imports it only for the /proc helpers at the bottom).
 
-Two processes:
+Processes, top down:
+- isolated runs only: a launcher, which writes the uid/gid maps of the new user namespace from outside (only a
+  process outside may map a second uid), and a middle process, which creates fresh user, mount, pid and network
+  namespaces; both just wait and exit with the status of the one below;
 - the supervisor (pid 1 of the new pid namespace when isolated) builds the mount view, forks the worker, reaps,
   watches the process count, kills every descendant at the end and writes one JSON status on a pipe that only it
   holds (so the snippet cannot forge it);
 - the worker drops to the planned uid, sets its resource limits, enters the scratch folder and runs the cells,
   the last one echoing its final expression like a notebook cell.
 
-The mount view (isolated runs): protected paths and the host's HOME are covered by empty read-only tmpfs mounts
-(the interpreter's own folders under HOME are bound back read-only), every other mount is made read-only except
-the scratch folder, and a nested user namespace then locks all of it: mounts inherited from a more privileged
-mount namespace cannot be unmounted, split off or made writable again (mount_namespaces(7)), so the snippet,
-although root in its namespace, cannot undo the view.
+The mount view (isolated runs): the host's /tmp and home folders are covered by fresh tmpfs mounts (/tmp is the
+run's private one, holding its scratch folder and gone with the namespace; the homes are empty and read-only)
+with the interpreter's own folders under them bound back read-only; protected paths are covered by empty
+read-only tmpfs mounts; every other mount is made read-only. The snippet then holds no capability over that view:
+on a root host the worker runs as uid 65534; otherwise it stays root of the namespace but inside a nested user
+namespace, where mounts inherited from the more privileged one cannot be unmounted, split off or made writable
+(mount_namespaces(7)).
 """
 
 from __future__ import annotations
@@ -33,12 +37,16 @@ import signal
 import sys
 import traceback
 
-_CLONE_NEWNS, _CLONE_NEWUSER = 0x00020000, 0x10000000
-_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+_CLONE_NEWNS, _CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = 0x00020000, 0x10000000, 0x20000000, 0x40000000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT, _MS_BIND = 1, 2, 4, 8, 32, 4096
+_MS_REC, _MS_PRIVATE = 16384, 1 << 18
 _MOUNT_ATTR_RDONLY, _MOUNT_ATTR_NOSUID = 0x1, 0x2
 _AT_FDCWD, _AT_RECURSIVE = -100, 0x8000
 _SYS_MOUNT_SETATTR = 442  # the same number on every architecture (added after the syscall tables were unified)
-_PR_SET_CHILD_SUBREAPER = 36
+_PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
+# An isolated run's /tmp is a fresh tmpfs; its scratch folder (working folder, HOME, TMPDIR) a folder in it, apart
+# from the mountpoints other covered paths under /tmp may need.
+TMP, SCRATCH = "/tmp", "/tmp/work"
 _OWN_CODE = "<string>"  # co_filename of this file when run with -c: its frames are left out of tracebacks
 
 
@@ -91,41 +99,112 @@ def _interpreter_paths() -> list[str]:
     return sorted(p for p in found if not any(q != p and _under(p, q) for q in found))
 
 
-def _hide(path: str, writable: bool) -> None:
-    """Cover `path` with an empty tmpfs (a folder) or /dev/null (a file)."""
-    if os.path.isdir(path):
-        flags = _MS_NOSUID | _MS_NODEV | (0 if writable else _MS_RDONLY)
-        _mount("tmpfs", path, "tmpfs", flags, "size=64k,nr_inodes=256,mode=0755")
-    elif os.path.exists(path):
-        _mount("/dev/null", path, None, _MS_BIND)
-        _mount(None, path, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY)
+def _cover(path: str, writable: bool, size: str = "64k", mode: str = "0755") -> None:
+    """Cover the folder `path` with an empty tmpfs."""
+    flags = _MS_NOSUID | _MS_NODEV | (0 if writable else _MS_RDONLY)
+    _mount("tmpfs", path, "tmpfs", flags, f"size={size},mode={mode}")
+
+
+def _prctl(option: int, value: int) -> None:
+    _check(_libc().prctl(option, value, 0, 0, 0), f"prctl({option})")
+
+
+def _wait_and_exit(pid: int) -> None:
+    """Wait for `pid`, and for every other child (orphans come to a subreaper), then exit with `pid`'s status."""
+    code = 0
+    while True:
+        try:
+            done, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            os._exit(code)
+        if done == pid:
+            code = os.waitstatus_to_exitcode(status)
+            code = code if code >= 0 else 128 - code
+
+
+def _write_maps(pid: int, run_as: int | None) -> None:
+    """The uid/gid maps of `pid`'s new user namespace: its root is this user; on a root host also `run_as`."""
+    extra = f"{run_as} {run_as} 1\n" if run_as is not None and os.geteuid() == 0 else ""
+    if os.geteuid() != 0:  # an unprivileged writer may map only itself, and only after refusing setgroups
+        with open(f"/proc/{pid}/setgroups", "w") as fh:
+            fh.write("deny")
+    for kind, own in (("uid", os.geteuid()), ("gid", os.getegid())):
+        with open(f"/proc/{pid}/{kind}_map", "w") as fh:
+            fh.write(f"0 {own} 1\n{extra}")
+
+
+def _enter_namespaces(run_as: int | None) -> None:
+    """Return in pid 1 of fresh user, mount, pid and network namespaces; the launcher and the middle process
+    above it never return from here. A failure raises OSError in whichever process met it, which reports it."""
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    # The launcher outlives everything below it: were the middle process killed first, pid 1 (still killing its
+    # namespace) would pass to the host's init, out of the host's sight, while the host takes the run for over.
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    middle = os.fork()
+    if middle:  # the launcher, outside: map the middle's namespace once it exists, then let it go on
+        os.close(ready_w)
+        os.close(go_r)
+        if os.read(ready_r, 1) == b"1":
+            _write_maps(middle, run_as)
+            os.write(go_w, b"1")
+        _wait_and_exit(middle)
+    os.close(ready_r)
+    os.close(go_w)
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    _check(_libc().unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWNET), "unshare")
+    os.write(ready_w, b"1")
+    os.close(ready_w)
+    if os.read(go_r, 1) != b"1":
+        os._exit(71)  # the launcher failed and reported it
+    os.close(go_r)
+    init = os.fork()  # the first child of a process that unshared its pid namespace is that namespace's pid 1
+    if init:
+        _wait_and_exit(init)
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    _mount(None, "/", None, _MS_REC | _MS_PRIVATE)  # nothing below propagates back to the host
+    _mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)  # this pid namespace's processes only
 
 
 def _build_view(spec: dict) -> list[str]:
     """The isolated mount view described in the module docstring; returns notes on what could not be done."""
     notes: list[str] = []
-    _mount(None, "/", None, _MS_REC | _MS_PRIVATE)  # nothing below propagates back to the host
-    work, home, hide = spec["work"], spec["home"], list(spec["hide"])
-    _mount(work, work, None, _MS_BIND)  # a mount of its own, so it alone can be left writable below
-    keep = [p for p in _interpreter_paths() if home and _under(p, home) and not any(_under(p, h) for h in hide)]
-    keep_fds = {p: os.open(p, os.O_PATH) for p in keep}  # opened before HOME is covered, bound back through them
-    for path in hide:
-        _hide(path, writable=False)
-    if home and os.path.exists(home):
-        _hide(home, writable=bool(keep_fds))  # writable only until the bind-back mountpoints exist
-        for path, fd in keep_fds.items():
-            os.makedirs(path, exist_ok=True)
-            _mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
-            os.close(fd)
-        if keep_fds and os.path.isdir(home):
-            _mount(None, home, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+    covered = []
+    for path in sorted([TMP, *spec["homes"]]):  # outer folders first; one inside another is covered with it
+        if os.path.isdir(path) and not any(_under(path, c) for c in covered):
+            covered.append(path)
+    protected = [(p, os.path.isdir(p)) for p in spec["hide"] if os.path.exists(p)]
+    keep = [p for p in _interpreter_paths()
+            if any(_under(p, c) for c in covered) and not any(_under(p, h) for h, _ in protected)]
+    keep_fds = {p: os.open(p, os.O_PATH) for p in keep}  # opened before they are covered, bound back through them
+    for path in covered:
+        if path == TMP:
+            _cover(path, writable=True, size=f"{spec['scratch_mb']}m", mode="1777")
+            os.mkdir(SCRATCH, 0o777)
+            os.chmod(SCRATCH, 0o1777)  # whatever the umask: the worker may run as another uid
+        else:
+            _cover(path, writable=True)  # until the bind-back mountpoints exist
+    for path, fd in keep_fds.items():
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
+        os.close(fd)
+    for path, is_dir in protected:
+        if is_dir:
+            with contextlib.suppress(OSError):  # inside a fresh tmpfs the path must exist to be shown empty
+                os.makedirs(path, exist_ok=True)
+            _cover(path, writable=False)
+        else:
+            _mount("/dev/null", path, None, _MS_BIND)
+    for path in covered:
+        if path != TMP:
+            _mount(None, path, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
     try:
         _set_attr("/", recursive=True, set_=_MOUNT_ATTR_RDONLY | _MOUNT_ATTR_NOSUID)
-        _set_attr(work, recursive=False, clear=_MOUNT_ATTR_RDONLY)
+        _set_attr(TMP, recursive=False, clear=_MOUNT_ATTR_RDONLY)
     except OSError as exc:
         notes.append(f"the filesystem outside the scratch folder stays writable ({exc})")
-    # A nested user namespace owns a new mount namespace in which everything above is locked.
-    _check(_libc().unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "unshare(user, mount)")
+    if spec["run_as"] is None:  # the worker keeps root of this namespace: lock the view in a nested one
+        _check(_libc().unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "unshare(user, mount)")
     return notes
 
 
@@ -144,10 +223,13 @@ def _limit(spec: dict) -> None:
     both(resource.RLIMIT_FSIZE, lim["file_bytes"])
     both(resource.RLIMIT_CORE, 0)
     both(resource.RLIMIT_NOFILE, 1024)
-    # RLIMIT_NPROC counts per user: inside a fresh user namespace only this run's tasks (plus the supervisor);
-    # without one every task of the uid, hence the current count plus the allowance. The kernel exempts root
-    # (kuid 0) from it: the supervisor's watch is the backstop there.
-    base = 1 if spec["isolate"] else tasks_of(os.getuid())
+    # RLIMIT_NPROC counts per user and namespace: in a fresh user namespace only this run's tasks (the supervisor
+    # among them when it shares the worker's uid); without one every task of the uid, hence the current count
+    # plus the allowance. The kernel exempts kuid 0: the supervisor's watch is the backstop there.
+    if spec["isolate"]:
+        base = 0 if spec["run_as"] is not None else 1
+    else:
+        base = tasks_of(os.getuid()) - 1  # the worker itself is one of the max_procs
     both(resource.RLIMIT_NPROC, base + lim["max_procs"])
 
 
@@ -284,8 +366,9 @@ def main(spec_path: str) -> None:
     status: dict = {"setup": "", "notes": []}
     try:
         if spec["isolate"]:
+            _enter_namespaces(spec["run_as"])
             status["notes"] += _build_view(spec)
-        _check(_libc().prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(subreaper)")
+        _prctl(_PR_SET_CHILD_SUBREAPER, 1)
     except OSError as exc:
         status["setup"] = str(exc)
     else:

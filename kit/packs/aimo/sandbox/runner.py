@@ -7,16 +7,20 @@ Where it holds (the result's `isolated` and `notice` say which case a run was in
 | wall clock, output cap, cleanup | host kills the group; the pid namespace | host kills the process tree; the       |
 |                                 | dies with its init                      | supervisor is subreaper of orphans     |
 | CPU, memory, file size          | rlimits                                 | rlimits                                |
-| process count                   | RLIMIT_NPROC in a fresh user namespace; | RLIMIT_NPROC over the uid's tasks;     |
-|                                 | the supervisor's watch where the host   | the watch as on the left               |
-|                                 | runs as root (kernel exempts kuid 0)    |                                        |
+| process count                   | RLIMIT_NPROC in the fresh user          | RLIMIT_NPROC over the uid's tasks      |
+|                                 | namespace                               | (the supervisor's watch for root)      |
 | network                         | none: an empty network namespace        | NOT isolated                           |
-| protected paths, HOME           | covered by empty read-only mounts       | file permissions only: as root, runs   |
-|                                 | (locked); everything else read-only     | as uid 65534 when that uid can run the |
-|                                 | but the scratch folder                  | interpreter; else NOT protected        |
+| protected paths, HOME, /tmp     | covered by empty read-only mounts (the  | file permissions only: on a root host  |
+|                                 | scratch folder is a fresh /tmp); all    | snippets run as uid 65534 where it can |
+|                                 | else read-only; the snippet holds no    | run the interpreter, else as root and  |
+|                                 | capability over the view                | NOT protected                          |
 | other processes                 | invisible (fresh pid namespace)         | visible; signals as the uid allows     |
 
-Every run gets a fresh scratch folder (its working folder, HOME and TMPDIR), removed afterwards, and a minimal
+On a root host the isolated worker runs as uid 65534 too: the kernel exempts kuid 0 from RLIMIT_NPROC, and only
+a non-root uid makes that limit hold. Where even that is refused the plans degrade one step at a time (isolated
+as root, then not isolated), each one probed with a real snippet, and the notice says what was lost.
+
+Every run gets a fresh scratch folder (its working folder, HOME and TMPDIR), gone afterwards, and a minimal
 environment: no variable of the host (tokens, credentials) reaches the snippet. PYTHONHASHSEED is fixed so the
 same code prints the same set orders in both private reruns.
 """
@@ -39,18 +43,18 @@ from pathlib import Path
 
 from kit.errors import MissingDependencyError
 from kit.packs.aimo.sandbox import child
-from kit.packs.aimo.sandbox.config import SandboxConfig, home_folder
+from kit.packs.aimo.sandbox.config import SandboxConfig, home_folders
 from kit.packs.aimo.sandbox.result import StreamTail, ToolResult
 
 log = logging.getLogger(__name__)
 
-UNSHARE = ("unshare", "--user", "--map-root-user", "--mount", "--net", "--pid", "--kill-child", "--mount-proc")
 NOBODY = 65534
 _CHILD_SOURCE = Path(child.__file__).read_text(encoding="utf-8")
 _PROBE_CELL = "import decimal, fractions, json, statistics\nprint('ok')"  # modules not loaded at start-up
 _PROBE_WALL_S = 20.0  # generous: a slow first start must not be mistaken for missing isolation
 _STRAGGLE_S = 0.5  # how long pipes may stay open after the run's first process exited
 _WATCH_S = 0.02  # the supervisor's process-count check interval
+_KILL_S = 5.0  # the longest a run's processes may take to die (a pid namespace's init waits for all of them)
 _PLANS: dict[tuple[str, str, str], Plan] = {}
 
 
@@ -82,14 +86,21 @@ def plan_for(config: SandboxConfig) -> Plan:
 
 
 def _decide(config: SandboxConfig) -> Plan:
-    why = "isolate='off'" if config.isolate == "off" else _probe(config, Plan(True, None, ""))
-    if not why:
-        return Plan(True, None, "")
-    if config.isolate == "require":
-        raise MissingDependencyError(f"tool sandbox: namespaces unavailable here ({why})",
-                                     hint="set isolate='auto' to run snippets without them")
+    """The most protective plan that runs a probe snippet here, with a notice for whatever is missing."""
+    root = os.geteuid() == 0
+    why = "isolate='off'"
+    if config.isolate != "off":
+        why = _probe(config, Plan(True, NOBODY if root else None, ""))
+        if not why:
+            return Plan(True, NOBODY if root else None, "")
+        if root and not _probe(config, Plan(True, None, "")):
+            return Plan(True, None, f"tool sandbox isolated, but snippets run as root of their namespace ({why} "
+                                    f"as uid {NOBODY}): only the supervisor's watch limits processes")
+        if config.isolate == "require":
+            raise MissingDependencyError(f"tool sandbox: namespaces unavailable here ({why})",
+                                         hint="set isolate='auto' to run snippets without them")
     head = f"tool sandbox NOT isolated ({why}): the network is reachable"
-    if os.geteuid() == 0:
+    if root:
         if not _probe(config, Plan(False, NOBODY, "")):
             return Plan(False, NOBODY, f"{head}; protected paths are guarded only by file permissions "
                                        f"(snippets run as uid {NOBODY})")
@@ -100,8 +111,6 @@ def _decide(config: SandboxConfig) -> Plan:
 
 def _probe(config: SandboxConfig, plan: Plan) -> str:
     """'' when a trivial snippet runs under `plan`; else why not, in a few words."""
-    if plan.isolated and shutil.which(UNSHARE[0]) is None:
-        return "util-linux unshare is not installed"
     result = run_cells([_PROBE_CELL], replace(config, wall_s=max(config.wall_s, _PROBE_WALL_S)), plan)
     if result.ok and result.stdout.strip() == "ok":
         return ""
@@ -120,23 +129,24 @@ def run_cells(cells: Sequence[str], config: SandboxConfig, plan: Plan) -> ToolRe
 
 
 def _run_in(run_dir: Path, cells: list[str], config: SandboxConfig, plan: Plan, started: float) -> ToolResult:
-    work = run_dir / "work"
-    work.mkdir()
-    if plan.run_as is not None:
-        os.chown(work, plan.run_as, plan.run_as)
-        run_dir.chmod(0o711)
+    work = Path(child.SCRATCH) if plan.isolated else run_dir / "work"  # isolated: a fresh tmpfs inside
+    if not plan.isolated:
+        work.mkdir()
+        if plan.run_as is not None:
+            os.chown(work, plan.run_as, plan.run_as)
+            run_dir.chmod(0o711)
     read_fd, write_fd = os.pipe()
     spec = {"cells": cells, "work": str(work), "status_fd": write_fd, "isolate": plan.isolated,
-            "hide": [str(p) for p in config.protected()], "home": str(home_folder() or ""),
-            "run_as": plan.run_as, "watch_s": _WATCH_S,
+            "hide": [str(p) for p in config.protected()], "homes": [str(h) for h in home_folders()],
+            "run_as": plan.run_as, "watch_s": _WATCH_S, "scratch_mb": config.scratch_mb,
             "limits": {"cpu_s": config.cpu_s, "memory_bytes": config.memory_mb * 1024 * 1024,
                        "max_procs": config.max_procs, "file_bytes": config.file_mb * 1024 * 1024}}
     (run_dir / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
-    argv = [*(UNSHARE if plan.isolated else ()), config.interpreter, "-s", "-u", "-B", "-c", _CHILD_SOURCE,
-            str(run_dir / "spec.json")]
+    argv = [config.interpreter, "-s", "-u", "-B", "-c", _CHILD_SOURCE, str(run_dir / "spec.json")]
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                pass_fds=(write_fd,), start_new_session=True, env=_environment(work), cwd=work)
+                                pass_fds=(write_fd,), start_new_session=True, env=_environment(work),
+                                cwd=run_dir)
     except OSError as exc:
         os.close(read_fd)
         return _result(StreamTail(1), StreamTail(1), None, "", f"sandbox could not start: {exc}", config, plan,
@@ -194,16 +204,17 @@ def _collect(proc: subprocess.Popen, status_fd: int, config: SandboxConfig, dead
 
 
 def _stop(proc: subprocess.Popen) -> None:
-    """Kill everything the run started. Descendants go first, while the supervisor, their subreaper, still holds
-    them (killing it first would hand them to init, out of reach); then the whole process group."""
-    for _ in range(200):
+    """Kill everything the run started and wait until it is gone. Descendants go first, while the first process,
+    a subreaper, still holds them (killing it first would hand them to init, out of sight); then the group."""
+    give_up = time.monotonic() + _KILL_S
+    while time.monotonic() < give_up:
         kids = child.descendants(proc.pid)
         if not kids:
             break
         for pid in reversed(kids):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-        time.sleep(0.001)
+        time.sleep(0.002)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
