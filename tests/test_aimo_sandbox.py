@@ -121,7 +121,7 @@ def test_infinite_loop_stops_at_the_cpu_limit(pool):
     assert_recovers(pool)
 
 
-def test_sleeping_forever_stops_at_the_wall_clock(area):
+def test_sleeping_forever_stops_at_the_wall_clock(pool, area):  # `pool` for its skip
     with ToolPool(config_for(area, isolate="require", wall_s=1.5)) as tools:
         result = tools.run("import time\nprint('before', flush=True)\ntime.sleep(60)")
         assert result.timed_out and result.killed == "wall-clock limit of 1.5 s" and result.exit_code is None
@@ -141,7 +141,7 @@ def test_process_count_is_limited(pool, area):
     assert leftovers(area / "scratch") == []
 
 
-def test_fork_bomb_is_stopped_and_leaves_nothing_behind(area):
+def test_fork_bomb_is_stopped_and_leaves_nothing_behind(pool, area):  # `pool` for its skip
     with ToolPool(config_for(area, isolate="require", wall_s=2.0)) as tools:
         result = tools.run("import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass")
         assert result.killed in ("wall-clock limit of 2 s", "CPU-time limit of 1 s"), result
@@ -201,8 +201,9 @@ def test_protected_model_folder_cannot_be_read_by_any_path(pool, area):
     assert SECRET not in result.feedback()
 
 
-def test_root_of_the_namespace_cannot_undo_the_view(area):
-    """The plan for hosts that cannot map a second uid: the worker stays root of its namespace, the view locked."""
+def test_root_of_the_namespace_cannot_undo_the_view(pool, area):
+    """The plan for hosts that cannot map a second uid: the worker stays root of its namespace, the view locked.
+    (`pool` for its skip where namespaces are refused.)"""
     model = area / "model"
     code = (f"import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
             f"print(libc.umount2({str(model)!r}.encode(), 2), os.listdir({str(model)!r}))\n"
@@ -210,6 +211,22 @@ def test_root_of_the_namespace_cannot_undo_the_view(area):
     result = run_cells([code], config_for(area), Plan(True, None, ""))
     assert result.ok and result.stdout.splitlines()[0] == "-1 []", result
     assert result.stdout.splitlines()[1].startswith("-1 ")
+
+
+FORGE = ("import os\nopened = 0\nfor fd in range(3, 64):\n    try:\n"
+         "        handle = os.open(f'/proc/1/fd/{fd}', os.O_WRONLY)\n"
+         "        os.write(handle, b'{\"setup\": \"\", \"exit\": 0, \"notes\": [\"forged\"]}')\n"
+         "        opened += 1\n    except OSError:\n        pass\nprint(opened)\nraise SystemExit(5)")
+
+
+ROOT_HOST = pytest.mark.skipif(os.geteuid() != 0, reason="only a root host maps uid 65534 into the namespace")
+
+
+@pytest.mark.parametrize("run_as", [None, pytest.param(NOBODY, marks=ROOT_HOST)], ids=["namespace-root", "uid-65534"])
+def test_the_snippet_cannot_forge_the_supervisors_report(pool, area, run_as):
+    """pid 1 is the supervisor; its status pipe is among its fds, but it is not dumpable. (`pool` for its skip.)"""
+    result = run_cells([FORGE], config_for(area), Plan(True, run_as, ""))
+    assert (result.exit_code, result.stdout, result.notice) == (5, "0\n", ""), result
 
 
 def test_nothing_outside_the_scratch_folder_is_writable(pool):
@@ -292,7 +309,10 @@ def test_degraded_mode_says_so_and_still_limits(area):
         assert not tools.plan.isolated and "NOT isolated" in tools.plan.notice
         plain = tools.run("print('hi')")
         assert plain.ok and not plain.isolated and "network is reachable" in plain.notice
-        assert tools.run("while True:\n    pass").killed == "CPU-time limit of 1 s"
+        # The limits are the isolated runs' own (the kernel enforcing them is shown above, under namespaces).
+        limits = tools.run("import resource as r\n"
+                           "[r.getrlimit(x)[1] for x in (r.RLIMIT_CPU, r.RLIMIT_AS, r.RLIMIT_FSIZE)]")
+        assert limits.stdout == f"[2, {256 * 1024 * 1024}, {64 * 1024 * 1024}]\n", limits
     with ToolPool(config_for(area, isolate="off", wall_s=1.5)) as tools:
         slept = tools.run("import os, time\nif os.fork() == 0:\n    os.setsid()\ntime.sleep(60)")
         assert slept.timed_out and slept.wall_s < 2.5

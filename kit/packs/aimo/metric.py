@@ -78,6 +78,7 @@ def _integer(path: Path, row_id: str, value: object) -> int:
 
 
 def _read_csv(path: Path) -> dict[str, int]:
+    """`id -> answer` from a CSV file (stdlib reader: ids stay exactly as written)."""
     header = read_header(path)
     if "id" not in header or "answer" not in header:
         raise InputError(f"{path}: needs columns id,answer (found {','.join(header) or 'none'})")
@@ -87,6 +88,7 @@ def _read_csv(path: Path) -> dict[str, int]:
 
 
 def _read_parquet(path: Path) -> dict[str, int]:
+    """`id -> answer` from a parquet file, such as the gateway's submission.parquet."""
     import pandas as pd  # only here: the CSV path and the scores need no pandas
 
     try:
@@ -118,6 +120,7 @@ def read_answers(path: Path | str) -> dict[str, int]:
 
 
 def _check_ids(path: Path, submitted: Mapping[str, int], truth: Mapping[str, int]) -> None:
+    """InputError naming `path` unless it answers exactly the ids of `truth`."""
     missing = sorted(set(truth) - set(submitted))
     extra = sorted(set(submitted) - set(truth))
     if missing:

@@ -43,7 +43,7 @@ _MS_REC, _MS_PRIVATE = 16384, 1 << 18
 _MOUNT_ATTR_RDONLY, _MOUNT_ATTR_NOSUID = 0x1, 0x2
 _AT_FDCWD, _AT_RECURSIVE = -100, 0x8000
 _SYS_MOUNT_SETATTR = 442  # the same number on every architecture (added after the syscall tables were unified)
-_PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
+_PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 1, 4, 36
 # An isolated run's /tmp is a fresh tmpfs; its scratch folder (working folder, HOME, TMPDIR) a folder in it, apart
 # from the mountpoints other covered paths under /tmp may need.
 TMP, SCRATCH = "/tmp", "/tmp/work"
@@ -59,18 +59,22 @@ class _MountAttr(ctypes.Structure):
 
 
 def _libc() -> ctypes.CDLL:
+    """The C library, with errno kept for `_check`."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
     return libc
 
 
 def _check(result: int, what: str) -> None:
+    """OSError naming `what` when a libc call returned non-zero."""
     if result != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"{what}: {os.strerror(err)}")
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    """mount(2), raising OSError on failure."""
+
     def encode(text: str | None) -> bytes | None:
         return text.encode() if text is not None else None
 
@@ -88,6 +92,7 @@ def _set_attr(path: str, recursive: bool, set_: int = 0, clear: int = 0) -> None
 
 
 def _under(path: str, folder: str) -> bool:
+    """`path` is `folder` or lies inside it (both absolute and resolved)."""
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
@@ -106,6 +111,7 @@ def _cover(path: str, writable: bool, size: str = "64k", mode: str = "0755") -> 
 
 
 def _prctl(option: int, value: int) -> None:
+    """prctl(2) with one argument, raising OSError on failure."""
     _check(_libc().prctl(option, value, 0, 0, 0), f"prctl({option})")
 
 
@@ -298,6 +304,7 @@ def _work(spec: dict) -> None:
             os.setgroups([])
             os.setgid(spec["run_as"])
             os.setuid(spec["run_as"])
+        _prctl(_PR_SET_DUMPABLE, 1)  # the supervisor's protection, not the snippet's: its /proc works as usual
         _limit(spec)
         os.chdir(spec["work"])
         code = run_cells(spec["cells"])
@@ -373,6 +380,9 @@ def main(spec_path: str) -> None:
         status["setup"] = str(exc)
     else:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})  # woken by sigtimedwait instead
+        # Not dumpable: its /proc/<pid>/fd (the status pipe among them) then needs CAP_SYS_PTRACE over its user
+        # namespace, which the worker lacks even where it shares the supervisor's uid.
+        _prctl(_PR_SET_DUMPABLE, 0)
         worker = os.fork()
         if worker == 0:
             _work(spec)
@@ -388,6 +398,7 @@ def main(spec_path: str) -> None:
 
 
 def _read(path: str) -> str:
+    """A small /proc file's text, or '' when the process is gone."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:

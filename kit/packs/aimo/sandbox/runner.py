@@ -129,6 +129,7 @@ def run_cells(cells: Sequence[str], config: SandboxConfig, plan: Plan) -> ToolRe
 
 
 def _run_in(run_dir: Path, cells: list[str], config: SandboxConfig, plan: Plan, started: float) -> ToolResult:
+    """Write the spec into `run_dir`, start the child, collect its output, stop everything it left."""
     work = Path(child.SCRATCH) if plan.isolated else run_dir / "work"  # isolated: a fresh tmpfs inside
     if not plan.isolated:
         work.mkdir()
@@ -246,6 +247,7 @@ def _outcome(got: _Collected, returncode: int, config: SandboxConfig, plan: Plan
 
 
 def _signal_reason(code: int, config: SandboxConfig) -> str:
+    """Why a snippet that exited with `code` was stopped: '' for an ordinary exit."""
     if code >= 0:
         return ""
     if -code == signal.SIGXCPU:
@@ -258,6 +260,7 @@ def _signal_reason(code: int, config: SandboxConfig) -> str:
 
 def _result(out: StreamTail, err: StreamTail, code: int | None, notes: str, killed: str, config: SandboxConfig,
             plan: Plan, started: float, timed_out: bool = False, cpu_s: float = 0.0) -> ToolResult:
+    """The ToolResult of a run, its notice joining the plan's and the supervisor's notes."""
     notice = "; ".join(n for n in (plan.notice, notes) if n)
     return ToolResult(stdout=out.text(), stderr=err.text(), exit_code=code, killed=killed, timed_out=timed_out,
                       stdout_bytes=out.total, stderr_bytes=err.total, isolated=plan.isolated, notice=notice,
@@ -268,6 +271,7 @@ def _remove(path: Path) -> None:
     """Remove a scratch folder even where the snippet locked its own files or folders."""
 
     def unlock(_func, target: str, _exc) -> None:
+        """Make `target` and its folder writable again and remove it."""
         for locked in (os.path.dirname(target), target):
             with contextlib.suppress(OSError):
                 os.chmod(locked, 0o700)
