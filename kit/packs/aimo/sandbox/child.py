@@ -10,7 +10,8 @@ Processes, top down:
   namespaces; both just wait and exit with the status of the one below;
 - the supervisor (pid 1 of the new pid namespace when isolated) builds the mount view, forks the worker, reaps,
   watches the process count, kills every descendant at the end and writes one JSON status on a pipe that only it
-  holds (so the snippet cannot forge it);
+  holds (so the snippet cannot forge it: the worker closes its copy, and the supervisor is not dumpable, which
+  keeps its /proc/<pid>/fd out of the worker's reach);
 - the worker drops to the planned uid, sets its resource limits, enters the scratch folder and runs the cells,
   the last one echoing its final expression like a notebook cell.
 

@@ -4,8 +4,9 @@ Where it holds (the result's `isolated` and `notice` say which case a run was in
 
 | protection                      | namespaces granted                      | no namespaces                          |
 |---------------------------------|-----------------------------------------|----------------------------------------|
-| wall clock, output cap, cleanup | host kills the group; the pid namespace | host kills the process tree; the       |
-|                                 | dies with its init                      | supervisor is subreaper of orphans     |
+| wall clock, output cap, cleanup | host kills the tree (its first process  | host kills the process tree; the       |
+|                                 | is a subreaper) and the group; the pid  | supervisor is subreaper of orphans     |
+|                                 | namespace dies with its init            |                                        |
 | CPU, memory, file size          | rlimits                                 | rlimits                                |
 | process count                   | RLIMIT_NPROC in the fresh user          | RLIMIT_NPROC over the uid's tasks      |
 |                                 | namespace                               | (the supervisor's watch for root)      |
@@ -63,12 +64,14 @@ class Plan:
     """How snippets run on this machine: decided once per interpreter, mode and scratch folder by probing."""
 
     isolated: bool
-    run_as: int | None  # a uid to drop to (only without namespaces, only when the host runs as root)
+    run_as: int | None  # the uid the worker drops to (root hosts only), else None: the host's own
     notice: str
 
 
 @dataclass(frozen=True)
 class _Collected:
+    """What the host read from a run, and whether it stopped the run itself."""
+
     out: StreamTail
     err: StreamTail
     status: bytes
