@@ -280,7 +280,7 @@ def test_the_first_call_gives_up_after_the_startup_limit():
     started = time.time()
     with pytest.raises(RuntimeError, match="Failed to connect to server after waiting 0.5 seconds"):
         client.send("predict", 1)
-    assert 0.5 <= time.time() - started < 5
+    assert 0.5 <= time.time() - started < 10
 
 
 def test_a_host_name_that_stops_resolving_ends_the_wait_at_once():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -18,10 +19,19 @@ PROBLEMS = {"a1": "What is $1-1$?", "b2": "What is $2+3$?", "c3": "What is $0 \\
 
 
 def free_port() -> int:
-    """A TCP port nobody listens on now, so concurrent test runs (and 50051's owner, if any) never meet."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("localhost", 0))
-        return probe.getsockname()[1]
+    """A TCP port nobody holds now, so concurrent test runs (and 50051's owner, if any) never meet.
+
+    Drawn below the kernel's ephemeral range (32768 and up), where outgoing connections take their source ports:
+    a port from there could be taken by some client between this probe and the server's bind."""
+    for _ in range(200):
+        port = random.randrange(20000, 32000)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("localhost", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port in 20000-32000")
 
 
 def aimo3_spec(**overrides) -> GatewaySpec:
