@@ -94,6 +94,11 @@ def test_every_payload_type_survives_a_grpc_round_trip(echo, case):
         assert check(got), repr(got)
 
 
+def test_messages_past_grpc_s_default_4_mb_limit_go_through(echo):
+    big = b"x" * 5_000_000  # a default channel answers RESOURCE_EXHAUSTED for this; both ends lift the limit
+    assert echo.send("predict", io.BytesIO(big)).getvalue() == big
+
+
 def test_positional_and_keyword_arguments_arrive_as_sent(echo):
     assert echo.send("predict", 1, "two", three=3.5, four=None) == [[1, "two"], {"three": 3.5, "four": None}]
 

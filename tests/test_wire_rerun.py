@@ -8,6 +8,7 @@ scoring does. Ports are free ones written into the competition's spec, so parall
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 
@@ -128,3 +129,16 @@ def test_a_notebook_without_a_function_named_predict_misses_the_endpoint(tmp_pat
     assert rerun.notebook_was_blocked and rerun.calls == 0
     assert json.loads((rerun.gateway_dir / "result.json").read_text())["ErrorDetails"] == (
         "Server did not register a listener for predict")
+
+
+def test_on_a_rerun_the_gateway_dials_inference_server_and_stops_when_it_does_not_resolve(tmp_path):
+    try:
+        socket.gethostbyname("inference_server")
+        pytest.skip("inference_server resolves on this machine")
+    except socket.gaierror:
+        pass
+    data = write_competition(tmp_path, aimo3_spec())
+    rerun = run_rerun(tmp_path, data, notebook_source(data, GOOD_PREDICT), hosts=())  # no mapping this time
+    # Version 0.9 leaves a vanished host to the catch-all: the traceback names the resolver's error.
+    _failed(rerun, 5, "GATEWAY_RAISED_EXCEPTION")
+    assert "gaierror" in rerun.result["ErrorDetails"] and rerun.calls == 0

@@ -110,7 +110,8 @@ def rerun_env() -> dict[str, str]:
     return env
 
 
-def run_rerun(root: Path, data: Path, notebook: str, *, startup_limit: float = 30, timeout: float = 60) -> Rerun:
+def run_rerun(root: Path, data: Path, notebook: str, *, startup_limit: float = 60, timeout: float = 120,
+              hosts: tuple[str, ...] = ("inference_server=127.0.0.1",)) -> Rerun:
     """Kaggle's scoring rerun: the notebook in one process (it must block in serve()), the gateway in another,
     both with KAGGLE_IS_COMPETITION_RERUN=1, the gateway dialling `inference_server` mapped to loopback."""
     notebook_dir, gateway_dir = root / "working", root / "gateway"
@@ -123,7 +124,7 @@ def run_rerun(root: Path, data: Path, notebook: str, *, startup_limit: float = 3
     try:
         gateway = subprocess.run(
             [sys.executable, "-m", "kaggle_evaluation.aimo_3_gateway", str(data / "test.csv"),
-             "--host", "inference_server=127.0.0.1", "--startup-limit", str(startup_limit)],
+             *(arg for pair in hosts for arg in ("--host", pair)), "--startup-limit", str(startup_limit)],
             cwd=gateway_dir, env=dict(rerun_env(), PYTHONPATH=str(data)), capture_output=True, text=True,
             timeout=timeout)
         blocked = kernel.poll() is None
