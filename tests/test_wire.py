@@ -249,7 +249,7 @@ def test_only_named_plain_functions_can_be_served(listeners, message):
         relay.define_server(*listeners, ports=(free_port(),))
 
 
-# ------------------------------------------------------------------------------------------------ ports, startup, deadlines
+# ---------------------------------------------------------------------------------- ports, startup, deadlines
 
 
 def test_the_server_takes_the_first_free_port_and_the_client_falls_back_to_it():

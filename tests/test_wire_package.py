@@ -9,7 +9,7 @@ import sys
 
 import polars as pl
 import pytest
-from wire_helpers import aimo3_spec, free_port
+from wire_helpers import aimo3_spec
 
 from kit.errors import InputError
 from kit.mechanisms.inference_server import package
