@@ -121,6 +121,14 @@ def command(spec_path: Path) -> list[str]:
     return [*UNSHARE, sys.executable, "-m", "kit.kaggle.isolation", str(spec_path)]
 
 
+def beside_command(pid: int, spec_path: Path) -> list[str]:
+    """The command that joins the user and network namespaces of process `pid` (an isolated kernel), takes a mount
+    namespace of its own and runs `enter(spec_path)` there: a second container that shares only loopback with the
+    kernel, as Kaggle's evaluation gateway shares the network with the notebook it calls."""
+    return ["nsenter", f"--target={pid}", "--user", "--net", "--", "unshare", "--mount",
+            sys.executable, "-m", "kit.kaggle.isolation", str(spec_path)]
+
+
 def _libc() -> ctypes.CDLL:
     return ctypes.CDLL(None, use_errno=True)
 
@@ -187,14 +195,18 @@ def enter(spec_path: Path) -> None:
     for keep in map(Path, spec["keep"]):  # what the kernel needs from hidden places, back at the same path
         if keep.exists() and _hidden(keep, [*hide, Path("/tmp"), Path("/root")]):
             _bind(keep, root / keep.relative_to("/"), readonly=True)
-    image = Path(spec["image"])  # writable wherever it lives: the kernel pip-installs into it
-    _bind(image, root / image.relative_to("/"), readonly=False)
+    if spec.get("image"):  # writable wherever it lives: the kernel pip-installs into it
+        image = Path(spec["image"])
+        _bind(image, root / image.relative_to("/"), readonly=False)
     kaggle = root / "kaggle"
     for rel, source in sorted(spec["mounts"].items()):
         _bind(Path(source).resolve(), kaggle / "input" / rel, readonly=True)
     (kaggle / "input").mkdir(parents=True, exist_ok=True)
     _bind(Path(spec["working"]), kaggle / "working", readonly=False)
-    _bind(Path(spec["src"]), kaggle / "src", readonly=False)
+    if spec.get("src"):
+        _bind(Path(spec["src"]), kaggle / "src", readonly=False)
+    if spec.get("hosts"):  # host names this container resolves (a gateway's `inference_server`)
+        _mount(str(Path(spec["hosts"]).resolve()), root / "etc" / "hosts", None, _MS_BIND)
     _loopback_up()
     os.chroot(root)
     os.chdir("/kaggle/working")

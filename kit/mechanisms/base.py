@@ -48,6 +48,11 @@ class Rerun:
     run_dir: Path
     file_name: str
     options: Mapping[str, Any] = field(default_factory=dict)  # mechanism settings the pack's emulator view gives
+    # A served kernel's re-run: `run_beside(gateway)` runs the kernel with `gateway` (a runner.GatewayRun) beside
+    # it and returns {kernel, gateway_exit, timed_out}; `competition_dir` is the hidden data as mounted.
+    run_beside: Callable[[Any], dict[str, Any]] | None = None
+    competition: str = ""
+    competition_dir: Path | None = None
 
 
 class Mechanism(ABC):

@@ -87,7 +87,7 @@ class CompetitionRpcs:
             fields = {"status": "COMPLETE", "publicScore": f"{scores['public']:.5f}",
                       "privateScore": f"{scores['private']:.5f}"}
         except ScoringFailure as exc:
-            fields = {"status": "ERROR", "errorDescription": str(exc)}
+            fields = {"status": "ERROR", "errorDescription": str(exc), "counts": exc.counts}
         except Exception as exc:
             fields = {"status": "ERROR", "errorDescription": f"emulator could not score the submission: {exc}"}
         self._set(sub, **fields)
@@ -95,20 +95,24 @@ class CompetitionRpcs:
     def _rerun(self, sub: dict, version: dict, run_dir: Path, view: Any) -> Path:
         """The competition's mechanism re-runs the kernel on the hidden data and hands back the file to score."""
         mechanism = get_mechanism(view.mechanism)
-
         runs = 0
 
-        def run_kernel() -> dict[str, Any]:
+        def prepared() -> Path:
             nonlocal runs
             if runs:  # a second run (a private set run twice) starts from a fresh folder, as on Kaggle
                 self._prepare(sub["kernel"], version, run_dir, hidden=True)
             runs += 1
-            return runner.execute_run(run_dir)
+            return run_dir
 
         self._prepare(sub["kernel"], version, run_dir, hidden=True)
-
-        rerun = Rerun(run_kernel=run_kernel, working_dir=runner.working_dir(run_dir), run_dir=run_dir,
-                      file_name=sub["fileName"], options=dict(getattr(view, "mechanism_options", {}) or {}))
+        options = dict(getattr(view, "mechanism_options", {}) or {})
+        if self.state.config.get("gateway_startup_limit"):
+            options["startup_limit_seconds"] = self.state.config["gateway_startup_limit"]
+        comp = sub["competition"]
+        rerun = Rerun(run_kernel=lambda: runner.execute_run(prepared()), working_dir=runner.working_dir(run_dir),
+                      run_dir=run_dir, file_name=sub["fileName"], options=options,
+                      run_beside=lambda gateway: runner.execute_served(prepared(), gateway), competition=comp,
+                      competition_dir=run_dir.parent / f"{run_dir.name}-competition-{comp}")
         return mechanism.score_rerun(rerun)
 
     def get_submission(self, user: str, body: dict) -> dict:

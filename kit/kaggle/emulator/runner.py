@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -101,8 +102,7 @@ def _launch(run_dir: Path, spec: dict[str, Any], image_python: Path) -> tuple[li
     problem = isolation.isolation_problem()
     if not problem:
         kit_root = Path(__file__).resolve().parents[3]  # the kit's source folder (an editable install reads it)
-        hidden = [os.environ.get("KIT_HOME", ""), os.environ.get("HOME", ""), os.environ.get("KIT_ASSETS_DIR", ""),
-                  os.environ.get("TMPDIR", "")]
+        hidden = _hidden_paths()
         env = _kernel_env(image_python, "/root", None, Path(KAGGLE_SRC) / "jupyter", spec["rerun"])
         inner = {"root": str(run_dir / "root"), "hide": [h for h in hidden if h], "mounts": spec["mounts"],
                  "keep": [sys.prefix, sys.base_prefix, str(kit_root)],
@@ -156,6 +156,120 @@ def execute_run(run_dir: Path, *, stream: bool = False) -> dict[str, Any]:
         return json.loads(result_path.read_text())
     tail = stderr_path.read_text(errors="replace")[-500:]
     return {"status": "ERROR", "failureMessage": f"kernel process died (exit {proc.returncode}): {tail}"}
+
+
+@dataclass(frozen=True)
+class GatewayRun:
+    """The evaluation gateway a served kernel's scoring re-run starts beside it, as Kaggle does: a separate process
+    in a container of its own that shares only loopback with the kernel and calls it as `inference_server`."""
+
+    argv: tuple[str, ...]  # after the interpreter, e.g. ("-m", "kaggle_evaluation.aimo_3_gateway")
+    mounts: dict[str, Path]  # the gateway's own /kaggle/input: the competition's hidden data and its package
+    pythonpath: str  # where the evaluation package is importable from, inside the gateway's root
+    folder: Path  # the gateway's working folder on the host (its result.json and submission.parquet)
+
+
+def execute_served(run_dir: Path, gateway: GatewayRun) -> dict[str, Any]:
+    """Run a prepared (rerun) folder whose kernel serves `predict`, with `gateway` beside it.
+
+    The kernel starts as in `execute_run`; once its namespaces exist the gateway joins its network namespace with
+    a root and a /etc/hosts of its own (`inference_server` -> 127.0.0.1). The gateway decides the end: when it
+    exits the kernel, still blocked in serve() as on Kaggle, is stopped. If the kernel dies first, the name stops
+    resolving, as a gone container's does. The session limit bounds both. Returns {kernel: {status,
+    failureMessage} (or None while it was still serving), gateway_exit, timed_out}."""
+    src = run_dir / "src"
+    spec = json.loads((src / "run.json").read_text())
+    image_python = isolation.build_image(run_dir / "image")
+    _kernelspec(src, image_python)
+    cmd, env = _launch(run_dir, spec, image_python)
+    gateway.folder.mkdir(parents=True, exist_ok=True)
+    hosts = gateway.folder.parent / f"{gateway.folder.name}.hosts"
+    hosts.write_text(_HOSTS + f"127.0.0.1\t{GATEWAY_HOST}\n", encoding="utf-8")
+    deadline = time.monotonic() + float(spec["timeout"])
+    with open(run_dir / "runner.stderr", "wb") as err, open(gateway.folder.parent / "gateway.log", "wb") as glog:
+        kernel = subprocess.Popen(cmd, cwd=spec["working"], env=env, stdout=err, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+        try:
+            beside = _gateway_command(run_dir, spec, kernel, gateway, hosts)
+            gate = subprocess.Popen(beside, cwd=gateway.folder, env=_host_env(), stdout=glog,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        except Exception:
+            _kill(kernel)
+            raise
+        timed_out = _watch(kernel, gate, hosts, deadline)
+        for proc in (gate, kernel):
+            if proc.poll() is None:
+                _kill(proc)
+    kernel_result = json.loads((src / "result.json").read_text()) if (src / "result.json").exists() else None
+    if timed_out:
+        _write_log(src, f"{TIMEOUT_MESSAGE}: stopped at the session limit of {spec['timeout']:.0f} s",
+                   notice=spec.get("notice", ""))
+    elif kernel_result is None:
+        _write_log(src, "", notice=spec.get("notice", ""))
+    return {"kernel": kernel_result, "gateway_exit": gate.returncode, "timed_out": timed_out}
+
+
+GATEWAY_HOST = "inference_server"  # the host name a rerun gateway dials (kaggle_evaluation's base gateway)
+_HOSTS = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+
+
+def _host_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
+def _gateway_command(run_dir: Path, spec: dict[str, Any], kernel: subprocess.Popen, gateway: GatewayRun,
+                     hosts: Path) -> list[str]:
+    """The gateway's command: isolated beside the kernel, or (degraded) a plain process told the host's address."""
+    env = {k: os.environ[k] for k in _PASS if k in os.environ}
+    env.update(KAGGLE_IS_COMPETITION_RERUN="true", PYTHONPATH=gateway.pythonpath, HOME="/root",
+               PYTHONUNBUFFERED="1", PATH="/usr/local/bin:/usr/bin:/bin")
+    if isolation.isolation_problem():  # two containers sharing one loopback need namespaces; nothing to degrade to
+        raise RuntimeError(f"a served kernel's gateway needs namespace isolation ({isolation.isolation_problem()})")
+    _await_namespaces(kernel)
+    inner = {"root": str(run_dir / "gateway-root"), "hide": [h for h in _hidden_paths() if h],
+             "mounts": {rel: str(Path(p).resolve()) for rel, p in gateway.mounts.items()},
+             "keep": [sys.prefix, sys.base_prefix, str(Path(__file__).resolve().parents[3])],
+             "working": str(gateway.folder), "hosts": str(hosts), "env": env,
+             "argv": [sys.executable, *gateway.argv]}
+    path = gateway.folder.parent / "gateway-isolation.json"
+    path.write_text(json.dumps(inner, indent=1))
+    return isolation.beside_command(kernel.pid, path)
+
+
+def _hidden_paths() -> list[str]:
+    """What a sandbox process never sees of this machine: the kit's state, HOME, assets and temp folders."""
+    return [os.environ.get("KIT_HOME", ""), os.environ.get("HOME", ""), os.environ.get("KIT_ASSETS_DIR", ""),
+            os.environ.get("TMPDIR", "")]
+
+
+def _await_namespaces(kernel: subprocess.Popen, seconds: float = 20.0) -> None:
+    """Wait until the kernel process has its own network namespace (joining earlier would join this machine's)."""
+    mine = os.readlink("/proc/self/ns/net")
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            if os.readlink(f"/proc/{kernel.pid}/ns/net") != mine:
+                return
+        except OSError:  # the process is gone
+            break
+        if kernel.poll() is not None:
+            break
+        time.sleep(0.02)
+    raise RuntimeError("the kernel never entered its namespaces; see runner.stderr")
+
+
+def _watch(kernel: subprocess.Popen, gate: subprocess.Popen, hosts: Path, deadline: float) -> bool:
+    """Wait for the gateway; True when the session limit ran out first. A kernel that ends (crash, or code that
+    never reached serve()) takes its host name with it."""
+    mapped = True
+    while gate.poll() is None:
+        if time.monotonic() >= deadline:
+            return True
+        if mapped and kernel.poll() is not None:
+            hosts.write_text(_HOSTS, encoding="utf-8")  # the same inode: the gateway's bind mount sees it
+            mapped = False
+        time.sleep(0.1)
+    return False
 
 
 def _tee(proc: subprocess.Popen, err: Any) -> threading.Thread:

@@ -1,0 +1,85 @@
+"""The "inference_server" mechanism: the notebook serves `predict`, Kaggle's gateway calls it and writes the file.
+
+Save-version run (no rerun flag): the notebook runs the gateway in its own process (`run_local_gateway`) on the
+public test file and leaves `submission.parquet` in /kaggle/working; `check_output` checks that file before a daily
+submission is spent. Scoring re-run: the notebook runs top to bottom with KAGGLE_IS_COMPETITION_RERUN set and
+blocks in `serve()`; the gateway runs as a separate process in a container of its own, dials the notebook as
+`inference_server`, sends the hidden rows, and reports through `result.json`. Its error type becomes the category
+shown on the submission. Which categories count against the daily allowance follows the gateway's own docstring
+("unhandled errors are treated as caused by Kaggle and do not count"); the words of each category are inferred
+from Kaggle's published list, since the mapping itself is not public.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kit.mechanisms.base import TIMEOUT, Mechanism, Rerun, ScoringFailure
+from kit.mechanisms.file import check_submission_file
+
+RESULT_FILE = "result.json"
+GATEWAY_STARTUP_SECONDS = 900  # the gateway's wait for the server, from its first call (STARTUP_LIMIT_SECONDS)
+
+# ErrorType -> (category shown on the submission, whether the attempt counts against the daily allowance).
+CATEGORIES: dict[int, tuple[str, bool]] = {
+    0: ("Submission Scoring Error", False),  # UNSPECIFIED: Kaggle's own fault
+    1: ("Inference Server Never Started", True),  # SERVER_NEVER_STARTED
+    2: ("Inference Server Connection Failed", True),  # SERVER_CONNECTION_FAILED
+    3: ("Inference Server Raised an Exception", True),  # SERVER_RAISED_EXCEPTION
+    4: ("Inference Server Missing Endpoint", True),  # SERVER_MISSING_ENDPOINT: no function named predict
+    5: ("Submission Scoring Error", False),  # GATEWAY_RAISED_EXCEPTION: unclassified, so not the user's
+    6: ("Invalid Submission", True),  # INVALID_SUBMISSION
+    7: ("Timeout", True),  # GRPC_DEADLINE_EXCEEDED: a call past the competition's per-call deadline
+}
+
+
+class InferenceServerMechanism(Mechanism):
+    """The notebook serves `predict`; the competition's gateway writes `submission.parquet`."""
+
+    name = "inference_server"
+
+    def check_output(self, spec: Any, output_dir: Path, expected_ids: set[str] | None = None) -> int:
+        """The save-version run's file: what the notebook's local gateway wrote into /kaggle/working."""
+        return check_submission_file(output_dir / spec.file_name, list(spec.columns), expected_ids)
+
+    def score_rerun(self, rerun: Rerun) -> Path:
+        """The kernel blocked in serve(), the gateway beside it; its result.json decides."""
+        if rerun.run_beside is None or rerun.competition_dir is None:
+            raise ScoringFailure("Submission Scoring Error", "this sandbox cannot run a gateway", counts=False)
+        from kit.kaggle.emulator.runner import GatewayRun
+
+        options = dict(rerun.options)
+        module = options.get("gateway_module")
+        if not module:
+            raise ScoringFailure("Submission Scoring Error", "the competition names no gateway module", counts=False)
+        argv = ["-m", str(module)]
+        if options.get("startup_limit_seconds"):  # a sandbox setting: the kit's gateway takes it, Kaggle's ignore it
+            argv += ["--startup-limit", str(options["startup_limit_seconds"])]
+        comp = rerun.competition
+        # The gateway's own view of the data: at the legacy path its default data path names, and the 2025 one.
+        mounts = {comp: rerun.competition_dir, f"competitions/{comp}": rerun.competition_dir}
+        folder = rerun.run_dir.parent / f"{rerun.run_dir.name}-gateway"
+        outcome = rerun.run_beside(GatewayRun(tuple(argv), mounts, f"/kaggle/input/{comp}", folder))
+        if outcome["timed_out"]:
+            raise ScoringFailure(TIMEOUT)
+        return _scored_file(folder, rerun.file_name, outcome)
+
+
+def _scored_file(folder: Path, file_name: str, outcome: dict[str, Any]) -> Path:
+    """The gateway's submission, or the ScoringFailure its result.json (or its absence) stands for."""
+    result_path = folder / RESULT_FILE
+    if not result_path.is_file():
+        log = folder.parent / "gateway.log"
+        tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.is_file() else []
+        raise ScoringFailure("Submission Scoring Error", f"the gateway wrote no {RESULT_FILE} (exit "
+                             f"{outcome.get('gateway_exit')}){': ' + tail[0] if tail else ''}", counts=False)
+    result = json.loads(result_path.read_text(encoding="utf-8"))
+    if not result.get("Succeeded"):
+        category, counts = CATEGORIES.get(int(result.get("ErrorType", 0)), CATEGORIES[0])
+        raise ScoringFailure(category, counts=counts)  # details stay in result.json, as on Kaggle
+    out = folder / file_name
+    if not out.is_file():
+        raise ScoringFailure("Submission CSV Not Found", f"the gateway wrote no {file_name}")
+    return out

@@ -1,0 +1,169 @@
+"""Inference-server competitions in the sandbox (issue 18): a starter-style notebook pushed with the official CLI,
+code-submitted, re-run with the gateway as a separate isolated process beside it, and scored; and each fault a
+served notebook can have ends with the category Kaggle shows, on the submission, in one line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from emulator_tools import admin, write_kernel
+
+from kit.config import KitConfig
+from kit.errors import SubmissionError
+from kit.kaggle.client import KaggleClient
+from kit.kaggle.emulator import start_in_thread
+from kit.kaggle.isolation import isolation_problem
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(bool(isolation_problem()), reason=f"no namespaces here: {isolation_problem()}")]
+
+TOY = Path(__file__).resolve().parent / "toy_pack"
+USER = "sandbox-user"
+COMP = "toy-serve"
+KAGGLE_CLI = str(Path(sys.executable).with_name("kaggle"))
+# Seconds the sandbox's gateway waits for the server (Kaggle: 900): enough for a kernel to reach serve() on a busy
+# 2-core machine, and a short one for the notebook that never does.
+STARTUP_LIMIT, SHORT_STARTUP_LIMIT = 30, 5
+
+
+@pytest.fixture(scope="module")
+def serve_emulator(tmp_path_factory):
+    sys.path.insert(0, str(TOY))
+    sys.modules.pop("toy_serve", None)
+    import toy_serve
+
+    running = start_in_thread(tmp_path_factory.mktemp("serve-state"), pack=toy_serve.EmulatedServe(),
+                              ready_delay=0.1)
+    admin(running.url, "config", {"gateway_startup_limit": STARTUP_LIMIT})
+    yield running
+    running.stop()
+    sys.path.remove(str(TOY))
+    sys.modules.pop("toy_serve", None)
+
+
+STARTER = """
+import os
+import sys
+import time
+
+import polars as pl
+
+COMPETITION = next(p for p in ("/kaggle/input/competitions/toy-serve", "/kaggle/input/toy-serve")
+                   if os.path.isdir(p))
+sys.path.append(COMPETITION)
+import kaggle_evaluation.toy_serve_inference_server
+
+RERUN = bool(os.getenv("KAGGLE_IS_COMPETITION_RERUN"))
+CALLS = []
+
+
+def predict(id_: pl.Series, question: pl.Series) -> pl.DataFrame:
+    CALLS.append(id_.item())
+    FAULT_IN_PREDICT
+    return pl.DataFrame({"id": id_, "answer": len(question.item())})
+
+
+FAULT_BEFORE_SERVER
+inference_server = kaggle_evaluation.toy_serve_inference_server.ToyServeInferenceServer(SERVED)
+if RERUN:
+    inference_server.serve()
+else:
+    inference_server.run_local_gateway((os.path.join(COMPETITION, "test.csv"),))
+"""
+
+# Each fault shows only on the scoring re-run (the hidden rows, or the rerun branch), as faults that reach Kaggle
+# do: the save-version run on the public rows completes, so the version can be submitted.
+FAULTS = {
+    "never started": ({"FAULT_BEFORE_SERVER": "if RERUN:\n    time.sleep(60)"}, "Inference Server Never Started"),
+    "deadline on the second call": ({"FAULT_IN_PREDICT": "if RERUN and len(CALLS) == 2:\n        time.sleep(8)"},
+                                    "Timeout"),
+    "predict raises": ({"FAULT_IN_PREDICT": "if id_.item() == 'q09':\n        raise ValueError('no idea')"},
+                       "Inference Server Raised an Exception"),
+    "bare scalar": ({"FAULT_IN_PREDICT": "if RERUN:\n        return len(question.item())"},
+                    "Submission Scoring Error"),
+    "wrong row count": ({"FAULT_IN_PREDICT": "if id_.item() == 'q07':\n"
+                                             "        return pl.DataFrame({'id': ['q07', 'q07'], 'answer': [1, 2]})"},
+                        "Invalid Submission"),
+    "no function named predict": ({"SERVED": "predict if not RERUN else answer",
+                                   "FAULT_BEFORE_SERVER": "def answer(id_, question):\n"
+                                                          "    return predict(id_, question)"},
+                                  "Inference Server Missing Endpoint"),
+}
+
+
+def _starter(**parts: str) -> str:
+    source = STARTER
+    for key, default in (("FAULT_IN_PREDICT", "pass"), ("FAULT_BEFORE_SERVER", ""), ("SERVED", "predict")):
+        source = source.replace(key, parts.get(key, default))
+    return source
+
+
+def _push_and_wait(client: KaggleClient, folder: Path, slug: str, env: dict[str, str] | None = None) -> None:
+    """Push the kernel (with the official CLI when `env` is given) and wait for its save-version run."""
+    import subprocess
+
+    if env is not None:
+        proc = subprocess.run([KAGGLE_CLI, "kernels", "push", "-p", str(folder)], env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert proc.returncode == 0 and "successfully pushed" in proc.stdout.lower(), proc.stdout + proc.stderr
+    else:
+        client.kernel_push(folder)
+    deadline = time.monotonic() + 120
+    while (status := client.kernel_status(f"{USER}/{slug}", None))[0] not in ("COMPLETE", "ERROR"):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert status[0] == "COMPLETE", status
+
+
+def test_a_starter_notebook_pushed_with_the_cli_is_rerun_with_its_gateway_and_scored(serve_emulator, tmp_path):
+    """Acceptance: the hand-written starter (no kit import) is pushed with the official CLI; its save-version run
+    writes submission.parquet through the local gateway; the code submission re-runs it blocked in serve() with
+    the gateway as a separate isolated process dialling `inference_server`; the gateway's parquet is scored."""
+    client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=serve_emulator.url, progress=False)
+    folder = write_kernel(tmp_path / "kernel", f"{USER}/starter", "", kernel_type="notebook",
+                          competition_sources=[COMP])
+    nb = json.loads((folder / "kernel.ipynb").read_text())
+    nb["cells"] = [nb["cells"][1]]  # no parameters cell: written by hand
+    nb["cells"][0]["source"] = _starter()
+    (folder / "kernel.ipynb").write_text(json.dumps(nb))
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_PROXY", "no_proxy")}
+    env.update(KAGGLE_API_ENVIRONMENT="LOCALHOST", HTTP_PROXY=serve_emulator.url, KAGGLE_USERNAME=USER,
+               KAGGLE_KEY="sandbox-key", KAGGLE_CONFIG_DIR=str(tmp_path / "cli-config"))
+    _push_and_wait(client, folder, "starter", env)
+    version = serve_emulator.server.state.kernel_version(f"{USER}/starter", None)
+    client.kernel_output(f"{USER}/starter", version["number"], tmp_path / "out")
+    assert (tmp_path / "out" / "submission.parquet").is_file()  # the save-version run's local gateway wrote it
+    sub_ref = client.submit_code(COMP, f"{USER}/starter", version["number"], "submission.parquet", "starter")
+    sub = client.wait_submission(sub_ref, timeout=120, poll=0.2)
+    assert (sub.public_score, sub.private_score) == (1.0, 1.0)
+    run = serve_emulator.server.state.root / "submissions" / str(sub_ref)
+    result = json.loads((run / "run-gateway" / "result.json").read_text())
+    assert result["Succeeded"] is True
+    log = (run / "gateway.log").read_text()
+    assert "Traceback" not in log
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_each_fault_of_a_served_notebook_gets_the_category_kaggle_shows(serve_emulator, tmp_path, fault):
+    parts, category = FAULTS[fault]
+    limit = SHORT_STARTUP_LIMIT if fault == "never started" else STARTUP_LIMIT
+    admin(serve_emulator.url, "config", {"gateway_startup_limit": limit})
+    client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=serve_emulator.url, progress=False)
+    slug = "fault-" + fault.replace(" ", "-")
+    folder = write_kernel(tmp_path / "kernel", f"{USER}/{slug}", _starter(**parts), competition_sources=[COMP])
+    _push_and_wait(client, folder, slug)
+    version = serve_emulator.server.state.kernel_version(f"{USER}/{slug}", None)
+    sub_ref = client.submit_code(COMP, f"{USER}/{slug}", version["number"], "submission.parquet", fault)
+    with pytest.raises(SubmissionError) as failed:
+        client.wait_submission(sub_ref, timeout=120, poll=0.2)
+    assert f"failed: {category}" in str(failed.value)
+    sub = serve_emulator.server.state.submission(sub_ref)
+    assert sub["errorDescription"] == category  # the category alone; the details stay in the run folder
+    run = serve_emulator.server.state.root / "submissions" / str(sub_ref)
+    assert (run / "run-gateway" / "result.json").is_file() and (run / "gateway.log").is_file()
