@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "build-submission": ("kit.commands.build_submission", "Render the inference kernel from a template."),
     "submit": ("kit.commands.submit", "Push the kernel, wait, submit that version and poll the score."),
     "history": ("kit.commands.history", "Show the submission ledger."),
+    "compare": ("kit.commands.compare", "Paired differences between local runs on the same rows."),
     "emulator": ("kit.commands.emulator", "Run the local Kaggle API emulator (sandbox)."),
     "demo": ("kit.commands.demo", "Run the whole chain on embedded defaults against the sandbox."),
 }

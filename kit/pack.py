@@ -101,6 +101,10 @@ class Pack(Protocol):
         human `note`. Options run-local passes: `config` (the caller's KitConfig, for the pack's own sections) and,
         only when the user gave one, `embedder` (or whatever scorer model the pack uses)."""
 
+    def row_scores(self, submission: Path, labels: Path, **options: Any) -> dict[str, float]:
+        """Optional (`PackDefaults` offers none): the metric per row, {id: score} over the ids `submission`
+        holds, whose mean is `score`'s mean for the same files and options; `kit compare` pairs runs with it."""
+
     def emulator(self) -> EmulatorView:
         """The sandbox emulator's view of the competition (optionally with a `seed_leaderboard`)."""
 
@@ -124,7 +128,8 @@ class Pack(Protocol):
 
 
 class PackDefaults:
-    """What a pack without commands, config sections or a trainable model inherits (mix into a pack class)."""
+    """What a pack without commands, config sections, a trainable model or per-row scores inherits (mix into a
+    pack class)."""
 
     def commands(self) -> Mapping[str, tuple[str, str]]:
         """No commands of its own."""
@@ -145,6 +150,11 @@ class PackDefaults:
     def train_adapter(self, cfg: Any, out: Path, steps: int) -> dict[str, Any]:
         """Packs whose recipes need no model train nothing."""
         raise ConfigError(f"the {getattr(self, 'slug', '?')} pack trains no adapter")
+
+    def row_scores(self, submission: Path, labels: Path, **options: Any) -> dict[str, float]:
+        """A metric that is not a mean over rows (or a pack that does not say) cannot be paired row by row."""
+        raise ConfigError(f"the {getattr(self, 'slug', '?')} pack offers no per-row scores, so its runs cannot be "
+                          f"compared row by row", hint="the pack's `row_scores` hook gives them")
 
 
 _PACKS: dict[str, Pack] = {}  # registered in-process (an installed pack comes from its entry point instead)

@@ -61,8 +61,22 @@ class PromptRecovery(PromptRecoveryEdges):
         """The metric over the ids the submission holds (a --rows run covers only some). Options: `embedder` (a
         folder), else `config` (a KitConfig) whose [score] embedder is used, else the bundled proxy. Carries a human
         `note` when the suffix was removed."""
+        from kit.packs.prompt_recovery.metric import describe_suffix
+
+        result = self._report(submission, labels, options).to_dict()
+        if result.get("suffix_removed"):
+            result["note"] = describe_suffix(result)
+        return result
+
+    def row_scores(self, submission: Path, labels: Path, **options: Any) -> dict[str, float]:
+        """The sharpened cosine of each row `score` averages (same embedder, same suffix rule), by id."""
+        report = self._report(submission, labels, options)
+        return dict(zip(report.ids, report.per_row, strict=True))
+
+    def _report(self, submission: Path, labels: Path, options: dict[str, Any]) -> Any:
+        """The metric's ScoreReport (per-row scores included) for the submission's ids; options as for `score`."""
         from kit.errors import InputError
-        from kit.packs.prompt_recovery.metric import describe_suffix, load_embedder, score
+        from kit.packs.prompt_recovery.metric import load_embedder, score
         from kit.tables import read_rows
 
         key, value = self.submission.columns
@@ -73,11 +87,7 @@ class PromptRecovery(PromptRecoveryEdges):
             raise InputError(f"{labels}: no label for {len(missing)} submission id(s), first: {missing[0]!r}")
         config = options.get("config")
         embedder = options.get("embedder") or (config.score.embedder if config is not None else "") or None
-        report = score(preds, {i: labels_of[i] for i in preds}, load_embedder(embedder))
-        result = report.to_dict()
-        if result.get("suffix_removed"):
-            result["note"] = describe_suffix(result)
-        return result
+        return score(preds, {i: labels_of[i] for i in preds}, load_embedder(embedder))
 
     def emulator(self) -> Any:
         """The sandbox's competition: public files, the hidden set for re-runs, the public/private scorer."""

@@ -46,16 +46,20 @@ RECIPES = {"upper": Recipe("upper", "Upper-case the word: the answer."),
            "copy": Recipe("copy", "The word as given: right only where it is upper case already.")}
 
 
-def exact_share(submission: Path, labels: Path, keys: set[str] | None = None) -> tuple[float, int]:
-    """(share of exact matches, rows) over the submission's keys (or `keys` of them)."""
+def matches(submission: Path, labels: Path) -> dict[str, float]:
+    """{key: 1.0 for an exact match, else 0.0} over the submission's keys."""
     answers = {r["key"]: r["echo"] for r in read_rows(labels, required=COLUMNS)}
     given = {r["key"]: r["echo"] for r in read_rows(submission, required=COLUMNS)}
-    chosen = [k for k in given if keys is None or k in keys]
-    missing = [k for k in chosen if k not in answers]
+    missing = [k for k in given if k not in answers]
     if missing:
         raise InputError(f"{labels}: no answer for key {missing[0]!r}")
-    hits = sum(given[k] == answers[k] for k in chosen)
-    return (hits / len(chosen) if chosen else 0.0), len(chosen)
+    return {k: float(given[k] == answers[k]) for k in given}
+
+
+def exact_share(submission: Path, labels: Path, keys: set[str] | None = None) -> tuple[float, int]:
+    """(share of exact matches, rows) over the submission's keys (or `keys` of them)."""
+    chosen = [hit for k, hit in matches(submission, labels).items() if keys is None or k in keys]
+    return (sum(chosen) / len(chosen) if chosen else 0.0), len(chosen)
 
 
 class EmulatedEcho:
@@ -109,6 +113,10 @@ class ToyEcho(PackDefaults):
         """Exact-match share; no confidence interval worth the name on ten rows, so both ends are the mean."""
         mean, n = exact_share(Path(submission), Path(labels))
         return {"mean": mean, "ci_low": mean, "ci_high": mean, "n": n}
+
+    def row_scores(self, submission: Path, labels: Path, **options: Any) -> dict[str, float]:
+        """1 for an exact match, 0 otherwise, by key: `score` is their mean."""
+        return matches(Path(submission), Path(labels))
 
     def emulator(self) -> EmulatedEcho:
         """The sandbox's view."""
