@@ -8,7 +8,8 @@ N ranked candidates). `<template>+lora` trains an adapter with `kit train` on th
 process while the rest runs (default template zeroshot: a third of fewshot's tokens per step on a CPU), and
 predicts with its recorded format and prime. Scores are the metric with
 the kit's embedder (the bundled MiniLM proxy unless --embedder): on a proxy the lucrarea suffix is removed before
-scoring (the full-string score is shown beside it). Paired differences use the same rows. The best recipe is
+scoring (the full-string score is shown beside it). Paired differences use the same rows and
+`kit compare`'s statistic (kit.chain.compare.paired_difference). The best recipe is
 printed LAST.
 
     .venv/bin/python scripts/bench_quality.py --quick            # 24 rows, no LoRA: a few minutes
@@ -20,22 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
+from kit.chain.compare import paired_difference
 from kit.files import write_json
-
-
-def paired(a: list[float], b: list[float]) -> tuple[float, float]:
-    """Mean of a - b and its 95% half-width (normal, per-row differences)."""
-    d = np.asarray(a) - np.asarray(b)
-    return float(d.mean()), 1.96 * float(d.std()) / math.sqrt(len(d))
 
 
 def start_lora(args: argparse.Namespace, data_dir: Path, model: Path, out: Path) -> subprocess.Popen:
@@ -211,10 +204,10 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
     table = []
     for name, (_, secs) in recipes.items():
         rep = reports[name]
-        diff, half = paired(rep.per_row, base)
+        diff = paired_difference(rep.per_row, base)  # the statistic `kit compare` reports: one definition
         table.append({"recipe": name, "score": rep.mean, "ci_low": rep.ci_low, "ci_high": rep.ci_high,
                       "full_string": rep.full_string, "rows_per_s": len(rows) / secs if secs else None,
-                      "diff_vs_best": diff, "diff_ci": [diff - half, diff + half], "n": rep.n})
+                      "diff_vs_best": diff.mean, "diff_ci": [diff.ci_low, diff.ci_high], "n": rep.n})
     _print(table, reports["best"], seconds, truth, recipes)
     winner = max(table, key=lambda r: r["score"])
     if args.json:

@@ -20,5 +20,7 @@ def command(runs: tuple[str, ...], plot_path: Path | None, as_json: bool) -> Non
     wins / losses / ties, rows/s. RUN is a ledger id (`kit history --local`: 12 or #12) or a run folder."""
     from kit.chain.compare import compare, describe
 
+    if len(runs) < 2:
+        raise click.UsageError("name at least two runs: the first is the baseline")
     result = compare(runs, plot_path=plot_path)
     emit(result.to_dict(), as_json, describe(result))
