@@ -145,8 +145,8 @@ def compare(refs: Sequence[str], *, ledger: Any = None, plot_path: Path | None =
 
 
 def _find(ref: str, rows: list[dict[str, Any]], trains: set[int]) -> dict[str, Any]:
-    """The run-local row `ref` names: a ledger id (`12`, `#12`), else a run folder (its path or its name; a
-    folder run into twice is its newest run, the one whose submission is there)."""
+    """The run-local row `ref` names: a ledger id (`12`, `#12`), else a run folder, by its path or, when that is
+    not one, by its name (a folder run into twice is its newest run, the one whose submission is there)."""
     text = ref.strip()
     if text.lstrip("#").isdigit():
         run_id = int(text.lstrip("#"))
@@ -158,12 +158,18 @@ def _find(ref: str, rows: list[dict[str, Any]], trains: set[int]) -> dict[str, A
                              f"to compare")
         raise InputError(f"no kit run-local run #{run_id} in the ledger", hint="`kit history --local` lists them")
     path = Path(text).expanduser().resolve()
-    for row in rows:  # newest first
-        out = Path(row["out_dir"] or "")
-        if row["out_dir"] and (out.resolve() == path or out.name == text.rstrip("/")):
-            return row
-    raise InputError(f"no kit run-local run recorded in folder {ref!r}",
-                     hint="name a run by its ledger id or its folder, as `kit history --local` lists them")
+    recorded = [row for row in rows if row["out_dir"]]  # newest first
+    by_path = [row for row in recorded if Path(row["out_dir"]).resolve() == path]
+    by_name = [row for row in recorded if Path(row["out_dir"]).name == Path(text).name]
+    found = by_path or by_name
+    if not found:
+        raise InputError(f"no kit run-local run recorded in folder {ref!r}",
+                         hint="name a run by its ledger id or its folder, as `kit history --local` lists them")
+    folders = sorted({row["out_dir"] for row in found})
+    if len(folders) > 1:
+        raise InputError(f"{ref!r} names {len(folders)} run folders ({', '.join(folders[:3])}): give its path or "
+                         f"its ledger id")
+    return found[0]
 
 
 def _refuse_repeats(chosen: list[dict[str, Any]]) -> None:
