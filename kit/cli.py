@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
+import threading
 
 import click
 
@@ -123,8 +125,36 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj = {"config_path": config_path}
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that a command unwinds as on Ctrl-C: a kernel it runs is stopped with
+    every process it started, an attempt is recorded, a demo stops the emulator it started."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
+def _by_sigterm(exc: BaseException | None) -> bool:
+    """Whether `exc` comes from SIGTERM (click wraps an interrupt in Abort; a command may re-raise it as its own)."""
+    while exc is not None:
+        if isinstance(exc, _Terminated):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def run(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code; KitError becomes one line on stderr."""
+    """Run the CLI and return its exit code; KitError becomes one line on stderr, SIGTERM unwinds like Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():  # signal handlers belong to the main thread
+        return _run(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _run(argv)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         cli.main(args=argv, prog_name="kit", standalone_mode=False)
     except KitError as exc:
@@ -137,10 +167,16 @@ def run(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
-    except click.Abort:
+    except click.Abort as exc:
+        if _by_sigterm(exc):
+            click.echo("terminated", err=True)
+            return 143
         click.echo("aborted", err=True)
         return 130
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if _by_sigterm(exc):
+            click.echo("terminated", err=True)
+            return 143
         click.echo("interrupted", err=True)
         return 130
     return 0

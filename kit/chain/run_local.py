@@ -5,6 +5,11 @@ wheels are mounted at /kaggle/input in the chosen layout (a model under models/<
 datasets/<owner>/<slug>), the output folder is /kaggle/working, there is no network, and the kit is importable
 only after the notebook installs it from the wheels (the sandbox's kit-only bundle unless --wheels is given).
 The labels file never enters the input tree; it is used afterwards, here, to score the submission.
+
+Ctrl-C (or SIGTERM, which the CLI turns into the same interrupt) stops the kernel with every process it started
+(kit.kaggle.emulator.runner) and ends in `RunInterrupted`, whose message says what the run folder keeps: the
+kernel's log and notebook so far, and whether its submission file is still the kernel's first write (the fallback
+a kit kernel writes before predicting) or partly predicted. An interrupted run is not recorded in the ledger.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import dataclasses
 import json
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -21,12 +27,20 @@ from typing import Any
 
 from kit.artefacts import RunConfig
 from kit.config import KitConfig, override
-from kit.errors import ConfigError, InputError
+from kit.errors import ConfigError, InputError, KitError
 from kit.kernel.report import REPORT_FILE
 
 # How the local folders are attached: refs in the sandbox account, mounted where Kaggle mounts such sources
 # (a recipe's further model source <name> as kit-<name>/transformers/default/1).
 LOCAL_SLUGS = {"model": "kit-base-model/transformers/default/1", "adapter": "kit-adapter", "wheels": "kit-wheels"}
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """The run was interrupted; its kernel is stopped, and `message` says what its folder keeps."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass
@@ -108,6 +122,8 @@ def run_local(
         else None
     if (adapter or infer.adapter_path) and not recipe.needs_model:
         warnings.append(f"template {recipe.name} loads no model: the adapter is not mounted")
+    if adapter_dir is not None:
+        warnings.extend(check_adapter(adapter_dir))
     given = _given_sources(pack, recipe, sources or {}, warnings)
     extra = {name: Path(given.get(name) or default_model_path()) for name in recipe.model_sources}
     for what, path in (("model", model_dir), ("adapter", adapter_dir), ("wheels", wheels), *given.items()):
@@ -137,8 +153,15 @@ def run_local(
             model=str(model_dir) if model_dir else None, adapter=str(adapter_dir) if adapter_dir else None,
             wheels=str(folders["wheels"]) if folders["wheels"] else None, layout=layout, kit_config=cfg.to_dict(),
         ).save(out_dir)
-        notebook, notice = _execute(tree / "run", source, params, mounts, out_dir,
-                                    cfg.kaggle.kernel_timeout_seconds, progress)
+        first = _FirstWrite(out_dir / pack.submission.file_name, tree / "first-write.csv")
+        try:
+            notebook, notice = _execute(tree / "run", source, params, mounts, out_dir,
+                                        cfg.kaggle.kernel_timeout_seconds, progress)
+        except KeyboardInterrupt as stop:
+            first.stop()
+            raise RunInterrupted(left_behind(out_dir, pack.submission, first.copy)) from stop
+        finally:
+            first.stop()
         if notice:
             warnings.insert(0, notice)
     finally:
@@ -158,6 +181,74 @@ def run_local(
         result, template=infer.template, params=params, model=model_dir, adapter=adapter_dir,
         data_files=[labels, *_data_files(data_dir, pack.kernel.labels_file)], key=key, ledger=ledger)
     return result
+
+
+def check_adapter(folder: Path) -> list[str]:
+    """push-adapter's checks of an adapter folder (kit.chain.adapter.validate_adapter: the folder, its
+    adapter_config.json and weights, links and credentials), made on the host before any kernel starts: one
+    InputError line naming the folder or file. A folder without its kit_adapter.json is rehearsed, with a warning."""
+    from kit.artefacts import ADAPTER_META_NAME
+    from kit.chain.adapter import validate_adapter
+
+    if validate_adapter(folder)["kit_adapter"] is not None:
+        return []
+    return [f"{folder} has no {ADAPTER_META_NAME}, the record `kit train` writes beside an adapter: the kernel "
+            "predicts in the template's own format, no base-model check is made, and push-adapter refuses the folder "
+            "unless told"]
+
+
+class _FirstWrite:
+    """Copies the kernel's submission file the first time it appears (a kit kernel writes its complete fallback
+    there before it predicts anything), so that an interrupted run can say how much of the file is predictions."""
+
+    def __init__(self, path: Path, copy: Path) -> None:
+        self.path, self.copy = path, copy
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True, name="first-write")
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.1):  # model loading comes between the fallback and the first predictions
+            try:
+                shutil.copyfile(self.path, self.copy)  # the kernel replaces the file whole: we copy one version
+            except FileNotFoundError:
+                continue
+            return
+
+    def stop(self) -> None:
+        """Stop watching (the copy stays)."""
+        self._done.set()
+        self._thread.join(timeout=2)
+
+
+def left_behind(out_dir: Path, spec: Any, first: Path) -> str:
+    """One line for an interrupted run: what its folder keeps and what state its submission file is in (`first`:
+    the kernel's first write of it, when seen)."""
+    kept = sorted(p.name for p in out_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+    return (f"run-local interrupted: the kernel and every process it started are stopped; {out_dir} keeps "
+            f"{', '.join(kept) or 'nothing'}; {_submission_state(out_dir / spec.file_name, spec, first)}; "
+            "nothing was recorded in the ledger")
+
+
+def _submission_state(path: Path, spec: Any, first: Path) -> str:
+    """Whether the submission file is missing, the kernel's first write (the fallback) or partly predicted."""
+    from kit.tables import read_rows
+
+    if not path.is_file():
+        return f"no {spec.file_name} was written"
+    if not first.is_file():
+        return f"{spec.file_name} as the kernel left it"
+    try:
+        before, after = read_rows(first, required=spec.columns), read_rows(path, required=spec.columns)
+    except KitError as exc:
+        return f"{spec.file_name} cannot be read ({exc})"
+    key, values = spec.columns[0], spec.columns[1:]
+    was = {row[key]: [row[v] for v in values] for row in before}
+    changed = sum(was.get(row[key]) != [row[v] for v in values] for row in after)
+    if not changed:
+        return f"{spec.file_name} is the kernel's first write (the fallback), no prediction had replaced it"
+    return (f"{spec.file_name} is partial: {changed} of {len(after)} rows predicted, the others still the kernel's "
+            "first write (the fallback)")
 
 
 def _override_infer(infer: Any, slug: str, **flags: Any) -> Any:
@@ -264,18 +355,29 @@ def _execute(run_dir: Path, source: Path, params: dict[str, Any], mounts: dict[s
 
     runner.prepare_run(run_dir, text=source.read_text(encoding="utf-8"), kernel_type="notebook",
                        mounts=mounts, timeout=timeout, rerun=False, params=params, working=out_dir)
-    result = runner.execute_run(run_dir, stream=progress)
-    src = run_dir / "src"
-    notice = json.loads((src / "run.json").read_text()).get("notice", "")
-    (out_dir / "kernel_log.txt").write_text("".join(e["data"] for e in json.loads(runner.run_log(run_dir) or "[]")))
-    notebook = out_dir / source.name
-    for name, dst in (("executed.ipynb", notebook), ("executed.log", notebook.with_suffix(".log"))):
-        if (src / name).is_file():  # the executed notebook, and the kernel process's own chatter
-            shutil.copyfile(src / name, dst)
+    try:
+        result = runner.execute_run(run_dir, stream=progress)
+    finally:  # an interrupted run keeps its log and notebook so far too
+        notebook = _keep_logs(run_dir, source.name, out_dir)
+    notice = json.loads((run_dir / "src" / "run.json").read_text()).get("notice", "")
     if result["status"] != "COMPLETE":
         raise NotebookError(f"{source.name}: {result['failureMessage']}",
                             hint=f"kernel log: {out_dir / 'kernel_log.txt'}")
     return notebook, notice
+
+
+def _keep_logs(run_dir: Path, name: str, out_dir: Path) -> Path:
+    """Copy the kernel's log (kernel_log.txt), its executed notebook (as `name`) and the kernel process's own
+    chatter (`name` with .log) from the run folder into `out_dir`; the notebook's path there."""
+    from kit.kaggle.emulator import runner
+
+    src = run_dir / "src"
+    (out_dir / "kernel_log.txt").write_text("".join(e["data"] for e in json.loads(runner.run_log(run_dir) or "[]")))
+    notebook = out_dir / name
+    for produced, dst in (("executed.ipynb", notebook), ("executed.log", notebook.with_suffix(".log"))):
+        if (src / produced).is_file():
+            shutil.copyfile(src / produced, dst)
+    return notebook
 
 
 def describe(result: RunLocalResult) -> str:

@@ -47,7 +47,14 @@ def status(as_json: bool) -> None:
 
 @command.command("stop")
 def stop() -> None:
-    """Stop the background sandbox emulator."""
-    from kit.kaggle.sandbox import stop_emulator
+    """Stop the background sandbox emulator, and every kernel it is running."""
+    from kit.kaggle.sandbox import shutdown_emulator
 
-    click.echo("stopped" if stop_emulator() else "not running")
+    stopped = shutdown_emulator()
+    if stopped is None:
+        click.echo("not running")
+        return
+    click.echo("stopped")
+    for run in stopped:
+        kept = ", ".join(run["outputs"]) or "nothing"
+        click.echo(f"stopped a running kernel: its run folder {run['run']} keeps {kept} in working/")

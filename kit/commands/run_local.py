@@ -56,11 +56,15 @@ def command(ctx: click.Context, template, data, model, adapter, sources, rewrite
             rows, batch_size, max_new_tokens, workers, out, as_json) -> None:
     """Execute the competition pack's kernel notebook as an isolated Kaggle-like kernel; print outputs, speed,
     projection, score."""
-    from kit.chain.run_local import describe, run_local
+    from kit.chain.run_local import RunInterrupted, describe, run_local
 
-    result = run_local(config_from(ctx), template=template, data=data, model=model, adapter=adapter,
-                       wheels=wheels, budget=budget, margin=margin, rows=rows, batch_size=batch_size,
-                       max_new_tokens=max_new_tokens, workers=workers, out=out, layout=layout,
-                       sources={**({"rewriter": rewriter} if rewriter else {}), **sources},
-                       progress=not as_json)
+    try:
+        result = run_local(config_from(ctx), template=template, data=data, model=model, adapter=adapter,
+                           wheels=wheels, budget=budget, margin=margin, rows=rows, batch_size=batch_size,
+                           max_new_tokens=max_new_tokens, workers=workers, out=out, layout=layout,
+                           sources={**({"rewriter": rewriter} if rewriter else {}), **sources},
+                           progress=not as_json)
+    except RunInterrupted as stop:
+        click.echo(stop.message, err=True)  # what the run folder keeps; the exit stays an interrupt's
+        raise
     emit(result.to_dict(), as_json, describe(result))

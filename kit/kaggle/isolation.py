@@ -15,6 +15,10 @@ Two parts, both stdlib only:
   output folder; it brings up loopback only (the notebook talks to its ipykernel over it), chroots and execs the
   kernel driver. /kaggle is never created on the host. Where namespaces are unavailable the caller runs the same
   driver degraded (inputs under the run folder, network reachable) and says so.
+- Stopping (`stop_tree`): a kernel is a tree of processes in sessions of their own (the driver leads one; papermill's
+  ipykernel leads another, as jupyter_client starts it with a new session), so neither a terminal's Ctrl-C nor a
+  kill of one process group reaches all of it. `stop_tree` freezes every process descending from the driver or in
+  a session one of them leads, then kills them all, and returns once they are gone.
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
 import sys
+import time
 import venv
 from importlib import metadata
 from pathlib import Path
@@ -36,6 +42,8 @@ KIT_DIST = "kaggle-kit"
 UNSHARE = ("unshare", "--user", "--map-root-user", "--mount", "--net")
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT, _MS_BIND, _MS_REC = 1, 2, 4, 8, 32, 4096, 16384
 _PROBE: dict[str, str] = {}
+_GONE = ("Z", "X")  # /proc states of a process that has exited (a zombie waits only to be reaped)
+_HALTED = ("T", "t", *_GONE)  # stopped by a signal (or traced), or gone
 
 
 # ---------------------------------------------------------------------------- the stand-in image
@@ -212,6 +220,82 @@ def enter(spec_path: Path) -> None:
     os.chdir("/kaggle/working")
     argv = spec["argv"]
     os.execve(argv[0], argv, spec["env"])
+
+
+# ---------------------------------------------------------------------------- stopping a kernel
+
+
+def _processes() -> dict[int, tuple[int, int, str]]:
+    """{pid: (parent pid, session id, state letter)} of every process /proc shows."""
+    found: dict[int, tuple[int, int, str]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                stat = fh.read().decode(errors="replace")
+        except OSError:  # exited while we looked
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces and parentheses
+        found[int(entry.name)] = (int(fields[1]), int(fields[3]), fields[0])
+    return found
+
+
+def process_tree(root: int) -> set[int]:
+    """The live processes of the kernel led by `root`: `root`, its descendants and whatever sits in a session one
+    of them leads (a process orphaned before we looked keeps its session). `root` may have exited already: its
+    pid still names the session it led."""
+    procs = _processes()
+    members = {root}
+    grew = True
+    while grew:
+        grew = False
+        for pid, (ppid, sid, state) in procs.items():
+            if pid not in members and state not in _GONE and (ppid in members or sid in members):
+                members.add(pid)
+                grew = True
+    return {pid for pid in members if pid in procs and procs[pid][2] not in _GONE}
+
+
+def _signal_all(pids: set[int], sig: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:  # gone already
+            pass
+
+
+def _until(pids: set[int], states: tuple[str, ...], timeout: float) -> bool:
+    """Wait until every process of `pids` is in one of `states` or gone; True when that happened in time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        procs = _processes()
+        if all(pid not in procs or procs[pid][2] in states for pid in pids):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+
+
+def stop_tree(root: int, timeout: float = 10.0) -> set[int]:
+    """Stop the kernel led by `root` and everything it started; returns the pids it killed, all gone by then
+    (or after `timeout` s in uninterruptible sleep, with the kill pending).
+
+    Every member is frozen (SIGSTOP) first, and the tree is read again until no new member appears, so nothing
+    forks a child that escapes while its parent is being killed; then all of them get SIGKILL. A kernel writes
+    its outputs atomically (kit.kernel.guard), so killing it at any moment leaves the last complete file. The
+    kernel's processes in their user namespace are this user's to signal: the namespace maps its root to us."""
+    frozen: set[int] = set()
+    for _ in range(50):  # bounded: a member that cannot stop (uninterruptible sleep) must not hold us forever
+        new = process_tree(root) - frozen
+        if not new:
+            break
+        _signal_all(new, signal.SIGSTOP)
+        frozen |= new
+        _until(new, _HALTED, 1.0)  # a fork under way completes before its parent stops: look again after
+    _signal_all(frozen, signal.SIGKILL)
+    _until(frozen, _GONE, timeout)
+    return frozen
 
 
 if __name__ == "__main__":  # pragma: no cover - runs inside the namespaces, exercised through the runner

@@ -16,6 +16,7 @@ import sys
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kit.config import kit_home
 from kit.errors import KaggleError
@@ -116,20 +117,28 @@ def ensure_emulator(state_dir: Path | None = None, *, timeout: float = 30.0) -> 
 def stop_emulator(state_dir: Path | None = None, timeout: float = 10.0) -> bool:
     """Stop the recorded emulator for `state_dir` and return once its process has exited; True when one was
     running."""
+    return shutdown_emulator(state_dir, timeout) is not None
+
+
+def shutdown_emulator(state_dir: Path | None = None, timeout: float = 10.0) -> list[dict[str, Any]] | None:
+    """Stop the recorded emulator for `state_dir`, the kernels it is running first, and return once its process
+    has exited. None when none was running; else what each stopped kernel run left ({run, outputs}: its run
+    folder and the files in its working folder), empty when it ran none or had to be stopped by a signal."""
     state_dir = Path(state_dir or sandbox_dir() / "state")
     found = recorded(state_dir)
     if found is None:
-        return False
-    try:
-        _open(f"{found.url}/_admin/shutdown", data=b"{}")
+        return None
+    stopped: list[dict[str, Any]] = []
+    try:  # stopping its kernels takes the emulator a few seconds: wait for the answer longer than for others
+        stopped = list(_open(f"{found.url}/_admin/shutdown", data=b"{}", timeout=timeout + 20).get("stopped", []))
     except OSError:
         if found.pid:
-            os.kill(found.pid, signal.SIGTERM)
+            os.kill(found.pid, signal.SIGTERM)  # the emulator stops its kernels on SIGTERM too
     if found.pid and not _exited(found.pid, timeout):
         os.kill(found.pid, signal.SIGTERM)  # it did not go by itself: ask the OS
         _exited(found.pid, timeout)
     (state_dir / "emulator.port").unlink(missing_ok=True)
-    return True
+    return stopped
 
 
 def publish_model(ref: str, folder: Path, state_dir: Path | None = None) -> Path:

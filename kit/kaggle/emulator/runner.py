@@ -8,9 +8,14 @@ cwd, there is no network and the kit is importable only once the kernel installs
 unavailable the same driver runs degraded, says so once in the log, and gets `input_dir` pointed at a symlink
 tree under the run folder.
 
-The driver (`python -m kit.kaggle.emulator.runner SRC WORKING INPUT`) executes notebooks with papermill on a
-kernelspec whose interpreter is the stand-in image: any notebook runs (no `parameters` cell needed; parameters
-are injected only when the caller passes some; any Python kernelspec maps to that kernel), scripts too.
+The driver (kit.kaggle.emulator.driver) executes notebooks with papermill on a kernelspec whose interpreter is the
+stand-in image: any notebook runs (no `parameters` cell needed; parameters are injected only when the caller passes
+some; any Python kernelspec maps to that kernel), scripts too.
+
+Nothing outlives its run: the kernel starts in a session of its own (so a terminal's Ctrl-C reaches only the
+host), and when the run ends early (its session limit, an exception or a signal in the host, `stop_all` at the
+emulator's shutdown) `kit.kaggle.isolation.stop_tree` stops the driver, papermill's ipykernel and whatever they
+started, before the run returns or re-raises.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,10 +39,28 @@ from kit.kaggle import isolation
 KAGGLE_INPUT, KAGGLE_WORKING, KAGGLE_SRC = "/kaggle/input", "/kaggle/working", "/kaggle/src"
 KERNEL_NAME = "kit-sandbox"  # the kernelspec every notebook is run on, whatever it names
 TIMEOUT_MESSAGE = "Notebook Timeout"  # Kaggle's name for a kernel stopped at its session limit
+STOPPED_MESSAGE = "Kernel stopped: the sandbox emulator shut down while it ran"
+INTERRUPTED_MESSAGE = "Kernel stopped: the command that ran it was interrupted"
+DRIVER = "kit.kaggle.emulator.driver"
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
                "KAGGLE_KERNEL_RUN_TYPE": "Batch", "PYTHONUNBUFFERED": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
 # Taken from this machine into the kernel's otherwise fresh environment (locale and thread knobs only).
 _PASS = ("LANG", "LC_ALL", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "TOKENIZERS_PARALLELISM")
+
+
+@dataclass
+class _Live:
+    """A kernel this process is running: its run folder, whether `stop_all` stopped it, and the process running
+    beside it (a served kernel's gateway, in a session of its own)."""
+
+    run_dir: Path
+    stopped: bool = False
+    beside: int | None = None
+
+
+_LIVE: dict[int, _Live] = {}  # by the driver's pid; the emulator runs kernels from several threads
+_LIVE_LOCK = threading.Lock()
+_CLOSED = threading.Event()  # set by stop_all(close=True): no kernel starts any more
 
 
 def prepare_run(run_dir: Path, *, text: str, kernel_type: str, mounts: dict[str, Path], timeout: float,
@@ -107,8 +132,7 @@ def _launch(run_dir: Path, spec: dict[str, Any], image_python: Path) -> tuple[li
         inner = {"root": str(run_dir / "root"), "hide": [h for h in hidden if h], "mounts": spec["mounts"],
                  "keep": [sys.prefix, sys.base_prefix, str(kit_root)],
                  "image": str(run_dir / "image"), "working": spec["working"], "src": str(src), "env": env,
-                 "argv": [sys.executable, "-m", "kit.kaggle.emulator.runner", KAGGLE_SRC, KAGGLE_WORKING,
-                          KAGGLE_INPUT]}
+                 "argv": [sys.executable, "-m", DRIVER, KAGGLE_SRC, KAGGLE_WORKING, KAGGLE_INPUT]}
         path = run_dir / "isolation.json"
         path.write_text(json.dumps(inner, indent=1))
         host_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -120,13 +144,15 @@ def _launch(run_dir: Path, spec: dict[str, Any], image_python: Path) -> tuple[li
     for name in ("home", "tmp"):
         (run_dir / name).mkdir(exist_ok=True)
     env = _kernel_env(image_python, str(run_dir / "home"), str(run_dir / "tmp"), src / "jupyter", spec["rerun"])
-    return [sys.executable, "-m", "kit.kaggle.emulator.runner", str(src), spec["working"], str(input_dir)], env
+    return [sys.executable, "-m", DRIVER, str(src), spec["working"], str(input_dir)], env
 
 
 def execute_run(run_dir: Path, *, stream: bool = False) -> dict[str, Any]:
     """Run a prepared folder, honouring its timeout; returns {status, failureMessage} as Kaggle reports them.
 
-    `stream` echoes the kernel's progress lines (kit.notebooks' filter) to this process's stderr as they come."""
+    `stream` echoes the kernel's progress lines (kit.notebooks' filter) to this process's stderr as they come.
+    Whatever ends the wait early (KeyboardInterrupt from Ctrl-C, or any other exception) first stops the kernel's
+    whole process tree and writes its log so far, then propagates."""
     src = run_dir / "src"
     spec = json.loads((src / "run.json").read_text())
     if stream:
@@ -137,20 +163,31 @@ def execute_run(run_dir: Path, *, stream: bool = False) -> dict[str, Any]:
     cmd, env = _launch(run_dir, spec, image_python)
     stderr_path = run_dir / "runner.stderr"
     with open(stderr_path, "wb") as err:
-        proc = subprocess.Popen(cmd, cwd=spec["working"], env=env, stdout=subprocess.PIPE if stream else err,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        with _LIVE_LOCK:  # registered before any other thread's stop_all can look
+            if _CLOSED.is_set():
+                return {"status": "ERROR", "failureMessage": STOPPED_MESSAGE}
+            proc = subprocess.Popen(cmd, cwd=spec["working"], env=env, stdout=subprocess.PIPE if stream else err,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+            _LIVE[proc.pid] = _Live(run_dir)
         tee = _tee(proc, err) if stream else None
         try:
             proc.wait(timeout=float(spec["timeout"]))
         except subprocess.TimeoutExpired:
-            _kill(proc)
-            result = {"status": "ERROR", "failureMessage": TIMEOUT_MESSAGE}
-            _write_log(src, f"{TIMEOUT_MESSAGE}: stopped at the session limit of {spec['timeout']:.0f} s",
-                       notice=spec.get("notice", ""))
-            return result
+            _stop(proc)
+            write_log(src, f"{TIMEOUT_MESSAGE}: stopped at the session limit of {spec['timeout']:.0f} s",
+                      notice=spec.get("notice", ""))
+            return {"status": "ERROR", "failureMessage": TIMEOUT_MESSAGE}
+        except BaseException:
+            _stop(proc)
+            write_log(src, INTERRUPTED_MESSAGE, notice=spec.get("notice", ""))
+            raise
         finally:
+            with _LIVE_LOCK:
+                stopped = _LIVE.pop(proc.pid).stopped
             if tee is not None:
                 tee.join(timeout=5)
+    if stopped:
+        return {"status": "ERROR", "failureMessage": STOPPED_MESSAGE}
     result_path = src / "result.json"
     if result_path.exists():
         return json.loads(result_path.read_text())
@@ -187,25 +224,35 @@ def execute_served(run_dir: Path, gateway: GatewayRun) -> dict[str, Any]:
     hosts.write_text(_HOSTS + f"127.0.0.1\t{GATEWAY_HOST}\n", encoding="utf-8")
     deadline = time.monotonic() + float(spec["timeout"])
     with open(run_dir / "runner.stderr", "wb") as err, open(gateway.folder.parent / "gateway.log", "wb") as glog:
-        kernel = subprocess.Popen(cmd, cwd=spec["working"], env=env, stdout=err, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+        with _LIVE_LOCK:  # stop_all stops the kernel and, once it runs, the gateway beside it
+            kernel = subprocess.Popen(cmd, cwd=spec["working"], env=env, stdout=err, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+            _LIVE[kernel.pid] = live = _Live(run_dir)
+        gate = None
         try:
             beside = _gateway_command(run_dir, spec, kernel, gateway, hosts)
-            gate = subprocess.Popen(beside, cwd=gateway.folder, env=_host_env(), stdout=glog,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-        except Exception:
-            _kill(kernel)
+            with _LIVE_LOCK:
+                gate = subprocess.Popen(beside, cwd=gateway.folder, env=_host_env(), stdout=glog,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+                live.beside = gate.pid
+            timed_out = _watch(kernel, gate, hosts, deadline)
+        except BaseException:
+            for proc in (gate, kernel):
+                if proc is not None:
+                    _stop(proc)
             raise
-        timed_out = _watch(kernel, gate, hosts, deadline)
+        finally:
+            with _LIVE_LOCK:
+                _LIVE.pop(kernel.pid, None)
         for proc in (gate, kernel):
             if proc.poll() is None:
-                _kill(proc)
+                _stop(proc)
     kernel_result = json.loads((src / "result.json").read_text()) if (src / "result.json").exists() else None
     if timed_out:
-        _write_log(src, f"{TIMEOUT_MESSAGE}: stopped at the session limit of {spec['timeout']:.0f} s",
-                   notice=spec.get("notice", ""))
+        write_log(src, f"{TIMEOUT_MESSAGE}: stopped at the session limit of {spec['timeout']:.0f} s",
+                  notice=spec.get("notice", ""))
     elif kernel_result is None:
-        _write_log(src, "", notice=spec.get("notice", ""))
+        write_log(src, "", notice=spec.get("notice", ""))
     return {"kernel": kernel_result, "gateway_exit": gate.returncode, "timed_out": timed_out}
 
 
@@ -270,97 +317,78 @@ def _watch(kernel: subprocess.Popen, gate: subprocess.Popen, hosts: Path, deadli
             mapped = False
         time.sleep(0.1)
     return False
+def stop_all(*, close: bool = False) -> list[Path]:
+    """Stop every kernel this process is running (the emulator's, at its shutdown) with all their processes; their
+    run folders. `close` also refuses any kernel that would start afterwards."""
+    with _LIVE_LOCK:
+        if close:
+            _CLOSED.set()
+        live = dict(_LIVE)
+        for run in live.values():
+            run.stopped = True
+    for pid, run in live.items():
+        for leader in (run.beside, pid):
+            if leader is not None:
+                isolation.stop_tree(leader)
+    return sorted(run.run_dir for run in live.values())
+
+
+@contextmanager
+def _shielded() -> Iterator[None]:
+    """A second Ctrl-C or SIGTERM must not cut short the stopping of a kernel (main thread only: signals are
+    delivered there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop the kernel `proc` leads, with every process it started, and reap it."""
+    with _shielded():
+        isolation.stop_tree(proc.pid)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # in uninterruptible sleep: its SIGKILL is pending
+            pass
 
 
 def _tee(proc: subprocess.Popen, err: Any) -> threading.Thread:
     """Copy the driver's output to the run's stderr file and to this process's stderr, line by line."""
     def copy() -> None:
         for line in iter(proc.stdout.readline, b""):
-            err.write(line)
-            sys.stderr.write(line.decode(errors="replace"))
-            sys.stderr.flush()
+            try:
+                err.write(line)
+                sys.stderr.write(line.decode(errors="replace"))
+                sys.stderr.flush()
+            except (OSError, ValueError):  # the file closed, or the terminal went: the kernel is being stopped
+                return
 
     thread = threading.Thread(target=copy, daemon=True, name="kernel-progress")
     thread.start()
     return thread
 
 
-def _kill(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait(timeout=10)
+# ---------------------------------------------------------------------------- logs and outputs
 
 
-# ---------------------------------------------------------------------------- the driver
-
-
-def _where(input_dir: Path) -> str:
-    """One log line saying, from inside the kernel's namespaces, what network and inputs it has."""
-    import socket
-
-    from kit.kernel.inputs import listing
-
-    nets = ", ".join(sorted(name for _, name in socket.if_nameindex()))
-    return f"sandbox kernel: network interfaces {nets}; {listing(input_dir)}"
-
-
-def _child(src: Path, working: Path, input_dir: Path) -> int:
-    spec = json.loads((src / "run.json").read_text())
-    source = src / spec["source"]
-    started = time.time()
-    if not spec.get("notice"):
-        spec["notice"] = _where(input_dir)
-    try:
-        if spec["kernel_type"] == "notebook":
-            _run_notebook(source, src, working, input_dir, spec["params"])
-        else:
-            _run_script(source, src, working)
-        result = {"status": "COMPLETE", "failureMessage": ""}
-    except Exception as exc:  # any failure is the kernel's ERROR, reported with its message
-        result = {"status": "ERROR", "failureMessage": str(exc)}
-    _write_log(src, result["failureMessage"], started, notice=spec.get("notice", ""))
-    (src / "result.json").write_text(json.dumps(result))
-    return 0
-
-
-def _run_notebook(source: Path, src: Path, working: Path, input_dir: Path, params: dict[str, Any]) -> None:
-    from kit import notebooks
-
-    params = dict(params)
-    if str(input_dir) != KAGGLE_INPUT and "input_dir" in notebooks.parameters(source):
-        params["input_dir"] = str(input_dir)  # degraded: the inputs are not at /kaggle/input
-    stream = bool(json.loads((src / "run.json").read_text()).get("stream"))
-    notebooks.execute(source, src / "executed.ipynb", params, cwd=working, kernel=KERNEL_NAME, stream=stream,
-                      quiet_kernel=stream)
-
-
-def _run_script(source: Path, src: Path, working: Path) -> None:
-    spec = json.loads((src / "jupyter" / "kernels" / KERNEL_NAME / "kernel.json").read_text())
-    proc = subprocess.run([spec["argv"][0], str(source)], cwd=working, capture_output=True, text=True)
-    (src / "script.out").write_text(proc.stdout + proc.stderr)
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
-        raise RuntimeError(f"script failed: {last}")
-
-
-def _write_log(src: Path, failure: str, started: float | None = None, notice: str = "") -> None:
+def write_log(src: Path, failure: str, started: float | None = None, notice: str = "") -> None:
     """A Kaggle-style log: a JSON list of {stream_name, time, data} entries from the run's outputs."""
     started = started or time.time()
     entries = [{"stream_name": "stderr", "data": notice + "\n"}] if notice else []
-    executed = src / "executed.ipynb"
-    if executed.exists():
-        nb = json.loads(executed.read_text(encoding="utf-8"))
-        for cell in nb.get("cells", []):
-            for out in cell.get("outputs", []):
-                if out.get("output_type") == "stream":
-                    text = out.get("text", "")
-                    entries.append({"stream_name": out.get("name", "stdout"),
-                                    "data": "".join(text) if isinstance(text, list) else text})
-                elif out.get("output_type") == "error":
-                    entries.append({"stream_name": "stderr",
-                                    "data": f"{out.get('ename')}: {out.get('evalue')}\n"})
+    for cell in _executed_cells(src / "executed.ipynb"):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                text = out.get("text", "")
+                entries.append({"stream_name": out.get("name", "stdout"),
+                                "data": "".join(text) if isinstance(text, list) else text})
+            elif out.get("output_type") == "error":
+                entries.append({"stream_name": "stderr", "data": f"{out.get('ename')}: {out.get('evalue')}\n"})
     script_out = src / "script.out"
     if script_out.exists():
         entries.append({"stream_name": "stdout", "data": script_out.read_text(errors="replace")})
@@ -369,6 +397,15 @@ def _write_log(src: Path, failure: str, started: float | None = None, notice: st
     for entry in entries:
         entry["time"] = round(time.time() - started, 3)
     (src / "log.json").write_text(json.dumps(entries))
+
+
+def _executed_cells(path: Path) -> list[dict[str, Any]]:
+    """The cells of the executed notebook so far; none when there is none, or when a stopped kernel's papermill
+    was cut off while writing it."""
+    try:
+        return list(json.loads(path.read_text(encoding="utf-8")).get("cells", []))
+    except (OSError, ValueError, AttributeError):
+        return []
 
 
 def output_files(run_dir: Path) -> list[str]:
@@ -383,7 +420,3 @@ def run_log(run_dir: Path) -> str:
     """The run's log text (Kaggle's JSON form), or '' before it exists."""
     path = run_dir / "src" / "log.json"
     return path.read_text() if path.exists() else ""
-
-
-if __name__ == "__main__":  # pragma: no cover - exercised through execute_run
-    sys.exit(_child(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])))

@@ -17,6 +17,7 @@ import base64
 import email.utils
 import json
 import os
+import signal
 import sys
 import threading
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kit.files import write_json
+from kit.kaggle.emulator import runner
 from kit.kaggle.emulator.faults import Faults
 from kit.kaggle.emulator.handlers import ROUTES, UNAUTHENTICATED, Api, ApiError, Redirect
 from kit.kaggle.emulator.state import State
@@ -249,7 +251,8 @@ class Handler(BaseHTTPRequestHandler):
                 with srv.state.lock:
                     return self._json(200, srv.state.data)
             if path == "/_admin/shutdown" and self.command == "POST":
-                self._json(200, {"ok": True})
+                # the kernels first, so that the answer can say what each left behind
+                self._json(200, {"ok": True, "stopped": stopped_runs(runner.stop_all(close=True))})
                 threading.Thread(target=srv.shutdown, daemon=True).start()
                 return None
         except (ValueError, TypeError) as exc:
@@ -273,6 +276,7 @@ class Running:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
+        runner.stop_all()  # kernels run in this process's threads: none outlives the emulator that started it
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=10)
@@ -301,8 +305,20 @@ def client_exports(url: str, config: dict[str, Any]) -> list[str]:
     ]
 
 
+def stopped_runs(run_dirs: list[Path]) -> list[dict[str, Any]]:
+    """What each kernel run stopped at shutdown left: its run folder and the files in its working folder."""
+    return [{"run": str(run_dir), "outputs": runner.output_files(run_dir)} for run_dir in run_dirs]
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def serve(state_dir: Path, port: int = 0, port_file: Path | None = None, **config: Any) -> None:
-    """Serve in the foreground until interrupted; writes {port, pid} to `port_file` once listening."""
+    """Serve in the foreground until interrupted (Ctrl-C, SIGTERM or /_admin/shutdown), then stop every kernel it
+    is running; writes {port, pid} to `port_file` once listening."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)  # as Ctrl-C: the kernels are stopped before the process goes
     server = EmulatorServer(state_dir, port, config)
     if port_file is not None:
         write_json(port_file, {"port": server.port, "pid": os.getpid(), "state": str(state_dir)})
@@ -314,6 +330,7 @@ def serve(state_dir: Path, port: int = 0, port_file: Path | None = None, **confi
     except KeyboardInterrupt:
         pass
     finally:
+        runner.stop_all(close=True)
         server.server_close()
 
 
