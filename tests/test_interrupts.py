@@ -8,18 +8,16 @@ times, so a reused pid is not mistaken for a survivor) and by command lines nami
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from functools import partial
 from pathlib import Path
 
 import pytest
-from emulator_tools import notebook, write_kernel
+from emulator_tools import write_kernel
 
 from kit.kaggle import isolation
 from kit.kaggle.emulator import runner
@@ -158,35 +156,6 @@ def test_a_kernel_run_prints_no_runpy_warning(tmp_path, monkeypatch, isolated):
     assert "RuntimeWarning" not in said and "found in sys.modules" not in said, said
 
 
-@pytest.mark.slow
-def test_stop_all_and_the_session_limit_stop_notebook_kernels_whole(tmp_path):
-    """The emulator's kernels run in its threads: stop_all (its shutdown) stops each with papermill's ipykernel and
-    reports it stopped; a kernel past its session limit is stopped whole too."""
-    results: list[dict] = []
-    run = runner.prepare_run(tmp_path / "run", text=json.dumps(notebook(BUSY)), kernel_type="notebook", mounts={},
-                             timeout=600, rerun=False)
-    thread = threading.Thread(target=lambda: results.append(runner.execute_run(run)))
-    thread.start()
-    _wait_for(lambda: (run / "working" / "progress.txt").exists(), 120, what="the kernel's first write")
-    kernel = _descendants(os.getpid())
-    assert len(kernel) >= 2 and _naming(str(run))  # the driver and its ipykernel, whose image lies in the run
-    assert runner.stop_all() == [run]
-    thread.join(timeout=30)
-    assert results == [{"status": "ERROR", "failureMessage": runner.STOPPED_MESSAGE}]
-    assert _alive(kernel) == [] and _naming(str(run)) == []
-    stamp = _stamp(run / "working" / "progress.txt")
-    time.sleep(1)
-    assert _stamp(run / "working" / "progress.txt") == stamp
-
-    before = _descendants(os.getpid())
-    limited = runner.prepare_run(tmp_path / "limited", text=json.dumps(notebook(BUSY)), kernel_type="notebook",
-                                 mounts={}, timeout=20, rerun=False)
-    assert runner.execute_run(limited) == {"status": "ERROR", "failureMessage": runner.TIMEOUT_MESSAGE}
-    assert (limited / "working" / "progress.txt").exists()  # it ran, and was stopped at the limit
-    assert _alive({pid: t for pid, t in _descendants(os.getpid()).items() if pid not in before}) == []
-    assert _naming(str(limited)) == []
-
-
 # ---------------------------------------------------------------------------- kit run-local
 
 
@@ -234,33 +203,45 @@ def test_interrupting_run_local_stops_its_whole_kernel_and_says_what_is_left(tmp
 # ---------------------------------------------------------------------------- the sandbox emulator
 
 
+def _busy_sandbox_kernel(folder: Path, slug: str) -> tuple[object, object, Path, dict[int, int]]:
+    """A busy notebook kernel pushed to the background sandbox emulator (started if needed), once it writes: (the
+    emulator's endpoint, the client, its run's working folder, {pid: start time} of the emulator's kernel)."""
+    from kit.config import KitConfig
+    from kit.kaggle.client import KaggleClient
+    from kit.kaggle.sandbox import ensure_emulator
+
+    endpoint = ensure_emulator()
+    client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=endpoint.url, progress=False)
+    push = client.kernel_push(write_kernel(folder, f"sandbox-user/{slug}", BUSY, kernel_type="notebook"))
+    working = endpoint.state_dir / "kernels" / push.ref / str(push.version) / "run" / "working"
+    _wait_for((working / "progress.txt").exists, 120, what=f"{slug}'s first write")
+    kernel = _descendants(endpoint.pid)
+    assert len(kernel) >= 2 and _naming(str(endpoint.state_dir))  # the driver, its ipykernel (image in the state)
+    return endpoint, client, working, kernel
+
+
+def _still(path: Path, seconds: float = 1.0) -> bool:
+    stamp = _stamp(path)
+    time.sleep(seconds)
+    return _stamp(path) == stamp
+
+
 @pytest.mark.slow
 def test_emulator_stop_and_sigterm_stop_the_kernels_it_runs(tmp_path, capsys):
     """`kit emulator stop` stops the background emulator's running kernel first and says where it left what; an
-    emulator told to go by SIGTERM stops its kernels too."""
+    emulator told to go by SIGTERM (what stop does when the emulator does not answer) stops its kernels too."""
     from kit.cli import run
-    from kit.config import KitConfig
-    from kit.kaggle.client import KaggleClient
-    from kit.kaggle.sandbox import ensure_emulator, sandbox_dir
 
-    state = sandbox_dir() / "state"
-    for how in ("kit emulator stop", "SIGTERM"):
-        endpoint = ensure_emulator()
-        client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=endpoint.url, progress=False)
-        slug = "busy-" + how.split()[-1].lower()
-        push = client.kernel_push(write_kernel(tmp_path / slug, f"sandbox-user/{slug}", BUSY, kernel_type="notebook"))
-        working = state / "kernels" / "sandbox-user" / slug / str(push.version) / "run" / "working"
-        _wait_for((working / "progress.txt").exists, 120, what=f"the kernel's first write ({how})")
-        kernel = _descendants(endpoint.pid)
-        assert len(kernel) >= 2 and _naming(str(state))
-        if how == "SIGTERM":
-            os.kill(endpoint.pid, signal.SIGTERM)
-            _wait_for(partial(_reaped, endpoint.pid), 30, what="its exit")
-        else:
-            assert run(["emulator", "stop"]) == 0
-            printed = capsys.readouterr().out
-            assert printed.startswith("stopped\n") and f"its run folder {working.parent} keeps progress.txt" in printed
-        assert _alive(kernel) == [] and _naming(str(state)) == []
-        stamp = _stamp(working / "progress.txt")
-        time.sleep(1)
-        assert _stamp(working / "progress.txt") == stamp
+    endpoint, _, working, kernel = _busy_sandbox_kernel(tmp_path / "a", "busy-a")
+    assert run(["emulator", "stop"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("stopped\n") and f"its run folder {working.parent} keeps progress.txt" in printed
+    assert _alive(kernel) == [] and _naming(str(endpoint.state_dir)) == []
+    assert _still(working / "progress.txt")
+
+    endpoint, client, working, kernel = _busy_sandbox_kernel(tmp_path / "b", "busy-b")
+    assert client.kernel_status("sandbox-user/busy-a", 1)[0] == "ERROR"  # the stopped run is over, not running
+    os.kill(endpoint.pid, signal.SIGTERM)
+    _wait_for(partial(_reaped, endpoint.pid), 30, what="the emulator's exit")  # this process started it
+    assert _alive(kernel) == [] and _naming(str(endpoint.state_dir)) == []
+    assert _still(working / "progress.txt")

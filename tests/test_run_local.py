@@ -68,6 +68,46 @@ def test_notebook_parameters_cell_is_the_pack_params_dataclass():
             spec.params(**bad)
 
 
+def test_adapter_folders_are_checked_on_the_host_before_any_kernel_starts(tmp_path, capsys):
+    """`--adapter` gets push-adapter's checks and words: one line naming the folder or file, no run folder made
+    (before, an empty folder reached the kernel and failed there naming /kaggle paths)."""
+    from kit.cli import run
+    from kit.errors import ConfigError, InputError
+
+    empty, unweighted, unrecorded = (tmp_path / name for name in ("empty", "unweighted", "unrecorded"))
+    for folder in (empty, unweighted, unrecorded):
+        folder.mkdir()
+    for folder in (unweighted, unrecorded):
+        (folder / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "base", "r": 8}))
+    (unrecorded / "adapter_model.safetensors").write_bytes(b"\0" * 64)
+    for folder, code, problem in ((tmp_path / "missing", InputError.exit_code, f"adapter folder {tmp_path}/missing "
+                                                                                "does not exist"),
+                                  (empty, InputError.exit_code, f"{empty} has no adapter_config.json"),
+                                  (unweighted, InputError.exit_code, f"{unweighted} has no adapter weights"),
+                                  (unrecorded, ConfigError.exit_code, f"{unrecorded} has no kit_adapter.json, the "
+                                                                      "record of the format and prime")):
+        out = tmp_path / f"out-{folder.name}"
+        assert run(["run-local", "--template", "fewshot", "--rows", "1", "--adapter", str(folder), "--out",
+                    str(out)]) == code
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and problem in err, err
+        assert not out.exists()
+    assert "or rehearse it anyway with --no-record" in err
+
+
+def test_an_adapter_without_its_record_is_rehearsed_with_a_warning_when_told(tmp_path):
+    from kit.chain.run_local import check_adapter
+
+    folder = tmp_path / "adapter"
+    folder.mkdir()
+    (folder / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "base", "r": 8}))
+    (folder / "adapter_model.safetensors").write_bytes(b"\0" * 64)
+    [warning] = check_adapter(folder, require_record=False)
+    assert warning.startswith(f"{folder} has no kit_adapter.json") and "the template's primes" in warning
+    (folder / "kit_adapter.json").write_text(json.dumps({"template": "best", "prime": ""}))
+    assert check_adapter(folder) == [] and check_adapter(folder, require_record=False) == []
+
+
 @pytest.mark.slow
 def test_run_local_defaults_to_the_instruct_model_and_the_mini_competition(tmp_path, instruct_model):
     """A new user's first rehearsal: no model or data configured, readable predictions, a local score."""

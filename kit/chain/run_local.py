@@ -92,6 +92,7 @@ def run_local(
     progress: bool = False,
     ledger: Any = None,
     sources: Mapping[str, str | Path] | None = None,
+    require_record: bool = True,
 ) -> RunLocalResult:
     """Execute the pack's kernel notebook as a sandbox kernel; outputs, report and score in `out` (default: a new
     run-local/<UTC time>-<template> folder); the run is recorded as a local experiment.
@@ -99,7 +100,9 @@ def run_local(
     `progress` streams the kernel's own progress lines (rows done, rows/s, time left) to stderr. `sources` maps a
     recipe's further model sources (`Recipe.model_sources`) to local folders; one not given is the embedded
     instruct model. `max_new_tokens` applies to packs whose [infer] section has that key (ConfigError otherwise);
-    `embedder` goes to the pack's scorer only when given."""
+    `embedder` goes to the pack's scorer only when given. The adapter folder gets push-adapter's checks first
+    (`check_adapter`; `require_record` off rehearses one without its kit_adapter.json). Ctrl-C during the kernel
+    stops it whole and raises `RunInterrupted`."""
     from kit.assets import default_model_path
     from kit.chain import experiments
     from kit.kernel.params import content_values, from_config, validate
@@ -117,13 +120,13 @@ def run_local(
     data_dir = Path(data) if data else pack.mini_competition()
     pack.check_data(data_dir)  # the user's own files, named, before any kernel starts
     recipe = get_recipe(pack, infer.template)  # a model-free recipe (mean) mounts no model
-    model_dir = Path(model or infer.base_model_path or default_model_path()) if recipe.needs_model else None
     adapter_dir = Path(adapter or infer.adapter_path) if (adapter or infer.adapter_path) and recipe.needs_model \
         else None
     if (adapter or infer.adapter_path) and not recipe.needs_model:
         warnings.append(f"template {recipe.name} loads no model: the adapter is not mounted")
-    if adapter_dir is not None:
-        warnings.extend(check_adapter(adapter_dir))
+    if adapter_dir is not None:  # before the default model is converted on a first run: the user's input first
+        warnings.extend(check_adapter(adapter_dir, require_record=require_record))
+    model_dir = Path(model or infer.base_model_path or default_model_path()) if recipe.needs_model else None
     given = _given_sources(pack, recipe, sources or {}, warnings)
     extra = {name: Path(given.get(name) or default_model_path()) for name in recipe.model_sources}
     for what, path in (("model", model_dir), ("adapter", adapter_dir), ("wheels", wheels), *given.items()):
@@ -183,18 +186,21 @@ def run_local(
     return result
 
 
-def check_adapter(folder: Path) -> list[str]:
+def check_adapter(folder: Path, *, require_record: bool = True) -> list[str]:
     """push-adapter's checks of an adapter folder (kit.chain.adapter.validate_adapter: the folder, its
-    adapter_config.json and weights, links and credentials), made on the host before any kernel starts: one
-    InputError line naming the folder or file. A folder without its kit_adapter.json is rehearsed, with a warning."""
+    adapter_config.json and weights, links and credentials), made on the host before any kernel starts: one line
+    naming the folder or file (InputError). A folder without its kit_adapter.json is refused as push-adapter refuses
+    it (ConfigError), or rehearsed with a warning when `require_record` is off; returns the warnings."""
     from kit.artefacts import ADAPTER_META_NAME
     from kit.chain.adapter import validate_adapter
 
     if validate_adapter(folder)["kit_adapter"] is not None:
         return []
-    return [f"{folder} has no {ADAPTER_META_NAME}, the record `kit train` writes beside an adapter: the kernel "
-            "predicts in the template's own format, no base-model check is made, and push-adapter refuses the folder "
-            "unless told"]
+    problem = (f"{folder} has no {ADAPTER_META_NAME}, the record of the format and prime its weights were trained "
+               "in; without it the kernel predicts with the template's primes")
+    if require_record:
+        raise ConfigError(problem, hint="train it with `kit train`, or rehearse it anyway with --no-record")
+    return [problem]
 
 
 class _FirstWrite:

@@ -30,6 +30,9 @@ def _named_folders(ctx: click.Context, param: click.Parameter, values: tuple[str
               help="Base model folder (default: kit.toml, else the embedded instruct model).")
 @click.option("--adapter", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="LoRA adapter folder (default: kit.toml [infer] adapter_path).")
+@click.option("--no-record", is_flag=True,
+              help="Rehearse an adapter folder without kit_adapter.json (refused by default, as push-adapter refuses "
+                   "it: the kernel would not know the format and prime the weights were trained in).")
 @click.option("--source", "sources", multiple=True, callback=_named_folders, metavar="NAME=PATH",
               help="Folder of a model source the recipe mounts besides the base model (repeatable; default: the "
                    "embedded instruct model).")
@@ -52,8 +55,8 @@ def _named_folders(ctx: click.Context, param: click.Parameter, values: tuple[str
               help="Output folder (plays /kaggle/working).", show_default=DEFAULT_OUT_HELP)
 @json_option
 @click.pass_context
-def command(ctx: click.Context, template, data, model, adapter, sources, rewriter, wheels, layout, budget, margin,
-            rows, batch_size, max_new_tokens, workers, out, as_json) -> None:
+def command(ctx: click.Context, template, data, model, adapter, no_record, sources, rewriter, wheels, layout, budget,
+            margin, rows, batch_size, max_new_tokens, workers, out, as_json) -> None:
     """Execute the competition pack's kernel notebook as an isolated Kaggle-like kernel; print outputs, speed,
     projection, score."""
     from kit.chain.run_local import RunInterrupted, describe, run_local
@@ -63,7 +66,7 @@ def command(ctx: click.Context, template, data, model, adapter, sources, rewrite
                            wheels=wheels, budget=budget, margin=margin, rows=rows, batch_size=batch_size,
                            max_new_tokens=max_new_tokens, workers=workers, out=out, layout=layout,
                            sources={**({"rewriter": rewriter} if rewriter else {}), **sources},
-                           progress=not as_json)
+                           progress=not as_json, require_record=not no_record)
     except RunInterrupted as stop:
         click.echo(stop.message, err=True)  # what the run folder keeps; the exit stays an interrupt's
         raise
