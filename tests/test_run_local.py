@@ -108,6 +108,32 @@ def test_an_adapter_without_its_record_is_rehearsed_with_a_warning_when_told(tmp
     assert check_adapter(folder) == [] and check_adapter(folder, require_record=False) == []
 
 
+def test_an_interrupted_run_says_whether_its_submission_is_the_fallback_or_partial(tmp_path):
+    """The line an interrupted run-local prints: what the folder keeps, and the submission file against the
+    kernel's first write of it (a kit kernel's complete fallback)."""
+    from kit.chain.run_local import left_behind
+    from kit.tables import write_rows
+
+    spec = get_pack("llm-prompt-recovery").submission
+    out, first = tmp_path / "out", tmp_path / "first.csv"
+    out.mkdir()
+    (out / "kernel_log.txt").write_text("log")
+    (out / ".submission.csv.x1.tmp").write_text("")  # an atomic write cut short: not listed
+    said = left_behind(out, spec, first)
+    assert said == (f"run-local interrupted: the kernel and every process it started are stopped; {out} keeps "
+                    "kernel_log.txt; no submission.csv was written; nothing was recorded in the ledger")
+    rows = [{"id": i, "rewrite_prompt": "Improve this text."} for i in ("000001", "000002", "-1")]
+    write_rows(first, rows, spec.columns)
+    write_rows(out / "submission.csv", rows, spec.columns)
+    said = left_behind(out, spec, first)
+    assert f"{out} keeps kernel_log.txt, submission.csv; " in said
+    assert "submission.csv is the kernel's first write (the fallback), no prediction had replaced it" in said
+    rows[2] = {"id": "-1", "rewrite_prompt": "Rewrite this as a poem."}
+    write_rows(out / "submission.csv", rows, spec.columns)
+    assert "submission.csv is partial: 1 of 3 rows predicted, the others still the kernel's first write (the " \
+           "fallback)" in left_behind(out, spec, first)
+
+
 @pytest.mark.slow
 def test_run_local_defaults_to_the_instruct_model_and_the_mini_competition(tmp_path, instruct_model):
     """A new user's first rehearsal: no model or data configured, readable predictions, a local score."""
