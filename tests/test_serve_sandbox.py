@@ -40,7 +40,7 @@ def serve_emulator(tmp_path_factory):
 
     running = start_in_thread(tmp_path_factory.mktemp("serve-state"), pack=toy_serve.EmulatedServe(),
                               ready_delay=0.1)
-    admin(running.url, "config", {"gateway_startup_limit": STARTUP_LIMIT})
+    admin(running.url, "config", {"gateway_startup_limit": STARTUP_LIMIT, "daily_limit": 50})
     yield running
     running.stop()
     sys.path.remove(str(TOY))
