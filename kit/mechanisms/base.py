@@ -59,6 +59,9 @@ class Mechanism(ABC):
     """How a kernel's predictions reach the scorer."""
 
     name: ClassVar[str]
+    # Whether `kit run-local` also rehearses the scoring re-run: a kernel that behaves differently there (a served
+    # notebook blocks in serve() while a gateway calls it) must be seen doing so before a submission is spent.
+    rehearses_rerun: ClassVar[bool] = False
 
     @abstractmethod
     def check_output(self, spec: Any, output_dir: Path, expected_ids: set[str] | None = None) -> int:
@@ -68,6 +71,11 @@ class Mechanism(ABC):
     @abstractmethod
     def score_rerun(self, rerun: Rerun) -> Path:
         """Carry out a scoring re-run; the submission file to score, or ScoringFailure with Kaggle's category."""
+
+    def rerun_report(self, rerun: Rerun, hidden_rows: int) -> RunReport | None:
+        """The rehearsed re-run's timings, where the mechanism can tell them (None: nothing beyond the kernel's own
+        report)."""
+        return None
 
     def read_report(self, spec: Any, output_dir: Path) -> RunReport:
         """The kernel's run report; a kernel that wrote none gets one counted from its output."""

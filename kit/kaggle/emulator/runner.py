@@ -213,7 +213,7 @@ def execute_served(run_dir: Path, gateway: GatewayRun) -> dict[str, Any]:
     a root and a /etc/hosts of its own (`inference_server` -> 127.0.0.1). The gateway decides the end: when it
     exits the kernel, still blocked in serve() as on Kaggle, is stopped. If the kernel dies first, the name stops
     resolving, as a gone container's does. The session limit bounds both. Returns {kernel: {status,
-    failureMessage} (or None while it was still serving), gateway_exit, timed_out}."""
+    failureMessage} (or None while it was still serving), gateway_exit, timed_out, kernel_started (epoch)}."""
     src = run_dir / "src"
     spec = json.loads((src / "run.json").read_text())
     image_python = isolation.build_image(run_dir / "image")
@@ -223,6 +223,7 @@ def execute_served(run_dir: Path, gateway: GatewayRun) -> dict[str, Any]:
     hosts = gateway.folder.parent / f"{gateway.folder.name}.hosts"
     hosts.write_text(_HOSTS + f"127.0.0.1\t{GATEWAY_HOST}\n", encoding="utf-8")
     deadline = time.monotonic() + float(spec["timeout"])
+    started = time.time()  # the kernel's start: a rehearsal measures the time to the gateway's first answer from it
     with open(run_dir / "runner.stderr", "wb") as err, open(gateway.folder.parent / "gateway.log", "wb") as glog:
         with _LIVE_LOCK:  # stop_all stops the kernel and, once it runs, the gateway beside it
             kernel = subprocess.Popen(cmd, cwd=spec["working"], env=env, stdout=err, stderr=subprocess.STDOUT,
@@ -253,7 +254,7 @@ def execute_served(run_dir: Path, gateway: GatewayRun) -> dict[str, Any]:
                   notice=spec.get("notice", ""))
     elif kernel_result is None:
         write_log(src, "", notice=spec.get("notice", ""))
-    return {"kernel": kernel_result, "gateway_exit": gate.returncode, "timed_out": timed_out}
+    return {"kernel": kernel_result, "gateway_exit": gate.returncode, "timed_out": timed_out, "kernel_started": started}
 
 
 GATEWAY_HOST = "inference_server"  # the host name a rerun gateway dials (kaggle_evaluation's base gateway)

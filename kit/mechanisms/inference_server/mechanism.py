@@ -16,10 +16,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kit.kernel.report import CallTiming, RunReport
 from kit.mechanisms.base import TIMEOUT, Mechanism, Rerun, ScoringFailure
 from kit.mechanisms.file import check_submission_file
 
 RESULT_FILE = "result.json"
+CALLS_FILE = "gateway_calls.jsonl"  # the kit-written gateway's call log (sent, answered), in its working folder
+OUTCOME_FILE = "outcome.json"  # what the runner said of the re-run (kernel start, exits), beside the gateway's files
 GATEWAY_STARTUP_SECONDS = 900  # the gateway's wait for the server, from its first call (STARTUP_LIMIT_SECONDS)
 
 # ErrorType -> (category shown on the submission, whether the attempt counts against the daily allowance).
@@ -39,6 +42,7 @@ class InferenceServerMechanism(Mechanism):
     """The notebook serves `predict`; the competition's gateway writes `submission.parquet`."""
 
     name = "inference_server"
+    rehearses_rerun = True  # a served notebook blocks in serve() on the re-run: run-local rehearses that run too
 
     def check_output(self, spec: Any, output_dir: Path, expected_ids: set[str] | None = None) -> int:
         """The save-version run's file: what the notebook's local gateway wrote into /kaggle/working."""
@@ -60,11 +64,39 @@ class InferenceServerMechanism(Mechanism):
         comp = rerun.competition
         # The gateway's own view of the data: at the legacy path its default data path names, and the 2025 one.
         mounts = {comp: rerun.competition_dir, f"competitions/{comp}": rerun.competition_dir}
-        folder = rerun.run_dir.parent / f"{rerun.run_dir.name}-gateway"
+        folder = gateway_folder(rerun)
         outcome = rerun.run_beside(GatewayRun(tuple(argv), mounts, f"/kaggle/input/{comp}", folder))
+        (folder / OUTCOME_FILE).write_text(json.dumps(outcome, default=str), encoding="utf-8")
         if outcome["timed_out"]:
             raise ScoringFailure(TIMEOUT)
         return _scored_file(folder, rerun.file_name, outcome)
+
+    def rerun_report(self, rerun: Rerun, hidden_rows: int) -> RunReport | None:
+        """The re-run's timings as the gateway saw them: the time from the kernel's start to the first answer (what
+        the gateway's startup window measures), each call's seconds, and the projection for `hidden_rows` rows;
+        None when the gateway kept no call log (a competition's own package rather than the kit's)."""
+        folder = gateway_folder(rerun)
+        calls_path, outcome_path = folder / CALLS_FILE, folder / OUTCOME_FILE
+        if not (calls_path.is_file() and outcome_path.is_file()):
+            return None
+        started = float(json.loads(outcome_path.read_text(encoding="utf-8"))["kernel_started"])
+        calls = [json.loads(line) for line in calls_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if not calls:
+            return RunReport(rows=0)
+        seconds = [c["answered"] - c["sent"] for c in calls]
+        first_answer = calls[0]["answered"] - started
+        rest = seconds[1:] or seconds
+        per_call = sum(rest) / len(rest)
+        return RunReport(rows=len(calls), setup_seconds=round(first_answer, 3), seconds_per_row=round(per_call, 4),
+                         rows_per_second=round(1 / per_call, 3) if per_call > 0 else None,
+                         projected_rows=hidden_rows,
+                         projected_seconds=round(first_answer + per_call * max(0, hidden_rows - 1), 1),
+                         calls=tuple(CallTiming((), round(s, 4)) for s in seconds))
+
+
+def gateway_folder(rerun: Rerun) -> Path:
+    """Where a re-run's gateway works: its result.json, submission, call log and the runner's outcome."""
+    return rerun.run_dir.parent / f"{rerun.run_dir.name}-gateway"
 
 
 def _scored_file(folder: Path, file_name: str, outcome: dict[str, Any]) -> Path:

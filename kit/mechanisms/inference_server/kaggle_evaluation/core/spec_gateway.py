@@ -8,7 +8,9 @@ the hidden test file as an argument and, without container networking, a host ma
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -16,6 +18,8 @@ import polars as pl
 
 from .spec import GatewaySpec
 from .templates import Gateway
+
+CALLS_FILE = "gateway_calls.jsonl"  # one line per call: when it was sent and when the answer came back
 
 
 class SpecGateway(Gateway):
@@ -47,6 +51,16 @@ class SpecGateway(Gateway):
             # predict(*batch) unpacks a polars frame into its columns: one Series argument per column.
             batch = rows.select(self.spec.predict_columns) if self.spec.predict_columns else rows
             yield batch, rows.select(self.spec.row_id_column)
+
+    def predict(self, *args: Any, **kwargs: Any) -> Any:
+        """Send one batch, and note when it went and came back in `gateway_calls.jsonl` (the CWD), so a rehearsal
+        can tell the time to the first answer (the startup window's measure) and each call's seconds."""
+        sent = time.time()
+        try:
+            return super().predict(*args, **kwargs)
+        finally:
+            with open(CALLS_FILE, "a", encoding="utf-8") as log:
+                log.write(json.dumps({"sent": sent, "answered": time.time()}) + "\n")
 
     def competition_specific_validation(self, prediction_batch: Any, row_ids: Any, data_batch: Any) -> None:
         """None: like AIMO3's gateway, the answer's range and type are the metric's business, not the gateway's."""
