@@ -9,7 +9,7 @@ from typing import Any
 
 from kit.kaggle.emulator import runner
 from kit.kaggle.emulator.catalog import page
-from kit.kaggle.emulator.state import ApiError, iso
+from kit.kaggle.emulator.state import ApiError, iso, scoring_run_dir
 
 SEED_TEAMS = (("Seeded Team Alpha", 0.62), ("Seeded Team Beta", 0.58), ("Seeded Team Gamma", 0.51))
 # 403 texts of the real service: before the rules are accepted (kaggle-cli #177), and the permission denial seen
@@ -69,7 +69,7 @@ class CompetitionRpcs:
     def _score(self, sub_ref: int) -> None:
         sub = self.state.submission(sub_ref)
         version = self.state.kernel_version(sub["kernel"], sub["kernelVersion"])
-        run_dir = self.state.root / "submissions" / str(sub_ref) / "run"
+        run_dir = scoring_run_dir(self.state.root, sub_ref)
         fault = self.faults.take(kind="submission_error")
         if fault is not None:
             self._set(sub, status="ERROR", errorDescription=fault.get("message", "Injected scoring failure"))
