@@ -252,4 +252,6 @@ def installed_packs() -> list[PackInfo]:
                                   tuple(pack.recipes())))
         except ConfigError as exc:
             infos.append(PackInfo(slug, error=str(exc)))
+        except Exception as exc:  # noqa: BLE001 - a third-party pack missing part of the protocol: list it broken
+            infos.append(PackInfo(slug, error=f"{type(exc).__name__}: {exc}"))
     return infos
