@@ -31,10 +31,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("kit.commands.compare", "Paired differences between local runs on the same rows."),
     "emulator": ("kit.commands.emulator", "Run the local Kaggle API emulator (sandbox)."),
     "demo": ("kit.commands.demo", "Run the whole chain on embedded defaults against the sandbox."),
+    "packs": ("kit.commands.packs", "List the installed competition packs and their commands."),
 }
 
 
 _CONFIG_META = "kit.config_path"
+_PACK_PROBLEM = "kit.pack_problem"  # why the pack's commands are missing from the listing
 
 
 def pack_commands(config_path: str | None) -> dict[str, tuple[str, str]]:
@@ -52,9 +54,10 @@ def _commands(ctx: click.Context, strict: bool) -> dict[str, tuple[str, str]]:
         # --help is eager: it answers before the group's --config is parsed, so parse_args keeps the path in meta
         chosen = ctx.params.get("config_path") or ctx.meta.get(_CONFIG_META) or os.environ.get("KIT_CONFIG")
         added = pack_commands(chosen)
-    except KitError:
+    except KitError as exc:
         if strict:
             raise
+        ctx.meta[_PACK_PROBLEM] = str(exc)
         added = {}
     return {**COMMANDS, **added}
 
@@ -104,6 +107,8 @@ class LazyGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+        if ctx.meta.get(_PACK_PROBLEM):  # one line, on stderr: the listing above stays the generic one
+            click.echo(f"note: the competition pack's commands are not listed: {ctx.meta[_PACK_PROBLEM]}", err=True)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -119,8 +124,9 @@ class LazyGroup(click.Group):
 def cli(ctx: click.Context, config_path: str | None) -> None:
     """kit: train, rehearse, push, submit and record Kaggle LLM code-competition runs.
 
-    Every command works offline on embedded defaults; `--sandbox` commands talk to a local server that
-    speaks Kaggle's API instead of kaggle.com.
+    Local commands run offline on embedded defaults. Commands that talk to Kaggle take `--sandbox` to talk to a
+    local server that speaks Kaggle's API instead of kaggle.com. `kit wheels` fetches the kernel's wheels from PyPI
+    (not with --kit-only).
     """
     ctx.obj = {"config_path": config_path}
 

@@ -206,3 +206,31 @@ def get_pack(slug: str) -> Pack:
                               hint=f"fix the '{ENTRY_POINT_GROUP}' entry point of the package that provides it")
         _PACKS[slug] = obj
     return obj
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    """One installed pack as `kit packs` lists it, or the one line that loading it gave (`error`)."""
+
+    slug: str
+    title: str = ""
+    mechanism: str = ""
+    commands: tuple[str, ...] = ()  # the CLI commands it adds
+    recipes: tuple[str, ...] = ()  # what --template may name
+    error: str = ""
+
+
+def installed_packs() -> list[PackInfo]:
+    """Every pack this environment offers, by slug; a pack that fails to load is listed with its error, not
+    raised, so the listing still shows the others."""
+    infos = []
+    for slug in sorted(available()):
+        try:
+            pack = get_pack(slug)
+            infos.append(PackInfo(slug, pack.title, pack.submission.mechanism, tuple(pack.commands()),
+                                  tuple(pack.recipes())))
+        except ConfigError as exc:
+            infos.append(PackInfo(slug, error=str(exc)))
+        except Exception as exc:  # noqa: BLE001 - a third-party pack missing part of the protocol: list it broken
+            infos.append(PackInfo(slug, error=f"{type(exc).__name__}: {exc}"))
+    return infos

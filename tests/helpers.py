@@ -30,6 +30,7 @@ def sharpened_cosines(predictions: list[str], labels: list[str], strip: bool = T
 
     model = load_embedder().model  # loaded once per process
     preds = [strip_suffix(p) for p in predictions] if strip else list(predictions)
-    a = np.asarray(model.encode(preds, normalize_embeddings=True), dtype=np.float64)
-    b = np.asarray(model.encode(list(labels), normalize_embeddings=True), dtype=np.float64)
+    # normalised here in float64: a bf16 model's own normalisation leaves norms ~1e-3 away from 1
+    a, b = (np.asarray(model.encode(texts), dtype=np.float64) for texts in (preds, list(labels)))
+    a, b = (m / np.linalg.norm(m, axis=1, keepdims=True) for m in (a, b))
     return [float(v) for v in np.clip((a * b).sum(axis=1), 0.0, 1.0) ** 3]

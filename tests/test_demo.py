@@ -25,6 +25,92 @@ def test_demo_help_is_light():
     assert heavy == [] and "--steps" in out.stdout
 
 
+class _Clock:
+    """A wall clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _scoring_rerun(ref: int, template: str, capsys) -> dict:
+    """A sandbox scoring re-run's output as the kernel leaves it (the run folder the emulator lays out, the pack's
+    fallback-first writer, the time guard's schedule and `kernel.finish`): the mini-competition's hidden rows under
+    the demo's 150 s budget at 30 s a row, each reached row answered with its true prompt, the rest on the fallback."""
+    from kit.kaggle.emulator import runner
+    from kit.kaggle.emulator.state import scoring_run_dir
+    from kit.kaggle.sandbox import sandbox_dir
+    from kit.kernel.guard import TimeGuard
+    from kit.kernel.report import REPORT_FILE
+    from kit.packs.prompt_recovery import kernel
+    from kit.packs.prompt_recovery.pack import PACK
+    from kit.tables import read_rows
+
+    run_dir = runner.prepare_run(scoring_run_dir(sandbox_dir() / "state", ref), text="{}", kernel_type="notebook",
+                                 mounts={}, timeout=60, rerun=True)
+    out = runner.working_dir(run_dir)
+    rows = kernel.load_rows(PACK.mini_competition())
+    labels = {r["id"]: r["rewrite_prompt"] for r in read_rows(PACK.mini_competition() / "test_labels.csv")}
+    tpl = kernel.template_for(template, None)
+    clock = _Clock()
+    guard = TimeGuard(150, 30, started_at=clock.now, clock=clock)
+    writer = kernel.open_submission(rows, tpl, path=out / "submission.csv")
+    clock.now += 10  # setup: imports and the model load
+    for _, chunk in guard.schedule(len(tpl.primes[:1]), rows, chunk_size=2):
+        writer.update({r["id"]: labels[r["id"]] for r in chunk})
+        clock.now += 30.0 * len(chunk)
+    report = kernel.finish(guard, writer, tpl, path=out / REPORT_FILE)
+    return {"report": report, "printed": capsys.readouterr().out, "ids": [r["id"] for r in rows]}
+
+
+def test_the_kernels_timing_lines_judge_only_its_own_budget(capsys):
+    """The kernel cannot tell a rehearsal's budget from Kaggle's: it states its own, with no fits/DOES NOT FIT, and
+    names the ids it left on the fallback."""
+    made = _scoring_rerun(7, "best", capsys)  # a probe row, then a chunk of two; the next would pass the deadline
+    assert made["report"]["fallback_ids"] == made["ids"][3:]
+    printed = made["printed"]
+    assert "DOES NOT FIT" not in printed and "fits" not in printed
+    assert "projected 1400 rows at this run's rate: 11.67 h" in printed
+    assert ("this run's budget: 150 s (120 s usable); 3 of 100 rows predicted, 97 on the fallback; the time guard "
+            "stopped at its deadline") in printed
+
+
+@pytest.mark.slow  # loads the proxy embedder
+def test_demo_says_how_much_of_the_hidden_set_was_fallback_and_scores_the_rest_alone(tmp_path, capsys):
+    """99 of 100 hidden rows on the fallback made the headline the fallback string's score: the demo now counts
+    them, scores the predicted rows alone with the sandbox's scorer, and keeps Kaggle's budget apart from its own."""
+    from kit.chain.demo import hidden_run
+    from kit.packs.prompt_recovery.pack import PACK
+
+    _scoring_rerun(7, "best", capsys)
+    run = hidden_run(PACK, 7, kaggle_usable_seconds=32400 - 1800, model_free=False, workdir=tmp_path)
+    assert (run.rows, run.fallback_rows, run.deadline_hit) == (100, 97, True)
+    assert run.predicted_score["n"] == 3 and run.predicted_score["mean"] == pytest.approx(1.0)  # the true prompts
+    lines = run.lines()
+    assert lines[0].startswith("hidden set (the scoring re-run): 97 of 100 hidden rows on the fallback string")
+    assert "partly the fallback string's" in lines[0]
+    assert lines[1].startswith("without the fallback: 1.0000") and "3 predicted row(s) alone" in lines[1]
+    assert lines[2] == ("Kaggle budget: projected 1400 rows at this machine's rate: 11.67 h, over the 8.50 h usable "
+                        "on Kaggle")
+    assert lines[3] == ("rehearsal budget (this machine, the demo's short run): 150 s (120 s usable); 3 of 100 rows "
+                        "predicted, 97 on the fallback; the time guard stopped at its deadline")
+    assert run.headline() == "97 of 100 hidden rows on the fallback string"
+    assert hidden_run(PACK, 8, kaggle_usable_seconds=1.0, model_free=False, workdir=tmp_path) is None  # never run
+
+
+def test_a_model_free_recipe_is_all_fallback_by_design(tmp_path, capsys):
+    from kit.chain.demo import hidden_run
+    from kit.packs.prompt_recovery.pack import PACK
+
+    _scoring_rerun(3, "mean", capsys)
+    run = hidden_run(PACK, 3, kaggle_usable_seconds=100.0, model_free=True, workdir=tmp_path)
+    assert (run.fallback_rows, run.predicted_score) == (100, None)
+    assert run.lines()[0] == "hidden set (the scoring re-run): all 100 hidden rows the model-free recipe's string"
+    assert not (tmp_path / "hidden_predicted_rows.csv").exists()  # nothing was predicted: nothing to score
+
+
 def _kernel_log(ref: str) -> str:
     import json
 
@@ -36,7 +122,8 @@ def _kernel_log(ref: str) -> str:
 
 def _hidden_scores(submission_ref: int) -> tuple[float, float]:
     """(public, private) mean metric of the submission.csv the scoring re-run wrote, computed here from raw
-    embeddings against the hidden labels, split into the pack's public and private ids."""
+    embeddings against the hidden labels (suffix removed, as for local scores with the proxy), split into the pack's
+    public and private ids."""
     from kit.kaggle.emulator import runner
     from kit.kaggle.sandbox import sandbox_dir
     from kit.packs.prompt_recovery.competition import PACK
@@ -46,7 +133,7 @@ def _hidden_scores(submission_ref: int) -> tuple[float, float]:
     preds = {r["id"]: r["rewrite_prompt"] for r in read_rows(out / "submission.csv")}
     labels = read_rows(PACK.data_dir / "test_labels.csv")
     per_row = sharpened_cosines([preds[r["id"]] for r in labels], [r["rewrite_prompt"] for r in labels],
-                                strip=False)  # the host scores the full strings
+                                strip=True)  # as local scores are: no lucrarea suffix under the proxy
     parts = [[v for v, r in zip(per_row, labels, strict=True) if PACK.is_public(r["id"]) == public]
              for public in (True, False)]
     return sum(parts[0]) / len(parts[0]), sum(parts[1]) / len(parts[1])
@@ -98,6 +185,11 @@ def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch, tiny_mo
         assert kinds == {"wheels"} and not any("train" in name for name in result["timings"])
     assert [o["id"] for o in history("llm-prompt-recovery", sandbox=True)] == [row["id"]]
     assert any(m.startswith("kernel output submission.csv") for m in said)
+    hidden = result["hidden"]  # what the scoring re-run made of the hidden set, read back from the sandbox
+    assert hidden.rows == 100 and hidden.model_free == (template == "mean")
+    assert 0 <= hidden.fallback_rows <= 100 and hidden.kaggle_budget.startswith("Kaggle budget: projected 1400 rows")
+    if template == "mean":
+        assert hidden.fallback_rows == 100 and hidden.predicted_score is None
     assert "submit and wait for the score" in result["timings"]
     log = _kernel_log("sandbox-user/kit-prompt-recovery-infer")
     assert "Successfully installed kaggle-kit" in log  # the offline install ran: the image lacked the kit

@@ -38,7 +38,7 @@ def test_writer_is_complete_from_the_first_write_and_keeps_fallback_for_empty(tm
     assert _read(path) == {"b": "fb", "a": "fa", "007": "f7"}
     assert writer.update({"a": "pred, with \"quotes\"\nand a newline", "b": "", "007": None}) == 1
     assert _read(path) == {"b": "fb", "a": "pred, with \"quotes\"\nand a newline", "007": "f7"}
-    assert writer.fallback_rows == 2
+    assert writer.fallback_rows == 2 and writer.fallback_ids == ["b", "007"]  # in submission order
     assert [p.name for p in path.parent.iterdir()] == ["submission.csv"]  # no temp files left behind
     with pytest.raises(KeyError):
         writer.update({"zzz": "x"})
@@ -124,3 +124,20 @@ def test_sigkill_mid_write_leaves_a_complete_submission(tmp_path):
     values = _read(path)
     assert len(values) == n and all(v.strip() for v in values.values())
     assert any(v.startswith("prediction") for v in values.values())
+
+
+def test_budget_lines_keep_kaggles_budget_apart_from_the_runs_own():
+    """A rehearsal's short budget is not a verdict on Kaggle's: the two are separate, labelled lines."""
+    from kit.kernel.guard import duration, kaggle_budget_line, run_budget_line
+
+    report = {"rows": 100, "fallback_rows": 99, "projected_rows": 1400, "projected_seconds": 11_520.0,
+              "budget_seconds": 150.0, "margin_seconds": 30.0, "usable_seconds": 120.0, "deadline_hit": True}
+    assert kaggle_budget_line(report, 30_600.0) == ("Kaggle budget: projected 1400 rows at this machine's rate: "
+                                                    "3.20 h, within the 8.50 h usable on Kaggle")
+    assert "over the 2.00 h usable" in kaggle_budget_line(report, 7200.0)
+    assert kaggle_budget_line({**report, "projected_seconds": None}, 30_600.0) is None
+    assert run_budget_line(report, "rehearsal budget") == ("rehearsal budget: 150 s (120 s usable); 1 of 100 rows "
+                                                           "predicted, 99 on the fallback; the time guard stopped at "
+                                                           "its deadline")
+    assert run_budget_line({**report, "fallback_rows": 0, "deadline_hit": False}).startswith("this run's budget:")
+    assert [duration(s) for s in (150, 1800, 32_400)] == ["150 s", "30 min", "9.00 h"]

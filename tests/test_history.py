@@ -110,3 +110,58 @@ def test_m004_adds_origin_and_kernel_dir_columns(tmp_path):
         assert [r["id"] for r in led.open_submissions(COMP, sandbox=False, kernel_hash="h")] == [row]
         led.update_submission(row, status="refused")
         assert led.open_submissions(COMP, sandbox=False) == []
+
+
+def test_plain_history_with_only_sandbox_rows_lists_them_as_sandbox_rows(capsys):
+    """No real submission yet (the demo's only): plain `kit history` shows the sandbox rows and says whose they are,
+    rather than "no submissions recorded yet"."""
+    with Ledger() as led:
+        sid = led.add_submission(COMP, "complete", sandbox=True, public_score=0.0684, private_score=0.08,
+                                 template="best")
+    assert run(["history", "--submissions"]) == 0
+    out, err = capsys.readouterr()
+    assert "no submissions recorded" not in out
+    assert out.splitlines()[0] == "submissions (sandbox emulator, not Kaggle)" and "0.0684" in out
+    assert "no Kaggle submissions recorded: listing the 1 sandbox submission(s)" in err
+    assert run(["history", "--json", "--submissions"]) == 0
+    assert [(o["id"], o["sandbox"]) for o in json.loads(capsys.readouterr().out)] == [(sid, True)]
+    with Ledger() as led:  # once a real one exists, plain history is Kaggle's alone again
+        led.add_submission(COMP, "complete", public_score=0.61)
+    assert run(["history", "--submissions"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "submissions (Kaggle)" and "0.0684" not in out and "0.6100" in out
+
+
+def test_the_plot_says_when_its_scores_are_the_sandboxs(ledger_rows):
+    import matplotlib.pyplot as plt
+
+    from kit.chain.history import figure
+
+    for sandbox, where in ((True, "sandbox emulator, not Kaggle"), (False, "Kaggle")):
+        fig = figure(history(COMP, sandbox=sandbox))
+        over_time, scatter = fig.axes
+        assert over_time.get_title().endswith(f"({where})") and scatter.get_ylabel() == f"public score ({where})"
+        assert f"public score ({where})" in [t.get_text() for t in over_time.get_legend().get_texts()]
+        plt.close(fig)
+
+
+@pytest.mark.slow  # loads the proxy embedder
+def test_sandbox_scores_are_computed_like_the_local_score_they_are_paired_with(tmp_path):
+    """History pairs a sandbox public score with a local score: both must be the same computation, or the sandbox
+    ranks recipes differently (with the full string, the proxy punished the lucrarea suffix that `best` carries)."""
+    from kit.packs.prompt_recovery.competition import PACK as EMULATED
+    from kit.packs.prompt_recovery.pack import PACK
+    from kit.packs.prompt_recovery.templates import DEFAULT_MEAN_PROMPT, LUCRAREA_SUFFIX
+    from kit.tables import read_rows, write_rows
+
+    labels = read_rows(EMULATED.data_dir / "test_labels.csv")
+    rows = [{"id": r["id"], "rewrite_prompt": (r["rewrite_prompt"] if n % 2 else DEFAULT_MEAN_PROMPT) + LUCRAREA_SUFFIX}
+            for n, r in enumerate(labels)]  # what `best` writes: candidates + mean prompt + suffix
+    sandbox = EMULATED.score(write_rows(tmp_path / "all.csv", rows, ("id", "rewrite_prompt")))
+    for part in ("public", "private"):
+        mine = [r for r in rows if EMULATED.is_public(r["id"]) == (part == "public")]
+        local = PACK.score(write_rows(tmp_path / f"{part}.csv", mine, ("id", "rewrite_prompt")),
+                           EMULATED.data_dir / "test_labels.csv")
+        # the same rows embedded in other batches (bf16 on this CPU): equal to well under the suffix's effect
+        assert local["suffix_removed"] and sandbox[part] == pytest.approx(local["mean"], abs=1e-3)
+        assert local["full_string"]["mean"] < local["mean"] - 0.05  # what full strings under the proxy gave

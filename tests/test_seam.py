@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import json
 import re
 from pathlib import Path
 
 import pytest
+from helpers import run_kit_fresh
 
 KIT = Path(__file__).resolve().parent.parent / "kit"
 PACKS = "kit.packs"
@@ -206,3 +208,58 @@ def test_a_broken_or_mislabelled_installed_pack_is_one_config_line(monkeypatch):
     with pytest.raises(ConfigError, match="registered as 'mislabelled' serves 'llm-prompt-recovery'"):
         kpack.get_pack("mislabelled")
     assert "broken" not in kpack._PACKS and "mislabelled" not in kpack._PACKS
+
+
+def test_help_with_an_unknown_slug_says_in_one_line_why_the_pack_commands_are_missing(capsys):
+    from kit.cli import run
+
+    Path("kit.toml").write_text('[competition]\nslug = "no-such-comp"\n')
+    assert run(["--help"]) == 0  # help still answers, with the generic commands
+    out, err = capsys.readouterr()
+    assert "history" in out and "packs" in out and "templates" not in out
+    assert len(err.strip().splitlines()) == 1
+    assert "commands are not listed" in err and "kit.toml: no competition pack for [competition] slug 'no-such-comp'" \
+        in err
+
+
+def test_kit_packs_lists_slug_title_mechanism_commands_and_a_broken_pack(monkeypatch, capsys):
+    """`kit packs` answers even where kit.toml names no installed pack: it is how to find the right slug."""
+    from importlib.metadata import EntryPoint
+
+    from kit import pack as kpack
+    from kit.cli import run
+
+    real = kpack.entry_points
+    broken = EntryPoint("broken", "no_such_module_for_kit_tests:PACK", kpack.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(kpack, "entry_points", lambda group: [*real(group=group), broken])
+    _register_fake(monkeypatch, commands={"fake-cmd": ("kit.commands.init", "A command the pack adds.")})
+    Path("kit.toml").write_text('[competition]\nslug = "no-such-comp"\n')
+    assert run(["packs", "--json"]) == 0
+    infos = {i["slug"]: i for i in json.loads(capsys.readouterr().out)}
+    assert sorted(infos) == ["broken", "fake-comp", "llm-prompt-recovery"]
+    mine = infos["llm-prompt-recovery"]
+    assert (mine["title"], mine["mechanism"], mine["error"]) == ("LLM Prompt Recovery", "file", "")
+    assert {"templates", "score", "train"} <= set(mine["commands"]) and "best" in mine["recipes"]
+    assert "failed to load" in infos["broken"]["error"]
+    assert "AttributeError" in infos["fake-comp"]["error"]  # a pack missing part of the protocol: listed, not raised
+    assert run(["packs"]) == 0
+    text = capsys.readouterr().out
+    assert "llm-prompt-recovery  LLM Prompt Recovery\n  mechanism: file\n  commands:  templates, score" in text
+    assert "broken  (does not load: competition pack 'broken'" in text
+
+
+def test_kit_packs_imports_nothing_heavy():
+    out, heavy = run_kit_fresh(["packs"])
+    assert out.returncode == 0, out.stderr
+    assert heavy == [] and "llm-prompt-recovery" in out.stdout
+
+
+def test_readme_command_table_and_make_data_default_match_the_cli():
+    from kit.cli import COMMANDS
+    from kit.packs.prompt_recovery.make_data import MakeDataConfig
+
+    text = README.read_text(encoding="utf-8")
+    table = {m.group(1) for m in re.finditer(r"^\| `kit ([\w-]+)` \|", text, flags=re.M)}
+    assert set(COMMANDS) <= table
+    shown = re.search(r"\[--per-original (\d+)\]", text)
+    assert shown and int(shown.group(1)) == MakeDataConfig().per_original  # the bracket shows the default

@@ -6,14 +6,20 @@ Model source and push the adapter as a dataset. Then build and push the wheels b
 render the kernel with the recipe (default: the config's [infer] template, the pack's default), submit it (push,
 run, check the output, code-submit that version, poll the score) and print the ledger. Each step is the same
 library call the individual commands make; nothing here talks to kaggle.com.
+
+The short CPU budget leaves hidden rows on the fallback string, so a sandbox score alone would be mostly the
+fallback's: the demo reads what the scoring re-run wrote (which only the sandbox can show) and says how many rows
+were predicted, what those rows alone score, and the run's timing against Kaggle's budget and its own.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +32,50 @@ TRAIN_STEPS = 2
 # adds its own knobs (shorter answers and fields for prompt recovery).
 DEMO_INFER = {"batch_size": 8, "budget_seconds": 150, "margin_seconds": 30}
 DEMO_MODEL_REF = "sandbox-user/kit-demo-base/transformers/default/1"
+PREDICTED_ROWS_FILE = "hidden_predicted_rows.csv"  # the re-run's predicted rows alone, scored beside the headline
+
+
+@dataclass
+class HiddenRun:
+    """What the sandbox's scoring re-run made of the hidden set: rows, how many stayed on the fallback string, the
+    local metric over the predicted rows alone, and the run's timing against Kaggle's budget and its own."""
+
+    rows: int
+    fallback_rows: int | None  # None: the kernel wrote no timing report (not the kit's time guard)
+    model_free: bool  # the recipe writes the fallback string on every row by design
+    deadline_hit: bool = False
+    predicted_score: dict[str, Any] | None = None  # the pack's metric over the predicted rows (mean, CI, n)
+    note: str = ""  # why the predicted rows could not be scored
+    kaggle_budget: str | None = None
+    rehearsal_budget: str | None = None
+
+    def headline(self) -> str:
+        """A few words for the score line: how much of the hidden set the score is the fallback's."""
+        if self.fallback_rows is None:
+            return f"{self.rows} hidden rows"
+        if self.model_free:
+            return f"all {self.rows} hidden rows the model-free recipe's string"
+        return f"{self.fallback_rows} of {self.rows} hidden rows on the fallback string"
+
+    def lines(self) -> list[str]:
+        """Labelled lines for people: the fallback count, the score without it, the two budgets."""
+        out = [f"hidden set (the scoring re-run): {self.headline()}"]
+        if self.fallback_rows and not self.model_free:
+            why = " (the time guard stopped at the demo's deadline)" if self.deadline_hit else ""
+            out[0] += f"{why}: the public and private scores are partly the fallback string's"
+        if self.predicted_score is not None:
+            s = self.predicted_score
+            out.append(f"without the fallback: {s['mean']:.4f} [{s['ci_low']:.4f}, {s['ci_high']:.4f}] over the "
+                       f"{s['n']} predicted row(s) alone (local metric, the sandbox's scorer; public and private "
+                       "ids together)")
+        elif self.fallback_rows and not self.model_free:
+            out.append(f"without the fallback: no score ({self.note or 'no row was predicted'})")
+        out += [line for line in (self.kaggle_budget, self.rehearsal_budget) if line]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for --json."""
+        return dataclasses.asdict(self)
 
 
 def _say(msg: str) -> None:
@@ -47,6 +97,44 @@ def demo_config(base: KitConfig | None = None, template: str | None = None, mode
     return get_pack(cfg.competition.slug).demo_config(cfg, local)
 
 
+def hidden_run(pack: Any, submission_ref: int, *, kaggle_usable_seconds: float, model_free: bool,
+               workdir: Path) -> HiddenRun | None:
+    """What the sandbox's scoring re-run of submission `submission_ref` wrote (None when it left nothing to read):
+    the kernel's timing report and submission file, and the pack's local metric over the rows the model predicted
+    (the mini-competition is the sandbox's hidden set; no options: the pack's default scorer, the sandbox's)."""
+    from kit.errors import KitError
+    from kit.kaggle.sandbox import scoring_output
+    from kit.kernel.guard import kaggle_budget_line, run_budget_line
+    from kit.kernel.report import REPORT_FILE
+    from kit.tables import read_rows, write_rows
+
+    out = scoring_output(submission_ref)
+    if out is None or not (out / pack.submission.file_name).is_file():
+        return None
+    columns = pack.submission.columns
+    rows = read_rows(out / pack.submission.file_name, required=columns)
+    report = json.loads((out / REPORT_FILE).read_text(encoding="utf-8")) if (out / REPORT_FILE).is_file() else {}
+    if "fallback_rows" not in report:
+        return HiddenRun(rows=len(rows), fallback_rows=None, model_free=model_free)
+    run = HiddenRun(rows=len(rows), fallback_rows=int(report["fallback_rows"]), model_free=model_free,
+                    deadline_hit=bool(report.get("deadline_hit")),
+                    kaggle_budget=kaggle_budget_line(report, kaggle_usable_seconds),
+                    rehearsal_budget=run_budget_line(report, "rehearsal budget (this machine, the demo's short run)"))
+    left = set(report.get("fallback_ids") or [])
+    predicted = [r for r in rows if r[columns[0]] not in left]
+    if model_free or not run.fallback_rows or not predicted:
+        return run
+    if "fallback_ids" not in report:
+        run.note = "the kernel's report names no fallback ids"
+        return run
+    path = write_rows(workdir / PREDICTED_ROWS_FILE, predicted, columns)
+    try:
+        run.predicted_score = pack.score(path, pack.mini_competition() / pack.kernel.labels_file)
+    except KitError as exc:  # the score above stands; this is only its explanation
+        run.note = str(exc)
+    return run
+
+
 def _wheels(cfg: KitConfig, out: Path) -> dict[str, Any]:
     from kit.chain.wheels import (
         SANDBOX_PLATFORM,
@@ -66,7 +154,8 @@ def _wheels(cfg: KitConfig, out: Path) -> dict[str, Any]:
 def run_demo(config: KitConfig | None = None, *, workdir: Path = DEMO_DIR, steps: int = TRAIN_STEPS,
              template: str | None = None, model: Path | None = None, say: Callable[[str], None] | None = None,
              timeout: float = 900.0, keep_sandbox: bool = False) -> dict[str, Any]:
-    """Run every step against the sandbox; returns the ledger row of the scored submission plus step timings.
+    """Run every step against the sandbox; returns the ledger row of the scored submission, step timings and what
+    the scoring re-run made of the hidden set (`hidden`, a HiddenRun or None).
 
     `model` is the base model (default: the embedded instruct model); it is trained on and published to the
     sandbox as a Model source that the kernel mounts, as a Kaggle Model would be. A sandbox emulator the demo had
@@ -136,5 +225,10 @@ def _run_demo(config: KitConfig | None, workdir: Path, steps: int, template: str
     row = step("submit and wait for the score", lambda: submit(
         cfg, workdir / "kernel", message="kit demo", allow_dirty=True, sandbox=True, timeout=timeout, say=say,
         client=client))
+    hidden = None
+    if row.get("submission_ref") is not None:
+        usable = float(base.infer.budget_seconds - base.infer.margin_seconds)  # the workspace's, not the demo's
+        hidden = hidden_run(pack, row["submission_ref"], kaggle_usable_seconds=usable, model_free=not uses_model,
+                            workdir=workdir)
     return {"row": row, "timings": timings, "adapter": str(adapter), "val_score": (meta.get("val_score") or {}),
-            "kernel": kernel["folder"]}
+            "kernel": kernel["folder"], "hidden": hidden}

@@ -2,7 +2,8 @@
 
 A submission is linked to the local experiment (`kit run-local`) that ran the same kernel content (the content
 key of kit/chain/experiments.py); its `local` score is that experiment's score. Sandbox and real submissions are
-never listed together.
+never listed together: with no flag the real ones are listed, or the sandbox ones, saying so, when there are no real
+ones yet. Sandbox scores are the local emulator's (the pack's scorer), never Kaggle's, and every view says so.
 
 Light on purpose: no torch, no kaggle import at module level; matplotlib is imported only by `plot`.
 """
@@ -22,6 +23,7 @@ FIELDS = ("id", "time", "competition", "sandbox", "origin", "status", "public_sc
           "wheels_ref", "wheels_version", "base_model_source", "git_sha", "git_dirty", "kit_version",
           "submission_ref", "message", "error", "content_key", "local_experiment")
 _MARKER = re.compile(r"\[kit (\S+)/(\d+)\]")  # what kit.chain.submit.marker writes
+SANDBOX_LABEL = "sandbox emulator, not Kaggle"
 
 
 def _iso(ts: float | None) -> str | None:
@@ -125,6 +127,11 @@ def format_local_table(objs: list[dict[str, Any]]) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [head, *lines])
 
 
+def where_label(objs: list[dict[str, Any]]) -> str:
+    """Whose scores these submissions hold: the sandbox's local emulator or Kaggle (history never mixes them)."""
+    return SANDBOX_LABEL if any(o.get("sandbox") for o in objs) else "Kaggle"
+
+
 def linked_points(objs: list[dict[str, Any]]) -> list[tuple[int, float, float]]:
     """(submission id, local score, public score) of each scored submission linked to a local experiment."""
     return [(o["id"], o["local_score"], o["public_score"]) for o in objs
@@ -133,8 +140,19 @@ def linked_points(objs: list[dict[str, Any]]) -> list[tuple[int, float, float]]:
 
 
 def plot(objs: list[dict[str, Any]], path: Path) -> Path:
+    """Write `figure(objs)` as a PNG."""
+    fig = figure(objs)
+    import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def figure(objs: list[dict[str, Any]]) -> Any:
     """Public score over time (local score beside each point) and, beside it, local against public score with
-    one point per linked submission; written as PNG."""
+    one point per linked submission; titles and axes say whose public scores they are (the sandbox's or Kaggle's)."""
     scored = sorted((o for o in objs if o.get("public_score") is not None), key=lambda o: o["time"] or "")
     if not scored:
         raise InputError("no scored submissions to plot", hint="`kit history --sync` fills scores from Kaggle")
@@ -144,9 +162,10 @@ def plot(objs: list[dict[str, Any]], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     times = [datetime.strptime(o["time"], "%Y-%m-%dT%H:%M:%SZ") for o in scored]
+    where = where_label(scored)
     fig, (ax, cv) = plt.subplots(1, 2, figsize=(13, 4.5), gridspec_kw={"width_ratios": [3, 2]})
-    _scatter(cv, linked_points(scored))
-    ax.plot(times, [o["public_score"] for o in scored], "o-", label="public score")
+    _scatter(cv, linked_points(scored), where)
+    ax.plot(times, [o["public_score"] for o in scored], "o-", label=f"public score ({where})")
     local = [(t, o["local_score"]) for t, o in zip(times, scored, strict=True) if o.get("local_score") is not None]
     if local:
         ax.plot([t for t, _ in local], [s for _, s in local], "s--", alpha=0.7, label="local score (linked run-local)")
@@ -156,23 +175,20 @@ def plot(objs: list[dict[str, Any]], path: Path) -> Path:
                         xytext=(0, 6), ha="center", fontsize=7)
     ax.set_xlabel("submission time (UTC)")
     ax.set_ylabel("score")
-    ax.set_title(f"{scored[0]['competition']}: public vs local score")
+    ax.set_title(f"{scored[0]['competition']}: public vs local score ({where})")
     ax.grid(alpha=0.3)
     ax.legend()
     for label in ax.get_xticklabels():
         label.set_rotation(30)
         label.set_horizontalalignment("right")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return fig
 
 
-def _scatter(ax: Any, points: list[tuple[int, float, float]]) -> None:
+def _scatter(ax: Any, points: list[tuple[int, float, float]], where: str) -> None:
     """Local (x) against public (y) score, one labelled point per linked submission, with the y = x line."""
     ax.set_xlabel("local score (kit run-local, same kernel content)")
-    ax.set_ylabel("public score")
-    ax.set_title("local vs public")
+    ax.set_ylabel(f"public score ({where})")
+    ax.set_title(f"local vs public ({where})")
     ax.grid(alpha=0.3)
     if not points:
         ax.text(0.5, 0.5, "no submission linked to a local run yet", ha="center", va="center",
@@ -249,8 +265,9 @@ def sync_submissions(client: Any, competition: str, *, sandbox: bool, ledger: An
 def show(config: Any, *, order: str = "time", plot_path: Path | None = None, sync: bool = False,
          sandbox: bool | None = None, client: Any = None, ledger: Any = None, local: bool = True,
          submissions: bool = True) -> tuple[list[dict[str, Any]], list[str]]:
-    """What `kit history` prints: optionally sync first, list submissions (sandbox or real ones, never both)
-    and local experiments, optionally plot. Returns (objects, notes); each object's `type` says which it is."""
+    """What `kit history` prints: optionally sync first, list submissions (sandbox or real ones, never both; with
+    neither `sandbox` nor KIT_KAGGLE the real ones, or the sandbox ones, with a note, when there are none) and local
+    experiments, optionally plot. Returns (objects, notes); each object's `type` says which it is."""
     from kit.kaggle.sandbox import sandbox_mode
 
     sb = sandbox_mode(sandbox)
@@ -265,6 +282,11 @@ def show(config: Any, *, order: str = "time", plot_path: Path | None = None, syn
         notes.append(f"synced with {'the sandbox' if sb else 'Kaggle'}: {counts['added']} added, "
                      f"{counts['updated']} updated")
     subs = history(competition, order=order, sandbox=sb, ledger=ledger)
+    if not subs and sandbox is None and not sb:  # nothing real yet: the sandbox rows rather than "nothing"
+        subs = history(competition, order=order, sandbox=True, ledger=ledger)
+        if subs:
+            notes.append(f"no Kaggle submissions recorded: listing the {len(subs)} sandbox submission(s), scored "
+                         "by the local emulator, not Kaggle (`kit history --sandbox` lists them directly)")
     if plot_path is not None:
         notes.append(f"wrote {plot(subs, plot_path)} ({len(linked_points(subs))} linked submission(s))")
     return (subs if submissions else []) + (local_history(ledger) if local else []), notes
@@ -274,7 +296,8 @@ def format_all(objs: list[dict[str, Any]], *, local: bool = True, submissions: b
     """The tables `kit history` prints: submissions, then local experiments."""
     parts = []
     if submissions:
-        parts.append(format_table([o for o in objs if o.get("type") == "submission"]))
+        subs = [o for o in objs if o.get("type") == "submission"]
+        parts.append((f"submissions ({where_label(subs)})\n" if subs else "") + format_table(subs))
     if local:
         parts.append("local experiments\n" + format_local_table([o for o in objs if o.get("type") == "local"]))
     return "\n\n".join(parts)

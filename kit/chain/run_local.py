@@ -394,12 +394,14 @@ def describe(result: RunLocalResult) -> str:
              f"rows: {result.rows} ({result.fallback_rows} on the fallback), wall {result.wall_seconds:.1f}s"]
     if result.rows_per_second is not None:
         lines.append(f"rows/s: {result.rows_per_second:.2f}, {result.seconds_per_row:.3f} s per row")
-    if result.projected_seconds is not None:
-        verdict = "fits" if result.fits_budget else "DOES NOT FIT"
-        lines.append(f"projected for {result.hidden_rows} rows: {result.projected_seconds / 3600:.2f} h, {verdict} the "
-                     f"{result.kaggle_usable_seconds / 3600:.2f} h usable of the Kaggle budget")
-    if result.deadline_hit:
-        lines.append("the time guard stopped generation early (deadline)")
+    from kit.kernel.guard import kaggle_budget_line, run_budget_line
+
+    report_path = Path(result.report_path)
+    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else {}
+    projection = {"projected_seconds": result.projected_seconds, "projected_rows": result.hidden_rows}
+    kaggle = kaggle_budget_line(projection, result.kaggle_usable_seconds)
+    lines += [kaggle] if kaggle else []
+    lines += [run_budget_line(report, "rehearsal budget (this machine)")] if "budget_seconds" in report else []
     for warning in result.warnings:
         lines.append(f"warning: {warning}")
     if result.score is not None:

@@ -35,8 +35,10 @@ def command(ctx: click.Context, workdir: Path, steps: int, template: str | None,
     if layout:
         cfg = dataclasses.replace(cfg, kaggle=dataclasses.replace(cfg.kaggle, sandbox_input_layout=layout))
     result = run_demo(cfg, workdir=workdir, steps=steps, template=template, keep_sandbox=keep_sandbox)
-    row = to_object(result["row"])
+    row, hidden = to_object(result["row"]), result["hidden"]
     table = format_table(history(row["competition"], sandbox=True))
-    text = (f"\nkit history --sandbox\n{table}\n\ndemo finished in {time.monotonic() - started:.0f} s: "
-            f"public {row['public_score']}, private {row['private_score']} (sandbox, {row.get('base_model_source')})")
-    emit({**result, "row": row}, as_json, text)
+    about = ["sandbox", row.get("base_model_source"), hidden.headline() if hidden else None]
+    text = "\n".join([f"\nkit history --sandbox\n{table}\n", *(hidden.lines() if hidden else []),
+                      f"\ndemo finished in {time.monotonic() - started:.0f} s: public {row['public_score']}, private "
+                      f"{row['private_score']} ({'; '.join(a for a in about if a)})"])
+    emit({**result, "row": row, "hidden": hidden.to_dict() if hidden else None}, as_json, text)

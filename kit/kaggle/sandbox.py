@@ -149,6 +149,20 @@ def publish_model(ref: str, folder: Path, state_dir: Path | None = None) -> Path
     return link_model(Path(state_dir or sandbox_dir() / "state"), ref, Path(folder))
 
 
+def scoring_output(submission_ref: int, state_dir: Path | None = None) -> Path | None:
+    """The folder a sandbox submission's scoring re-run wrote its output into (the hidden set's submission file and
+    the kernel's reports), or None when there is none. Kaggle never shows this folder; the sandbox can, so a
+    rehearsal can say what its score is made of."""
+    from kit.kaggle.emulator.runner import working_dir
+    from kit.kaggle.emulator.state import scoring_run_dir
+
+    run_dir = scoring_run_dir(Path(state_dir or sandbox_dir() / "state"), submission_ref)
+    try:
+        return working_dir(run_dir)
+    except (OSError, ValueError, KeyError):  # never scored here (another state folder, or the run did not start)
+        return None
+
+
 def set_layout(endpoint: Endpoint, layout: str) -> None:
     """Tell a running emulator which /kaggle/input layout its kernels get ('2025' or '2024')."""
     from kit.kernel.inputs import check_layout

@@ -240,6 +240,12 @@ class SubmissionWriter:
         """Rows still holding their fallback value."""
         return len(self.ids) - len(self.replaced)
 
+    @property
+    def fallback_ids(self) -> list[str]:
+        """The ids still holding their fallback value, in submission order (a report names them so a score can be
+        told apart from the fallback string's)."""
+        return [i for i in self.ids if i not in self.replaced]
+
     def write(self) -> Path:
         """Write the whole file atomically (kit.files: temp file in the same folder, then a rename)."""
         from kit.tables import write_rows
@@ -248,6 +254,35 @@ class SubmissionWriter:
         write_rows(self.path, ({key: i, value: self.values[i]} for i in self.ids), self.columns)
         self.writes += 1
         return self.path
+
+
+def duration(seconds: float) -> str:
+    """Seconds for people: '150 s' below ten minutes, '45 min' below two hours, else hours ('8.50 h')."""
+    if seconds < 600:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.2f} h"
+
+
+# The two budgets are told apart in words because a rehearsal's short budget on a small CPU says nothing about
+# Kaggle's: the projection is the only figure that speaks to Kaggle, and only the caller knows Kaggle's budget.
+def kaggle_budget_line(report: Mapping[str, Any], usable_seconds: float) -> str | None:
+    """'Kaggle budget: ...': the report's projection for the hidden set (at the measured rate of the machine that
+    ran it) against `usable_seconds` of Kaggle's budget (budget less margin); None without a projection."""
+    projected = report.get("projected_seconds")
+    if projected is None:
+        return None
+    verdict = "within" if projected <= usable_seconds else "over"
+    return (f"Kaggle budget: projected {report.get('projected_rows')} rows at this machine's rate: "
+            f"{duration(projected)}, {verdict} the {duration(usable_seconds)} usable on Kaggle")
+
+
+def run_budget_line(report: Mapping[str, Any], label: str = "this run's budget") -> str:
+    """'<label>: ...': the budget the run itself had (not a verdict on Kaggle's), and what its guard left undone."""
+    rows, fallback = int(report.get("rows", 0)), int(report.get("fallback_rows", 0))
+    text = (f"{label}: {duration(float(report.get('budget_seconds', 0)))} "
+            f"({duration(float(report.get('usable_seconds', 0)))} usable); {rows - fallback} of {rows} rows "
+            f"predicted, {fallback} on the fallback")
+    return text + ("; the time guard stopped at its deadline" if report.get("deadline_hit") else "")
 
 
 def write_report(path: str | os.PathLike, report: Mapping[str, Any]) -> Path:

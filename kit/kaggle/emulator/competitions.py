@@ -10,7 +10,7 @@ from typing import Any
 
 from kit.kaggle.emulator import runner
 from kit.kaggle.emulator.catalog import page
-from kit.kaggle.emulator.state import ApiError, iso
+from kit.kaggle.emulator.state import ApiError, iso, scoring_run_dir
 from kit.mechanisms.base import Rerun, ScoringFailure
 from kit.mechanisms.registry import get_mechanism
 
@@ -72,7 +72,7 @@ class CompetitionRpcs:
     def _score(self, sub_ref: int) -> None:
         sub = self.state.submission(sub_ref)
         version = self.state.kernel_version(sub["kernel"], sub["kernelVersion"])
-        run_dir = self.state.root / "submissions" / str(sub_ref) / "run"
+        run_dir = scoring_run_dir(self.state.root, sub_ref)
         fault = self.faults.take(kind="submission_error")
         if fault is not None:
             self._set(sub, status="ERROR", errorDescription=fault.get("message", "Injected scoring failure"))

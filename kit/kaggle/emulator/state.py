@@ -49,6 +49,11 @@ def model_folder(root: Path, ref: str) -> Path:
     return Path(root, "models", *parts)
 
 
+def scoring_run_dir(root: Path, submission_ref: int) -> Path:
+    """Where the emulator rooted at `root` re-runs a code submission's kernel on the hidden set to score it."""
+    return Path(root, "submissions", str(int(submission_ref)), "run")
+
+
 def link_model(root: Path, ref: str, folder: Path) -> Path:
     """Publish a local folder as model source `ref` of the emulator rooted at `root` (a symlink; one that
     points elsewhere is replaced)."""

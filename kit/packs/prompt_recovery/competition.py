@@ -64,8 +64,13 @@ class PromptRecoveryPack:
         """{'public': mean, 'private': mean} of the competition metric over each part of the hidden ids."""
         from kit.packs.prompt_recovery.metric import score_files
 
-        # the host scored the full string, suffix included (kit score's proxy ranking removes it)
-        report = score_files(Path(submission), self.data_dir / "test_labels.csv", keep_suffix=True)
+        # Scored as `kit score` and run-local score (keep_suffix None): the full string with sentence-t5, as the real
+        # host did, and without the lucrarea suffix under the bundled MiniLM proxy this scorer loads. The suffix is a
+        # sentence-t5 artefact (up to +0.05 on the leaderboard) that the proxy punishes: on 40 mini-competition rows
+        # the proxy scored `mean` 0.141 without it and 0.090 with it, which ranked the mean prompt last of mean,
+        # fewshot (0.099), best (0.116; 0.109 in full) and zeroshot (0.144), the reverse of the leaderboard, where a
+        # mean prompt with the suffix beats single predictions. Scored this way, history's pairs compare like with like.
+        report = score_files(Path(submission), self.data_dir / "test_labels.csv", keep_suffix=None)
         public = [s for i, s in zip(report.ids, report.per_row, strict=True) if self.is_public(i)]
         private = [s for i, s in zip(report.ids, report.per_row, strict=True) if not self.is_public(i)]
         everything = list(report.per_row)

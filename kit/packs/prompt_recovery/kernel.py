@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import InputError
-from kit.kernel.guard import SubmissionWriter, TimeGuard, write_report
+from kit.kernel.guard import SubmissionWriter, TimeGuard, duration, run_budget_line, write_report
 from kit.kernel.inputs import KAGGLE_INPUT, check_sources, resolve_all
 from kit.kernel.report import REPORT_FILE
 
@@ -105,11 +105,11 @@ def open_submission(rows: Sequence[dict[str, str]], template: Any, mean_prompt: 
 
 def finish(guard: TimeGuard, writer: SubmissionWriter, template: Any, *, path: str | os.PathLike = REPORT_FILE,
            **extra: Any) -> dict[str, Any]:
-    """Write the JSON timing report beside the submission and print a one-line summary; returns the report."""
+    """Write the JSON timing report beside the submission and print its summary; returns the report."""
     primes = list(template.primes)
     report = guard.report(rows=len(writer.ids), fallback_rows=writer.fallback_rows, projected_rows=HIDDEN_ROWS,
                           template=template.name, primes=primes, submission=str(writer.path),
-                          submission_writes=writer.writes, **extra)
+                          submission_writes=writer.writes, fallback_ids=writer.fallback_ids, **extra)
     report["rows_per_prime"] = dict(zip(primes, report["rows_per_pass"], strict=False))
     write_report(path, report)
     print(summary(report))
@@ -117,7 +117,8 @@ def finish(guard: TimeGuard, writer: SubmissionWriter, template: Any, *, path: s
 
 
 def summary(report: dict[str, Any]) -> str:
-    """One line: rows, fallbacks, rate, projection for the hidden set against the usable budget."""
+    """Two lines: rows, fallbacks, rate and the projection for the hidden set; then this run's own budget (no
+    verdict on Kaggle's: a rehearsal's budget is not Kaggle's, and the host prints that comparison)."""
     rate = report.get("rows_per_second")
     projected = report.get("projected_seconds")
     parts = [f"rows={report['rows']}", f"fallback_rows={report['fallback_rows']}",
@@ -126,9 +127,5 @@ def summary(report: dict[str, Any]) -> str:
     for name, phase in report.get("phases", {}).items():
         parts.append(f"{name} phase: {sum(phase['items_per_pass'])} rows in {phase['work_seconds']:.1f}s")
     if projected is not None:
-        verdict = "fits" if report.get("fits_budget") else "DOES NOT FIT"
-        parts.append(f"projected {report['projected_rows']} rows: {projected / 3600:.2f} h {verdict} "
-                     f"{report['usable_seconds'] / 3600:.2f} h usable")
-    if report.get("deadline_hit"):
-        parts.append("deadline hit: stopped early")
-    return "timing: " + ", ".join(parts)
+        parts.append(f"projected {report['projected_rows']} rows at this run's rate: {duration(projected)}")
+    return "timing: " + ", ".join(parts) + "\n" + run_budget_line(report)
