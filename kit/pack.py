@@ -12,7 +12,7 @@ in its `SubmissionSpec`, and `kit.mechanisms.registry` finds it (kit/mechanisms/
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -39,6 +39,8 @@ class SubmissionSpec:
     columns: tuple[str, ...]
     file_name: str = "submission.csv"
     mechanism: str = "file"
+    # The mechanism's settings for this competition (inference_server: `gateway_module`, `gateway_spec`).
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if len(self.columns) < 2:

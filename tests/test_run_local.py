@@ -141,7 +141,8 @@ def test_run_local_defaults_to_the_instruct_model_and_the_mini_competition(tmp_p
     result = CliRunner().invoke(cli, ["run-local", "--template", "fewshot", "--rows", "3", "--max-new-tokens", "16",
                                       "--budget", "900", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "local score:" in result.output and "projected for 1400 rows" in result.output
+    assert "local score:" in result.output and "Kaggle budget: projected 1400 rows" in result.output
+    assert "rehearsal budget (this machine): 15 min" in result.output  # the --budget, apart from Kaggle's
     assert "predict: 100%" in result.output and "3/3" in result.output  # the kernel's progress, streamed
     assert "IPKernelApp" not in result.output and (out / "infer.log").is_file()  # chatter goes to a log
     with open(out / "submission.csv", newline="") as fh:

@@ -167,3 +167,61 @@ def test_each_fault_of_a_served_notebook_gets_the_category_kaggle_shows(serve_em
     assert sub["errorDescription"] == category  # the category alone; the details stay in the run folder
     run = serve_emulator.server.state.root / "submissions" / str(sub_ref)
     assert (run / "run-gateway" / "result.json").is_file() and (run / "gateway.log").is_file()
+
+
+@pytest.fixture
+def toy_serve_pack(monkeypatch):
+    """The toy-serve pack registered in this process, and a kit.toml naming it."""
+    from kit import pack as registry
+
+    monkeypatch.syspath_prepend(str(TOY))
+    sys.modules.pop("toy_serve", None)
+    import toy_serve
+
+    registry.register(toy_serve.PACK)
+    (Path.cwd() / "kit.toml").write_text('[competition]\nslug = "toy-serve"\n', encoding="utf-8")
+    yield toy_serve
+    registry._PACKS.pop("toy-serve", None)
+    sys.modules.pop("toy_serve", None)
+
+
+def test_run_local_rehearses_the_save_version_run_and_the_scoring_rerun(toy_serve_pack, tmp_path):
+    """run-local on a served notebook: the save-version run (local gateway in the notebook), then the notebook as
+    Kaggle's rerun runs it, blocked in serve() with the gateway beside it; the time to the first answer, each call's
+    seconds and the projection come from the gateway; the gateway's file is what is scored."""
+    from kit.chain.run_local import describe, run_local
+    from kit.config import load_config
+
+    result = run_local(load_config(), out=tmp_path / "run", gateway_startup_limit=STARTUP_LIMIT)
+    rerun = result.rerun
+    assert rerun["category"] is None and Path(rerun["submission"]).name == "submission.parquet"
+    assert (tmp_path / "run" / "submission.parquet").is_file()  # the save-version run's own file is kept too
+    assert len(rerun["calls"]) == 10 and rerun["first_answer_seconds"] > 0 and rerun["seconds_per_call"] < 1
+    assert result.score["mean"] == 1.0 and result.score["n"] == 10
+    text = describe(result)
+    assert "scoring re-run rehearsed (the gateway beside the served notebook): passed" in text
+    assert "first answer" in text and "10 calls" in text and "projected for 10 rows" in text
+    assert json.loads((tmp_path / "run" / "rerun" / "gateway" / "result.json").read_text()) == {"Succeeded": True}
+
+
+def test_run_local_names_the_category_of_a_failed_rerun_in_one_line(toy_serve_pack, tmp_path, monkeypatch):
+    import dataclasses
+
+    import nbformat
+
+    from kit.chain.run_local import RerunFailed, run_local
+    from kit.config import load_config
+
+    notebook = nbformat.read(toy_serve_pack.HERE / "serve.ipynb", as_version=4)
+    notebook.cells[3].source = notebook.cells[3].source.replace(
+        '    answer = ', '    if os.getenv("KAGGLE_IS_COMPETITION_RERUN") and id_.item() == "q08":\n'
+                        '        raise ValueError("not on the hidden rows")\n    answer = ')
+    faulty = tmp_path / "faulty.ipynb"
+    nbformat.write(notebook, faulty)
+    monkeypatch.setattr(toy_serve_pack.PACK, "kernel", dataclasses.replace(toy_serve_pack.PACK.kernel,
+                                                                           notebook=faulty))
+    with pytest.raises(RerunFailed) as failed:
+        run_local(load_config(), out=tmp_path / "run", gateway_startup_limit=STARTUP_LIMIT)
+    assert "rehearsed scoring re-run failed: Inference Server Raised an Exception" in str(failed.value)
+    assert failed.value.result.experiment_id is not None  # recorded all the same
+    assert (tmp_path / "run" / "rerun" / "gateway.log").is_file()

@@ -27,7 +27,7 @@ from typing import Any
 
 from kit.artefacts import RunConfig
 from kit.config import KitConfig, override
-from kit.errors import ConfigError, InputError, KitError
+from kit.errors import ConfigError, InputError, KitError, SubmissionError
 from kit.kernel.report import REPORT_FILE
 
 # How the local folders are attached: refs in the sandbox account, mounted where Kaggle mounts such sources
@@ -41,6 +41,14 @@ class RunInterrupted(KeyboardInterrupt):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class RerunFailed(SubmissionError):
+    """The rehearsed scoring re-run ended with a category Kaggle would show: the run is recorded all the same."""
+
+    def __init__(self, message: str, result: RunLocalResult) -> None:
+        super().__init__(message, hint="fix it before a daily submission is spent on it")
+        self.result = result
 
 
 @dataclass
@@ -66,6 +74,7 @@ class RunLocalResult:
     warnings: list[str] = field(default_factory=list)
     content_key: str | None = None
     experiment_id: int | None = None
+    rerun: dict[str, Any] | None = None  # the rehearsed scoring re-run, for mechanisms that rehearse one
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for --json."""
@@ -93,6 +102,7 @@ def run_local(
     ledger: Any = None,
     sources: Mapping[str, str | Path] | None = None,
     require_record: bool = True,
+    gateway_startup_limit: float | None = None,
 ) -> RunLocalResult:
     """Execute the pack's kernel notebook as a sandbox kernel; outputs, report and score in `out` (default: a new
     run-local/<UTC time>-<template> folder); the run is recorded as a local experiment.
@@ -102,10 +112,17 @@ def run_local(
     instruct model. `max_new_tokens` applies to packs whose [infer] section has that key (ConfigError otherwise);
     `embedder` goes to the pack's scorer only when given. The adapter folder gets push-adapter's checks first
     (`check_adapter`; `require_record` off rehearses one without its kit_adapter.json). Ctrl-C during the kernel
-    stops it whole and raises `RunInterrupted`."""
+    stops it whole and raises `RunInterrupted`.
+
+    A competition whose mechanism rehearses the scoring re-run (inference_server) gets a second run of the
+    notebook as Kaggle's rerun makes it: the rerun flag set, blocked in serve(), the gateway beside it in a container
+    of its own (`gateway_startup_limit`: its wait for the server, default Kaggle's). Its outcome (the category
+    Kaggle would show, the time to the first answer, each call's seconds) is `result.rerun`; a failed rerun raises
+    `RerunFailed` after the run is recorded, and the score is then the save-version run's."""
     from kit.assets import default_model_path
     from kit.chain import experiments
     from kit.kernel.params import content_values, from_config, validate
+    from kit.mechanisms.registry import get_mechanism
     from kit.pack import get_pack, get_recipe
 
     pack = get_pack(cfg.competition.slug)
@@ -151,6 +168,8 @@ def run_local(
     started = time.time()
     try:
         mounts = _attach(tree, data_dir, pack.slug, params["sources"], folders, layout, pack.kernel.labels_file)
+        mechanism = get_mechanism(pack.submission.mechanism)
+        mechanism.prepare_competition(tree / "competition", pack.submission.options)
         config_path = RunConfig(
             params=params, recipe_param=pack.kernel.recipe_param, data_dir=str(data_dir),
             model=str(model_dir) if model_dir else None, adapter=str(adapter_dir) if adapter_dir else None,
@@ -167,9 +186,14 @@ def run_local(
             first.stop()
         if notice:
             warnings.insert(0, notice)
+        result = _result(out_dir, notebook, config_path, pack, cfg, started, warnings)
+        if mechanism.rehearses_rerun:
+            result.rerun = _rehearse_rerun(mechanism, pack, source, params, mounts, tree, out_dir,
+                                           cfg.kaggle.kernel_timeout_seconds, gateway_startup_limit)
     finally:
         shutil.rmtree(tree, ignore_errors=True)
-    result = _result(out_dir, notebook, config_path, pack, cfg, started, warnings)
+    if result.rerun is not None and result.rerun.get("submission"):
+        result.submission = result.rerun["submission"]  # what Kaggle scores: the gateway's file
     labels = data_dir / pack.kernel.labels_file
     if labels.is_file():
         # the pack's own scoring settings live in its config sections: it gets the config, and the embedder only
@@ -183,7 +207,62 @@ def run_local(
     result.experiment_id = experiments.record_run_local(
         result, template=infer.template, params=params, model=model_dir, adapter=adapter_dir,
         data_files=[labels, *_data_files(data_dir, pack.kernel.labels_file)], key=key, ledger=ledger)
+    if result.rerun is not None and result.rerun.get("category"):
+        raise RerunFailed(f"rehearsed scoring re-run failed: {result.rerun['category']} (the gateway's result.json "
+                          f"and both processes' logs are in {result.rerun['folder']})", result=result)
     return result
+
+
+def _rehearse_rerun(mechanism: Any, pack: Any, source: Path, params: dict[str, Any], mounts: dict[str, Path],
+                    tree: Path, out_dir: Path, timeout: float, startup_limit: float | None) -> dict[str, Any]:
+    """The notebook run as Kaggle's scoring re-run runs it, on the same rows: {category (None when it passed),
+    submission, folder, first_answer_seconds, seconds_per_call, calls, projected_seconds}."""
+    from kit.kaggle.emulator import runner
+    from kit.kernel.inputs import mount_path
+    from kit.mechanisms.base import Rerun, ScoringFailure
+
+    run_dir, working = tree / "rerun", out_dir / "rerun"
+    shutil.rmtree(working, ignore_errors=True)
+    working.mkdir(parents=True)
+    comp_dir = next(folder for rel, folder in mounts.items() if rel.endswith(pack.slug)
+                    and rel in {mount_path(pack.slug, layout) for layout in ("2025", "2024")})
+
+    def prepared() -> Path:
+        runner.prepare_run(run_dir, text=source.read_text(encoding="utf-8"), kernel_type="notebook",
+                           mounts=mounts, timeout=timeout, rerun=True, params=params, working=working)
+        return run_dir
+
+    options = dict(pack.submission.options)
+    if startup_limit:
+        options["startup_limit_seconds"] = startup_limit
+    rerun = Rerun(run_kernel=lambda: runner.execute_run(prepared()), working_dir=working, run_dir=run_dir,
+                  file_name=pack.submission.file_name, options=options,
+                  run_beside=lambda gateway: runner.execute_served(prepared(), gateway), competition=pack.slug,
+                  competition_dir=comp_dir)
+    outcome: dict[str, Any] = {"category": None, "submission": None, "folder": str(working)}
+    try:
+        outcome["submission"] = str(_keep(mechanism.score_rerun(rerun), working))
+    except ScoringFailure as failed:
+        outcome["category"] = failed.category
+    finally:
+        for kept in sorted(tree.glob("rerun-gateway*")) + [tree / "gateway.log"]:
+            if kept.is_file():
+                shutil.copyfile(kept, working / kept.name)
+            elif kept.is_dir():
+                shutil.copytree(kept, working / "gateway", dirs_exist_ok=True)
+        _keep_logs(run_dir, source.name, working)
+    report = mechanism.rerun_report(rerun, pack.kernel.hidden_rows)
+    if report is not None:
+        outcome.update(first_answer_seconds=report.setup_seconds, seconds_per_call=report.seconds_per_row,
+                       calls=[c.seconds for c in report.calls], projected_seconds=report.projected_seconds)
+    return outcome
+
+
+def _keep(path: Path, folder: Path) -> Path:
+    """A copy of the re-run's scored file in the run's own folder (the temporary tree goes)."""
+    kept = folder / path.name
+    shutil.copyfile(path, kept)
+    return kept
 
 
 def check_adapter(folder: Path, *, require_record: bool = True) -> list[str]:
@@ -404,6 +483,8 @@ def describe(result: RunLocalResult) -> str:
     lines += [run_budget_line(report, "rehearsal budget (this machine)")] if "budget_seconds" in report else []
     for warning in result.warnings:
         lines.append(f"warning: {warning}")
+    if result.rerun is not None:
+        lines.extend(_rerun_lines(result.rerun, result.hidden_rows))
     if result.score is not None:
         s = result.score
         by = f", embedder {s['embedder']}" if s.get("embedder") else ""
@@ -411,3 +492,17 @@ def describe(result: RunLocalResult) -> str:
         if s.get("note"):  # the pack's own remark on how it scored
             lines.append(f"note: {s['note']}")
     return "\n".join(lines)
+
+
+def _rerun_lines(rerun: dict[str, Any], hidden_rows: int) -> list[str]:
+    """The rehearsed scoring re-run in words: its outcome, the time to the first answer, the calls' pace."""
+    from kit.kernel.guard import duration
+
+    status = "passed" if not rerun.get("category") else f"FAILED: {rerun['category']}"
+    lines = [f"scoring re-run rehearsed (the gateway beside the served notebook): {status}; files in {rerun['folder']}"]
+    if rerun.get("first_answer_seconds") is not None:
+        calls = rerun.get("calls") or []
+        lines.append(f"first answer {duration(rerun['first_answer_seconds'])} after the kernel started (Kaggle's "
+                     f"gateway waits 15 min for it); {len(calls)} calls, {rerun['seconds_per_call']:.3f} s each "
+                     f"after the first; projected for {hidden_rows} rows: {duration(rerun['projected_seconds'])}")
+    return lines

@@ -72,6 +72,11 @@ class Mechanism(ABC):
     def score_rerun(self, rerun: Rerun) -> Path:
         """Carry out a scoring re-run; the submission file to score, or ScoringFailure with Kaggle's category."""
 
+    def prepare_competition(self, folder: Path, options: Mapping[str, Any]) -> None:
+        """Complete a competition folder a kernel will see (the local mini-competition or the user's download):
+        nothing for a file competition."""
+        return None
+
     def rerun_report(self, rerun: Rerun, hidden_rows: int) -> RunReport | None:
         """The rehearsed re-run's timings, where the mechanism can tell them (None: nothing beyond the kernel's own
         report)."""

@@ -13,6 +13,7 @@ from Kaggle's published list, since the mapping itself is not public.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,15 @@ class InferenceServerMechanism(Mechanism):
         if outcome["timed_out"]:
             raise ScoringFailure(TIMEOUT)
         return _scored_file(folder, rerun.file_name, outcome)
+
+    def prepare_competition(self, folder: Path, options: Mapping[str, Any]) -> None:
+        """A folder without a `kaggle_evaluation/` package gets the kit's, written from the competition's gateway
+        spec; a user's download keeps the competition's own package, which is what Kaggle runs."""
+        spec = options.get("gateway_spec")
+        if spec is not None and not (Path(folder) / "kaggle_evaluation").is_dir():
+            from kit.mechanisms.inference_server.package import write_package
+
+            write_package(Path(folder), spec)
 
     def rerun_report(self, rerun: Rerun, hidden_rows: int) -> RunReport | None:
         """The re-run's timings as the gateway saw them: the time from the kernel's start to the first answer (what

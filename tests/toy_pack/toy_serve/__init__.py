@@ -31,6 +31,7 @@ GATEWAY = GatewaySpec(competition=SLUG, module_prefix="toy_serve", gateway_class
                       server_class="ToyServeInferenceServer", row_id_column="id", target_column=None,
                       rows_per_call=1, shuffle=True, deadline_seconds=3.0, first_call_exempt=True,
                       predict_columns=("id", "question"))
+OPTIONS = {"gateway_module": f"kaggle_evaluation.{GATEWAY.module_prefix}_gateway", "gateway_spec": GATEWAY}
 
 
 @dataclass
@@ -80,7 +81,7 @@ class EmulatedServe:
     slug = SLUG
     submission_file = "submission.parquet"
     mechanism = "inference_server"
-    mechanism_options = {"gateway_module": f"kaggle_evaluation.{GATEWAY.module_prefix}_gateway"}
+    mechanism_options = OPTIONS
     seed_leaderboard = (("Seeded Serve Team", 0.5),)
 
     def mount(self, dest: Path, hidden: bool) -> Path:
@@ -105,7 +106,7 @@ class ToyServe(PackDefaults):
 
     slug = SLUG
     title = "Toy Serve"
-    submission = SubmissionSpec(COLUMNS, "submission.parquet", mechanism="inference_server")
+    submission = SubmissionSpec(COLUMNS, "submission.parquet", mechanism="inference_server", options=OPTIONS)
     kernel = KernelSpec(notebook=HERE / "serve.ipynb", params=ServeParams, hidden_rows=10)
 
     def recipes(self) -> Mapping[str, Recipe]:
