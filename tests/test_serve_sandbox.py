@@ -225,3 +225,47 @@ def test_run_local_names_the_category_of_a_failed_rerun_in_one_line(toy_serve_pa
     assert "rehearsed scoring re-run failed: Inference Server Raised an Exception" in str(failed.value)
     assert failed.value.result.experiment_id is not None  # recorded all the same
     assert (tmp_path / "run" / "rerun" / "gateway.log").is_file()
+
+
+@pytest.fixture
+def toy_serve_installed(tmp_path, monkeypatch):
+    """toy-serve registered under the `kit.packs` entry points, for this process and its children (the sandbox's
+    background emulator among them), and a kit.toml naming it."""
+    site = tmp_path / "site"
+    info = site / "toy_serve-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: toy-serve\nVersion: 0.1\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[kit.packs]\ntoy-serve = toy_serve:PACK\n", encoding="utf-8")
+    for folder in (str(TOY), str(site)):
+        monkeypatch.syspath_prepend(folder)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(TOY), str(site), os.environ.get("PYTHONPATH", "")]))
+    sys.modules.pop("toy_serve", None)
+    (Path.cwd() / "kit.toml").write_text('[competition]\nslug = "toy-serve"\n', encoding="utf-8")
+    yield
+    from kit import pack
+
+    pack._PACKS.pop("toy-serve", None)
+    sys.modules.pop("toy_serve", None)
+
+
+def test_a_served_pack_goes_through_build_submit_and_history(toy_serve_installed, tmp_path):
+    """build-submission, submit and history need nothing new for an inference-server pack: the kit checks the
+    save-version run's submission.parquet before it submits, the sandbox re-runs the kernel with the gateway beside
+    it, and the ledger records the scores."""
+    from kit.chain.build import build_submission
+    from kit.chain.history import history
+    from kit.chain.submit import submit
+    from kit.config import load_config
+    from kit.kaggle.sandbox import stop_emulator
+
+    cfg = load_config()
+    built = build_submission(cfg, out=tmp_path / "kernel", sandbox=True)
+    assert built["submission_mechanism"] == "inference_server" and built["submission_file"] == "submission.parquet"
+    try:
+        row = submit(cfg, tmp_path / "kernel", message="served", allow_dirty=True, sandbox=True, timeout=180,
+                     poll=(0.2, 1.0), say=lambda _: None)
+    finally:
+        stop_emulator()
+    assert (row["public_score"], row["private_score"]) == (1.0, 1.0)
+    [recorded] = history("toy-serve", sandbox=True)
+    assert (recorded["status"], recorded["template"]) == ("complete", "length")
