@@ -96,10 +96,12 @@ class KaggleConfig:
         "", "`pip list --format=freeze` of the Kaggle image, for `kit wheels`; replaces the profile's package list."
     )
     wheels_host_only: list = _f(
-        ["kaggle", "six", "tenacity", "papermill", "nbformat", "ipykernel", "matplotlib", "tomlkit", "uv"],
-        "Kit dependencies the inference kernel never imports: the bundle's kit wheel moves them to the extra "
-        "`host`, so the kernel neither ships nor upgrades them (kaggle>=2.2 needs Python 3.11). The competition "
-        "pack adds its own (a local scorer's embedder, training libraries).",
+        ["kaggle", "six", "tenacity", "papermill", "nbformat", "ipykernel", "matplotlib", "tomlkit", "uv",
+         "grpcio", "protobuf", "polars", "pyarrow", "pandas"],
+        "Kit dependencies the kernel's wheel does not require: the bundle's kit wheel moves them to the extra "
+        "`host`, so the kernel neither ships nor upgrades them (kaggle>=2.2 needs Python 3.11). A served kernel "
+        "uses the image's grpcio, protobuf, polars, pyarrow and pandas, as the competition's own "
+        "kaggle_evaluation does. The competition pack adds its own (a local scorer's embedder, training libraries).",
     )
     wheels_constraints: list = _f(
         [],
