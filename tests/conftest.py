@@ -33,10 +33,29 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_assets(tmp_path_factory) -> Path:
-    """Built assets (the tiny model) are shared by the whole session: building is deterministic."""
-    path = tmp_path_factory.mktemp("assets")
+    """Built assets (the tiny model, the converted instruct model) are shared by the whole run: building is
+    deterministic. Under pytest-xdist every worker uses the same folder (kit.assets builds atomically, and
+    `_built_once` keeps two workers from converting the same model at the same time)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        path = tmp_path_factory.getbasetemp().parent / "shared-assets"
+        path.mkdir(exist_ok=True)
+    else:
+        path = tmp_path_factory.mktemp("assets")
     os.environ["KIT_ASSETS_DIR"] = str(path)
     return path
+
+
+def _built_once(assets: Path, build):
+    """`build()` under an exclusive lock on the shared assets folder: the first worker builds, the rest wait and
+    find it built."""
+    import fcntl
+
+    with open(assets / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return build()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +80,7 @@ def tiny_model(shared_assets) -> Path:
     """The embedded tiny Mistral-architecture model, built once per session."""
     from kit.assets import tiny_model_path
 
-    return tiny_model_path()
+    return _built_once(shared_assets, tiny_model_path)
 
 
 @pytest.fixture(scope="session")
@@ -72,4 +91,4 @@ def instruct_model(shared_assets) -> Path:
     """
     from kit.assets import instruct_model_path
 
-    return instruct_model_path()
+    return _built_once(shared_assets, instruct_model_path)
