@@ -50,7 +50,7 @@ def _built_once(assets: Path, build):
     find it built."""
     import fcntl
 
-    with open(assets / ".build.lock", "w") as lock:
+    with open(assets / "build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             return build()
