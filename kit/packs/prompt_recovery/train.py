@@ -31,7 +31,7 @@ from kit import __version__
 from kit.artefacts import ADAPTER_META_NAME as META_NAME
 from kit.artefacts import AdapterInfo
 from kit.config import coerce, write_json
-from kit.errors import ConfigError, TrainingError
+from kit.errors import ConfigError, InputError, TrainingError
 from kit.files import replace_dir
 from kit.llm.modelsig import signature
 from kit.packs.prompt_recovery.settings import TrainConfig
@@ -242,12 +242,12 @@ def _check_fit(cfg: TrainConfig, base: Path, rows: list[dict]) -> None:
         check_target_modules(base, list(cfg.target_modules))
 
 
-def preflight(cfg: TrainConfig) -> Plan:
+def preflight(cfg: TrainConfig, embedder: str | Path | None = None) -> Plan:
     """Check every input of a run before any model (or notebook) starts; returns the run's `Plan`.
 
     Knobs and template, the data, the output folder, the base model folder, precision and 4-bit, whether
-    max_length fits the template's prompt, target modules, and the checkpoint `--resume` would continue from
-    (said on stderr when there is none)."""
+    max_length fits the template's prompt, target modules, the validation's embedder folder, and the checkpoint
+    `--resume` would continue from (said on stderr when there is none)."""
     from kit.assets import file_sha256
     from kit.packs.prompt_recovery.train_data import load_rows
 
@@ -258,6 +258,10 @@ def preflight(cfg: TrainConfig) -> Plan:
         raise ConfigError(f"[train] out {out} is a file, not a folder", hint="name a folder for the adapter")
     _check_base(cfg, base)
     _check_fit(cfg, base, rows)
+    if embedder and cfg.eval_rows and cfg.val_fraction and not Path(embedder).expanduser().is_dir():
+        # the validation score needs it after training: found missing now, not hours later
+        raise InputError(f"embedder folder not found: {embedder}",
+                         hint="give a sentence-transformers model folder (e.g. sentence-t5-base)")
     run = {"data_sha256": file_sha256(data), "base_model": str(base), "template": cfg.template,
            "lora_r": cfg.lora_r, "lora_alpha": cfg.lora_alpha, "target_modules": list(cfg.target_modules),
            "max_length": cfg.max_length}
@@ -281,7 +285,7 @@ def _prepare_checkpoints(plan: Plan) -> None:
 
 def train(cfg: TrainConfig, *, embedder_path: str | Path | None = None, progress: bool = True) -> TrainResult:
     """Train a LoRA adapter on the answer and replace the flat adapter folder (with kit_adapter.json) whole."""
-    plan = preflight(cfg)
+    plan = preflight(cfg, embedder_path)
     import torch
 
     threads = torch.get_num_threads()  # restored after: the process (a test session, a notebook) goes on
@@ -407,7 +411,7 @@ def run_training(cfg: TrainConfig, *, embedder: str = "", notebook: bool = True)
         if not notebook:
             meta = train(cfg, embedder_path=embedder or None).meta
         else:
-            meta = _train_in_notebook(preflight(cfg), embedder)
+            meta = _train_in_notebook(preflight(cfg, embedder), embedder)
     except KeyboardInterrupt:
         _say_resume(cfg)
         raise
@@ -454,14 +458,17 @@ def _say_resume(cfg: TrainConfig) -> None:
         say(f"interrupted; {kept}; newest checkpoint {last}: rerun the same command with --resume")
 
 
+_ROW_ORDER = ("train", "val", "dropped", "truncated", "total")  # kit_adapter.json keeps them sorted by name
+
+
 def summary(meta: dict[str, Any]) -> str:
     """A few human lines about a finished run ('' on non-main processes of a multi-GPU run)."""
     if not meta:
         return ""
-    score = meta.get("val_score") or {}
+    score, rows = meta.get("val_score") or {}, meta.get("rows") or {}
     lines = [f"adapter: {meta['knobs']['out']}", f"steps: {meta['global_step']}  train_loss: {meta['train_loss']:.4f}"
              + (f"  val_loss: {meta['val_loss']:.4f}" if meta.get("val_loss") is not None else ""),
-             "rows: " + ", ".join(f"{v} {k}" for k, v in (meta.get("rows") or {}).items()),
+             "rows: " + ", ".join(f"{rows[k]} {k}" for k in _ROW_ORDER if k in rows),
              f"train time: {meta.get('train_seconds', 0):.1f} s on {meta.get('device', '?')}"]
     if score:
         lines.append(f"validation score: {score['mean']:.4f} (95% CI [{score['ci_low']:.4f}, {score['ci_high']:.4f}], "
