@@ -467,6 +467,7 @@ def _prompt_length(tiny_model: Path, template: str) -> int:
     (["--max-length", "300"], "max_length 300 fits no row: the fewshot template's prompt alone is {fewshot} tokens"),
     (["--target-modules", "q_proj,qkv"], "target_modules not in this model: qkv (linear modules: down_proj,"),
     (["--precision", "fp16"], "precision fp16 needs a CUDA GPU"),
+    (["--base", "/nonexistent/kit-model"], "base_model_path /nonexistent/kit-model: cannot load its tokenizer"),
 ])
 def test_config_errors_exit_3_before_any_notebook_and_touch_nothing(tmp_path, tiny_model, small_csv, capsys,
                                                                     flags, message):
@@ -509,8 +510,8 @@ def test_a_too_small_max_length_names_one_that_fits(tiny_model, small_csv, capsy
 
 
 def test_progress_shows_step_rate_and_eta_from_the_first_step(trained):
-    """Issue 22 item 3 (--no-notebook): a line at step 1 with the rate and time left, the loss on logging steps,
-    and no raw log dicts."""
+    """Issue 22 item 3 (--no-notebook): the first micro-batches and step 1 with the rate and time left, the loss on
+    logging steps, and no raw log dicts."""
     import re
 
     from kit.packs.prompt_recovery.train_model import duration, rate
@@ -518,7 +519,11 @@ def test_progress_shows_step_rate_and_eta_from_the_first_step(trained):
     lines = [line for line in trained["stderr"].splitlines() if line.startswith("[train] ")]
     assert lines[0].startswith("[train] tokenising 19 training and 5 validation rows")
     assert any(line.startswith("[train] training: 20 optimizer steps; checkpoints in ") for line in lines)
-    steps = [line for line in lines if line.startswith("[train] step ")]
+    micro = [line for line in lines if line.startswith("[train] step ") and "micro-batch" in line]
+    assert re.fullmatch(r"\[train\] step 1/20: micro-batch 1/4  [\d.]+ (s/micro-batch|micro-batches/s)  ETA ~\S+",
+                        micro[0]), micro  # grad_accum 4: a first pace before the first whole step
+    assert all(line.startswith("[train] step 1/20: ") for line in micro)  # the first step only
+    steps = [line for line in lines if line.startswith("[train] step ") and "micro-batch" not in line]
     assert re.fullmatch(r"\[train\] step 1/20  [\d.]+ (s/step|steps/s)  ETA \d+(s|m\d\ds)", steps[0]), steps[0]
     assert re.fullmatch(r"\[train\] step 5/20  loss \d\.\d{4}  lr \S+  [\d.]+ (s/step|steps/s)  ETA \S+",
                         next(s for s in steps if "step 5/" in s))
@@ -526,6 +531,7 @@ def test_progress_shows_step_rate_and_eta_from_the_first_step(trained):
     assert "{'loss'" not in trained["stderr"] and "train_runtime" not in trained["stderr"]
     assert [duration(s) for s in (4.4, 185, 7380)] == ["4s", "3m05s", "2h03m"]
     assert (rate(12.34), rate(0.25)) == ("12.3 s/step", "4.0 steps/s")
+    assert rate(0.5, "micro-batch", "micro-batches") == "2.0 micro-batches/s"
 
 
 def test_checkpoints_fall_at_each_quarter_of_a_short_run():
@@ -543,6 +549,18 @@ def test_checkpoints_fall_at_each_quarter_of_a_short_run():
         schedule.on_step_end(args, state, control)
         saved += [step] if control.should_save else []
     assert saved == [4, 8, 12]  # the Trainer saves step 17 itself; an interrupt at step 9 keeps checkpoint-8
+
+
+def test_resume_passes_over_a_checkpoint_cut_off_while_saving(tmp_path):
+    """The Trainer writes trainer_state.json last: a checkpoint without it was interrupted mid-save."""
+    from kit.packs.prompt_recovery.train import newest_checkpoint
+
+    for step, complete in ((4, True), (8, True), (12, False)):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        if complete:
+            (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
+    assert newest_checkpoint(tmp_path) == tmp_path / "checkpoint-8"
+    assert newest_checkpoint(tmp_path / "none") is None
 
 
 @pytest.mark.slow

@@ -75,9 +75,9 @@ def push_adapter(config: KitConfig, path: Path, *, slug: str | None = None, publ
     from kit.chain.pushes import push_dataset
     from kit.kaggle.client import kaggle_client
 
-    info = validate_adapter(path, include, require_record=require_record)
-    slug = metadata.check_slug(slug or config.kaggle.adapter_dataset)
+    slug = metadata.check_slug(slug or config.kaggle.adapter_dataset)  # the flags first, then the folder
     license = metadata.check_license(license, "--license") if license else None  # None: [kaggle]'s
+    info = validate_adapter(path, include, require_record=require_record)
     client = client or kaggle_client(config, sandbox=sandbox)
     pushed = push_dataset(client, Path(path), slug, kind="adapter", public=public, wait=wait, license=license,
                           notes=notes or "adapter pushed by kit", timeout=timeout,

@@ -187,9 +187,10 @@ _RUN_KEYS = ("data_sha256", "base_model", "template", "lora_r", "lora_alpha", "t
 
 
 def newest_checkpoint(ckpt: Path) -> Path | None:
-    """The checkpoint with the highest step in `ckpt` (the Trainer's `checkpoint-<step>` folders), or None."""
+    """The complete checkpoint with the highest step in `ckpt` (the Trainer's `checkpoint-<step>` folders), or
+    None. The Trainer writes trainer_state.json last, so a checkpoint cut off while saving is passed over."""
     steps = [(int(p.name.split("-", 1)[1]), p) for p in ckpt.glob("checkpoint-*")
-             if p.is_dir() and p.name.split("-", 1)[1].isdigit()] if ckpt.is_dir() else []
+             if p.name.split("-", 1)[1].isdigit() and (p / "trainer_state.json").is_file()] if ckpt.is_dir() else []
     return max(steps)[1] if steps else None
 
 
@@ -236,7 +237,8 @@ def _check_fit(cfg: TrainConfig, base: Path, rows: list[dict]) -> None:
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(base))
     except (OSError, ValueError) as exc:
-        raise TrainingError(f"cannot load the tokenizer of {base}: {str(exc).splitlines()[0]}") from None
+        raise ConfigError(f"[train] base_model_path {base}: cannot load its tokenizer: "
+                          f"{str(exc).splitlines()[0]}", hint="point --base at a model folder") from None
     check_fits(tokenizer, get_template(cfg.template), cfg.template, rows, cfg.max_length)
     if cfg.target_modules:
         check_target_modules(base, list(cfg.target_modules))

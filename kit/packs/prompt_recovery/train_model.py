@@ -196,20 +196,36 @@ def duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
-def rate(seconds_per_step: float) -> str:
-    """s/step for slow steps, steps/s for fast ones."""
-    return f"{seconds_per_step:.1f} s/step" if seconds_per_step >= 1 else f"{1 / seconds_per_step:.1f} steps/s"
+def rate(seconds_each: float, unit: str = "step", units: str = "steps") -> str:
+    """s/step for slow steps, steps/s for fast ones (or another unit: micro-batch, micro-batches)."""
+    if seconds_each >= 1:
+        return f"{seconds_each:.1f} s/{unit}"
+    return f"{1 / max(seconds_each, 1e-9):.1f} {units}/s"
 
 
 def progress_printer() -> Any:
     """A callback printing `step n/N`, the rate and the time left from the first step on (with the loss on
-    logging steps): at the first and last step, every logging step, and at least every PROGRESS_SECONDS."""
+    logging steps): at the first and last step, every logging step, and otherwise after a step ending
+    PROGRESS_SECONDS or more after the last line. With gradient accumulation the first step also reports its
+    micro-batches, so a slow CPU run shows its pace (and a first estimate) before a whole step is done."""
     from transformers import TrainerCallback
 
     class Progress(TrainerCallback):
         def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            self.started, self.first, self.shown = time.time(), state.global_step, 0.0
+            self.started, self.first, self.shown, self.micro = time.time(), state.global_step, 0.0, 0
             self.pending: tuple[str, str] | None = None  # (step, rate and ETA) waiting for its loss
+
+        def on_substep_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.micro += 1
+            now, accum = time.time(), args.gradient_accumulation_steps
+            if state.global_step != self.first or not state.is_world_process_zero or (
+                    self.micro > 1 and now - self.shown < PROGRESS_SECONDS):
+                return  # only the first step of a session: later steps have their own lines
+            per_micro = (now - self.started) / self.micro
+            left = accum * (state.max_steps - state.global_step) - self.micro
+            say(f"step {state.global_step + 1}/{state.max_steps}: micro-batch {self.micro}/{accum}  "
+                f"{rate(per_micro, 'micro-batch', 'micro-batches')}  ETA ~{duration(per_micro * left)}")
+            self.shown = now
             if state.is_world_process_zero:
                 resumed = f", resuming after step {state.global_step}" if state.global_step else ""
                 say(f"training: {state.max_steps} optimizer steps{resumed}; checkpoints in {args.output_dir}")
