@@ -518,7 +518,9 @@ def test_progress_shows_step_rate_and_eta_from_the_first_step(trained):
 
     lines = [line for line in trained["stderr"].splitlines() if line.startswith("[train] ")]
     assert lines[0].startswith("[train] tokenising 19 training and 5 validation rows")
-    assert any(line.startswith("[train] training: 20 optimizer steps; checkpoints in ") for line in lines)
+    begun = [i for i, line in enumerate(lines) if line.startswith("[train] training: 20 optimizer steps; ")]
+    first_step = next(i for i, line in enumerate(lines) if line.startswith("[train] step "))
+    assert len(begun) == 1 and begun[0] == first_step - 1  # once, right before the first step's lines
     micro = [line for line in lines if line.startswith("[train] step ") and "micro-batch" in line]
     assert re.fullmatch(r"\[train\] step 1/20: micro-batch 1/4  [\d.]+ (s/micro-batch|micro-batches/s)  ETA ~\S+",
                         micro[0]), micro  # grad_accum 4: a first pace before the first whole step

@@ -214,6 +214,9 @@ def progress_printer() -> Any:
         def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             self.started, self.first, self.shown, self.micro = time.time(), state.global_step, 0.0, 0
             self.pending: tuple[str, str] | None = None  # (step, rate and ETA) waiting for its loss
+            if state.is_world_process_zero:
+                resumed = f", resuming after step {state.global_step}" if state.global_step else ""
+                say(f"training: {state.max_steps} optimizer steps{resumed}; checkpoints in {args.output_dir}")
 
         def on_substep_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             self.micro += 1
@@ -226,9 +229,6 @@ def progress_printer() -> Any:
             say(f"step {state.global_step + 1}/{state.max_steps}: micro-batch {self.micro}/{accum}  "
                 f"{rate(per_micro, 'micro-batch', 'micro-batches')}  ETA ~{duration(per_micro * left)}")
             self.shown = now
-            if state.is_world_process_zero:
-                resumed = f", resuming after step {state.global_step}" if state.global_step else ""
-                say(f"training: {state.max_steps} optimizer steps{resumed}; checkpoints in {args.output_dir}")
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             now, step = time.time(), state.global_step
