@@ -19,10 +19,13 @@ import contextlib
 import dataclasses
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +35,7 @@ from kit.artefacts import ADAPTER_META_NAME as META_NAME
 from kit.artefacts import AdapterInfo
 from kit.config import coerce, write_json
 from kit.errors import ConfigError, InputError, TrainingError
-from kit.files import replace_dir
+from kit.files import atomic_write, replace_dir
 from kit.llm.modelsig import signature
 from kit.packs.prompt_recovery.settings import TrainConfig
 from kit.packs.prompt_recovery.train_data import TRAIN_PRIME, trained_format
@@ -395,9 +398,18 @@ def evaluate(adapter: Path, base: Path, template: Any, rows: list[dict], cfg: Tr
                                                       for p, r in list(zip(preds, rows, strict=True))[:3]]}
 
 
+KERNEL_PID_NAME = "kit_kernel.pid"  # in the checkpoint folder: the notebook kernel `kit train` interrupts on Ctrl-C
+KERNEL_STOP_SECONDS = 60.0  # how long Ctrl-C waits for the interrupted kernel to end its cell
+
+
 def train_from_params(params: dict[str, Any], embedder: str = "", progress: bool = True) -> TrainResult:
-    """Notebook entry: the parameters cell's values -> validated config -> `train`."""
-    return train(config_from_params(params), embedder_path=embedder or None, progress=progress)
+    """Notebook entry: the parameters cell's values -> validated config -> `train`.
+
+    Writes this process's pid to the checkpoint folder first: `kit train` runs the notebook's kernel in a
+    session of its own, so a Ctrl-C in the terminal reaches the kernel only through that pid."""
+    cfg = config_from_params(params)
+    atomic_write(output_paths(cfg)[1] / KERNEL_PID_NAME, f"{os.getpid()}\n")
+    return train(cfg, embedder_path=embedder or None, progress=progress)
 
 
 def run_training(cfg: TrainConfig, *, embedder: str = "", notebook: bool = True) -> dict[str, Any]:
@@ -433,11 +445,55 @@ def _train_in_notebook(plan: Plan, embedder: str) -> dict[str, Any]:
     executed = plan.ckpt / "train.ipynb"
     before = _identity(plan.out / META_NAME)
     say(f"starting the training notebook (executed copy: {executed})")
-    notebooks.execute(notebook_path("train"), executed, {"knobs": knobs, "embedder": embedder, "report": False},
-                      cwd=Path.cwd(), stream=True, quiet_kernel=True)  # progress lines stream, chatter to a log
+    _interruptible(lambda: notebooks.execute(
+        notebook_path("train"), executed, {"knobs": knobs, "embedder": embedder, "report": False}, cwd=Path.cwd(),
+        stream=True, quiet_kernel=True), plan.ckpt / KERNEL_PID_NAME)  # progress lines stream, chatter to a log
     if _identity(plan.out / META_NAME) in (None, before):  # the folder is replaced whole: a new file, or none
         raise TrainingError(f"the training notebook wrote no new {plan.out / META_NAME}", hint=f"see {executed}")
     return AdapterInfo.load(plan.out).to_dict()
+
+
+def _interruptible(execute: Callable[[], Any], pid_file: Path) -> None:
+    """Run `execute` (the notebook) in a worker thread so that Ctrl-C reaches this thread: papermill's client
+    takes SIGINT for itself and the kernel, in a session of its own, would train on. On Ctrl-C the kernel named
+    by `pid_file` gets SIGINT (Jupyter's interrupt: a KeyboardInterrupt in its cell), its end is awaited for
+    up to KERNEL_STOP_SECONDS, and KeyboardInterrupt goes on up.
+
+    The wait polls an Event with sleep: a Thread.join interrupted by Ctrl-C marks the thread stopped while it
+    still runs (CPython 3.11), and the worker must have restored the terminal's stderr before anything is said."""
+    pid_file.unlink(missing_ok=True)  # a previous kernel's pid is never signalled
+    done, failed = threading.Event(), []
+
+    def work() -> None:
+        try:
+            execute()
+        except BaseException as exc:  # handed to the main thread
+            failed.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="kit-train-notebook", daemon=True).start()
+    try:
+        while not done.is_set():
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        _stop_kernel(done, pid_file)
+        raise
+    finally:
+        pid_file.unlink(missing_ok=True)
+    if failed:
+        raise failed[0]
+
+
+def _stop_kernel(done: threading.Event, pid_file: Path) -> None:
+    """SIGINT to the kernel as soon as it has written its pid, then wait for the notebook to end."""
+    deadline, signalled = time.time() + KERNEL_STOP_SECONDS, False
+    while not done.is_set() and time.time() < deadline:
+        if not signalled and pid_file.is_file():
+            with contextlib.suppress(ValueError, ProcessLookupError):
+                os.kill(int(pid_file.read_text(encoding="utf-8")), signal.SIGINT)
+            signalled = True
+        time.sleep(0.2)
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
