@@ -108,3 +108,47 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # someone else's live process
         return True
     return True
+
+
+REPLACED = ".replaced-"  # `.<name>.replaced-<pid>`: a folder `replace_dir` moved aside for one moment
+
+
+@contextmanager
+def replace_dir(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty temp folder beside `target` to build in; on a clean exit it replaces `target` (an existing
+    folder is deleted), on an exception (or a kill) `target` is left exactly as it was.
+
+    Unlike `atomic_dir` (a cache: whoever finishes first wins), the new folder always wins. os.rename cannot swap
+    two folders in one step, so the old one is renamed aside to `.<name>.replaced-<pid>`, the new one renamed into
+    place, then the old one deleted; a process killed between the two renames leaves the old folder aside, and
+    the next `replace_dir` of the same target (or `restore_replaced`) puts it back first."""
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise NotADirectoryError(f"{target} is a file, not a folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    restore_replaced(target)
+    remove_dead_builds(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-{os.getpid()}-", dir=target.parent))
+    try:
+        yield tmp
+        aside = target.with_name(f".{target.name}{REPLACED}{os.getpid()}")
+        if target.exists():
+            os.rename(target, aside)
+        os.rename(tmp, target)
+        shutil.rmtree(aside, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def restore_replaced(target: str | os.PathLike) -> None:
+    """Undo a `replace_dir` killed between its two renames: a folder it moved aside for a process that is gone
+    goes back to `target` when `target` is missing, and is deleted when the new folder made it into place."""
+    target = Path(target)
+    for aside in target.parent.glob(f".{target.name}{REPLACED}*"):
+        pid = aside.name[len(target.name) + 1 + len(REPLACED):]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        if target.exists():
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            os.rename(aside, target)

@@ -106,3 +106,18 @@ def test_invalid_adapters_are_refused_before_any_upload(tmp_path):
         validate_adapter(linked)
     assert run(["push-adapter", str(linked), "--sandbox"]) == InputError.exit_code
     assert not (sandbox.sandbox_dir() / "state" / "emulator.port").exists()  # refused before the sandbox started
+
+
+def test_an_adapter_without_its_record_is_refused_unless_told(tmp_path, capsys, sandbox_emulator):
+    """Issue 22 item 1: weights without kit_adapter.json would predict in the wrong format on Kaggle; the push is
+    refused before anything is sent, in one line naming the folder and the way out, and --no-record pushes it."""
+    adapter = make_adapter(tmp_path / "adapter")
+    (adapter / "kit_adapter.json").unlink()
+    assert run(["push-adapter", str(adapter), "--sandbox"]) == ConfigError.exit_code
+    err = capsys.readouterr().err
+    assert f"{adapter} has no kit_adapter.json" in err and "--no-record" in err and err.count("\n") == 1
+    assert not (sandbox.sandbox_dir() / "state" / "emulator.port").exists()  # refused before the sandbox started
+    assert Ledger().datasets() == []
+    code, pushed = push([str(adapter), "--no-record"], capsys)
+    assert code == 0 and pushed["version"] == 1
+    assert stored_files(pushed["ref"], 1) == ["adapter_config.json", "adapter_model.safetensors", "tokenizer.json"]

@@ -80,16 +80,16 @@ def trained(tmp_path_factory, tiny_model, small_csv, one_thread) -> dict:
     import contextlib
     import io
 
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
+    buf, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
         code = run(argv)
-    assert code == 0, buf.getvalue()[-2000:]
+    assert code == 0, err.getvalue()[-2000:]
     from kit.ledger import Ledger
 
     with Ledger() as led:
         experiments = led.local_experiments()
-    return {"out": out, "stdout": buf.getvalue(), "meta": json.loads((out / "kit_adapter.json").read_text()),
-            "experiments": experiments}
+    return {"out": out, "stdout": buf.getvalue(), "stderr": err.getvalue(),
+            "meta": json.loads((out / "kit_adapter.json").read_text()), "experiments": experiments}
 
 
 # ---------------------------------------------------------------------------- data
@@ -325,18 +325,27 @@ def test_resume_continues_from_the_checkpoint(trained, tmp_path):
 
 @pytest.mark.slow
 def test_kit_train_through_the_notebook(tmp_path, tiny_model, small_csv, capfd):
+    """The notebook's progress reaches the terminal (step, rate, ETA from the first step), `--resume` without a
+    checkpoint says so there, once, and the summary prints once (issue 22 items 3 and 4)."""
+    import re
+
     from kit.cli import run
     from kit.ledger import Ledger
 
     out = tmp_path / "nb-adapter"
-    code = run(["train", "--data", str(small_csv), "--base", str(tiny_model), "--out", str(out), "--json",
+    code = run(["train", "--data", str(small_csv), "--base", str(tiny_model), "--out", str(out), "--resume",
                 "--auto-batch-size"] + _knobs(
         max_steps=2, grad_accum=1, batch_size=1, max_length=256, eval_rows=0, save_steps=1, template="zeroshot",
         logging_steps=1))
-    assert code == 0
-    err = capfd.readouterr().err
-    assert "[train] step 1/2 loss" in err and "[train] step 2/2 loss" in err  # streamed from the kernel
+    said = capfd.readouterr()
+    assert code == 0, said.err[-3000:]
+    err = said.err
+    assert err.count(f"[train] --resume: no checkpoint in {tmp_path / 'nb-adapter-checkpoints'}; training from "
+                     "scratch") == 1
+    assert re.search(r"\[train\] step 1/2  loss \d\.\d{4}  lr \S+  [\d.]+ (s/step|steps/s)  ETA \S+", err), err
+    assert "[train] step 2/2  loss" in err  # streamed from the kernel
     assert "IPKernelApp" not in err and "Executing Cell" not in err
+    assert (said.out + err).count("train_loss: ") == 1 and said.out.startswith(f"adapter: {out}\n")
     assert [e["kind"] for e in Ledger().local_experiments()] == ["train"]
     meta = json.loads((out / "kit_adapter.json").read_text())
     assert meta["global_step"] == 2 and meta["base_model"] == str(tiny_model)
@@ -401,3 +410,236 @@ def test_two_processes_train_with_the_same_code(tmp_path, tiny_model, small_csv)
     # the training rows are sharded over 2 ranks at batch 1: ceil(rows / 2) steps an epoch, not `rows` as for one
     train_rows = meta["rows"]["train"]
     assert train_rows == 22 and state["epoch"] == pytest.approx(2 / math.ceil(train_rows / 2))
+
+
+# ---------------------------------------------------------------------------- issue 22: first-hour defects
+
+
+def _previous_adapter(path: Path) -> dict[str, bytes]:
+    """A stand-in for an earlier run's adapter folder (nothing reads its weights here); returns its bytes."""
+    path.mkdir(parents=True)
+    files = {"adapter_config.json": b'{"r": 8}', "adapter_model.safetensors": b"\1" * 512,
+             "kit_adapter.json": b'{"template": "fewshot", "prime": ""}', "tokenizer.json": b"{}"}
+    for name, data in files.items():
+        (path / name).write_bytes(data)
+    return files
+
+
+def _contents(path: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in path.iterdir()}
+
+
+def test_replace_dir_keeps_the_old_folder_until_the_new_one_is_complete(tmp_path):
+    import subprocess
+    import sys
+
+    from kit.files import replace_dir, restore_replaced
+
+    root = tmp_path / "r"
+    target = root / "adapter"
+    old = _previous_adapter(target)
+    with pytest.raises(RuntimeError), replace_dir(target) as build:
+        (build / "adapter_model.safetensors").write_bytes(b"half")
+        raise RuntimeError("killed mid-build")
+    assert _contents(target) == old and sorted(p.name for p in root.iterdir()) == ["adapter"]
+    with replace_dir(target) as build:
+        (build / "new.txt").write_text("whole")
+    assert _contents(target) == {"new.txt": b"whole"} and sorted(p.name for p in root.iterdir()) == ["adapter"]
+    # a process killed between its two renames: the old folder is aside, the target missing; the next call restores it
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    aside = root / f".adapter.replaced-{int(dead.stdout)}"
+    target.rename(aside)
+    restore_replaced(target)
+    assert _contents(target) == {"new.txt": b"whole"} and not aside.exists()
+    (root / "file").write_text("x")
+    with pytest.raises(NotADirectoryError), replace_dir(root / "file"):
+        pass
+
+
+def _prompt_length(tiny_model: Path, template: str) -> int:
+    from transformers import AutoTokenizer
+
+    from kit.packs.prompt_recovery.templates import get_template
+    from kit.packs.prompt_recovery.train_data import prompt_tokens
+
+    return prompt_tokens(AutoTokenizer.from_pretrained(str(tiny_model)), get_template(template))
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--template", "bset"], "template 'bset' is unknown; trainable templates: best, fewshot, rescore, "
+                             "rescore-single, zeroshot"),
+    (["--template", "mean"], "template 'mean' prompts no model, so there is nothing to train"),
+    (["--max-length", "300"], "max_length 300 fits no row: the fewshot template's prompt alone is {fewshot} tokens"),
+    (["--target-modules", "q_proj,qkv"], "target_modules not in this model: qkv (linear modules: down_proj,"),
+    (["--precision", "fp16"], "precision fp16 needs a CUDA GPU"),
+    (["--base", "/nonexistent/kit-model"], "base_model_path /nonexistent/kit-model: cannot load its tokenizer"),
+])
+def test_config_errors_exit_3_before_any_notebook_and_touch_nothing(tmp_path, tiny_model, small_csv, capsys,
+                                                                    flags, message):
+    """Issue 22 items 1 and 8: a mistyped knob is exit 3 from the host, one line naming the key, the value and what
+    fits, before a kernel starts; the previous adapter (weights and record) is left exactly as it was."""
+    import torch
+
+    from kit.cli import run
+
+    if flags[0] == "--precision" and torch.cuda.is_available():
+        pytest.skip("CUDA present")
+    out = tmp_path / "adapter"
+    before = _previous_adapter(out)
+    code = run(["train", "--data", str(small_csv), "--base", str(tiny_model), "--out", str(out), *flags])
+    err = capsys.readouterr().err
+    assert code == ConfigError.exit_code, err
+    assert message.format(fewshot=_prompt_length(tiny_model, "fewshot")) in err and err.count("\n") == 1, err
+    assert _contents(out) == before
+    assert not (tmp_path / "adapter-checkpoints" / "train.ipynb").exists()  # no notebook ever started
+
+
+def test_a_too_small_max_length_names_one_that_fits(tiny_model, small_csv, capsys):
+    """The suggested --max-length is a power of two that does fit (the check passes with it)."""
+    import re
+
+    from transformers import AutoTokenizer
+
+    from kit.cli import run
+    from kit.packs.prompt_recovery.templates import get_template
+    from kit.packs.prompt_recovery.train_data import check_fits
+
+    assert run(["train", "--no-notebook", "--data", str(small_csv), "--base", str(tiny_model),
+                "--max-length", "300"]) == ConfigError.exit_code
+    suggested = int(re.search(r"use --max-length (\d+) or more: a typical row needs (\d+)",
+                              capsys.readouterr().err).group(1))
+    prompt = _prompt_length(tiny_model, "fewshot")
+    assert suggested & (suggested - 1) == 0 and suggested > prompt > 300
+    check_fits(AutoTokenizer.from_pretrained(str(tiny_model)), get_template("fewshot"), "fewshot",
+               load_rows(small_csv), suggested)  # no error: it fits
+
+
+def test_progress_shows_step_rate_and_eta_from_the_first_step(trained):
+    """Issue 22 item 3 (--no-notebook): the first micro-batches and step 1 with the rate and time left, the loss on
+    logging steps, and no raw log dicts."""
+    import re
+
+    from kit.packs.prompt_recovery.train_model import duration, rate
+
+    lines = [line for line in trained["stderr"].splitlines() if line.startswith("[train] ")]
+    assert lines[0].startswith("[train] tokenising 19 training and 5 validation rows")
+    begun = [i for i, line in enumerate(lines) if line.startswith("[train] training: 20 optimizer steps; ")]
+    first_step = next(i for i, line in enumerate(lines) if line.startswith("[train] step "))
+    assert len(begun) == 1 and begun[0] == first_step - 1  # once, right before the first step's lines
+    micro = [line for line in lines if line.startswith("[train] step ") and "micro-batch" in line]
+    assert re.fullmatch(r"\[train\] step 1/20: micro-batch 1/4  [\d.]+ (s/micro-batch|micro-batches/s)  ETA ~\S+",
+                        micro[0]), micro  # grad_accum 4: a first pace before the first whole step
+    assert all(line.startswith("[train] step 1/20: ") for line in micro)  # the first step only
+    steps = [line for line in lines if line.startswith("[train] step ") and "micro-batch" not in line]
+    assert re.fullmatch(r"\[train\] step 1/20  [\d.]+ (s/step|steps/s)  ETA \d+(s|m\d\ds)", steps[0]), steps[0]
+    assert re.fullmatch(r"\[train\] step 5/20  loss \d\.\d{4}  lr \S+  [\d.]+ (s/step|steps/s)  ETA \S+",
+                        next(s for s in steps if "step 5/" in s))
+    assert steps[-1].startswith("[train] step 20/20  loss ") and steps[-1].endswith("ETA 0s")
+    assert "{'loss'" not in trained["stderr"] and "train_runtime" not in trained["stderr"]
+    assert [duration(s) for s in (4.4, 185, 7380)] == ["4s", "3m05s", "2h03m"]
+    assert (rate(12.34), rate(0.25)) == ("12.3 s/step", "4.0 steps/s")
+    assert rate(0.5, "micro-batch", "micro-batches") == "2.0 micro-batches/s"
+
+
+def test_checkpoints_fall_at_each_quarter_of_a_short_run():
+    """Issue 22 item 4: with save_steps far above the run's length, the schedule still saves at each quarter."""
+    from transformers import TrainerControl, TrainerState, TrainingArguments
+
+    from kit.packs.prompt_recovery.train_model import checkpoint_schedule
+
+    schedule = checkpoint_schedule()
+    state, args = TrainerState(max_steps=17), TrainingArguments(output_dir="unused", report_to=[])
+    schedule.on_train_begin(args, state, TrainerControl())
+    saved = []
+    for step in range(1, 18):
+        state.global_step, control = step, TrainerControl()
+        schedule.on_step_end(args, state, control)
+        saved += [step] if control.should_save else []
+    assert saved == [4, 8, 12]  # the Trainer saves step 17 itself; an interrupt at step 9 keeps checkpoint-8
+
+
+def test_resume_passes_over_a_checkpoint_cut_off_while_saving(tmp_path):
+    """The Trainer writes trainer_state.json last: a checkpoint without it was interrupted mid-save."""
+    from kit.packs.prompt_recovery.train import newest_checkpoint
+
+    for step, complete in ((4, True), (8, True), (12, False)):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        if complete:
+            (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
+    assert newest_checkpoint(tmp_path) == tmp_path / "checkpoint-8"
+    assert newest_checkpoint(tmp_path / "none") is None
+
+
+@pytest.mark.slow
+def test_a_run_stopped_after_its_weights_are_written_leaves_the_previous_adapter_whole(tmp_path, tiny_model,
+                                                                                        small_csv, monkeypatch):
+    """Issue 22 item 1: Ctrl-C during the validation, after the new weights and record exist, leaves the previous
+    adapter exactly as it was (the old kit had already overwritten its weights) and no build folder behind."""
+    from kit.packs.prompt_recovery import train as train_module
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # what Ctrl-C raises in the main thread while validation generates
+
+    monkeypatch.setattr(train_module, "evaluate", interrupted)
+    out = tmp_path / "adapter"
+    before = _previous_adapter(out)
+    cfg = TrainConfig(data=str(small_csv), base_model_path=str(tiny_model), out=str(out), template="zeroshot",
+                      max_steps=2, batch_size=1, grad_accum=1, max_length=256, eval_rows=1)
+    with pytest.raises(KeyboardInterrupt):
+        train_module.train(cfg, progress=False)
+    assert _contents(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".adapter")] == []
+    assert (tmp_path / "adapter-checkpoints" / "checkpoint-2").is_dir()  # what was trained is kept for --resume
+    with pytest.raises(InputError, match="embedder folder not found"):  # and a missing embedder is found first
+        train_module.train(cfg, embedder_path=str(tmp_path / "no-embedder"), progress=False)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_notebook_keeps_the_old_adapter_and_resume_continues(tmp_path, tiny_model, small_csv,
+                                                                              capsys):
+    """Issue 22 items 1 and 4: Ctrl-C (SIGINT to `kit train`, the notebook's kernel running in a session of its
+    own) stops the training kernel, leaves the previous adapter whole and, with save_steps far beyond the run, a
+    checkpoint from the quarter schedule; the line says so, and --resume continues from that checkpoint."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from kit.cli import run
+
+    out = tmp_path / "adapter"
+    before = _previous_adapter(out)
+    argv = ["train", "--data", str(small_csv), "--base", str(tiny_model), "--out", str(out), "--template",
+            "zeroshot"] + _knobs(max_steps=80, batch_size=1, grad_accum=1, max_length=256, logging_steps=1,
+                                 save_steps=1000, eval_rows=0, val_fraction=0)
+    # SIGINT at its default in the child, as in a terminal (a shell's background job would ignore it)
+    proc = subprocess.Popen([sys.executable, "-m", "kit", *argv], stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, OMP_NUM_THREADS="1"),
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    watchdog = threading.Timer(600, proc.kill)
+    watchdog.start()
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if line.startswith("[train] step 25/80"):
+            proc.send_signal(signal.SIGINT)
+            break
+    said = "".join(seen) + proc.stderr.read()
+    code = proc.wait()
+    watchdog.cancel()
+    assert code == 130, said[-3000:]
+    steps = [int(m) for m in re.findall(r"\[train\] step (\d+)/80", said)]
+    assert 25 <= max(steps) < 80  # the kernel stopped: it did not train on
+    assert _contents(out) == before
+    match = re.search(rf"\[train\] interrupted; {re.escape(str(out))} is unchanged; newest checkpoint (\S+): rerun "
+                      "the same command with --resume", said)
+    assert match, said[-3000:]
+    checkpoint = match.group(1)
+    assert re.search(r"checkpoint-(20|40|60)$", checkpoint)  # a quarter of the run, not save_steps
+    assert run(argv + ["--no-notebook", "--resume"]) == 0, capsys.readouterr().err[-3000:]
+    assert "no checkpoint" not in capsys.readouterr().err
+    meta = json.loads((out / "kit_adapter.json").read_text())
+    assert meta["resumed_from"] == checkpoint and meta["global_step"] == 80
+    assert (out / "adapter_model.safetensors").read_bytes() != before["adapter_model.safetensors"]

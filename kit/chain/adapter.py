@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kit.artefacts import AdapterInfo
+from kit.artefacts import ADAPTER_META_NAME, AdapterInfo
 from kit.chain.uploads import adapter_upload
 from kit.config import KitConfig
-from kit.errors import InputError
+from kit.errors import ConfigError, InputError
 from kit.kaggle import metadata
 
 WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
@@ -31,9 +31,15 @@ def _json_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def validate_adapter(path: Path, include: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
-    """Check a PEFT adapter folder: adapter_config.json, non-empty weights, kit_adapter.json when present, the
-    upload allowlist (plus `include` globs), links and credentials (kit.chain.uploads).
+def validate_adapter(path: Path, include: tuple[str, ...] | list[str] = (), *,
+                     require_record: bool = True) -> dict[str, Any]:
+    """Check a PEFT adapter folder: adapter_config.json, non-empty weights, kit_adapter.json (required unless
+    `require_record` is off, and checked when present), the upload allowlist (plus `include` globs), links and
+    credentials (kit.chain.uploads).
+
+    Without kit_adapter.json the kernel cannot know the format and prime the weights were trained in and
+    predicts with its template's own, silently worse; so a folder without one (an adapter from elsewhere, or
+    one a kit before the atomic adapter folder left half-written) is refused unless the caller says so.
 
     Returns what was found: carried files, files left out, weights file, base model, the kit_adapter.json content.
     """
@@ -50,6 +56,10 @@ def validate_adapter(path: Path, include: tuple[str, ...] | list[str] = ()) -> d
     if (path / weights).stat().st_size == 0:
         raise InputError(f"{path / weights} is empty")
     found = AdapterInfo.find(path)  # one line naming the file when it is malformed
+    if found is None and require_record:
+        raise ConfigError(f"{path} has no {ADAPTER_META_NAME}, the record of the format and prime its weights were "
+                          "trained in; without it the kernel predicts with the template's primes",
+                          hint="train it with `kit train`, or push it anyway with --no-record")
     kit_adapter = found.to_dict() if found else None
     chosen = adapter_upload(path, include)  # links and secrets refused before anything is sent
     return {"files": [str(f) for f in chosen.files], "left_out": chosen.left_out, "weights": weights,
@@ -59,15 +69,15 @@ def validate_adapter(path: Path, include: tuple[str, ...] | list[str] = ()) -> d
 def push_adapter(config: KitConfig, path: Path, *, slug: str | None = None, public: bool = False,
                  wait: bool = True, sandbox: bool | None = None, license: str | None = None,
                  notes: str = "", timeout: float | None = None, client: Any = None,
-                 include: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
+                 include: tuple[str, ...] | list[str] = (), require_record: bool = True) -> dict[str, Any]:
     """Validate and push the allowlisted files of `path` as the adapter dataset; returns what was pushed (or
-    skipped) and what was left out."""
+    skipped) and what was left out. `require_record` off pushes a folder without kit_adapter.json."""
     from kit.chain.pushes import push_dataset
     from kit.kaggle.client import kaggle_client
 
-    info = validate_adapter(path, include)
-    slug = metadata.check_slug(slug or config.kaggle.adapter_dataset)
+    slug = metadata.check_slug(slug or config.kaggle.adapter_dataset)  # the flags first, then the folder
     license = metadata.check_license(license, "--license") if license else None  # None: [kaggle]'s
+    info = validate_adapter(path, include, require_record=require_record)
     client = client or kaggle_client(config, sandbox=sandbox)
     pushed = push_dataset(client, Path(path), slug, kind="adapter", public=public, wait=wait, license=license,
                           notes=notes or "adapter pushed by kit", timeout=timeout,

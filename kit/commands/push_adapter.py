@@ -21,20 +21,24 @@ from kit.commands._common import config_from, emit, json_option
 @click.option("--sandbox", is_flag=True, default=None, help="Push to the local emulator instead of kaggle.com.")
 @click.option("--include", "include", multiple=True, metavar="GLOB",
               help="Also upload files matching GLOB (relative path; repeatable). They are scanned like the rest.")
+@click.option("--no-record", is_flag=True,
+              help="Push a folder without kit_adapter.json (refused by default: the kernel would not know the "
+                   "format and prime the weights were trained in).")
 @json_option
 @click.pass_context
 def command(ctx: click.Context, path: Path, slug: str | None, public: bool, license_name: str | None, message: str,
             no_wait: bool, timeout: float | None, sandbox: bool | None, include: tuple[str, ...],
-            as_json: bool) -> None:
-    """Validate the adapter (adapter_config.json + weights) and upload only its allowlist (adapter weights and
-    config, tokenizer files, kit_adapter.json, README; more with --include), after refusing links leaving the
-    folder and any file holding a credential; create the dataset or a new version, wait until READY and record
-    it in the ledger. An unchanged adapter is not uploaded again."""
+            no_record: bool, as_json: bool) -> None:
+    """Validate the adapter (adapter_config.json, weights and the kit_adapter.json `kit train` writes; --no-record
+    pushes one without it) and upload only its allowlist (adapter weights and config, tokenizer files,
+    kit_adapter.json, README; more with --include), after refusing links leaving the folder and any file holding a
+    credential; create the dataset or a new version, wait until READY and record it in the ledger. An unchanged
+    adapter is not uploaded again."""
     from kit.chain.adapter import push_adapter
 
     result = push_adapter(config_from(ctx), path, slug=slug, public=public, wait=not no_wait,
                           sandbox=True if sandbox else None, license=license_name, notes=message, timeout=timeout,
-                          include=include)
+                          include=include, require_record=not no_record)
     if result["left_out"] and not as_json:
         click.echo(f"left out (not in the upload allowlist; --include GLOB adds): {', '.join(result['left_out'])}",
                    err=True)

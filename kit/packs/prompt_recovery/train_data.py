@@ -192,6 +192,29 @@ def _largest_fitting(encode: Any, row: dict[str, str], tokenizer: Any, over: int
         limit = max(0, min(limit - 1, limit - excess // 2))
 
 
+def prompt_tokens(tokenizer: Any, template: Any) -> int:
+    """Tokens of the template's prompt with both text fields empty: the least room any row's prompt takes."""
+    return len(split_tokens(tokenizer, template.render_prompt(tokenizer, "", "", prime=""), "x")[0])
+
+
+def check_fits(tokenizer: Any, template: Any, name: str, rows: list[dict[str, str]], max_length: int) -> None:
+    """ConfigError when `max_length` fits no row even with its texts cut to nothing: names the template's prompt
+    length and a max_length that fits a typical row whole (the next power of two).
+
+    Only the rows' own fields are tokenised (no chat rendering), so this is cheap enough to run on the host
+    before a notebook starts."""
+    shortest = min(rows, key=lambda r: len(tokenizer(r["rewrite_prompt"], add_special_tokens=False)["input_ids"]))
+    if encode_row(tokenizer, template, dict(shortest, original_text="", rewritten_text=""), max_length) is not None:
+        return
+    prompt = prompt_tokens(tokenizer, template)
+    sizes = sorted(sum(len(tokenizer(r[c], add_special_tokens=False)["input_ids"]) for c in COLUMNS) + 1
+                   for r in rows)
+    typical = prompt + sizes[len(sizes) // 2]
+    suggest = 1 << (typical - 1).bit_length()
+    raise ConfigError(f"[train] max_length {max_length} fits no row: the {name} template's prompt alone is "
+                      f"{prompt} tokens", hint=f"use --max-length {suggest} or more: a typical row needs {typical}")
+
+
 def encode_rows(tokenizer: Any, template: Any, rows: list[dict[str, str]], max_length: int,
                 progress: bool = False, desc: str = "tokenise") -> Encoded:
     """Encode every row; rows whose answer cannot fit are dropped and counted."""

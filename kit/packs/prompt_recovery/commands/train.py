@@ -17,7 +17,9 @@ _EPILOG = """\b
 Multi-GPU: the same code under accelerate or torchrun (one process per GPU; only rank 0 writes the adapter):
   accelerate launch --multi_gpu --num_processes 2 -m kit train --no-notebook --data train.csv --base MODEL
   torchrun --nproc_per_node 2 -m kit train --no-notebook --data train.csv --base MODEL
-Resume after an interrupt: rerun the same command with --resume.
+The adapter folder (--out) is replaced only when a run completes: a failed or interrupted run leaves the previous
+adapter as it was. Checkpoints go to <out>-checkpoints (or --checkpoint-dir) at each quarter of the run, at least
+every 10 minutes and every --save-steps steps; after an interrupt, rerun the same command with --resume.
 """
 
 
@@ -48,9 +50,10 @@ def _knob_options(func: Any) -> Any:
 def command(ctx: click.Context, no_notebook: bool, embedder: str | None, as_json: bool, **knobs: Any) -> None:
     """LoRA-train an adapter on the answer, then score it on a validation subset.
 
-    By default this renders notebooks/train.ipynb and runs it with papermill (the executed copy lands in
-    the checkpoint folder); --no-notebook runs the same library function in this process. Defaults: the
-    mini-competition's training rows and the embedded instruct model.
+    Every knob, the data, the base model and whether max_length fits the template are checked first. By default
+    this then runs notebooks/train.ipynb with papermill (the executed copy lands in the checkpoint folder),
+    streaming its progress (step n/N, rate, time left); --no-notebook runs the same library function in this
+    process. Defaults: the mini-competition's training rows and the embedded instruct model.
     """
     from kit.packs.prompt_recovery.train import run_training, summary
 
