@@ -273,7 +273,7 @@ def check_adapter(folder: Path, *, require_record: bool = True) -> list[str]:
     from kit.artefacts import ADAPTER_META_NAME
     from kit.chain.adapter import validate_adapter
 
-    if validate_adapter(folder)["kit_adapter"] is not None:
+    if validate_adapter(folder, require_record=False)["kit_adapter"] is not None:
         return []
     problem = (f"{folder} has no {ADAPTER_META_NAME}, the record of the format and prime its weights were trained "
                "in; without it the kernel predicts with the template's primes")
