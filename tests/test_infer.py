@@ -12,12 +12,14 @@ import pytest
 
 from kit.errors import InputError, MissingDependencyError
 from kit.kernel.guard import TimeGuard
-from kit.packs.prompt_recovery import kernel, prefix_cache
-from kit.packs.prompt_recovery.infer import Engine, dtype_kwargs, pick_dtype
+from kit.llm import prefix_cache
+from kit.llm.engine import Engine
+from kit.llm.loading import dtype_kwargs, pick_dtype
+from kit.llm.workers import load_engine
+from kit.packs.prompt_recovery import kernel
 from kit.packs.prompt_recovery.predict import predict_rows
 from kit.packs.prompt_recovery.samples import sample_data_dir
 from kit.packs.prompt_recovery.templates import get_template
-from kit.packs.prompt_recovery.workers import load_engine
 
 WORDS = "the quick brown fox jumps over a lazy dog while the text is rewritten as a pirate shanty".split()
 

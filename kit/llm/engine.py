@@ -1,75 +1,29 @@
-"""Batched greedy generation (`Engine`); row prediction over a template's primes is kit.packs.prompt_recovery.predict.
+"""Batched generation for many prompts at a time (`Engine`), over one loaded causal LM (+ optional LoRA adapter).
 
-The engine loads a base causal LM plus an optional LoRA adapter once, picks the precision the device can do
-(bf16 on Ampere+, fp16 on T4/P100, fp32 on CPU), and generates for many prompts at a time: prompts sorted by
-length (longest first, so an out-of-memory shows up on the first batch and time projections err on the
-safe side), left padding, greedy decoding, halving the batch on CUDA out-of-memory. It returns only the
-decoded NEW tokens, in input order. When all prompts of a call start with the same long run of tokens (the
-few-shot conversation of the `fewshot`/`best` templates), that shared prefix is run once at batch 1 and its
-key/value cache is copied into every batch (`prefix_cache`), so only each row's own tail is prefilled. With
-several GPUs, `kit.packs.prompt_recovery.workers.load_engine` runs one engine per GPU in its own process behind
-the same `generate` interface.
+The engine generates for many prompts at a time: prompts sorted by length (longest first, so an out-of-memory
+shows up on the first batch and time projections err on the safe side), left padding, greedy decoding, halving
+the batch on CUDA out-of-memory. It returns only the decoded NEW tokens, in input order. When all prompts of a
+call start with the same long run of tokens (a few-shot conversation), that shared prefix is run once at batch 1
+and its key/value cache is copied into every batch (kit.llm.prefix_cache), so only each row's own tail is
+prefilled. Loading (device, precision, 4-bit, adapters) is kit.llm.loading; with several GPUs,
+kit.llm.workers.load_engine runs one engine per GPU in its own process behind the same interface.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kit.errors import InputError, KitError, MissingDependencyError
-from kit.packs.prompt_recovery import prefix_cache
+from kit.errors import InputError
+from kit.llm import prefix_cache
+from kit.llm.loading import load_model
+from kit.llm.memory import free_memory, is_oom
 
 log = logging.getLogger(__name__)
 MIN_PREFIX_TOKENS = 32  # a shorter shared prefix is not worth a separate forward pass
-
-
-def pick_device(device: str | None = None) -> str:
-    """`device` when given, else 'cuda' when a GPU is visible, else 'cpu'."""
-    if device:
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def pick_dtype(device: str, dtype: str = "auto") -> Any:
-    """torch dtype: 'auto' is fp32 on CPU, bf16 on compute capability >= 8 (Ampere+), else fp16 (T4, P100).
-
-    Compute capability is checked rather than `torch.cuda.is_bf16_supported()`, which reports emulated bf16
-    on T4 as supported although it is slow there.
-    """
-    import torch
-
-    if dtype != "auto":
-        try:
-            return {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16,
-                    "fp16": torch.float16, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}[dtype]
-        except KeyError:
-            raise InputError(f"unknown dtype '{dtype}'", hint="use auto, float32, float16 or bfloat16") from None
-    if not device.startswith("cuda"):
-        return torch.float32
-    major, _ = torch.cuda.get_device_capability(torch.device(device))
-    return torch.bfloat16 if major >= 8 else torch.float16
-
-
-def dtype_kwargs(dtype: Any) -> dict[str, Any]:
-    """`from_pretrained` keyword for the dtype: `dtype=` in transformers 5.x, `torch_dtype=` in 4.x."""
-    import transformers
-
-    major = int(transformers.__version__.split(".")[0])
-    return {"dtype": dtype} if major >= 5 else {"torch_dtype": dtype}
-
-
-def _is_oom(exc: BaseException) -> bool:
-    import torch
-
-    oom = getattr(torch, "OutOfMemoryError", None) or getattr(torch.cuda, "OutOfMemoryError", ())
-    return isinstance(exc, oom) or (isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
 
 
 class Engine:
@@ -86,51 +40,23 @@ class Engine:
         merge: bool = True,
         prefix_cache: bool = True,
     ) -> None:
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        self.model_path = Path(model_path)
-        if not (self.model_path / "config.json").exists():
-            raise InputError(f"no model at {self.model_path} (config.json missing)")
-        self.device = pick_device(device)
-        if self.device == "cuda":
-            self.device = "cuda:0"  # an explicit index for device_map (each worker sees one GPU as cuda:0)
-        self.dtype = pick_dtype(self.device, dtype)
+        loaded = load_model(model_path, adapter_path, device=device, dtype=dtype, load_in_4bit=load_in_4bit,
+                            merge=merge)
+        self.model_path, self.model, self.tokenizer = Path(model_path), loaded.model, loaded.tokenizer
+        self.device, self.dtype, self.load_seconds = loaded.device, loaded.dtype, loaded.seconds
         self.max_batch: int | None = None  # lowered for good after an out-of-memory
         self.reset_prefix_cache(prefix_cache)
-        started = time.time()
-        with _unreadable_as_input_error(self.model_path):
-            self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_path))
-        self.tokenizer.padding_side = "left"
-        if self.tokenizer.pad_token_id is None:  # Mistral ships without a pad token
-            self.tokenizer.pad_token = self.tokenizer.eos_token
-        kwargs: dict[str, Any] = dtype_kwargs(self.dtype)
-        if load_in_4bit:
-            kwargs.update(self._four_bit_kwargs())
-        elif self.device.startswith("cuda"):
-            kwargs["device_map"] = {"": self.device}  # straight to this one GPU, no CPU copy of the weights
-        with _unreadable_as_input_error(self.model_path):
-            model = AutoModelForCausalLM.from_pretrained(str(self.model_path), **kwargs)
-        if adapter_path:
-            model = self._with_adapter(model, Path(adapter_path), merge and not load_in_4bit)
-        if not load_in_4bit and not self.device.startswith("cuda"):
-            model = model.to(self.device)
-        model.eval()
-        self.model = model
-        self.load_seconds = time.time() - started
-        log.info("loaded %s on %s (%s) in %.1fs", self.model_path.name, self.device, self.dtype, self.load_seconds)
+        prepare_tokenizer(self.tokenizer)
 
     @classmethod
     def from_loaded(cls, model: Any, tokenizer: Any, *, prefix_cache: bool = True) -> Engine:
         """An Engine around an already-built model and tokenizer (benchmarks with random-weight models)."""
         engine = cls.__new__(cls)
         engine.model_path = Path(getattr(model, "name_or_path", "") or "in-memory")
-        engine.model, engine.tokenizer = model.eval(), tokenizer
+        engine.model, engine.tokenizer = model.eval(), prepare_tokenizer(tokenizer)
         engine.device, engine.dtype = str(model.device), model.dtype
         engine.max_batch, engine.load_seconds = None, 0.0
         engine.reset_prefix_cache(prefix_cache)
-        tokenizer.padding_side = "left"
-        if tokenizer.pad_token_id is None:
-            tokenizer.pad_token = tokenizer.eos_token
         return engine
 
     def reset_prefix_cache(self, enabled: bool) -> None:
@@ -140,28 +66,6 @@ class Engine:
         self._prefix: tuple[tuple[int, ...], Any] | None = None  # (prefix ids, batch-1 cache): the last one built
         self._batch_prefix: tuple[tuple[int, ...], Any] | None = None  # the one the running generate() call uses
         self._prefix_broken = False  # building one failed once: stay on the plain path, log once
-
-    def _four_bit_kwargs(self) -> dict[str, Any]:
-        import importlib.util
-
-        if not self.device.startswith("cuda"):
-            raise MissingDependencyError("4-bit loading needs a CUDA GPU", hint="set load_in_4bit = false")
-        if importlib.util.find_spec("bitsandbytes") is None:
-            raise MissingDependencyError("4-bit loading needs bitsandbytes", hint="pip install bitsandbytes")
-        from transformers import BitsAndBytesConfig
-
-        quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                                   bnb_4bit_compute_dtype=self.dtype)
-        return {"quantization_config": quant, "device_map": {"": self.device}}
-
-    @staticmethod
-    def _with_adapter(model: Any, adapter: Path, merge: bool) -> Any:
-        if not (adapter / "adapter_config.json").exists():
-            raise InputError(f"no LoRA adapter at {adapter} (adapter_config.json missing)")
-        from peft import PeftModel
-
-        model = PeftModel.from_pretrained(model, str(adapter), config=_adapter_config(adapter))
-        return model.merge_and_unload() if merge else model
 
     # ------------------------------------------------------------------ generation
     def generate(
@@ -191,7 +95,7 @@ class Engine:
             try:
                 texts = self._generate_batch([encoded[i] for i in idx], max_new_tokens)
             except Exception as exc:
-                if not _is_oom(exc) or len(idx) == 1:
+                if not is_oom(exc) or len(idx) == 1:
                     raise
                 free_memory()
                 self.max_batch = max(1, len(idx) // 2)  # half of what failed, for this and later calls
@@ -234,7 +138,7 @@ class Engine:
                 eos_token_id=self.tokenizer.eos_token_id, **extra,
             )
         except Exception as exc:
-            if cache is None or _is_oom(exc):
+            if cache is None or is_oom(exc):
                 raise  # the plain path's errors, and out-of-memory (the caller halves the batch), go up
             self._give_up_prefix(exc)  # a transformers whose generate() cannot continue a given cache
             return self._decode_batch(ids, max_new_tokens)
@@ -266,7 +170,7 @@ class Engine:
         try:
             self._prefix = (prefix, prefix_cache.build(self.model, prefix))
         except Exception as exc:
-            if _is_oom(exc):
+            if is_oom(exc):
                 free_memory()
                 return None  # no room for it now; the plain path has its own back-off
             self._give_up_prefix(exc)
@@ -283,44 +187,18 @@ class Engine:
         return batch_size
 
     def close(self) -> None:
-        """Release the model's memory (the kernel loads the re-scoring rewriter next); the engine is done."""
+        """Release the model's memory (a kernel may load another model next); the engine is done."""
         self.model = None
         self._prefix = self._batch_prefix = None
         free_memory()
 
 
-@contextlib.contextmanager
-def _unreadable_as_input_error(folder: Path) -> Iterator[None]:
-    """A model folder transformers cannot read (bad config, truncated weights, no tokenizer) is the user's input:
-    one line naming the folder, not a traceback. Out-of-memory and the kit's own errors pass through."""
-    try:
-        yield
-    except Exception as exc:
-        if isinstance(exc, KitError) or _is_oom(exc):
-            raise
-        first = (str(exc).strip().splitlines() or [""])[0][:200]
-        raise InputError(f"{folder}: cannot load the model ({type(exc).__name__}: {first})") from None
-
-
-def _adapter_config(adapter: Path) -> Any:
-    """The adapter's PEFT config, keeping only the keys the installed peft knows.
-
-    An adapter trained with a newer peft records keys (`peft_version`, `alora_invocation_tokens`,
-    `qalora_group_size`, ...) that the older peft of a Kaggle image rejects outright, although a plain LoRA
-    adapter does not need them. They are dropped with a warning naming them.
-    """
-    import dataclasses
-    import json
-
-    from peft import PEFT_TYPE_TO_CONFIG_MAPPING
-
-    raw = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
-    cls = PEFT_TYPE_TO_CONFIG_MAPPING[raw.get("peft_type", "LORA")]
-    known = {f.name for f in dataclasses.fields(cls)}
-    dropped = sorted(k for k in raw if k not in known)
-    if dropped:
-        log.warning("adapter config keys unknown to this peft, ignored: %s", ", ".join(dropped))
-    return cls(**{k: v for k, v in raw.items() if k in known})
+def prepare_tokenizer(tokenizer: Any) -> Any:
+    """`tokenizer` set up for batched generation: left padding, and a pad token (Mistral ships without one)."""
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
 
 
 def progress_bar(total: int, enabled: bool, desc: str) -> Any:
@@ -331,17 +209,6 @@ def progress_bar(total: int, enabled: bool, desc: str) -> Any:
 
     # A long mininterval keeps a 9-hour kernel's notebook output small.
     return tqdm(total=total, desc=desc, unit="row", mininterval=10.0, smoothing=0.1)
-
-
-def free_memory() -> None:
-    """Give freed tensors back (Python garbage, then CUDA's cache) after an out-of-memory or a finished model."""
-    import gc
-
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
 
 
 def length_order(prompts: Sequence[str], tokenizer: Any) -> list[int]:

@@ -1,6 +1,6 @@
 """Data-parallel generation: one worker process per GPU, behind the `Engine.generate` interface.
 
-Each worker is `python -m kit.packs.prompt_recovery.workers` with its own `CUDA_VISIBLE_DEVICES`, so each loads
+Each worker is `python -m kit.llm.workers` with its own `CUDA_VISIBLE_DEVICES`, so each loads
 the whole model onto one GPU (no `device_map` spreading: on 2x T4 two full copies decode twice as fast as one model
 split across both). The parent keeps only the tokenizer (to render prompts) and talks to the workers over
 their stdin/stdout, one JSON object per line. A `generate` call deals the length-sorted prompts round-robin,
@@ -48,8 +48,8 @@ def load_engine(
     """An in-process `Engine` for one device, or a `WorkerPool` with one process per GPU when several are
     visible (or when `workers` > 1 is asked for, e.g. CPU workers in tests). An adapter trained on another base
     model than `model_path` is refused in one line before anything loads."""
+    from kit.llm.engine import Engine
     from kit.llm.modelsig import check_adapter_base
-    from kit.packs.prompt_recovery.infer import Engine
 
     check_adapter_base(adapter_path, model_path)
 
@@ -94,7 +94,7 @@ class WorkerPool:
                     env["OMP_NUM_THREADS"] = str(threads)
                     spec_rank = {**spec, "device": "cpu", "threads": threads}
                 self.procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "kit.packs.prompt_recovery.workers", json.dumps(spec_rank)],
+                    [sys.executable, "-m", "kit.llm.workers", json.dumps(spec_rank)],
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, bufsize=1,
                 ))
             for rank in range(workers):  # they load in parallel; wait for each to say it is ready
@@ -118,7 +118,7 @@ class WorkerPool:
         """Greedy completions for `prompts` (input order), spread over the workers."""
         if not prompts:
             return []
-        from kit.packs.prompt_recovery.infer import length_order
+        from kit.llm.engine import length_order
 
         order = length_order(prompts, self.tokenizer)
         shards = [order[r::self.workers] for r in range(self.workers)]
@@ -191,7 +191,7 @@ def serve(spec: dict[str, Any]) -> None:
     try:
         import torch
 
-        from kit.packs.prompt_recovery.infer import Engine
+        from kit.llm.engine import Engine
 
         threads = spec.pop("threads", None)
         if threads:
@@ -212,7 +212,7 @@ def serve(spec: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of a worker process: `python -m kit.packs.prompt_recovery.workers '<spec json>'`."""
+    """Entry point of a worker process: `python -m kit.llm.workers '<spec json>'`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("spec", help="JSON object of Engine arguments")
     serve(json.loads(parser.parse_args(argv).spec))
