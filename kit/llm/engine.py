@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +21,15 @@ from kit.errors import InputError
 from kit.llm import prefix_cache
 from kit.llm.loading import load_model
 from kit.llm.memory import free_memory, is_oom
+from kit.llm.sampling import SamplingConfig, row_seed
 
 log = logging.getLogger(__name__)
 MIN_PREFIX_TOKENS = 32  # a shorter shared prefix is not worth a separate forward pass
 
 
 class Engine:
-    """A causal LM (+ optional LoRA adapter) that generates greedily for batches of rendered prompts."""
+    """A causal LM (+ optional LoRA adapter) that generates for batches of rendered prompts: greedily
+    (`generate`) or several sampled sequences per prompt (`sample`)."""
 
     def __init__(
         self,
@@ -79,30 +81,59 @@ class Engine:
         encoded = self.tokenizer(list(prompts), add_special_tokens=False)["input_ids"]  # one call: parallel
         self._batch_prefix = self._shared_prefix(encoded, max_new_tokens)
         try:
-            return self._generate_all(encoded, max_new_tokens, batch_size, progress)
+            return self._run_batches(encoded, batch_size, 1, progress, "generate",
+                                     lambda idx: self._generate_batch([encoded[i] for i in idx], max_new_tokens))
         finally:
             self._batch_prefix = None
 
-    def _generate_all(self, encoded: list[list[int]], max_new_tokens: int, batch_size: int,
-                      progress: bool) -> list[str]:
+    def sample(
+        self, prompts: Sequence[str], config: SamplingConfig, *, batch_size: int, progress: bool = False
+    ) -> list[list[str]]:
+        """`config.n` sampled completions (decoded new tokens, stop strings trimmed) per prompt, in input order.
+
+        Each prompt is prefilled once and its cache repeated to its n sequences (kit.llm.sampling). `batch_size`
+        counts sequences decoded together: max(1, batch_size // n) prompts per batch, a prompt's n sequences
+        always in one batch. The same prompt, config and model give the same sequences in any batch or call.
+        """
+        if batch_size < 1:
+            raise InputError("batch_size must be >= 1")
+        if not prompts:
+            return []
+        encoded = self.tokenizer(list(prompts), add_special_tokens=False)["input_ids"]
+        seeds = [[row_seed(config.seed, p, j) for j in range(config.n)] for p in prompts]
+        self._batch_prefix = self._shared_prefix(encoded, config.max_new_tokens)
+        try:
+            return self._run_batches(encoded, batch_size, config.n, progress, "sample", lambda idx: self._sample_batch(
+                [encoded[i] for i in idx], [s for i in idx for s in seeds[i]], config))
+        finally:
+            self._batch_prefix = None
+
+    def _run_batches(self, encoded: list[list[int]], batch_size: int, rows_per_prompt: int, progress: bool,
+                     desc: str, run: Callable[[list[int]], list[Any]]) -> list[Any]:
+        """`run(indices)` over batches of prompts, longest first; its results back in input order.
+
+        A batch holds `batch_size` rows (sequences), each prompt `rows_per_prompt` of them. On out-of-memory the
+        batch is halved, for this and later calls, and retried; a batch of one prompt that does not fit fails.
+        """
         order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))  # longest first
-        outputs: list[str] = [""] * len(encoded)
-        bar = progress_bar(len(encoded), progress, "generate")
+        outputs: list[Any] = [None] * len(encoded)
+        bar = progress_bar(len(encoded), progress, desc)
         pos = 0
         while pos < len(order):
-            size = min(batch_size, self.max_batch or batch_size)
+            size = max(1, min(batch_size, self.max_batch or batch_size) // rows_per_prompt)
             idx = order[pos:pos + size]
             try:
-                texts = self._generate_batch([encoded[i] for i in idx], max_new_tokens)
+                results = run(idx)
             except Exception as exc:
                 if not is_oom(exc) or len(idx) == 1:
                     raise
                 free_memory()
-                self.max_batch = max(1, len(idx) // 2)  # half of what failed, for this and later calls
-                log.warning("out of memory at batch %d: retrying with batch %d", len(idx), self.max_batch)
+                self.max_batch = max(1, len(idx) * rows_per_prompt // 2)  # half of what failed, from now on
+                log.warning("out of memory at batch %d: retrying with batch %d", len(idx) * rows_per_prompt,
+                            self.max_batch)
                 continue
-            for i, text in zip(idx, texts, strict=True):
-                outputs[i] = text
+            for i, result in zip(idx, results, strict=True):
+                outputs[i] = result
             pos += len(idx)
             if bar is not None:
                 bar.update(len(idx))
@@ -116,15 +147,23 @@ class Engine:
         with torch.inference_mode():  # local, so a training process using the Engine keeps its autograd
             return self._decode_batch(ids, max_new_tokens)
 
+    def _padded(self, ids: list[list[int]]) -> tuple[list[int], list[list[int]], list[list[int]]]:
+        """(shared prefix, rows, masks) for a batch: each row is [prefix][left pad][own tail], all one width."""
+        pad = self.tokenizer.pad_token_id
+        prefix, _ = self._batch_prefix or ((), None)
+        head, tails = list(prefix), [x[len(prefix):] for x in ids]
+        width = len(head) + max(len(x) for x in tails)
+        rows = [head + [pad] * (width - len(head) - len(x)) + x for x in tails]
+        masks = [[1] * len(head) + [0] * (width - len(head) - len(x)) + [1] * len(x) for x in tails]
+        return head, rows, masks
+
     def _decode_batch(self, ids: list[list[int]], max_new_tokens: int) -> list[str]:
         import torch
 
         pad = self.tokenizer.pad_token_id
-        prefix, cache = self._batch_prefix or ((), None)
-        head, tails = list(prefix), [x[len(prefix):] for x in ids]  # each row: [prefix][left pad][own tail]
-        width = len(head) + max(len(x) for x in tails)
-        rows = [head + [pad] * (width - len(head) - len(x)) + x for x in tails]
-        masks = [[1] * len(head) + [0] * (width - len(head) - len(x)) + [1] * len(x) for x in tails]
+        cache = self._batch_prefix[1] if self._batch_prefix else None
+        head, rows, masks = self._padded(ids)
+        width = len(rows[0])
         extra: dict[str, Any] = {}
         if cache is not None:
             # generate() grows the cache it is given, so every batch gets its own copy, one row per prompt.
@@ -144,6 +183,24 @@ class Engine:
             return self._decode_batch(ids, max_new_tokens)
         self.prefix_tokens_reused += len(head) * len(ids)
         return self.tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)
+
+    def _sample_batch(self, ids: list[list[int]], seeds: list[int], config: SamplingConfig) -> list[list[str]]:
+        """n sampled texts for each prompt of one batch: one prefill of the prompts, then the cache repeated."""
+        import torch
+
+        from kit.llm import sampling
+
+        with torch.inference_mode():
+            cache = self._batch_prefix[1] if self._batch_prefix else None
+            head, rows, masks = self._padded(ids)
+            device = self.model.device
+            kv = prefix_cache.expanded_cache(cache, len(ids)) if cache is not None else prefix_cache.new_cache(
+                self.model)
+            step = sampling.prefill(self.model, torch.tensor([r[len(head):] for r in rows], device=device),
+                                    torch.tensor(masks, device=device), kv)
+            texts = sampling.decode(self.model, self.tokenizer, step.repeat(config.n), config, seeds)
+        self.prefix_tokens_reused += len(head) * len(ids)
+        return [texts[k * config.n:(k + 1) * config.n] for k in range(len(ids))]
 
     # ------------------------------------------------------------------ shared-prefix cache
     def _shared_prefix(self, encoded: list[list[int]], max_new_tokens: int) -> tuple[tuple[int, ...], Any] | None:
