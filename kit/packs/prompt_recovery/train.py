@@ -351,7 +351,7 @@ def _train(plan: Plan, embedder_path: str | Path | None, progress: bool) -> Trai
     with replace_dir(plan.out) as build:  # the previous adapter stays whole until this one is complete
         _save_flat(trainer, build)
         del trainer, outcome
-        from kit.packs.prompt_recovery.infer import free_memory
+        from kit.llm.memory import free_memory
 
         free_memory()
         meta.save(build)  # first, so evaluation reads the format from it as inference will
@@ -383,7 +383,8 @@ def evaluate(adapter: Path, base: Path, template: Any, rows: list[dict], cfg: Tr
     """Generate for `rows` with the inference engine's batched path and score with the core metric."""
     if not rows:
         return None
-    from kit.packs.prompt_recovery.infer import Engine, free_memory
+    from kit.llm.engine import Engine
+    from kit.llm.memory import free_memory
     from kit.packs.prompt_recovery.metric import load_embedder, score_texts
     from kit.packs.prompt_recovery.predict import predict_rows
 
