@@ -30,7 +30,7 @@ def random_model(device: str, shape: dict | None = None):
     from transformers import AutoModelForCausalLM, AutoTokenizer, MistralConfig
 
     from kit.assets import tiny_model_path
-    from kit.packs.prompt_recovery.infer import dtype_kwargs, pick_dtype
+    from kit.llm.loading import dtype_kwargs, pick_dtype
 
     cfg = MistralConfig(**(shape or MISTRAL_7B), sliding_window=None, rope_theta=1e6)
     with torch.device(device):
@@ -78,7 +78,7 @@ def main() -> None:
     import torch
 
     from kit.assets import default_model_path, tiny_model_path
-    from kit.packs.prompt_recovery.infer import Engine
+    from kit.llm.engine import Engine
     from kit.packs.prompt_recovery.kernel import load_rows
     from kit.packs.prompt_recovery.samples import mini_competition_dir
     from kit.packs.prompt_recovery.templates import get_template

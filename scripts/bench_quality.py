@@ -81,8 +81,9 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
 
     from kit import assets
     from kit.kernel.guard import TimeGuard
+    from kit.llm.engine import Engine
+    from kit.llm.memory import free_memory
     from kit.packs.prompt_recovery import samples
-    from kit.packs.prompt_recovery.infer import Engine, free_memory
     from kit.packs.prompt_recovery.kernel import load_rows
     from kit.packs.prompt_recovery.metric import load_embedder, score_texts
     from kit.packs.prompt_recovery.predict import generate_candidates, predict_rows

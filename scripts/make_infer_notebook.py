@@ -64,7 +64,7 @@ print(f"{len(test_rows)} rows, template {tpl.name}, {len(tpl.primes)} prime(s); 
 LOAD = '''\
 engine = None
 if tpl.primes:
-    from kit.packs.prompt_recovery.workers import load_engine
+    from kit.llm.workers import load_engine
 
     engine = load_engine(kernel.model_path(inputs.get("model")), inputs.get("adapter"),
                          workers=workers, load_in_4bit=load_in_4bit, merge=merge_adapter)

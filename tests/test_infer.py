@@ -1,4 +1,6 @@
-"""Engine (batching, OOM back-off, adapters), predict_rows (breadth-first, guard, writer), worker sharding."""
+"""Engine (batching, OOM back-off, adapters), predict_rows (breadth-first, guard, writer), worker sharding.
+
+Sampling (Engine.sample) is tests/test_sampling.py."""
 
 from __future__ import annotations
 
@@ -12,12 +14,15 @@ import pytest
 
 from kit.errors import InputError, MissingDependencyError
 from kit.kernel.guard import TimeGuard
-from kit.packs.prompt_recovery import kernel, prefix_cache
-from kit.packs.prompt_recovery.infer import Engine, dtype_kwargs, pick_dtype
+from kit.llm import prefix_cache
+from kit.llm.engine import Engine
+from kit.llm.loading import dtype_kwargs, pick_dtype
+from kit.llm.sampling import SamplingConfig
+from kit.llm.workers import load_engine
+from kit.packs.prompt_recovery import kernel
 from kit.packs.prompt_recovery.predict import predict_rows
 from kit.packs.prompt_recovery.samples import sample_data_dir
 from kit.packs.prompt_recovery.templates import get_template
-from kit.packs.prompt_recovery.workers import load_engine
 
 WORDS = "the quick brown fox jumps over a lazy dog while the text is rewritten as a pirate shanty".split()
 
@@ -264,6 +269,9 @@ def test_budget_exhaustion_with_a_slow_model_leaves_fallbacks(engine, test_rows,
 @pytest.mark.slow
 def test_two_cpu_workers_match_one(tiny_model, engine, prompts):
     expected = engine.generate(prompts, max_new_tokens=8, batch_size=2)
+    sampling = SamplingConfig(temperature=1.0, n=2, max_new_tokens=6, seed=4)
+    sampled = engine.sample(prompts, sampling, batch_size=4)
     with load_engine(tiny_model, workers=2, device="cpu") as pool:
         assert pool.workers == 2 and pool.chunk_rows(2) == 4
         assert pool.generate(prompts, max_new_tokens=8, batch_size=2) == expected
+        assert pool.sample(prompts, sampling, batch_size=4) == sampled  # seeds follow prompts, not workers

@@ -261,7 +261,7 @@ def test_adapter_folder_and_metadata(trained, small_csv, tiny_model):
 def test_adapter_loads_in_the_inference_engine(trained, tiny_model):
     from safetensors.torch import load_file
 
-    from kit.packs.prompt_recovery.infer import Engine
+    from kit.llm.engine import Engine
 
     weights = load_file(str(trained["out"] / "adapter_model.safetensors"))
     lora_b = [v for k, v in weights.items() if "lora_B" in k]
@@ -278,7 +278,7 @@ def test_an_adapter_on_another_base_is_refused_before_anything_loads(trained, ti
     from kit.chain.build import build_submission
     from kit.config import config_from_dict
     from kit.errors import InputError
-    from kit.packs.prompt_recovery.workers import load_engine
+    from kit.llm.workers import load_engine
 
     other = tmp_path / "other-base"
     other.mkdir()

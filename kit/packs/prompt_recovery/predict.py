@@ -1,7 +1,7 @@
 """Row prediction: a template's candidates generated breadth-first over its primes under the time guard
 (`generate_candidates`), an optional re-scoring phase, and each row's final string (`predict_rows`).
 
-The generation itself is kit.packs.prompt_recovery.infer's Engine (or a worker pool behind the same interface).
+The generation itself is kit.llm.engine's Engine (or a worker pool behind the same interface).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from kit.errors import InputError
-from kit.packs.prompt_recovery.infer import length_order, progress_bar
+from kit.llm.engine import length_order, progress_bar
 
 if TYPE_CHECKING:
     from kit.kernel.guard import SubmissionWriter, TimeGuard

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kit.errors import InputError
-from kit.packs.prompt_recovery import prefix_cache
+from kit.llm import prefix_cache
 from kit.packs.prompt_recovery.rewriter import render_rewriter_prompt
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ class Rescorer:
              load_in_4bit: bool = False, **kwargs: Any) -> Rescorer:
         """Load the rewriter from a model folder (the embedded instruct model locally, a Kaggle Model there), the
         way the generation Engine loads a model (device, precision, optional 4-bit, one-line load errors)."""
-        from kit.packs.prompt_recovery.infer import Engine
+        from kit.llm.engine import Engine
 
         engine = Engine(Path(model_path), device=device, dtype=dtype, load_in_4bit=load_in_4bit, prefix_cache=False)
         return cls(engine.model, engine.tokenizer, **kwargs)
@@ -176,7 +176,7 @@ class Rescorer:
         (greedy generation) and the embedding of the observed rewrite."""
         if embedder is None:
             raise InputError("re-scoring method 'embed' needs an embedder")
-        from kit.packs.prompt_recovery.infer import Engine
+        from kit.llm.engine import Engine
 
         engine = Engine.from_loaded(self.model, self.tokenizer)
         prompts = [render_rewriter_prompt(self.tokenizer, c, o) for c, o, _ in pairs]

@@ -238,7 +238,7 @@ def _train(cfg: TrainConfig, rows: list[dict], embedder_path: str | Path | None,
         train_seconds=round(time.time() - started, 2), device="cuda" if cuda else "cpu",
     )
     del trainer, outcome
-    from kit.packs.prompt_recovery.infer import free_memory
+    from kit.llm.memory import free_memory
 
     free_memory()
     meta.save(out)  # first, so evaluation reads the format from it as inference will
@@ -269,7 +269,8 @@ def evaluate(adapter: Path, base: Path, template: Any, rows: list[dict], cfg: Tr
     """Generate for `rows` with the inference engine's batched path and score with the core metric."""
     if not rows:
         return None
-    from kit.packs.prompt_recovery.infer import Engine, free_memory
+    from kit.llm.engine import Engine
+    from kit.llm.memory import free_memory
     from kit.packs.prompt_recovery.metric import load_embedder, score_texts
     from kit.packs.prompt_recovery.predict import predict_rows
 

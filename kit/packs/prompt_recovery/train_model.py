@@ -48,7 +48,7 @@ def load_model(base: Path, precision: str, load_in_4bit: bool, gradient_checkpoi
     import torch
     from transformers import AutoModelForCausalLM
 
-    from kit.packs.prompt_recovery.infer import dtype_kwargs
+    from kit.llm.loading import dtype_kwargs
 
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[precision]
     kwargs: dict[str, Any] = dtype_kwargs(dtype)  # dtype= in transformers 5, torch_dtype= in 4.x

@@ -1,13 +1,24 @@
-"""Shared-prefix KV caching helpers for the inference Engine (transformers 4.4x and 5.x).
+"""Key/value cache helpers for the inference Engine (transformers 4.4x and 5.x).
 
 The few-shot prompts of one run share a long identical head; its key/value cache is computed once at batch 1
-and copied, expanded to each batch, into generate().
+and copied, expanded to each batch, into generate(). Sampling repeats a prefilled batch's cache to n rows per
+prompt the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+
+
+def new_cache(model: Any) -> Any:
+    """An empty key/value cache of the layer kinds generate() itself would build for `model`."""
+    from transformers import DynamicCache
+
+    try:
+        return DynamicCache(config=base_model(model).config)
+    except TypeError:  # transformers 4.x
+        return DynamicCache()
 
 
 def build(model: Any, prefix: tuple[int, ...]) -> Any:
@@ -17,10 +28,7 @@ def build(model: Any, prefix: tuple[int, ...]) -> Any:
 
     if not (hasattr(DynamicCache, "batch_repeat_interleave") or hasattr(DynamicCache, "from_legacy_cache")):
         raise RuntimeError("this transformers' DynamicCache cannot be expanded to a batch")
-    try:
-        cache = DynamicCache(config=base_model(model).config)  # the layer kinds generate() itself would build
-    except TypeError:  # transformers 4.x
-        cache = DynamicCache()
+    cache = new_cache(model)
     ids = torch.tensor([list(prefix)], device=model.device)
     with torch.inference_mode():
         model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True, **{cache_kwarg(model): cache})
@@ -34,12 +42,19 @@ def expanded_cache(cache: Any, rows: int) -> Any:
     import copy
 
     if hasattr(cache, "batch_repeat_interleave"):
-        batch_cache = copy.deepcopy(cache)
-        batch_cache.batch_repeat_interleave(rows)
-        return batch_cache
+        return repeat_rows(copy.deepcopy(cache), rows)
+    return repeat_rows(cache, rows)  # the legacy path below builds a new cache anyway
+
+
+def repeat_rows(cache: Any, n: int) -> Any:
+    """`cache` with each row repeated `n` times (row r becomes rows r*n .. r*n+n-1): in place where the cache can
+    do it, else a new cache."""
+    if hasattr(cache, "batch_repeat_interleave"):
+        cache.batch_repeat_interleave(n)
+        return cache
     # transformers 4.4x (the Kaggle images' era): rebuild from the legacy per-layer (key, value) tuples.
     legacy = cache.to_legacy_cache()
-    return type(cache).from_legacy_cache(tuple((k.repeat_interleave(rows, 0), v.repeat_interleave(rows, 0))
+    return type(cache).from_legacy_cache(tuple((k.repeat_interleave(n, 0), v.repeat_interleave(n, 0))
                                                for k, v in legacy))
 
 

@@ -1,10 +1,10 @@
-"""Data-parallel generation: one worker process per GPU, behind the `Engine.generate` interface.
+"""Data-parallel generation: one worker process per GPU, behind the Engine's `generate` and `sample` interface.
 
-Each worker is `python -m kit.packs.prompt_recovery.workers` with its own `CUDA_VISIBLE_DEVICES`, so each loads
-the whole model onto one GPU (no `device_map` spreading: on 2x T4 two full copies decode twice as fast as one model
-split across both). The parent keeps only the tokenizer (to render prompts) and talks to the workers over
-their stdin/stdout, one JSON object per line. A `generate` call deals the length-sorted prompts round-robin,
-so every worker gets an even mix of long and short ones, and gathers the answers back into input order.
+Each worker is `python -m kit.llm.workers` with its own `CUDA_VISIBLE_DEVICES`, so each loads the whole model onto
+one GPU (no `device_map` spreading: on 2x T4 two full copies decode twice as fast as one model split across both).
+The parent keeps only the tokenizer (to render prompts) and talks to the workers over their stdin/stdout, one JSON
+object per line. A `generate` or `sample` call deals the length-sorted prompts round-robin, so every worker gets an
+even mix of long and short ones, and gathers the answers back into input order.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from kit.errors import InputError, KitError
+from kit.llm.sampling import SamplingConfig
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +50,8 @@ def load_engine(
     """An in-process `Engine` for one device, or a `WorkerPool` with one process per GPU when several are
     visible (or when `workers` > 1 is asked for, e.g. CPU workers in tests). An adapter trained on another base
     model than `model_path` is refused in one line before anything loads."""
+    from kit.llm.engine import Engine
     from kit.llm.modelsig import check_adapter_base
-    from kit.packs.prompt_recovery.infer import Engine
 
     check_adapter_base(adapter_path, model_path)
 
@@ -94,7 +96,7 @@ class WorkerPool:
                     env["OMP_NUM_THREADS"] = str(threads)
                     spec_rank = {**spec, "device": "cpu", "threads": threads}
                 self.procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "kit.packs.prompt_recovery.workers", json.dumps(spec_rank)],
+                    [sys.executable, "-m", "kit.llm.workers", json.dumps(spec_rank)],
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, bufsize=1,
                 ))
             for rank in range(workers):  # they load in parallel; wait for each to say it is ready
@@ -116,22 +118,33 @@ class WorkerPool:
         self, prompts: Sequence[str], *, max_new_tokens: int, batch_size: int, progress: bool = False
     ) -> list[str]:
         """Greedy completions for `prompts` (input order), spread over the workers."""
+        return self._spread(prompts, {"max_new_tokens": max_new_tokens, "batch_size": batch_size,
+                                      "progress": progress})
+
+    def sample(
+        self, prompts: Sequence[str], config: SamplingConfig, *, batch_size: int, progress: bool = False
+    ) -> list[list[str]]:
+        """`config.n` sampled completions per prompt (input order), spread over the workers; the same sequences
+        as one Engine gives, since each sequence's seed comes from its prompt, not from the worker."""
+        return self._spread(prompts, {"sampling": asdict(config), "batch_size": batch_size, "progress": progress})
+
+    def _spread(self, prompts: Sequence[str], request: dict[str, Any]) -> list[Any]:
+        """Deal the length-sorted prompts round-robin, send each worker its share with `request`, gather."""
         if not prompts:
             return []
-        from kit.packs.prompt_recovery.infer import length_order
+        from kit.llm.engine import length_order
 
         order = length_order(prompts, self.tokenizer)
         shards = [order[r::self.workers] for r in range(self.workers)]
         busy = []
         for rank, shard in enumerate(shards):
             if shard:
-                self._send(rank, {"prompts": [prompts[i] for i in shard], "max_new_tokens": max_new_tokens,
-                                  "batch_size": batch_size, "progress": progress})
+                self._send(rank, {"prompts": [prompts[i] for i in shard], **request})
                 busy.append(rank)
-        outputs: list[str] = [""] * len(prompts)
+        outputs: list[Any] = [None] * len(prompts)
         for rank in busy:
-            for i, text in zip(shards[rank], self._read(rank)["outputs"], strict=True):
-                outputs[i] = text
+            for i, result in zip(shards[rank], self._read(rank)["outputs"], strict=True):
+                outputs[i] = result
         return outputs
 
     def _send(self, rank: int, message: dict[str, Any]) -> None:
@@ -191,7 +204,7 @@ def serve(spec: dict[str, Any]) -> None:
     try:
         import torch
 
-        from kit.packs.prompt_recovery.infer import Engine
+        from kit.llm.engine import Engine
 
         threads = spec.pop("threads", None)
         if threads:
@@ -204,15 +217,22 @@ def serve(spec: dict[str, Any]) -> None:
     for line in sys.stdin:
         request = json.loads(line)
         try:
-            outputs = engine.generate(request["prompts"], max_new_tokens=request["max_new_tokens"],
-                                      batch_size=request["batch_size"], progress=request.get("progress", False))
-            proto.write(json.dumps({"outputs": outputs}) + "\n")
+            proto.write(json.dumps({"outputs": _answer(engine, request)}) + "\n")
         except Exception as exc:
             proto.write(json.dumps({"error": f"{type(exc).__name__}: {exc}"}) + "\n")
 
 
+def _answer(engine: Any, request: dict[str, Any]) -> list[Any]:
+    """One request's outputs: sampled sequences when it carries a sampling config, else greedy completions."""
+    prompts, batch_size, progress = request["prompts"], request["batch_size"], request.get("progress", False)
+    if "sampling" in request:
+        return engine.sample(prompts, SamplingConfig(**request["sampling"]), batch_size=batch_size, progress=progress)
+    return engine.generate(prompts, max_new_tokens=request["max_new_tokens"], batch_size=batch_size,
+                           progress=progress)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of a worker process: `python -m kit.packs.prompt_recovery.workers '<spec json>'`."""
+    """Entry point of a worker process: `python -m kit.llm.workers '<spec json>'`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("spec", help="JSON object of Engine arguments")
     serve(json.loads(parser.parse_args(argv).spec))

@@ -1,0 +1,141 @@
+"""Engine.sample: n sampled sequences per prompt from one prefill, reproducible for a seed, stop strings, top-p."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+
+from kit.errors import InputError
+from kit.llm.engine import Engine
+from kit.llm.sampling import SamplingConfig, choose_tokens, generators
+
+WORDS = "the quick brown fox jumps over a lazy dog while the text is rewritten as a pirate shanty".split()
+HEAD = "Rewrite each text below in the voice the request names, keeping its facts. " * 3  # > 32 shared tokens
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model) -> Engine:
+    return Engine(tiny_model)
+
+
+@pytest.fixture(scope="module")
+def prompts() -> list[str]:
+    """Six prompts of different lengths (batches need left padding), no long shared start."""
+    return [" ".join(WORDS[k:k + 2 + 3 * k]) + " ->" for k in range(6)]
+
+
+@pytest.fixture(scope="module")
+def shared_prompts() -> list[str]:
+    """Five prompts that start with the same long head (the engine's shared-prefix cache serves it)."""
+    return [HEAD + " ".join(WORDS[k:k + 1 + 2 * k]) + " ->" for k in range(5)]
+
+
+@contextlib.contextmanager
+def forward_shapes(model):
+    """Records the (rows, length) of input_ids of every forward pass of `model` (a pre-hook, removed after)."""
+    shapes: list[tuple[int, int]] = []
+
+    def record(module, args, kwargs):
+        ids = kwargs.get("input_ids")
+        shapes.append(tuple((ids if ids is not None else args[0]).shape))
+
+    handle = model.register_forward_pre_hook(record, with_kwargs=True)
+    try:
+        yield shapes
+    finally:
+        handle.remove()
+
+
+def test_temperature_zero_gives_the_greedy_outputs(engine, prompts, shared_prompts):
+    """The sampling loop (own prefill, padding, positions, repeated cache) continues exactly as generate() does."""
+    for batch in (prompts, shared_prompts):
+        greedy = engine.generate(batch, max_new_tokens=10, batch_size=4)
+        assert len(set(greedy)) > 1
+        sampled = engine.sample(batch, SamplingConfig(temperature=0, n=2, max_new_tokens=10), batch_size=4)
+        assert sampled == [[g, g] for g in greedy]
+
+
+def test_n_sequences_share_one_prefill_of_each_prompt(engine, shared_prompts):
+    engine.reset_prefix_cache(True)
+    cfg = SamplingConfig(temperature=1.0, top_p=0.9, n=3, max_new_tokens=6, seed=1)
+    with forward_shapes(engine.model) as shapes:
+        out = engine.sample(shared_prompts[:2], cfg, batch_size=6)
+    assert [len(o) for o in out] == [3, 3]
+    prefix = len(engine._prefix[0])
+    ids = [engine.tokenizer(p, add_special_tokens=False)["input_ids"] for p in shared_prompts[:2]]
+    tail = max(len(x) for x in ids) - prefix
+    # the shared head once at batch 1, both prompts' own tails once (2 rows, not 6), then 6 rows a token a step
+    assert shapes[0] == (1, prefix) and shapes[1] == (2, tail)
+    assert shapes[2:] == [(6, 1)] * (cfg.max_new_tokens - 1)
+    assert engine.prefix_tokens_reused >= prefix * 2
+
+
+def test_a_fixed_seed_reproduces_the_samples_in_any_batch(engine, prompts):
+    cfg = SamplingConfig(temperature=1.0, top_p=0.95, n=3, max_new_tokens=8, seed=7)
+    first = engine.sample(prompts, cfg, batch_size=6)
+    assert engine.sample(prompts, cfg, batch_size=6) == first  # re-run
+    assert engine.sample(prompts, cfg, batch_size=1) == first  # other batches: the seed is per sequence
+    assert engine.sample(prompts[::-1][:3], cfg, batch_size=3) == first[::-1][:3]  # other order, fewer prompts
+    assert all(len(set(seqs)) > 1 for seqs in first)  # a prompt's n sequences are different draws
+    other = engine.sample(prompts, SamplingConfig(temperature=1.0, top_p=0.95, n=3, max_new_tokens=8, seed=8),
+                          batch_size=6)
+    assert other != first
+
+
+def test_stop_strings_end_sequences_and_are_trimmed(engine, prompts):
+    base = SamplingConfig(temperature=1.0, n=2, max_new_tokens=16, seed=3)
+    full = engine.sample(prompts, base, batch_size=4)
+    stop = ("e", "o")
+    with forward_shapes(engine.model) as shapes:
+        stopped = engine.sample(prompts, SamplingConfig(temperature=1.0, n=2, max_new_tokens=16, seed=3, stop=stop),
+                                batch_size=4)
+    for seqs, cut in zip(full, stopped, strict=True):
+        for text, short in zip(seqs, cut, strict=True):
+            at = [i for i in (text.find(s) for s in stop) if i >= 0]
+            assert short == (text[:min(at)] if at else text)  # the same draws, cut before the first stop string
+    trimmed = sum(s != t for seqs, cut in zip(full, stopped, strict=True) for t, s in zip(seqs, cut, strict=True))
+    assert trimmed >= 6
+    # rows that hit a stop string end: batches whose rows all stopped took fewer steps than max_new_tokens
+    assert len(shapes) < 3 * base.max_new_tokens
+
+
+def test_out_of_memory_halves_the_batch_and_keeps_the_samples(engine, prompts, monkeypatch):
+    cfg = SamplingConfig(temperature=1.0, n=3, max_new_tokens=4, seed=5)
+    expected = engine.sample(prompts[:4], cfg, batch_size=6)
+    real, prompts_per_batch = engine._sample_batch, []
+
+    def flaky(ids, seeds, config):
+        prompts_per_batch.append(len(ids))
+        if len(ids) > 1:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real(ids, seeds, config)
+
+    monkeypatch.setattr(engine, "_sample_batch", flaky)
+    try:
+        assert engine.sample(prompts[:4], cfg, batch_size=6) == expected
+        assert prompts_per_batch == [2, 1, 1, 1, 1] and engine.max_batch == 3  # 6 rows failed: 3 rows, 1 prompt
+    finally:
+        engine.max_batch = None
+
+
+def test_top_p_samples_only_from_the_nucleus():
+    import torch
+
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]] * 2000))
+    gens = generators(range(2000), "cpu")
+    counts = torch.bincount(choose_tokens(logits, SamplingConfig(temperature=1.0, top_p=0.7), gens), minlength=4)
+    assert counts[2] == counts[3] == 0 and 0.55 < counts[0] / 2000 < 0.70  # 0.5 / 0.8 renormalised
+    counts = torch.bincount(choose_tokens(logits, SamplingConfig(temperature=1.0, top_p=1.0), gens), minlength=4)
+    assert counts[3] > 40  # the whole distribution: the 5 % token too
+    assert set(choose_tokens(logits, SamplingConfig(temperature=1.0, top_p=0.5), gens).tolist()) == {0}
+    assert set(choose_tokens(logits, SamplingConfig(temperature=0.01, top_p=1.0), gens).tolist()) == {0}
+
+
+@pytest.mark.parametrize("bad", [{"temperature": -0.1}, {"top_p": 0.0}, {"top_p": 1.5}, {"n": 0},
+                                 {"max_new_tokens": 0}, {"stop": ("",)}])
+def test_the_config_refuses_values_that_cannot_sample(bad):
+    name = next(iter(bad))
+    with pytest.raises(InputError, match=f"sampling {name} must be"):
+        SamplingConfig(**bad)
+    assert SamplingConfig(stop=["\n\n"]).stop == ("\n\n",)  # a list reads as the tuple
