@@ -36,6 +36,12 @@ def test_the_prompt_recovery_pack_keeps_the_contract(tmp_path):
     check_pack(PACK, tmp_path)
 
 
+def test_the_aimo3_pack_keeps_the_contract(tmp_path):
+    from kit.packs.aimo.pack import PACK
+
+    check_pack(PACK, tmp_path)
+
+
 class _Broken:
     """The toy pack with one part changed at a time."""
 
@@ -72,7 +78,8 @@ def test_a_broken_pack_is_named_with_the_part_it_breaks(toy, tmp_path, change, m
         changes["emulator"] = lambda: _Broken(view, mechanism="inference_server")
     broken = type("BrokenPack", (), {})()
     for name in ("slug", "title", "submission", "kernel", "recipes", "check_data", "mini_competition", "score",
-                 "emulator", "commands", "config_sections", "config_defaults", "demo_config", "train_adapter"):
+                 "row_scores", "emulator", "commands", "config_sections", "config_defaults", "demo_config",
+                 "train_adapter"):
         setattr(broken, name, changes.get(name, getattr(toy, name)))
     with pytest.raises((PackContractError, ConfigError), match=message):
         check_pack(broken, tmp_path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,19 @@ class PoolTools:
                 return session.run(code).feedback()
 
         return _Run()
+
+
+MARKERS = {"competition": "test.csv", "wheels": "manifest.json", "model": "config.json"}
+
+
+def find_inputs(sources: Mapping[str, str], input_dir: str | os.PathLike) -> dict[str, Path]:
+    """{name: folder} of the attached sources under either Kaggle layout (empty refs skipped); one InputError
+    naming a missing one."""
+    from kit.kernel.inputs import check_sources, resolve_all
+
+    parsed = check_sources(sources)
+    return resolve_all({name: ref.text for name, ref in parsed.items()},
+                       {name: MARKERS[name] for name in parsed if name in MARKERS}, input_dir)
 
 
 def model_path(path: str | os.PathLike | None) -> Path:
