@@ -215,8 +215,8 @@ def test_run_local_greedy_on_reference_problems_with_the_embedded_model(workspac
     from kit.config import load_config
 
     (workspace / "kit.toml").write_text(f'[competition]\nslug = "{SLUG}"\n[infer]\ntemplate = "greedy"\n'
-                                        "max_new_tokens = 24\n", encoding="utf-8")
-    result = run_local(load_config(), out=tmp_path / "run", rows=3, gateway_startup_limit=120)
+                                        "max_new_tokens = 8\ncpu_threads = 1\n", encoding="utf-8")
+    result = run_local(load_config(), out=tmp_path / "run", rows=3, gateway_startup_limit=120)  # rerun: all ten
     assert result.rerun["category"] is None, result.rerun
     assert result.score["n"] >= 3 and 0.0 <= result.score["mean"] <= 1.0
     assert result.experiment_id is not None

@@ -120,8 +120,12 @@ def make_solve(params: Any, model: Callable[[], Any], tools: Callable[[], Callab
 
 def load_model(params: Any, model_dir: str | os.PathLike | None) -> EngineModel:
     """The Engine on the mounted (or embedded) model, as the recipes' model (imports torch: first problem only)."""
+    import torch
+
     from kit.llm.engine import Engine
 
+    if params.cpu_threads and not torch.cuda.is_available():  # few threads: spin-waiting ones slow a busy CPU
+        torch.set_num_threads(params.cpu_threads)
     return EngineModel(Engine(model_path(model_dir)), params.max_new_tokens, params.temperature, params.batch_size)
 
 

@@ -48,6 +48,8 @@ class SolveParams:
     tool_seconds: float = param(10.0, "wall-clock limit of one code block", config="infer.tool_seconds",
                                 minimum=1, unit="seconds")
     batch_size: int = param(8, "sequences decoded together", config="infer.batch_size", minimum=1)
+    cpu_threads: int = param(0, "torch threads on a CPU-only machine; 0: torch's default", config="infer.cpu_threads",
+                             minimum=0, content=False)
     rows: int = param(0, "0: every test problem (the local gateway's run)", minimum=0, content=False)
 
     def __post_init__(self) -> None:

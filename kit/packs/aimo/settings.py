@@ -69,6 +69,8 @@ class InferConfig(GenericInferConfig):
     max_new_tokens: int = setting(1024, "Tokens generated per attempt between tool calls.")
     temperature: float = setting(0.7, "Sampling temperature of the voting recipes (greedy uses 0).")
     tool_seconds: float = setting(10.0, "Wall-clock limit of one code block.")
+    cpu_threads: int = setting(0, "Torch threads when no GPU is visible (0: torch's default, all cores). 1 is many "
+                               "times faster for the small embedded model on a busy CPU, where threads spin-wait.")
 
 
 SECTIONS: dict[str, type] = {"aimo": AimoEdition, "infer": InferConfig}
