@@ -4,11 +4,18 @@ Both paths generate greedily with the same max_new_tokens for the same rendered 
 test rows by default, repeated up to --rows). Prints rows/s of both, the projected time for 1,400 hidden rows,
 and LAST the ratio. With several --batch-size values the engine runs once per value and the best one counts.
 
+With --sampling it measures sampled attempts instead: --attempts (8) sampled sequences of --max-new-tokens (128)
+on one ~--prompt-tokens (300) token prompt (a rewrite request over mini-competition originals), as Engine.sample
+makes them (one prefill, the prompt's cache repeated to 8 rows, one batch) against as many separate
+transformers generate() calls, each sampling one sequence with the same temperature and top-p. It checks that
+Engine.sample gives the same sequences again for the same seed, and prints LAST the wall-time ratio.
+
     .venv/bin/python scripts/bench_infer.py                       # embedded instruct model, CPU (target >= 3.5x)
     .venv/bin/python scripts/bench_infer.py --batch-size 4,8,16   # which batch size is fastest on this machine
     .venv/bin/python scripts/bench_infer.py --model tiny          # the random tiny model (plumbing only)
     .venv/bin/python scripts/bench_infer.py --device cuda --model /path/to/Mistral-7B-Instruct
     .venv/bin/python scripts/bench_infer.py --device cuda --random-7b   # Mistral-7B shape, random weights
+    .venv/bin/python scripts/bench_infer.py --sampling --max-new-tokens 128   # 8 attempts, one prefill (>= 3x)
 """
 
 from __future__ import annotations
@@ -51,6 +58,78 @@ def _seed_loop(model, tokenizer, prompts: list[str], max_new_tokens: int) -> lis
     return outs
 
 
+def _separate_calls(model, tokenizer, prompt: str, cfg, attempts: int) -> tuple[list[str], list[int]]:
+    """The plain way to get `attempts` samples: one transformers generate() per attempt, the prompt prefilled
+    each time. Seeded through torch's global generator, as generate() samples with it."""
+    import torch
+
+    enc = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(model.device)
+    texts, lengths = [], []
+    for k in range(attempts):
+        torch.manual_seed(cfg.seed + k)
+        gen = model.generate(**enc, max_new_tokens=cfg.max_new_tokens, do_sample=True, temperature=cfg.temperature,
+                             top_p=cfg.top_p, top_k=0, pad_token_id=tokenizer.pad_token_id,
+                             eos_token_id=tokenizer.eos_token_id)
+        new = gen[0, enc["input_ids"].shape[1]:]
+        lengths.append(int((new != tokenizer.pad_token_id).sum()) if tokenizer.pad_token_id is not None
+                       else len(new))
+        texts.append(tokenizer.decode(new, skip_special_tokens=True))
+    return texts, lengths
+
+
+def sampling_prompt(tokenizer, tokens: int, data: str | None) -> str:
+    """A rewrite request over distinct mini-competition originals, grown until its chat text has `tokens` tokens."""
+    from kit.packs.prompt_recovery.kernel import load_rows
+    from kit.packs.prompt_recovery.rewriter import render_rewriter_prompt
+    from kit.packs.prompt_recovery.samples import mini_competition_dir
+
+    originals = list(dict.fromkeys(r["original_text"] for r in load_rows(data or mini_competition_dir())))
+    request = "Rewrite this text as a long, detailed story told by an old sailor."
+    text = ""
+    for original in originals:
+        text = f"{text} {original}".strip()
+        prompt = render_rewriter_prompt(tokenizer, request, text)
+        if len(tokenizer(prompt, add_special_tokens=False)["input_ids"]) >= tokens:
+            break
+    return prompt
+
+
+def bench_sampling(engine, args) -> None:
+    """Engine.sample's n attempts from one prefill in one batch vs as many separate generate() calls."""
+    from kit.llm.sampling import SamplingConfig
+
+    cfg = SamplingConfig(temperature=args.temperature, top_p=args.top_p, seed=args.seed, n=args.attempts,
+                         max_new_tokens=args.max_new_tokens)
+    prompt = sampling_prompt(engine.tokenizer, args.prompt_tokens, args.data)
+    length = len(engine.tokenizer(prompt, add_special_tokens=False)["input_ids"])
+    print(f"1 prompt of {length} tokens, {cfg.n} attempts of up to {cfg.max_new_tokens} new tokens, "
+          f"temperature {cfg.temperature}, top-p {cfg.top_p}, seed {cfg.seed}")
+    warm = SamplingConfig(temperature=cfg.temperature, n=2, max_new_tokens=4)
+    engine.sample([prompt], warm, batch_size=2)  # warm-up (kernels, allocator)
+    _separate_calls(engine.model, engine.tokenizer, prompt, warm, 1)
+    _sync(args.device)
+    t = time.time()
+    shared = engine.sample([prompt], cfg, batch_size=cfg.n)[0]
+    _sync(args.device)
+    shared_s = time.time() - t
+    t = time.time()
+    again = engine.sample([prompt], cfg, batch_size=cfg.n)[0]
+    _sync(args.device)
+    again_s = time.time() - t
+    t = time.time()
+    separate, lengths = _separate_calls(engine.model, engine.tokenizer, prompt, cfg, cfg.n)
+    _sync(args.device)
+    separate_s = time.time() - t
+    made = [len(engine.tokenizer(x, add_special_tokens=False)["input_ids"]) for x in shared]
+    print(f"Engine.sample, one prefill, one batch of {cfg.n}: {shared_s:.1f}s (again: {again_s:.1f}s); "
+          f"new tokens per attempt {min(made)}-{max(made)} (re-tokenised), {len(set(shared))} distinct attempts")
+    print(f"same seed, same attempts on re-run: {'yes' if again == shared else 'NO'}")
+    print(f"{cfg.n} separate generate() calls: {separate_s:.1f}s; new tokens per call {min(lengths)}-{max(lengths)}, "
+          f"{len(set(separate))} distinct attempts")
+    print(f"first attempt: {shared[0][:160]!r}")
+    print(f"speedup ({cfg.n} separate generate() calls / Engine.sample): {separate_s / shared_s:.1f}x")
+
+
 def _sync(device: str) -> None:
     if device.startswith("cuda"):
         import torch
@@ -69,10 +148,20 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=32)
     parser.add_argument("--batch-size", default=str(InferConfig().batch_size),
                         help="rows per batch; a comma-separated list measures each (default: [infer] batch_size)")
-    parser.add_argument("--max-new-tokens", type=int, default=32)
+    parser.add_argument("--max-new-tokens", type=int, default=None, help="default: 32 greedy, 128 --sampling")
     parser.add_argument("--max-field-tokens", type=int, default=256)
     parser.add_argument("--no-prefix-cache", action="store_true", help="prefill every row's shared prefix again")
+    parser.add_argument("--sampling", action="store_true", help="sampled attempts on one prompt (see above)")
+    parser.add_argument("--attempts", type=int, default=8, help="--sampling: sequences per prompt")
+    parser.add_argument("--prompt-tokens", type=int, default=300, help="--sampling: the prompt's length, about")
+    parser.add_argument("--temperature", type=float, default=0.8, help="--sampling")
+    parser.add_argument("--top-p", type=float, default=0.95, help="--sampling")
+    parser.add_argument("--seed", type=int, default=0, help="--sampling")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice); 1 is "
+                        "much faster than 2 on a machine other jobs keep busy")
     args = parser.parse_args()
+    if args.max_new_tokens is None:
+        args.max_new_tokens = 128 if args.sampling else 32
     batch_sizes = [int(b) for b in str(args.batch_size).split(",") if b.strip()]
 
     import torch
@@ -83,6 +172,8 @@ def main() -> None:
     from kit.packs.prompt_recovery.samples import mini_competition_dir
     from kit.packs.prompt_recovery.templates import get_template
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     t0 = time.time()
     if args.random_7b:
         engine = Engine.from_loaded(*random_model(args.device), prefix_cache=not args.no_prefix_cache)
@@ -91,6 +182,9 @@ def main() -> None:
         engine = Engine(model, device=args.device, prefix_cache=not args.no_prefix_cache)
     print(f"model {engine.model_path.name} on {engine.device} ({engine.dtype}) in {time.time() - t0:.1f}s; "
           f"torch threads {torch.get_num_threads()}")
+    if args.sampling:
+        bench_sampling(engine, args)
+        return
     tpl = get_template(args.template)
     base = load_rows(args.data or mini_competition_dir())
     rows = [base[i % len(base)] for i in range(args.rows)]

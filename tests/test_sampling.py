@@ -67,7 +67,7 @@ def test_n_sequences_share_one_prefill_of_each_prompt(engine, shared_prompts):
     tail = max(len(x) for x in ids) - prefix
     # the shared head once at batch 1, both prompts' own tails once (2 rows, not 6), then 6 rows a token a step
     assert shapes[0] == (1, prefix) and shapes[1] == (2, tail)
-    assert shapes[2:] == [(6, 1)] * (cfg.max_new_tokens - 1)
+    assert shapes[2] == (6, 1) and len(shapes) == 2 + cfg.max_new_tokens - 1 and all(n == 1 for _, n in shapes[2:])
     assert engine.prefix_tokens_reused >= prefix * 2
 
 
@@ -85,7 +85,8 @@ def test_a_fixed_seed_reproduces_the_samples_in_any_batch(engine, prompts):
 
 def test_stop_strings_end_sequences_and_are_trimmed(engine, prompts):
     base = SamplingConfig(temperature=1.0, n=2, max_new_tokens=16, seed=3)
-    full = engine.sample(prompts, base, batch_size=4)
+    with forward_shapes(engine.model) as full_shapes:
+        full = engine.sample(prompts, base, batch_size=4)
     stop = ("e", "o")
     with forward_shapes(engine.model) as shapes:
         stopped = engine.sample(prompts, SamplingConfig(temperature=1.0, n=2, max_new_tokens=16, seed=3, stop=stop),
@@ -96,8 +97,9 @@ def test_stop_strings_end_sequences_and_are_trimmed(engine, prompts):
             assert short == (text[:min(at)] if at else text)  # the same draws, cut before the first stop string
     trimmed = sum(s != t for seqs, cut in zip(full, stopped, strict=True) for t, s in zip(seqs, cut, strict=True))
     assert trimmed >= 6
-    # rows that hit a stop string end: batches whose rows all stopped took fewer steps than max_new_tokens
-    assert len(shapes) < 3 * base.max_new_tokens
+    # a row that hits a stop string leaves its batch: far fewer rows decoded (one token each) than without
+    decoded = sum(rows for rows, length in shapes if length == 1)
+    assert decoded < sum(rows for rows, length in full_shapes if length == 1) / 2
 
 
 def test_out_of_memory_halves_the_batch_and_keeps_the_samples(engine, prompts, monkeypatch):
@@ -130,6 +132,32 @@ def test_top_p_samples_only_from_the_nucleus():
     assert counts[3] > 40  # the whole distribution: the 5 % token too
     assert set(choose_tokens(logits, SamplingConfig(temperature=1.0, top_p=0.5), gens).tolist()) == {0}
     assert set(choose_tokens(logits, SamplingConfig(temperature=0.01, top_p=1.0), gens).tolist()) == {0}
+
+
+def test_the_nucleus_from_the_top_candidates_is_the_nucleus_of_the_whole_vocabulary(monkeypatch):
+    """The shortcut (the top NUCLEUS_CANDIDATES tokens, when they hold top_p) keeps the same tokens with the same
+    weights as ranking the whole vocabulary; where they fall short, the whole vocabulary is ranked."""
+    import torch
+
+    from kit.llm import sampling
+
+    def dense(probs):
+        weights, ids = sampling.nucleus(probs, 0.9)
+        return torch.zeros_like(probs).scatter(1, ids, weights), weights.shape[1]
+
+    torch.manual_seed(0)
+    logits = torch.randn(64, 5000)
+    logits[:32, :12] += torch.linspace(9, 14, 32)[:, None]  # half the rows: most mass on a dozen tokens
+    for rows, candidates in ((logits[:32], sampling.NUCLEUS_CANDIDATES), (logits, 5000)):
+        probs = torch.softmax(rows, dim=-1)
+        fast, ranked = dense(probs)
+        assert ranked == candidates
+        monkeypatch.setattr(sampling, "NUCLEUS_CANDIDATES", 5000)  # always the whole vocabulary
+        full, _ = dense(probs)
+        monkeypatch.undo()
+        assert torch.equal(fast, full)
+        kept = (full > 0).sum(dim=1)
+        assert kept.min() >= 1 and kept.max() > 1 and (full.sum(dim=1) >= 0.9 - 1e-6).all()
 
 
 @pytest.mark.parametrize("bad", [{"temperature": -0.1}, {"top_p": 0.0}, {"top_p": 1.5}, {"n": 0},

@@ -1,8 +1,9 @@
 """Batched generation for many prompts at a time (`Engine`), over one loaded causal LM (+ optional LoRA adapter).
 
 The engine generates for many prompts at a time: prompts sorted by length (longest first, so an out-of-memory
-shows up on the first batch and time projections err on the safe side), left padding, greedy decoding, halving
-the batch on CUDA out-of-memory. It returns only the decoded NEW tokens, in input order. When all prompts of a
+shows up on the first batch and time projections err on the safe side), left padding, halving the batch on CUDA
+out-of-memory. `generate` decodes greedily (transformers' generate); `sample` draws n sequences per prompt from one
+prefill of it (kit.llm.sampling). Both return only the decoded NEW tokens, in input order. When all prompts of a
 call start with the same long run of tokens (a few-shot conversation), that shared prefix is run once at batch 1
 and its key/value cache is copied into every batch (kit.llm.prefix_cache), so only each row's own tail is
 prefilled. Loading (device, precision, 4-bit, adapters) is kit.llm.loading; with several GPUs,
@@ -207,8 +208,8 @@ class Engine:
         """(prefix ids, its batch-1 cache) when every prompt starts with the same >= MIN_PREFIX_TOKENS tokens.
 
         The prefix stops one token short of the shortest prompt, so every row keeps a tail to prefill. The last
-        cache built is kept and reused by any later call whose prompts all start with it (predict_rows calls
-        generate() once per chunk, and every prime, with the same few-shot conversation first). A failure
+        cache built is kept and reused by any later call whose prompts all start with it (a caller working chunk
+        by chunk sends the same few-shot conversation first in every call). A failure
         (an old transformers without the cache API) logs once and leaves the plain, uncached path in charge; a
         sliding-window model whose window the prompts pass skips the cache.
         """
@@ -218,7 +219,7 @@ class Engine:
         if window and max(len(x) for x in encoded) + max_new_tokens > window:
             return None  # a sliding-window cache would drop prefix keys that the uncached path still sees
         if self._prefix is not None and all(prefix_cache.starts_with(x, self._prefix[0]) for x in encoded):
-            return self._prefix  # the kept prefix fits every row (a later chunk, another prime, a single row)
+            return self._prefix  # the kept prefix fits every row (a later chunk, other endings, a single row)
         length = min(prefix_cache.common_prefix_length(encoded), min(len(x) for x in encoded) - 1)
         if len(encoded) < 2 or length < MIN_PREFIX_TOKENS:
             return None  # one prompt shares nothing with anything: caching its head would save no work
@@ -269,6 +270,6 @@ def progress_bar(total: int, enabled: bool, desc: str) -> Any:
 
 
 def length_order(prompts: Sequence[str], tokenizer: Any) -> list[int]:
-    """Indices of `prompts`, longest first (the same order serves every prime: primes are short)."""
+    """Indices of `prompts`, longest first (the order the Engine batches them in)."""
     lengths = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
     return sorted(range(len(prompts)), key=lambda i: -lengths[i])

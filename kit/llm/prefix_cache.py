@@ -58,6 +58,15 @@ def repeat_rows(cache: Any, n: int) -> Any:
                                                for k, v in legacy))
 
 
+def select_rows(cache: Any, index: Any) -> Any:
+    """`cache` with only the rows in `index` (a long tensor), in that order: in place where the cache can do it."""
+    if hasattr(cache, "batch_select_indices"):
+        cache.batch_select_indices(index)
+        return cache
+    legacy = cache.to_legacy_cache()
+    return type(cache).from_legacy_cache(tuple((k[index], v[index]) for k, v in legacy))
+
+
 def common_prefix_length(seqs: Sequence[Sequence[int]]) -> int:
     """Length of the longest run of leading ids that all of `seqs` share."""
     first, length = seqs[0], min(len(x) for x in seqs)

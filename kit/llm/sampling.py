@@ -19,6 +19,8 @@ from typing import Any
 
 from kit.errors import InputError
 
+NUCLEUS_CANDIDATES = 256  # tokens looked at first for the top-p nucleus (the whole vocabulary when they fall short)
+
 
 @dataclass(frozen=True)
 class SamplingConfig:
@@ -63,12 +65,28 @@ def choose_tokens(logits: Any, config: SamplingConfig, gens: Sequence[Any]) -> A
     if config.temperature == 0:
         return logits.argmax(dim=-1)
     probs = torch.softmax(logits.float() / config.temperature, dim=-1)  # float32: fp16 softmax loses the tail
-    ranked, order = probs.sort(dim=-1, descending=True)
-    if config.top_p < 1:
-        # keep a token while the mass before it is still short of top_p: the most likely one always stays
-        ranked = ranked.masked_fill(ranked.cumsum(dim=-1) - ranked >= config.top_p, 0.0)
-    picks = [torch.multinomial(ranked[r], 1, generator=gen) for r, gen in enumerate(gens)]
-    return order.gather(1, torch.stack(picks)).squeeze(1)
+    weights, ids = nucleus(probs, config.top_p)
+    picks = [torch.multinomial(weights[r], 1, generator=gen) for r, gen in enumerate(gens)]
+    return ids.gather(1, torch.stack(picks)).squeeze(1)
+
+
+def nucleus(probs: Any, top_p: float) -> tuple[Any, Any]:
+    """Each row's top-p nucleus as (weights, token ids), most likely first: the smallest run of most likely tokens
+    whose probabilities reach top_p keeps its weights, the rest get 0 (the most likely token always stays).
+
+    Only the NUCLEUS_CANDIDATES most likely tokens are ranked when they already hold top_p of every row's mass
+    (the usual case: sorting a whole vocabulary costs as much as a small model's step), else the whole vocabulary.
+    """
+    ranked = None
+    if top_p < 1 and probs.shape[-1] > NUCLEUS_CANDIDATES:
+        ranked, ids = probs.topk(NUCLEUS_CANDIDATES, dim=-1)
+        if not bool((ranked.sum(dim=-1) >= top_p).all()):
+            ranked = None
+    if ranked is None:
+        ranked, ids = probs.sort(dim=-1, descending=True)
+    if top_p < 1:  # keep a token while the mass before it is still short of top_p
+        ranked = ranked.masked_fill(ranked.cumsum(dim=-1) - ranked >= top_p, 0.0)
+    return ranked, ids
 
 
 def stop_at(text: str, stop: Sequence[str]) -> int | None:
@@ -87,27 +105,33 @@ def decode(model: Any, tokenizer: Any, step: DecodeStep, config: SamplingConfig,
     """Sample up to `config.max_new_tokens` tokens for every row of a prefilled batch; the decoded texts.
 
     `step` holds the last-position logits, cache, attention mask and positions of the prefill, one row per
-    sequence. All rows advance together; a row that has ended is fed padding until every row has ended.
+    sequence, `seeds` one seed per row. The rows advance together; a row that ends (end-of-sequence token, a stop
+    string) leaves the batch, so the others do not carry it.
     """
-    import torch
-
-    eos, pad = tokenizer.eos_token_id, tokenizer.pad_token_id
+    eos = tokenizer.eos_token_id
+    alive = list(range(len(seeds)))  # the row each row of the running batch is
     gens = generators(seeds, step.logits.device)
-    rows = step.logits.shape[0]
-    done = torch.zeros(rows, dtype=torch.bool, device=step.logits.device)
-    tokens: list[Any] = []
+    tokens: list[list[int]] = [[] for _ in seeds]
     for made in range(1, config.max_new_tokens + 1):
-        nxt = choose_tokens(step.logits, config, gens).masked_fill(done, pad)
-        tokens.append(nxt)
-        if eos is not None:
-            done |= nxt == eos
-        if config.stop:
-            done |= _stopped(tokenizer, torch.stack(tokens, dim=1), done, config.stop)
-        if made == config.max_new_tokens or bool(done.all()):
+        keep = []  # the rows of the running batch that go on
+        for k, (row, token) in enumerate(zip(alive, choose_tokens(step.logits, config, gens).tolist(), strict=True)):
+            if token == eos:
+                continue  # ended; the end-of-sequence token is not part of the text
+            tokens[row].append(token)
+            if not _hit_stop(tokenizer, tokens[row], config.stop):
+                keep.append(k)
+        if made == config.max_new_tokens or not keep:
             break
-        step = step.advance(model, nxt)
-    texts = tokenizer.batch_decode(_cut_at_eos(torch.stack(tokens, dim=1), eos), skip_special_tokens=True)
+        if len(keep) < len(alive):
+            step, alive, gens = step.select(keep), [alive[k] for k in keep], [gens[k] for k in keep]
+        step = step.advance(model, [tokens[row][-1] for row in alive])
+    texts = tokenizer.batch_decode(tokens, skip_special_tokens=True)
     return [trim(t, config.stop) for t in texts]
+
+
+def _hit_stop(tokenizer: Any, tokens: list[int], stop: Sequence[str]) -> bool:
+    """True when the text of `tokens` holds a stop string (the whole text: a stop string may span tokens)."""
+    return bool(stop) and stop_at(tokenizer.decode(tokens, skip_special_tokens=True), stop) is not None
 
 
 @dataclass
@@ -119,13 +143,14 @@ class DecodeStep:
     mask: Any  # rows x (cached + current) attention mask
     positions: Any  # rows: the position id of each row's last token
 
-    def advance(self, model: Any, tokens: Any) -> DecodeStep:
+    def advance(self, model: Any, tokens: list[int]) -> DecodeStep:
         """Feed one token per row; the next step's state (the cache grows in place)."""
         import torch
 
         mask = torch.cat([self.mask, self.mask.new_ones(self.mask.shape[0], 1)], dim=1)
         positions = self.positions + 1
-        logits = forward_last(model, tokens[:, None], mask, positions[:, None], self.cache)
+        ids = torch.tensor(tokens, device=self.mask.device)[:, None]
+        logits = forward_last(model, ids, mask, positions[:, None], self.cache)
         return DecodeStep(logits=logits, cache=self.cache, mask=mask, positions=positions)
 
     def repeat(self, n: int) -> DecodeStep:
@@ -135,6 +160,16 @@ class DecodeStep:
         return DecodeStep(logits=self.logits.repeat_interleave(n, dim=0), cache=repeat_rows(self.cache, n),
                           mask=self.mask.repeat_interleave(n, dim=0),
                           positions=self.positions.repeat_interleave(n, dim=0))
+
+    def select(self, keep: list[int]) -> DecodeStep:
+        """Only the rows `keep` (in that order): the ended rows leave the batch and its cache."""
+        import torch
+
+        from kit.llm.prefix_cache import select_rows
+
+        index = torch.tensor(keep, device=self.mask.device)
+        return DecodeStep(logits=self.logits[index], cache=select_rows(self.cache, index), mask=self.mask[index],
+                          positions=self.positions[index])
 
 
 def prefill(model: Any, ids: Any, mask: Any, cache: Any) -> DecodeStep:
@@ -165,21 +200,3 @@ def _last_logits_kwarg(model: Any) -> str | None:
 
     params = inspect.signature(base_model(model).forward).parameters
     return next((k for k in ("logits_to_keep", "num_logits_to_keep") if k in params), None)
-
-
-def _stopped(tokenizer: Any, tokens: Any, done: Any, stop: Sequence[str]) -> Any:
-    """Which rows still running have a stop string in their text so far (a bool tensor of shape rows)."""
-    import torch
-
-    live = [r for r in range(tokens.shape[0]) if not bool(done[r])]
-    hits = torch.zeros_like(done)
-    texts = tokenizer.batch_decode(tokens[live], skip_special_tokens=True) if live else []
-    for r, text in zip(live, texts, strict=True):
-        hits[r] = stop_at(text, stop) is not None
-    return hits
-
-
-def _cut_at_eos(tokens: Any, eos: int | None) -> list[list[int]]:
-    """Each row's tokens before its first end-of-sequence token."""
-    rows = tokens.tolist()
-    return [row[:row.index(eos)] if eos is not None and eos in row else row for row in rows]
