@@ -229,3 +229,27 @@ def test_demo_config_makes_a_short_greedy_run(workspace):
     cfg = PACK.demo_config(load_config_default(workspace), "")
     assert cfg.infer.template == "greedy" and cfg.infer.max_new_tokens == 64
     assert dataclasses.is_dataclass(cfg.aimo)
+
+
+def test_the_kernels_budget_follows_the_edition():
+    """AIMO2's 30-minute per-call deadline (first call exempt) reaches the kernel's time banking; nothing loads."""
+    from kit.packs.aimo import kernel
+
+    params = SolveParams(per_call_seconds=1800.0, budget_seconds=32400, problems=50, answer_max=999)
+    budget = kernel.build_predict(params, None, started_at=0.0).log.budget
+    assert (budget.per_call_seconds, budget.budget_seconds, budget.expected_rows) == (1800.0, 32400, 50)
+    assert budget.call_limit(0) is None and budget.call_limit(1) == pytest.approx(1795.0)
+
+
+def test_tool_output_from_the_real_pool_is_what_the_model_sees():
+    """PoolTools runs a block in the hostile-safe pool; a session keeps the earlier block's definitions."""
+    from kit.packs.aimo.kernel import PoolTools
+
+    tools = PoolTools(10.0)
+    try:
+        session = tools()
+        assert session.run("x = 6 * 7\nprint(x)").strip() == "42"
+        assert session.run("print(x + 1)").strip() == "43"
+        assert "ZeroDivisionError" in tools().run("print(1 / 0)")  # a fresh attempt: its own session
+    finally:
+        tools.pool.close()
