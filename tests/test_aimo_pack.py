@@ -216,9 +216,16 @@ def test_run_local_greedy_on_reference_problems_with_the_embedded_model(workspac
 
     (workspace / "kit.toml").write_text(f'[competition]\nslug = "{SLUG}"\n[infer]\ntemplate = "greedy"\n'
                                         "max_new_tokens = 8\ncpu_threads = 1\n", encoding="utf-8")
-    result = run_local(load_config(), out=tmp_path / "run", rows=3, gateway_startup_limit=120)  # rerun: all ten
+    data = tmp_path / "three"  # three reference problems: the save-version run and the rerun both answer them
+    data.mkdir()
+    mini = PACK.mini_competition()
+    for name in ("test.csv", "test_labels.csv"):
+        rows = read_rows(mini / name)[:3]
+        write_rows(data / name, rows, list(rows[0]))
+    result = run_local(load_config(), data=data, out=tmp_path / "run", gateway_startup_limit=120)
     assert result.rerun["category"] is None, result.rerun
-    assert result.score["n"] >= 3 and 0.0 <= result.score["mean"] <= 1.0
+    assert result.score["n"] == 3 and 0.0 <= result.score["mean"] <= 1.0
+    assert len(result.rerun["calls"]) == 3
     assert result.experiment_id is not None
     assert "scoring re-run rehearsed (the gateway beside the served notebook): passed" in describe(result)
     report = json.loads((tmp_path / "run" / "timing_report.json").read_text())
