@@ -260,3 +260,14 @@ def test_tool_output_from_the_real_pool_is_what_the_model_sees():
         assert "ZeroDivisionError" in tools().run("print(1 / 0)")  # a fresh attempt: its own session
     finally:
         tools.pool.close()
+
+
+def test_the_kernels_modules_import_no_torch_grpc_or_polars():
+    """The notebook imports these before the first problem: the model (torch) loads on the first call only."""
+    import subprocess
+    import sys
+
+    code = ("import sys, kit.packs.aimo.kernel, kit.packs.aimo.solvers, kit.packs.aimo.pack, kit.packs.aimo.params; "
+            "print(sorted(m for m in ('torch', 'grpc', 'polars', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
