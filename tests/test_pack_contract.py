@@ -36,6 +36,12 @@ def test_the_prompt_recovery_pack_keeps_the_contract(tmp_path):
     check_pack(PACK, tmp_path)
 
 
+def test_the_aimo3_pack_keeps_the_contract(tmp_path):
+    from kit.packs.aimo.pack import PACK
+
+    check_pack(PACK, tmp_path)
+
+
 class _Broken:
     """The toy pack with one part changed at a time."""
 

@@ -236,7 +236,8 @@ def test_kit_packs_lists_slug_title_mechanism_commands_and_a_broken_pack(monkeyp
     Path("kit.toml").write_text('[competition]\nslug = "no-such-comp"\n')
     assert run(["packs", "--json"]) == 0
     infos = {i["slug"]: i for i in json.loads(capsys.readouterr().out)}
-    assert sorted(infos) == ["broken", "fake-comp", "llm-prompt-recovery"]
+    assert sorted(infos) == ["ai-mathematical-olympiad-progress-prize-3", "broken", "fake-comp", "llm-prompt-recovery"]
+    assert infos["ai-mathematical-olympiad-progress-prize-3"]["mechanism"] == "inference_server"
     mine = infos["llm-prompt-recovery"]
     assert (mine["title"], mine["mechanism"], mine["error"]) == ("LLM Prompt Recovery", "file", "")
     assert {"templates", "score", "train"} <= set(mine["commands"]) and "best" in mine["recipes"]

@@ -1,0 +1,1 @@
+"""The AIMO pack's CLI commands (registered through `Pack.commands()`)."""

@@ -1,0 +1,128 @@
+"""AIMO3 (AI Mathematical Olympiad, Progress Prize 3) as generic code sees it: the `kit.pack.Pack` registered
+under the `kit.packs` entry point `ai-mathematical-olympiad-progress-prize-3` (pyproject.toml).
+
+Cheap to import (`kit --help` finds packs): no torch, grpc or polars here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from kit.errors import InputError
+from kit.pack import KernelSpec, PackDefaults, Recipe, SubmissionSpec
+from kit.packs.aimo.competition import LABELS_FILE, OPTIONS, hidden_rows
+from kit.packs.aimo.params import SolveParams
+from kit.packs.aimo.settings import SLUG
+
+NOTEBOOK = Path(__file__).resolve().parent / "notebooks" / "solve.ipynb"
+RECIPES = {
+    "greedy": Recipe("greedy", "One most-likely attempt, no tools.", needs_model=True),
+    "vote": Recipe("vote", "Sampled attempts from one prefill, majority vote, stop once `agree` agree.",
+                   needs_model=True),
+    "tir": Recipe("tir", "One attempt whose ```python blocks run in the tool sandbox, output fed back.",
+                  needs_model=True),
+    "tir-vote": Recipe("tir-vote", "Tool-integrated attempts in waves, voted like `vote`.", needs_model=True),
+}
+COMMANDS = {"score": ("kit.packs.aimo.commands.score",
+                      "Score a submission (parquet or CSV) against answers: accuracy, or penalized over two runs.")}
+
+
+def wilson(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson interval of a proportion (sensible at 0 or n of n, unlike the normal one)."""
+    if n == 0:
+        return 0.0, 0.0
+    p = correct / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+class Aimo3(PackDefaults):
+    """AIMO3: integer answers 0..99999 served one problem per call to the competition's gateway."""
+
+    slug = SLUG
+    title = "AI Mathematical Olympiad - Progress Prize 3"
+    submission = SubmissionSpec(("id", "answer"), "submission.parquet", mechanism="inference_server",
+                                options=OPTIONS)
+    kernel = KernelSpec(notebook=NOTEBOOK, params=SolveParams, hidden_rows=len(hidden_rows()),
+                        labels_file=LABELS_FILE)
+
+    def recipes(self) -> Mapping[str, Recipe]:
+        """greedy, vote, tir, tir-vote."""
+        return RECIPES
+
+    def check_data(self, folder: Path) -> int:
+        """test.csv with id and problem and unique ids; the labels, when present, for every id (InputError)."""
+        from kit.packs.aimo.metric import read_answers
+        from kit.tables import read_rows
+
+        test = Path(folder) / "test.csv"
+        if not test.is_file():
+            raise InputError(f"{folder}: no test.csv")
+        ids = [r["id"] for r in read_rows(test, required=("id", "problem"))]
+        if len(set(ids)) != len(ids):
+            raise InputError(f"{test}: duplicate ids")
+        labels = Path(folder) / self.kernel.labels_file
+        if labels.is_file():
+            missing = set(ids) - set(read_answers(labels))
+            if missing:
+                raise InputError(f"{labels}: no answer for id {sorted(missing)[0]}")
+        return len(ids)
+
+    def mini_competition(self) -> Path:
+        """The ten reference problems and their answers."""
+        from kit.packs.aimo.competition import mini_competition_dir
+
+        return mini_competition_dir()
+
+    def score(self, submission: Path, labels: Path, **options: Any) -> dict[str, Any]:
+        """Accuracy over the problems the submission answers, with a 95% Wilson interval."""
+        rows = self.row_scores(submission, labels)
+        correct = int(sum(rows.values()))
+        low, high = wilson(correct, len(rows))
+        return {"mean": correct / len(rows) if rows else 0.0, "ci_low": low, "ci_high": high, "n": len(rows),
+                "correct": correct}
+
+    def row_scores(self, submission: Path, labels: Path, **options: Any) -> dict[str, float]:
+        """1.0 per problem answered exactly, 0.0 otherwise, over the submission's ids."""
+        from kit.packs.aimo.metric import read_answers
+
+        given, truth = read_answers(submission), read_answers(labels)
+        unknown = sorted(set(given) - set(truth))
+        if unknown:
+            raise InputError(f"{labels}: no answer for submission id {unknown[0]}")
+        return {i: float(a == truth[i]) for i, a in given.items()}
+
+    def emulator(self) -> Any:
+        """The sandbox's AIMO3."""
+        from kit.packs.aimo.competition import EmulatedAimo
+
+        return EmulatedAimo()
+
+    def commands(self) -> Mapping[str, tuple[str, str]]:
+        """`kit score`."""
+        return COMMANDS
+
+    def config_sections(self) -> Mapping[str, type]:
+        """[aimo] (the edition's facts) and [infer] (the recipe's knobs)."""
+        from kit.packs.aimo.settings import SECTIONS
+
+        return SECTIONS
+
+    def config_defaults(self) -> Mapping[str, Mapping[str, Any]]:
+        """The kernel's slug and title."""
+        from kit.packs.aimo.settings import DEFAULTS
+
+        return DEFAULTS
+
+    def demo_config(self, cfg: Any, model: str) -> Any:
+        """A short CPU run: greedy, short generations."""
+        import dataclasses
+
+        return dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, template="greedy", max_new_tokens=64))
+
+
+PACK = Aimo3()
