@@ -9,43 +9,13 @@ from __future__ import annotations
 import nbformat
 from nbformat import v4
 
+from kit.kernel.cells import INSTALL
 from kit.kernel.params import cell_source
 from kit.packs.prompt_recovery.pack import NOTEBOOKS
 from kit.packs.prompt_recovery.params import InferParams
 
 PARAMETERS = cell_source(InferParams)  # the one definition: kit/packs/prompt_recovery/params.py
 
-INSTALL = '''\
-import time
-
-_kit_t0 = time.time()  # the time guard counts from here: installs and model load use the budget too
-import glob
-import importlib
-import json
-import os
-import subprocess
-import sys
-
-try:
-    import kit
-except ImportError:  # a fresh image: find the wheels dataset (2025-26 layout, 2024 layout, a bounded search)
-    _o, _s = (sources.get("wheels", "").split("/") + ["", ""])[:2]
-    _found = [d for d in (f"{input_dir}/datasets/{_o}/{_s}", f"{input_dir}/{_s}") if _s] + sorted(
-        os.path.dirname(m) for n in range(1, 6) for m in glob.glob(input_dir + "/*" * n + "/manifest.json"))
-    _wheels = next((d for d in _found if glob.glob(d + "/kaggle_kit-*.whl")), None)
-    if _wheels is None:
-        raise ImportError(f"wheels dataset {sources.get('wheels')!r} not found: {input_dir} holds "
-                          f"{sorted(os.listdir(input_dir)) if os.path.isdir(input_dir) else 'nothing'}")
-    _no_deps = ["--no-deps"] if json.load(open(_wheels + "/manifest.json")).get("kit_only") else []
-    print("installing kaggle-kit offline from", _wheels, *_no_deps)
-    _pip = subprocess.run([sys.executable, "-m", "pip", "install", "--no-index", "--find-links", _wheels,
-                           *_no_deps, "kaggle-kit"], capture_output=True, text=True)
-    print(_pip.stdout[-1500:] + _pip.stderr[-1500:])
-    _pip.check_returncode()
-    importlib.invalidate_caches()
-    import kit
-print("kit", kit.__version__, "from", os.path.dirname(kit.__file__))
-'''
 
 SETUP = '''\
 from kit.kernel.guard import TimeGuard

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kit.kernel.cells import INSTALL
 from kit.kernel.params import cell_source
 from kit.packs.aimo.params import SolveParams
 
@@ -21,35 +22,6 @@ TITLE = """\
 Serves `predict` to the competition's gateway: one problem per call, each under its share of the time left \
 (time banking), the answer so far or 0 when a problem's time runs out. `timing_report.json` records every call."""
 
-INSTALL = '''\
-import time
-
-_kit_t0 = time.time()  # time banking counts from here: installs and model load use the budget too
-import glob
-import importlib
-import json
-import os
-import subprocess
-import sys
-
-try:
-    import kit
-except ImportError:  # a fresh image: install the kit from the attached wheels dataset, offline
-    _o, _s = (sources.get("wheels", "").split("/") + ["", ""])[:2]
-    _found = [d for d in (f"{input_dir}/datasets/{_o}/{_s}", f"{input_dir}/{_s}") if _s] + sorted(
-        os.path.dirname(m) for n in range(1, 6) for m in glob.glob(input_dir + "/*" * n + "/manifest.json"))
-    _wheels = next((d for d in _found if glob.glob(d + "/kaggle_kit-*.whl")), None)
-    if _wheels is None:
-        raise ImportError(f"wheels dataset {sources.get('wheels')!r} not found under {input_dir}")
-    _no_deps = ["--no-deps"] if json.load(open(_wheels + "/manifest.json")).get("kit_only") else []
-    _pip = subprocess.run([sys.executable, "-m", "pip", "install", "--no-index", "--find-links", _wheels,
-                           *_no_deps, "kaggle-kit"], capture_output=True, text=True)
-    print(_pip.stdout[-1500:] + _pip.stderr[-1500:])
-    _pip.check_returncode()
-    importlib.invalidate_caches()
-    import kit
-print("kit", kit.__version__, "from", os.path.dirname(kit.__file__))
-'''
 
 SETUP = '''\
 import dataclasses
