@@ -248,24 +248,16 @@ def toy_serve_installed(tmp_path, monkeypatch):
     sys.modules.pop("toy_serve", None)
 
 
-def test_a_served_pack_goes_through_build_submit_and_history(toy_serve_installed, tmp_path):
-    """build-submission, submit and history need nothing new for an inference-server pack: the kit checks the
-    save-version run's submission.parquet before it submits, the sandbox re-runs the kernel with the gateway beside
-    it, and the ledger records the scores."""
-    from kit.chain.build import build_submission
+def test_kit_demo_takes_a_served_pack_through_build_submit_and_history(toy_serve_installed, tmp_path, capsys):
+    """`kit demo`, build-submission, submit and history need nothing new for an inference-server pack: the kit
+    checks the save-version run's submission.parquet before it submits, the sandbox re-runs the kernel with the
+    gateway beside it, and the ledger records the scores."""
     from kit.chain.history import history
-    from kit.chain.submit import submit
-    from kit.config import load_config
-    from kit.kaggle.sandbox import stop_emulator
+    from kit.cli import run
 
-    cfg = load_config()
-    built = build_submission(cfg, out=tmp_path / "kernel", sandbox=True)
-    assert built["submission_mechanism"] == "inference_server" and built["submission_file"] == "submission.parquet"
-    try:
-        row = submit(cfg, tmp_path / "kernel", message="served", allow_dirty=True, sandbox=True, timeout=180,
-                     poll=(0.2, 1.0), say=lambda _: None)
-    finally:
-        stop_emulator()
-    assert (row["public_score"], row["private_score"]) == (1.0, 1.0)
+    assert run(["demo", "--dir", str(tmp_path / "demo")]) == 0
+    printed = capsys.readouterr()
+    assert "kernel output submission.parquet: 3 rows, valid" in printed.out + printed.err
     [recorded] = history("toy-serve", sandbox=True)
     assert (recorded["status"], recorded["template"]) == ("complete", "length")
+    assert (recorded["public_score"], recorded["private_score"]) == (1.0, 1.0)
