@@ -168,7 +168,7 @@ def test_host_only_dependencies_leave_the_kernel_wheel(kit_wheel):
     # an installed (non-editable) kit finds its pack and the pack's notebooks: both travel in the wheel
     assert {"kit/packs/prompt_recovery/notebooks/infer.ipynb", "kit/packs/prompt_recovery/notebooks/train.ipynb",
             "kit/packs/prompt_recovery/pack.py"} <= names
-    assert "[kit.packs]\nllm-prompt-recovery = kit.packs.prompt_recovery.pack:PACK" in points
+    assert "[kit.packs]" in points and "\nllm-prompt-recovery = kit.packs.prompt_recovery.pack:PACK\n" in points
     requires = [line for line in meta.splitlines() if line.startswith("Requires-Dist:")]
     assert any(r.startswith("Requires-Dist: peft") for r in requires)
     assert any(r.startswith("Requires-Dist: kaggle") and 'extra == "host"' in r for r in requires)
