@@ -169,6 +169,9 @@ def test_host_only_dependencies_leave_the_kernel_wheel(kit_wheel):
     assert {"kit/packs/prompt_recovery/notebooks/infer.ipynb", "kit/packs/prompt_recovery/notebooks/train.ipynb",
             "kit/packs/prompt_recovery/pack.py"} <= names
     assert "[kit.packs]" in points and "\nllm-prompt-recovery = kit.packs.prompt_recovery.pack:PACK\n" in points
+    # no answers in a kernel's wheel: the labels and hidden sets stay on the host
+    assert [n for n in names if n.endswith("_labels.csv") or "/hidden/" in n] == []
+    assert "kit/packs/aimo/data/reference.csv" in names  # public data travels as before
     requires = [line for line in meta.splitlines() if line.startswith("Requires-Dist:")]
     assert any(r.startswith("Requires-Dist: peft") for r in requires)
     assert any(r.startswith("Requires-Dist: kaggle") and 'extra == "host"' in r for r in requires)

@@ -62,7 +62,16 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SOURCE_DATE_EPOCH = "315532800"
 # Parts of the repository that make up the kit's wheel; everything else (tests, .venv, caches) stays out.
 _SOURCE_ITEMS = ("pyproject.toml", "README.md", "LICENSE", "setup.cfg", "MANIFEST.in", "kit")
-_SOURCE_JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
+_BUILD_JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
+# Answers never travel to a kernel: a pack's labels (`*_labels.csv`) and hidden sets (`hidden/` folders) stay on the
+# host, where the local scorer and the sandbox's re-runs read them; a kernel that could read them would be scored
+# on a rehearsal Kaggle never gives.
+_ANSWERS = shutil.ignore_patterns("*_labels.csv", "hidden")
+
+
+def _source_junk(folder: str, names: list[str]) -> set[str]:
+    """What a copy of the kit's sources for the kernel's wheel leaves out: build output and answers."""
+    return set(_BUILD_JUNK(folder, names)) | set(_ANSWERS(folder, names))
 
 # ---------------------------------------------------------------------------- building
 
@@ -84,7 +93,7 @@ def build_kit_wheel(dest: Path, source: Path = REPO_ROOT, host_only: list[str] |
         for item in _SOURCE_ITEMS:
             path = source / item
             if path.is_dir():
-                shutil.copytree(path, src / item, ignore=_SOURCE_JUNK)
+                shutil.copytree(path, src / item, ignore=_source_junk)
             elif path.is_file():
                 shutil.copy2(path, src / item)
         if host_only:
