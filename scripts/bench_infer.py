@@ -107,27 +107,33 @@ def bench_sampling(engine, args) -> None:
     warm = SamplingConfig(temperature=cfg.temperature, n=2, max_new_tokens=4)
     engine.sample([prompt], warm, batch_size=2)  # warm-up (kernels, allocator)
     _separate_calls(engine.model, engine.tokenizer, prompt, warm, 1)
-    _sync(args.device)
-    t = time.time()
-    shared = engine.sample([prompt], cfg, batch_size=cfg.n)[0]
-    _sync(args.device)
-    shared_s = time.time() - t
-    t = time.time()
-    again = engine.sample([prompt], cfg, batch_size=cfg.n)[0]
-    _sync(args.device)
-    again_s = time.time() - t
-    t = time.time()
-    separate, lengths = _separate_calls(engine.model, engine.tokenizer, prompt, cfg, cfg.n)
-    _sync(args.device)
-    separate_s = time.time() - t
+    shared, (first_s, first_cpu) = _timed(args.device, lambda: engine.sample([prompt], cfg, batch_size=cfg.n)[0])
+    (separate, lengths), (separate_s, separate_cpu) = _timed(
+        args.device, lambda: _separate_calls(engine.model, engine.tokenizer, prompt, cfg, cfg.n))
+    again, (again_s, again_cpu) = _timed(args.device, lambda: engine.sample([prompt], cfg, batch_size=cfg.n)[0])
+    # the runs before and after the baseline, averaged: a drifting load hits both sides
+    shared_s, shared_cpu = (first_s + again_s) / 2, (first_cpu + again_cpu) / 2
     made = [len(engine.tokenizer(x, add_special_tokens=False)["input_ids"]) for x in shared]
-    print(f"Engine.sample, one prefill, one batch of {cfg.n}: {shared_s:.1f}s (again: {again_s:.1f}s); "
-          f"new tokens per attempt {min(made)}-{max(made)} (re-tokenised), {len(set(shared))} distinct attempts")
+    print(f"Engine.sample, one prefill, one batch of {cfg.n}: {first_s:.1f}s before the separate calls, "
+          f"{again_s:.1f}s after (CPU {first_cpu:.1f}s, {again_cpu:.1f}s); new tokens per attempt "
+          f"{min(made)}-{max(made)} (re-tokenised), {sum(made) / shared_s:.1f} tokens/s, "
+          f"{len(set(shared))} distinct attempts")
     print(f"same seed, same attempts on re-run: {'yes' if again == shared else 'NO'}")
-    print(f"{cfg.n} separate generate() calls: {separate_s:.1f}s; new tokens per call {min(lengths)}-{max(lengths)}, "
-          f"{len(set(separate))} distinct attempts")
+    print(f"{cfg.n} separate generate() calls: {separate_s:.1f}s (CPU {separate_cpu:.1f}s); new tokens per call "
+          f"{min(lengths)}-{max(lengths)}, {sum(lengths) / separate_s:.1f} tokens/s, {len(set(separate))} distinct")
     print(f"first attempt: {shared[0][:160]!r}")
-    print(f"speedup ({cfg.n} separate generate() calls / Engine.sample): {separate_s / shared_s:.1f}x")
+    print(f"CPU-time ratio: {separate_cpu / shared_cpu:.1f}x")
+    print(f"speedup ({cfg.n} separate generate() calls / Engine.sample, wall time): {separate_s / shared_s:.1f}x")
+
+
+def _timed(device: str, work):
+    """(work(), (wall seconds, this process's CPU seconds)) of `work`, the device synchronised on both sides. CPU
+    seconds are the steadier figure on a machine other jobs share (they count this process's work only)."""
+    _sync(device)
+    wall, cpu = time.time(), time.process_time()
+    out = work()
+    _sync(device)
+    return out, (time.time() - wall, time.process_time() - cpu)
 
 
 def _sync(device: str) -> None:
@@ -157,6 +163,8 @@ def main() -> None:
     parser.add_argument("--temperature", type=float, default=0.8, help="--sampling")
     parser.add_argument("--top-p", type=float, default=0.95, help="--sampling")
     parser.add_argument("--seed", type=int, default=0, help="--sampling")
+    parser.add_argument("--dtype", default="auto", help="model precision (auto: fp32 on CPU; bf16 uses AMX where the "
+                        "CPU has it)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice); 1 is "
                         "much faster than 2 on a machine other jobs keep busy")
     args = parser.parse_args()
@@ -179,7 +187,7 @@ def main() -> None:
         engine = Engine.from_loaded(*random_model(args.device), prefix_cache=not args.no_prefix_cache)
     else:
         model = tiny_model_path() if args.model == "tiny" else args.model or default_model_path()
-        engine = Engine(model, device=args.device, prefix_cache=not args.no_prefix_cache)
+        engine = Engine(model, device=args.device, dtype=args.dtype, prefix_cache=not args.no_prefix_cache)
     print(f"model {engine.model_path.name} on {engine.device} ({engine.dtype}) in {time.time() - t0:.1f}s; "
           f"torch threads {torch.get_num_threads()}")
     if args.sampling:

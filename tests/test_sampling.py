@@ -167,3 +167,35 @@ def test_the_config_refuses_values_that_cannot_sample(bad):
     with pytest.raises(InputError, match=f"sampling {name} must be"):
         SamplingConfig(**bad)
     assert SamplingConfig(stop=["\n\n"]).stop == ("\n\n",)  # a list reads as the tuple
+
+
+def test_the_room_cache_gives_the_plain_caches_logits(engine, monkeypatch):
+    """Decoding into reserved room (kit.llm.kv_room) sees the same keys and values as concatenating: same logits
+    over more steps than one reservation holds, across repeated and selected rows, with few reservations."""
+    import torch
+
+    from kit.llm import kv_room, prefix_cache
+
+    model = engine.model
+    ids = torch.tensor([engine.tokenizer("the quick brown fox jumps over", add_special_tokens=False)["input_ids"]])
+    plain, room = prefix_cache.new_cache(model), kv_room.with_room(prefix_cache.new_cache(model))
+    assert all(type(layer) is kv_room.RoomLayer for layer in room.layers)
+    tokens = torch.arange(3, 3 + kv_room.ROOM + 10) % engine.tokenizer.vocab_size
+    real, reserved = kv_room._reserve, []
+    monkeypatch.setattr(kv_room, "_reserve", lambda filled, length: reserved.append(length) or real(filled, length))
+    with torch.inference_mode():
+        logits = [model(input_ids=ids, use_cache=True, cache=c).logits[:, -1] for c in (plain, room)]
+        for step, token in enumerate(tokens.tolist()):
+            if step == 5:
+                for c in (plain, room):
+                    prefix_cache.repeat_rows(c, 3)
+            if step == 40:
+                for c in (plain, room):
+                    prefix_cache.select_rows(c, torch.tensor([2, 0]))
+            rows = 1 if step < 5 else 3 if step < 40 else 2
+            x = torch.full((rows, 1), token)
+            logits = [model(input_ids=x, use_cache=True, cache=c).logits[:, -1] for c in (plain, room)]
+            assert torch.equal(logits[0], logits[1])
+    assert room.get_seq_length() == plain.get_seq_length() == ids.shape[1] + len(tokens)
+    # keys and values of each layer: reserved at the first step, after the repeat and after the select, no more
+    assert len(reserved) == 3 * 2 * len(room.layers)

@@ -190,13 +190,14 @@ class Engine:
         import torch
 
         from kit.llm import sampling
+        from kit.llm.kv_room import with_room
 
         with torch.inference_mode():
             cache = self._batch_prefix[1] if self._batch_prefix else None
             head, rows, masks = self._padded(ids)
             device = self.model.device
-            kv = prefix_cache.expanded_cache(cache, len(ids)) if cache is not None else prefix_cache.new_cache(
-                self.model)
+            kv = with_room(prefix_cache.expanded_cache(cache, len(ids)) if cache is not None
+                           else prefix_cache.new_cache(self.model))  # decoding writes in place, not by concatenation
             step = sampling.prefill(self.model, torch.tensor([r[len(head):] for r in rows], device=device),
                                     torch.tensor(masks, device=device), kv)
             texts = sampling.decode(self.model, self.tokenizer, step.repeat(config.n), config, seeds)
