@@ -34,3 +34,27 @@ def sharpened_cosines(predictions: list[str], labels: list[str], strip: bool = T
     a, b = (np.asarray(model.encode(texts), dtype=np.float64) for texts in (preds, list(labels)))
     a, b = (m / np.linalg.norm(m, axis=1, keepdims=True) for m in (a, b))
     return [float(v) for v in np.clip((a * b).sum(axis=1), 0.0, 1.0) ** 3]
+
+
+def install_toy_pack(tmp_path: Path, monkeypatch, module: str, slug: str):
+    """Register the toy pack `module` (in tests/toy_pack) under the `kit.packs` entry points as `slug`, for this
+    process and its children (a real dist-info on sys.path and PYTHONPATH), and write a kit.toml naming it.
+    A generator: iterate it once to install, once more to forget the pack (use it from a fixture)."""
+    import os
+
+    toy = Path(__file__).resolve().parent / "toy_pack"
+    site = tmp_path / "site"
+    info = site / f"{module}-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text(f"[kit.packs]\n{slug} = {module}:PACK\n", encoding="utf-8")
+    for folder in (str(toy), str(site)):
+        monkeypatch.syspath_prepend(folder)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(toy), str(site), os.environ.get("PYTHONPATH", "")]))
+    sys.modules.pop(module, None)  # imported afresh from this fixture's path, and forgotten afterwards
+    (Path.cwd() / "kit.toml").write_text(f'[competition]\nslug = "{slug}"\n', encoding="utf-8")
+    yield
+    from kit import pack
+
+    pack._PACKS.pop(slug, None)
+    sys.modules.pop(module, None)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from emulator_tools import admin, write_kernel
+from helpers import install_toy_pack
 
 from kit.config import KitConfig
 from kit.errors import SubmissionError
@@ -231,21 +232,7 @@ def test_run_local_names_the_category_of_a_failed_rerun_in_one_line(toy_serve_pa
 def toy_serve_installed(tmp_path, monkeypatch):
     """toy-serve registered under the `kit.packs` entry points, for this process and its children (the sandbox's
     background emulator among them), and a kit.toml naming it."""
-    site = tmp_path / "site"
-    info = site / "toy_serve-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: toy-serve\nVersion: 0.1\n", encoding="utf-8")
-    (info / "entry_points.txt").write_text("[kit.packs]\ntoy-serve = toy_serve:PACK\n", encoding="utf-8")
-    for folder in (str(TOY), str(site)):
-        monkeypatch.syspath_prepend(folder)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(TOY), str(site), os.environ.get("PYTHONPATH", "")]))
-    sys.modules.pop("toy_serve", None)
-    (Path.cwd() / "kit.toml").write_text('[competition]\nslug = "toy-serve"\n', encoding="utf-8")
-    yield
-    from kit import pack
-
-    pack._PACKS.pop("toy-serve", None)
-    sys.modules.pop("toy_serve", None)
+    yield from install_toy_pack(tmp_path, monkeypatch, "toy_serve", "toy-serve")
 
 
 def test_kit_demo_takes_a_served_pack_through_build_submit_and_history(toy_serve_installed, tmp_path, capsys):

@@ -10,12 +10,11 @@ point is a real one: a `toy_pack-0.1.dist-info` with `entry_points.txt` on sys.p
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import install_toy_pack
 
 TOY = Path(__file__).resolve().parent / "toy_pack"
 
@@ -23,21 +22,7 @@ TOY = Path(__file__).resolve().parent / "toy_pack"
 @pytest.fixture
 def toy_installed(tmp_path, monkeypatch):
     """toy-echo registered under the `kit.packs` entry points, for this process and its children."""
-    site = tmp_path / "site"
-    info = site / "toy_pack-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: toy-pack\nVersion: 0.1\n", encoding="utf-8")
-    (info / "entry_points.txt").write_text("[kit.packs]\ntoy-echo = toy_echo:PACK\n", encoding="utf-8")
-    for folder in (str(TOY), str(site)):
-        monkeypatch.syspath_prepend(folder)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(TOY), str(site), os.environ.get("PYTHONPATH", "")]))
-    sys.modules.pop("toy_echo", None)  # imported afresh from this fixture's path, and forgotten afterwards
-    (Path.cwd() / "kit.toml").write_text('[competition]\nslug = "toy-echo"\n', encoding="utf-8")
-    yield
-    from kit import pack
-
-    pack._PACKS.pop("toy-echo", None)
-    sys.modules.pop("toy_echo", None)
+    yield from install_toy_pack(tmp_path, monkeypatch, "toy_echo", "toy-echo")
 
 
 def test_attach_mounts_data_subfolders_without_the_labels(tmp_path):
