@@ -38,7 +38,7 @@ demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/kit demo
 
 test: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -p no:cacheprovider -n 2
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadscope
 
 # Refresh the lock to the newest versions pyproject.toml and locks/ allow; commit the result with a note.
 lock: $(UV)
@@ -54,7 +54,7 @@ test-latest: $(UV)
 	@diff $(LATEST)/locked-pins.txt $(LATEST)/latest-pins.txt | grep '^[<>]' || echo "  none"
 	$(UV) pip sync -q --find-links $(TORCH_WHEELS) --python $(LATEST)/bin/python $(LATEST)/latest.txt
 	$(UV_EDITABLE) --python $(LATEST)/bin/python
-	HF_HUB_OFFLINE=1 $(LATEST)/bin/python -m pytest -q -p no:cacheprovider -n 2
+	HF_HUB_OFFLINE=1 $(LATEST)/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadscope
 
 lint: $(STAMP)
 	$(BIN)/ruff check kit tests scripts
