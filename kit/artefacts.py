@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from kit.config import _f, write_json
+from kit.config import setting as _f
 from kit.errors import InputError
+from kit.files import write_json
 
 KIT_KERNEL_NAME = "kit_kernel.json"
 ADAPTER_META_NAME = "kit_adapter.json"

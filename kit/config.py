@@ -16,7 +16,6 @@ from typing import Any
 
 from kit.errors import ConfigError
 from kit.files import atomic_write
-from kit.files import write_json as write_json  # re-exported: artefact writers import it from here
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -23,9 +23,10 @@ from kit.errors import (
     SubmissionError,
     WaitTimeoutError,
 )
-from kit.kaggle.client import KaggleClient, log_text
+from kit.kaggle.client import KaggleClient
 from kit.kaggle.emulator import start_in_thread
 from kit.kaggle.emulator.state import DEFAULTS
+from kit.kaggle.results import log_text
 from kit.ledger import Ledger
 
 COMP = "llm-prompt-recovery"

@@ -108,7 +108,9 @@ def test_set_value_keeps_comments_and_validates(tmp_path):
 
 
 def test_write_json_is_sorted(tmp_path):
-    path = kconfig.write_json(tmp_path / "x.json", {"b": 1, "a": {"d": 2, "c": 3}})
+    from kit.files import write_json
+
+    path = write_json(tmp_path / "x.json", {"b": 1, "a": {"d": 2, "c": 3}})
     assert path.read_text().index('"a"') < path.read_text().index('"b"')
     assert json.loads(path.read_text())["a"]["c"] == 3
 

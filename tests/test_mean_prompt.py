@@ -11,6 +11,7 @@ import pytest
 
 from kit.errors import ConfigError, InputError
 from kit.packs.prompt_recovery import mean_prompt as mp
+from kit.packs.prompt_recovery import mean_prompt_inputs as mpi
 
 PROMPTS = [
     "Rewrite this text in a cheerful tone.",
@@ -44,7 +45,7 @@ class FakeEmbedder:
             time.sleep(self.delay)
         rows = []
         for text in texts:
-            vec = np.full(self.dim, 1.5) + sum((self._word(w) for w in mp.words_of([text])), np.zeros(self.dim))
+            vec = np.full(self.dim, 1.5) + sum((self._word(w) for w in mpi.words_of([text])), np.zeros(self.dim))
             rows.append(vec / np.linalg.norm(vec))
         return np.asarray(rows, dtype=np.float32)
 
@@ -105,13 +106,13 @@ def test_bad_arguments(targets):
     with pytest.raises(ConfigError):
         mp.optimize(targets, FakeEmbedder().encode, VOCAB, beam=0)
     with pytest.raises(ConfigError):
-        mp.split_prompts(PROMPTS, holdout=1.5)
+        mpi.split_prompts(PROMPTS, holdout=1.5)
 
 
 def test_split_is_seeded_disjoint_and_deduplicated():
     prompts = PROMPTS + PROMPTS[:3]
-    train, held = mp.split_prompts(prompts, 0.2, seed=7)
-    assert (train, held) == mp.split_prompts(prompts, 0.2, seed=7)
+    train, held = mpi.split_prompts(prompts, 0.2, seed=7)
+    assert (train, held) == mpi.split_prompts(prompts, 0.2, seed=7)
     assert not set(train) & set(held)
     assert sorted(train + held) == sorted(set(PROMPTS))
     assert len(held) == 2
@@ -119,32 +120,32 @@ def test_split_is_seeded_disjoint_and_deduplicated():
 
 def test_vocabulary_helpers(tmp_path):
     wordpiece = ["[PAD]", "[CLS]", "the", "##ing", "rewrite", "a", "toneful", "x9y", "caf\u00e9", "style", "the"]
-    assert mp.tokenizer_words(wordpiece, limit=10) == ["the", "rewrite", "toneful", "style"]
-    assert mp.tokenizer_words(wordpiece, limit=2) == ["the", "rewrite"]
+    assert mpi.tokenizer_words(wordpiece, limit=10) == ["the", "rewrite", "toneful", "style"]
+    assert mpi.tokenizer_words(wordpiece, limit=2) == ["the", "rewrite"]
     pieces = ["<pad>", "</s>", "\u2581the", "ing", "\u2581lucrarea", "\u2581a", "\u2581Rewrite"]
-    assert mp.tokenizer_words(pieces) == ["the", "lucrarea", "Rewrite"]
-    assert mp.words_of(["Rewrite this, please!", "a sea-shanty; Rewrite"]) == ["Rewrite", "this", "please", "a",
+    assert mpi.tokenizer_words(pieces) == ["the", "lucrarea", "Rewrite"]
+    assert mpi.words_of(["Rewrite this, please!", "a sea-shanty; Rewrite"]) == ["Rewrite", "this", "please", "a",
                                                                               "sea-shanty"]
-    assert mp.words_of(["a b a", "b c", "b"], min_count=2) == ["b"]  # counted once per text
+    assert mpi.words_of(["a b a", "b c", "b"], min_count=2) == ["b"]  # counted once per text
     # Prompt words shared by 2+ prompts first (single-prompt words overfit), then tokenizer words.
-    assert mp.auto_vocab(["Make it formal", "Make it a poem"], wordpiece, limit=2) == ["Make", "it", "the", "rewrite"]
+    assert mpi.auto_vocab(["Make it formal", "Make it a poem"], wordpiece, limit=2) == ["Make", "it", "the", "rewrite"]
     vocab_file = tmp_path / "v.txt"
     vocab_file.write_text("# words\ntone\n\nstyle\ntone\n", encoding="utf-8")
-    assert mp.read_vocab(vocab_file) == ["tone", "style"]
+    assert mpi.read_vocab(vocab_file) == ["tone", "style"]
 
 
 def test_read_prompts_csv_and_text(tmp_path):
     csv_path = tmp_path / "p.csv"
     csv_path.write_text('id,rewrite_prompt\n1,"Make it, formal"\n2,  \n3,Turn into a poem\n', encoding="utf-8")
-    assert mp.read_prompts(csv_path) == ["Make it, formal", "Turn into a poem"]
+    assert mpi.read_prompts(csv_path) == ["Make it, formal", "Turn into a poem"]
     txt = tmp_path / "p.txt"
     txt.write_text("one prompt\n\n two \n", encoding="utf-8")
-    assert mp.read_prompts(txt) == ["one prompt", "two"]
+    assert mpi.read_prompts(txt) == ["one prompt", "two"]
     (tmp_path / "bad.csv").write_text("id,prompt\n1,x\n", encoding="utf-8")
     with pytest.raises(InputError, match="rewrite_prompt"):
-        mp.read_prompts(tmp_path / "bad.csv")
+        mpi.read_prompts(tmp_path / "bad.csv")
     with pytest.raises(InputError, match="not found"):
-        mp.read_prompts(tmp_path / "missing.txt")
+        mpi.read_prompts(tmp_path / "missing.txt")
 
 
 def test_save_without_kit_toml_is_a_config_error(tmp_path, capsys):

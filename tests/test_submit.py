@@ -12,7 +12,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from kit.chain.submit import build_submission, check_submission_file, log_tail, submit
+from kit.chain.build import build_submission
+from kit.chain.submit import log_tail, submit
 from kit.config import config_from_dict
 from kit.errors import (
     DailyLimitError,
@@ -23,6 +24,7 @@ from kit.errors import (
     WaitTimeoutError,
 )
 from kit.ledger import Ledger
+from kit.mechanisms.file import check_submission_file
 
 GOOD_CSV = "id,rewrite_prompt\n1,Make it a poem\n2,\"Rewrite, formally\"\n"
 CFG = config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02"}})
@@ -329,7 +331,7 @@ def _sim_kernel(folder: Path, body: str, datasets: list[str] = (), pins: dict | 
 
     from emulator_tools import notebook
 
-    from kit.config import write_json
+    from kit.files import write_json
     from kit.kaggle import kernel_metadata as km
 
     meta = km.build(owner=SIM_USER, slug="kit-prompt-recovery-infer", title="kit prompt recovery infer",

@@ -10,17 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kit.chain.wheels import (
-    MANIFEST,
-    Target,
-    build_bundle,
-    build_kit_wheel,
-    load_bundle,
-    manifest_hash,
-    read_freeze,
-    resolve_missing,
-    verify_bundle,
-)
+from kit.chain.pipresolve import Target, read_freeze, resolve_missing
+from kit.chain.wheels import MANIFEST, build_bundle, build_kit_wheel, load_bundle, manifest_hash, verify_bundle
 from kit.config import KaggleConfig, KitConfig
 from kit.errors import ConfigError, InputError
 
@@ -222,7 +213,8 @@ def test_read_freeze_forms(tmp_path):
 
 
 def test_image_profiles_2026_default_2024_selectable_and_a_freeze_replaces_the_list(tmp_path):
-    from kit.chain.wheels import image_target, load_profile
+    from kit.chain.pipresolve import load_profile
+    from kit.chain.wheels import image_target
 
     today = image_target(KaggleConfig())
     assert (today.python_version, today.profile.name, today.constraints) == ("3.12", "kaggle-gpu-2026", [])

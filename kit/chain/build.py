@@ -19,8 +19,9 @@ from typing import Any
 
 from kit import __version__
 from kit.artefacts import DatasetStatus, KernelInfo
-from kit.config import KitConfig, write_json
+from kit.config import KitConfig
 from kit.errors import ConfigError, InputError
+from kit.files import write_json
 from kit.kaggle import kernel_metadata as km
 from kit.kaggle import metadata
 from kit.kaggle.sandbox import sandbox_mode

@@ -222,7 +222,7 @@ class PipResult:
     output: str
 
 
-def _run(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> PipResult:
+def run_pip(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> PipResult:
     try:
         proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, check=False,
                               timeout=PIP_TIMEOUT_S)
@@ -365,7 +365,7 @@ def compile_for_image(requirement: Path | str, target: Target, installed: dict[s
         args += ["--constraints", str(work / f"{out.stem}-constraints.txt")]
     if sources is not None:
         args += ["--no-index", "--no-cache", *(a for s in sources for a in ("--find-links", s))]
-    res = _run([uv_bin(), *args, "-o", str(out), str(spec)], env=uv_env(sources is not None), cwd=work)
+    res = run_pip([uv_bin(), *args, "-o", str(out), str(spec)], env=uv_env(sources is not None), cwd=work)
     if res.returncode != 0:
         output = re.sub(r"[+.]kitimage\b", " (the image's)", res.output)  # name the stubs for what they stand for
         raise pip_failure(output, f"resolving {wanted.name} for the image")
@@ -389,7 +389,7 @@ def download_wheels(pins: list[str], target: Target, dest: Path, sources: list[s
     env = pip_env(offline=sources is not None)
     if sources is not None:
         cmd += ["--no-index", *(a for s in sources for a in ("--find-links", s))]
-    proc = _run([*cmd, *pins], env=env)
+    proc = run_pip([*cmd, *pins], env=env)
     if proc.returncode != 0:
         raise pip_failure(proc.output, "downloading the bundle's wheels")
     return sorted(set(dest.glob("*.whl")) - before)

@@ -14,24 +14,17 @@ from typing import Any
 from kit import __version__
 from kit.artefacts import KernelInfo
 from kit.artefacts import SubmissionStatus as Status
-from kit.chain.build import (  # build_submission, load_kernel: also importable from here
-    build_submission,
-    git_state,
-    load_kernel,
-    sandbox_mode,
-)
+from kit.chain.build import git_state, load_kernel, sandbox_mode
 from kit.chain.experiments import refuse_resubmission
 from kit.chain.uploads import check_kernel
 from kit.config import KitConfig
 from kit.errors import DirtyTreeError, InputError, KaggleNotFoundError
 from kit.kaggle.kernel_metadata import METADATA_NAME
 from kit.kaggle.results import score_value, status_name
-from kit.mechanisms.file import check_submission_file
 from kit.mechanisms.registry import get_mechanism
 from kit.pack import SubmissionSpec
 
-__all__ = ["build_submission", "check_submission_file", "load_kernel", "log_tail", "marker", "resume",
-           "submit"]
+__all__ = ["log_tail", "marker", "submit"]
 
 
 # ============================================================================ the chain: push, run, check, submit
@@ -437,11 +430,6 @@ def _record_failure(led: Any, row_id: int, exc: Exception) -> None:
     if row["status"] == Status.STARTING and not isinstance(exc, WaitTimeoutError):
         fields["status"] = Status.ERROR
     led.update_submission(row_id, **fields)
-
-
-def resume(config: KitConfig, kernel_dir: Path | None = None, **kwargs: Any) -> dict[str, Any]:
-    """Continue the newest interrupted attempt (of `kernel_dir` when given)."""
-    return submit(config, kernel_dir, resume=True, **kwargs)
 
 
 def _resumable(led: Any, comp: str, sandbox: bool, kernel_dir: Path | None) -> dict[str, Any]:

@@ -31,13 +31,12 @@ from typing import Any
 from packaging.requirements import Requirement
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from kit.chain.pipresolve import (  # re-exported: the resolver's names stay importable from kit.chain.wheels
+from kit.chain.pipresolve import (
     DEFAULT_IMAGE_FREEZE,
     PIP_TIMEOUT_S,
     ImageProfile,
     PipResult,
     Target,
-    _run,
     canonical,
     download_wheels,
     freeze_hash,
@@ -46,6 +45,7 @@ from kit.chain.pipresolve import (  # re-exported: the resolver's names stay imp
     pip_failure,
     read_freeze,
     resolve_missing,
+    run_pip,
 )
 from kit.errors import InputError, KitError
 from kit.files import atomic_dir, write_json
@@ -101,7 +101,7 @@ def build_kit_wheel(dest: Path, source: Path = REPO_ROOT, host_only: list[str] |
         env = pip_env(offline=True, SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH)
         cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
                "-w", str(out), str(src)]
-        proc = _run(cmd, env=env)
+        proc = run_pip(cmd, env=env)
         built = sorted(out.glob("*.whl"))
         if proc.returncode != 0 or len(built) != 1:
             tail = proc.output.strip().splitlines()[-3:]

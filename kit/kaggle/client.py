@@ -33,14 +33,10 @@ from kit.errors import (
 from kit.kaggle import calls, kernel_metadata, metadata
 from kit.kaggle import sandbox as sandbox_lib
 from kit.kaggle.calls import AUTH_HINT
-from kit.kaggle.results import (  # noqa: F401 - re-exported for callers
+from kit.kaggle.results import (
     DatasetPush,
     KernelPush,
-    LeaderboardEntry,
-    Submission,
-    SubmissionLimits,
     log_text,
-    to_submission,
 )
 from kit.kaggle.submissions import SubmissionCalls
 

@@ -46,11 +46,6 @@ class Ref:
     def text(self) -> str:
         return "/".join(self.parts)
 
-    @property
-    def unversioned(self) -> str:
-        """The ref without a dataset's version (what Kaggle's mount folder is named after)."""
-        return "/".join(self.parts[:2]) if self.kind == "dataset" else self.text
-
 
 def parse_ref(text: str) -> Ref:
     """A Ref for `text`, or ConfigError naming the malformed ref (checked before anything is sent)."""

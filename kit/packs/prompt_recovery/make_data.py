@@ -19,8 +19,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from kit.config import _f, write_json
+from kit.config import setting as _f
 from kit.errors import ConfigError, InputError
+from kit.files import write_json
 
 COLUMNS = ("id", "original_text", "rewrite_prompt", "rewritten_text")
 

@@ -25,22 +25,19 @@ from typing import Any
 import numpy as np
 
 from kit.errors import ConfigError, InputError
-from kit.packs.prompt_recovery.mean_prompt_inputs import (  # re-exported: the input helpers stay importable from here
+from kit.packs.prompt_recovery.mean_prompt_inputs import (
     auto_vocab,
     read_prompts,
     read_vocab,
     split_prompts,
     tokenizer_tokens,
-    tokenizer_words,
-    words_of,
 )
 from kit.packs.prompt_recovery.templates import DEFAULT_MEAN_PROMPT
 
 EmbedFn = Callable[[list[str]], np.ndarray]
 
-__all__ = ["REFERENCE_PROMPT", "EmbedFn", "Report", "Result", "auto_vocab", "compare", "optimize",
-           "read_prompts", "read_vocab", "score_strings", "search_mean_prompt", "sharpened_scores",
-           "split_prompts", "tokenizer_tokens", "tokenizer_words", "words_of"]
+__all__ = ["REFERENCE_PROMPT", "EmbedFn", "Report", "Result", "compare", "optimize", "score_strings",
+           "search_mean_prompt", "sharpened_scores"]
 
 # The hand-written mean prompt that scored about 0.63 on the public leaderboard (seifachour12), which is also
 # the templates' default mean prompt.

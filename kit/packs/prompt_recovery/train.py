@@ -33,9 +33,9 @@ from typing import Any
 from kit import __version__
 from kit.artefacts import ADAPTER_META_NAME as META_NAME
 from kit.artefacts import AdapterInfo
-from kit.config import coerce, write_json
+from kit.config import coerce
 from kit.errors import ConfigError, InputError, TrainingError
-from kit.files import atomic_write, replace_dir
+from kit.files import atomic_write, replace_dir, write_json
 from kit.llm.modelsig import signature
 from kit.packs.prompt_recovery.settings import TrainConfig
 from kit.packs.prompt_recovery.train_data import TRAIN_PRIME, trained_format

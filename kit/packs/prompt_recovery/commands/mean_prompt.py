@@ -41,8 +41,9 @@ def command(ctx: click.Context, prompts_path: Path, embedder_path: str | None, v
 
     Prints train and held-out scores of the result, the initial string and the 0.63 reference sentence.
     """
-    from kit.config import override, set_value, write_json
+    from kit.config import override, set_value
     from kit.errors import ConfigError
+    from kit.files import write_json
     from kit.packs.prompt_recovery.mean_prompt import REFERENCE_PROMPT, search_mean_prompt
 
     cfg = config_from(ctx)
