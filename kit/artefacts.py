@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
-import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any, ClassVar, TypeVar
 from kit.config import setting as _f
 from kit.errors import InputError
 from kit.files import write_json
+from kit.typecheck import checked
 
 KIT_KERNEL_NAME = "kit_kernel.json"
 ADAPTER_META_NAME = "kit_adapter.json"
@@ -40,36 +40,6 @@ _REQUIRED = dataclasses.MISSING
 def _req(help: str) -> Any:
     """A field without a default: a file lacking it does not load."""
     return dataclasses.field(metadata={"help": help})
-
-
-# ---------------------------------------------------------------------------- checking
-# Hand-written on purpose (a few lines): the checks run inside Kaggle kernels, where the kit must not pull in
-# a validation library that its offline wheel bundle would then have to carry.
-
-
-def _conforms(value: Any, hint: Any) -> bool:
-    """Whether a JSON-like `value` fits the annotation `hint` (unions, None, containers, plain types)."""
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        return any(_conforms(value, arg) for arg in typing.get_args(hint))
-    if hint is Any:
-        return True
-    if hint is type(None):
-        return value is None
-    if origin is list:
-        (item,) = typing.get_args(hint) or (Any,)
-        return isinstance(value, list) and all(_conforms(v, item) for v in value)
-    if origin is dict:
-        return isinstance(value, dict)
-    if hint is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, hint)
-
-
-def _type_name(hint: Any) -> str:
-    return str(hint).replace("typing.", "").replace("NoneType", "None")
 
 
 class Artefact:
@@ -93,8 +63,11 @@ class Artefact:
             if isinstance(hint, type) and issubclass(hint, enum.Enum) and not isinstance(value, hint):
                 value = hint(value)  # ValueError naming the value when it is not one of the states
                 object.__setattr__(self, f.name, value)
-            if not (_conforms(value, hint) or (nested and isinstance(value, tuple(nested)))):
-                raise ValueError(f"{f.name} must be {_type_name(hint)}, not {type(value).__name__} {value!r}")
+            if not (nested and isinstance(value, tuple(nested))):
+                try:
+                    object.__setattr__(self, f.name, checked(value, hint))
+                except TypeError as exc:
+                    raise ValueError(f"{f.name}: {exc}") from None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (nested artefacts as dicts)."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from kit.errors import ConfigError
 from kit.files import atomic_write
+from kit.typecheck import check, field_types
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -233,7 +234,7 @@ def workspace_pack(explicit: str | os.PathLike | None = None) -> Any:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read: {exc}") from None
-        slug = coerce((data.get("competition") or {}).get("slug", slug), slug, f"{path} [competition] slug")
+        slug = check((data.get("competition") or {}).get("slug", slug), str, f"{path} [competition] slug")
     try:
         return get_pack(slug)
     except ConfigError as exc:
@@ -275,31 +276,13 @@ def config_from_dict(data: dict[str, Any], source: str = "config", path: Path | 
 
 
 def _section_from_dict(section: Any, values: dict[str, Any], where: str) -> Any:
-    known = {f.name: f for f in dataclasses.fields(section)}
+    known = field_types(type(section))
     updates = {}
     for key, value in values.items():
         if key not in known:
             raise ConfigError(f"{where}: unknown key '{key}' (known: {', '.join(known)})")
-        updates[key] = coerce(value, getattr(section, key), f"{where} {key}")
+        updates[key] = check(value, known[key], f"{where} {key}")
     return dataclasses.replace(section, **updates)
-
-
-def coerce(value: Any, default: Any, where: str) -> Any:
-    """Check `value` against the type of `default`; ints are accepted for floats."""
-    if isinstance(default, bool):
-        ok = isinstance(value, bool)
-    elif isinstance(default, int):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif isinstance(default, float):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        value = float(value) if ok else value
-    elif isinstance(default, list):
-        ok = isinstance(value, list)
-    else:
-        ok = isinstance(value, str)
-    if not ok:
-        raise ConfigError(f"{where}: expected {type(default).__name__}, got {type(value).__name__} {value!r}")
-    return value
 
 
 def override(section: Any, **flags: Any) -> Any:

@@ -53,9 +53,9 @@ def test_files_of_earlier_versions_load(tmp_path):
     (json.dumps({"template": "t"}), r"kit_kernel.json: missing field\(s\) kernel_ref, submission_file, "),
     (json.dumps({**KERNEL, "submission_columns": ["id"]}), r"kit_kernel.json: submission_columns needs an id col"),
     (json.dumps({**KERNEL, "kernel_ref": "no-owner"}), r"kit_kernel.json: kernel_ref 'no-owner' is not owner/slug"),
-    (json.dumps({**KERNEL, "local_score": "0.5"}), r"kit_kernel.json: local_score must be float \| None, not str"),
+    (json.dumps({**KERNEL, "local_score": "0.5"}), r"kit_kernel.json: local_score: expected float \| None, got str"),
     (json.dumps({**KERNEL, "wheels": {"version": 1}}), r"kit_kernel.json: wheels: missing field\(s\) ref$"),
-    (json.dumps({**KERNEL, "sandbox": 1}), r"kit_kernel.json: sandbox must be bool \| None, not int 1"),
+    (json.dumps({**KERNEL, "sandbox": 1}), r"kit_kernel.json: sandbox: expected bool \| None, got int 1"),
 ])
 def test_a_bad_file_is_one_line_naming_it(tmp_path, text, why):
     (tmp_path / "kit_kernel.json").write_text(text)
@@ -74,7 +74,7 @@ def test_missing_file_and_values_checked_where_made(tmp_path):
     assert RunConfig(params={}, recipe_param="", data_dir="/d", layout="current").params == {}  # takes no recipe
     with pytest.raises(ValueError, match="val_score has no mean"):
         AdapterInfo(val_score={"n": 3})
-    with pytest.raises(ValueError, match="rows must be"):
+    with pytest.raises(ValueError, match="rows: expected dict"):
         AdapterInfo(rows=[1, 2])  # type: ignore[arg-type]
 
 

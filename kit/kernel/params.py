@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import ConfigError
+from kit.typecheck import check, field_types
 
 CELL_HEADER = "# Parameters (papermill injects overrides below this cell).\n"
 _LINE = 120  # ruff's line length: a longer `name = value  # help` line puts its help above instead
@@ -47,8 +48,9 @@ def _default(f: dataclasses.Field) -> Any:
 def check_fields(obj: Any) -> None:
     """ConfigError naming the first field of a params instance whose value has the wrong type (its default
     decides) or lies under the field's minimum. Call it from the dataclass's `__post_init__`."""
+    hints = field_types(type(obj))
     for f in dataclasses.fields(obj):
-        value = _check_type(f.name, getattr(obj, f.name), _default(f))
+        value = check(getattr(obj, f.name), hints[f.name], f"parameter {f.name}")
         object.__setattr__(obj, f.name, value)  # coerced: an int where a float is expected becomes a float
         low = f.metadata.get("minimum")
         if low is not None and value < low:
@@ -143,12 +145,10 @@ def validate(params: Any, notebook: Path) -> dict[str, Any]:
 
 
 def _check_type(name: str, value: Any, default: Any) -> Any:
-    from kit.config import coerce
+    """`value` checked against the type of a notebook cell's literal default (the cell has no annotations)."""
+    hint = dict if isinstance(default, Mapping) else type(default)
+    if hint not in (dict, bool, int, float, str, list):
+        return value  # not a literal kind a parameter takes: nothing to compare with
+    return dict(check(value, dict, f"parameter {name}")) if hint is dict else check(value, hint, f"parameter {name}")
 
-    if isinstance(default, Mapping):
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"parameter {name}: expected dict, got {type(value).__name__} {value!r}")
-        return dict(value)
-    if isinstance(default, (bool, int, float, str, list)):
-        return coerce(value, default, f"parameter {name}")
-    return value
+

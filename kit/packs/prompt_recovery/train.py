@@ -33,13 +33,13 @@ from typing import Any
 from kit import __version__
 from kit.artefacts import ADAPTER_META_NAME as META_NAME
 from kit.artefacts import AdapterInfo
-from kit.config import coerce
 from kit.errors import ConfigError, InputError, TrainingError
 from kit.files import atomic_write, replace_dir, write_json
 from kit.llm.modelsig import signature
 from kit.packs.prompt_recovery.settings import TrainConfig
 from kit.packs.prompt_recovery.train_data import TRAIN_PRIME, trained_format
 from kit.packs.prompt_recovery.train_model import build_trainer, check_4bit, say
+from kit.typecheck import check, field_types
 
 SCHEDULES = ("cosine", "linear", "constant")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
@@ -126,7 +126,8 @@ def config_from_params(params: dict[str, Any]) -> TrainConfig:
     unknown = sorted(set(params) - known)
     if unknown:
         raise ConfigError(f"[train] unknown knob(s) {', '.join(unknown)}")
-    values = {k: coerce(v, getattr(base, k), f"[train] {k}") for k, v in params.items()}
+    hints = field_types(TrainConfig)
+    values = {k: check(v, hints[k], f"[train] {k}") for k, v in params.items()}
     return validate(dataclasses.replace(base, **values))
 
 
