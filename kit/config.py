@@ -16,6 +16,7 @@ from typing import Any
 
 from kit.errors import ConfigError
 from kit.files import atomic_write
+from kit.kernel.guard import DEFAULT_BUDGET_SECONDS, DEFAULT_MARGIN_SECONDS
 from kit.typecheck import check, field_types
 
 if sys.version_info >= (3, 11):
@@ -72,7 +73,8 @@ class KaggleConfig:
         "NvidiaTeslaT4",
         "Kernel machine_shape: NvidiaTeslaT4, NvidiaL4, NvidiaH100, ... or 'none' (CPU); P100 and TPU v3 are retired.",
     )
-    kernel_timeout_seconds: int = _f(32400, "Session timeout for pushed kernels (the competition allows 9 h).")
+    kernel_timeout_seconds: int = _f(DEFAULT_BUDGET_SECONDS,
+                                     "Session timeout for pushed kernels (Kaggle's code competitions allow 9 h).")
     image_profile: str = _f(
         "kaggle-gpu-2026",
         "Image `kit wheels` targets: a profile name from kit/data (kaggle-gpu-2026: today's GPU image, Python 3.12; "
@@ -118,8 +120,9 @@ class InferConfig:
     batches over one or more workers; a pack subclasses this section to add its kernel's own knobs."""
 
     template: str = _f("", "Recipe (template) name the kernel runs. Empty: the pack's default.")
-    budget_seconds: int = _f(32400, "Total run-time budget of the kernel in seconds (9 h).")
-    margin_seconds: int = _f(1800, "Safety margin kept free of generation: runtime obfuscation plus model load.")
+    budget_seconds: int = _f(DEFAULT_BUDGET_SECONDS, "Total run-time budget of the kernel in seconds (9 h).")
+    margin_seconds: int = _f(DEFAULT_MARGIN_SECONDS,
+                             "Safety margin kept free of generation: runtime obfuscation plus model load.")
     batch_size: int = _f(8, "Rows per generation batch (backs off automatically on out-of-memory).")
     base_model_path: str = _f("", "Local base model folder for `kit run-local`. Empty: the embedded instruct model.")
     adapter_path: str = _f("", "Local LoRA adapter folder for `kit run-local`. Empty: none.")

@@ -54,6 +54,29 @@ def _check_kernel(pack: Pack) -> None:
     _require(not undocumented, pack, f"kernel params without help text: {', '.join(undocumented)}")
     _require(spec.hidden_rows > 0, pack, "KernelSpec.hidden_rows must be the hidden test set's size")
     get_mechanism(pack.submission.mechanism)  # ConfigError naming the unknown mechanism
+    _check_params_follow_config(pack, fields.values())
+
+
+def _check_params_follow_config(pack: Pack, fields: Any) -> None:
+    """A parameter read from a kit.toml key has that key's default: the notebook run with no injected values (opened
+    on Kaggle as it is) behaves like a workspace that sets nothing."""
+    from kit.config import section_classes
+
+    classes, overrides = section_classes(pack), pack.config_defaults()
+    for f in fields:
+        key = f.metadata.get("config")
+        if not key:
+            continue
+        section, _, name = key.partition(".")
+        keys = {k.name: k for k in dataclasses.fields(classes[section])} if section in classes else {}
+        _require(name in keys, pack, f"kernel parameter {f.name} reads kit.toml key {key!r}, which no section has")
+        default = overrides.get(section, {}).get(name, _field_default(keys[name]))
+        _require(default == _field_default(f), pack, f"kernel parameter {f.name} defaults to {_field_default(f)!r} "
+                 f"but kit.toml's {key} to {default!r}: define it once")
+
+
+def _field_default(f: dataclasses.Field) -> Any:
+    return f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
 
 
 def _check_recipes(pack: Pack) -> None:

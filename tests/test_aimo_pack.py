@@ -21,10 +21,11 @@ slug = "ai-mathematical-olympiad-progress-prize-3"
 [aimo]
 answer_max = 999
 per_call_seconds = 1800
-budget_seconds = 32400
 module_prefix = "aimo_2"
 gateway_class = "AIMO2Gateway"
 server_class = "AIMO2InferenceServer"
+[infer]
+budget_seconds = 17000
 """
 
 
@@ -62,7 +63,7 @@ def test_aimo2_is_a_configuration_of_the_same_pack(workspace):
     (workspace / "kit.toml").write_text(AIMO2_TOML, encoding="utf-8")
     cfg = load_config()
     params = from_config(SolveParams, cfg)
-    assert (params.answer_max, params.per_call_seconds, params.budget_seconds) == (999, 1800.0, 32400)
+    assert (params.answer_max, params.per_call_seconds, params.budget_seconds) == (999, 1800.0, 17000)
     assert (params.module_prefix, params.server_class) == ("aimo_2", "AIMO2InferenceServer")
     spec = gateway_spec(cfg.aimo)
     assert (spec.gateway_class, spec.deadline_seconds, spec.module_prefix) == ("AIMO2Gateway", 1800.0, "aimo_2")

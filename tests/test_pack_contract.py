@@ -54,6 +54,7 @@ class _Broken:
 
 @pytest.mark.parametrize(("change", "message"), [
     ("kernel_params", "kernel params need a `sources` field"),
+    ("param_default", "kernel parameter batch_size defaults to 3 but kit.toml's infer.batch_size to 8: define it once"),
     ("submission", "unknown submission mechanism 'carrier-pigeon'"),
     ("recipes", "recipe registered as 'upper' calls itself 'lower'"),
     ("emulator_mechanism", "emulator view and SubmissionSpec name different mechanisms"),
@@ -69,6 +70,11 @@ def test_a_broken_pack_is_named_with_the_part_it_breaks(toy, tmp_path, change, m
             template: str = dataclasses.field(default="upper", metadata={"help": "the recipe"})
 
         changes["kernel"] = dataclasses.replace(toy.kernel, params=NoSources)
+    elif change == "param_default":
+        meta = {"help": "rows per batch", "config": "infer.batch_size"}
+        twice = dataclasses.make_dataclass("Twice", [("batch_size", int, dataclasses.field(default=3, metadata=meta))],
+                                           bases=(toy.kernel.params,))
+        changes["kernel"] = dataclasses.replace(toy.kernel, params=twice)
     elif change == "submission":
         changes["submission"] = SubmissionSpec(toy.submission.columns, mechanism="carrier-pigeon")
     elif change == "recipes":

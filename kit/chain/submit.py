@@ -31,6 +31,7 @@ __all__ = ["log_tail", "marker", "submit"]
 
 POLL_KAGGLE = (20.0, 60.0)   # first interval, cap: Kaggle does not publish rate limits; stay polite
 POLL_SANDBOX = (0.3, 2.0)
+QUEUE_SLACK_S = 1800  # beyond the kernel's session: Kaggle's queue before it starts and the scoring after
 LOG_TAIL_LINES = 20
 HEARTBEAT = 30.0             # the longest a wait stays silent: a "still RUNNING (4 min 30 s)" line between polls
 
@@ -345,7 +346,7 @@ def submit(config: KitConfig, kernel_dir: Path | None = None, *, message: str = 
 
                 client = kaggle_client(config, sandbox=sandbox)
             chain = _Chain(client, led, row_id, competition=comp, sandbox=sandbox, folder=folder, info=info,
-                           timeout=timeout or float(config.kaggle.kernel_timeout_seconds + 1800), say=say,
+                           timeout=timeout or float(config.kaggle.kernel_timeout_seconds + QUEUE_SLACK_S), say=say,
                            poll=poll or (POLL_SANDBOX if sandbox else POLL_KAGGLE),
                            resume=resume_command(led.get_submission(row_id), config))
             _run(chain, meta, wait)

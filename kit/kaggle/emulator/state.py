@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.files import write_json
+from kit.kernel.guard import DEFAULT_BUDGET_SECONDS
 
 DEFAULTS: dict[str, Any] = {
     "username": "sandbox-user",      # the account the sandbox credentials belong to
@@ -22,7 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "ready_delay": 0.5,              # seconds a dataset version spends processing before READY
     "daily_limit": 5,                # submissions per competition per UTC day
     "pack": "",                      # "": every installed competition pack, by slug; a slug or 'module:attr': only it
-    "max_session_seconds": 32400,    # cap on a kernel run (the competition's 9 h)
+    "max_session_seconds": DEFAULT_BUDGET_SECONDS,  # cap on a kernel run (Kaggle's 9 h)
     "seed_teams": True,              # put a few fake teams on the leaderboard
     # The account's standing in the competition (see testing.set_state):
     #   joined | not_joined (no team: limits all zero, submit 403) | rules_not_accepted (403 on submit/download)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from kit.errors import ConfigError
 from kit.kernel.params import check_fields, param
-from kit.packs.aimo.settings import SLUG
+from kit.packs.aimo.settings import SLUG, AimoEdition, InferConfig
 
 RECIPE_NAMES = ("greedy", "vote", "tir", "tir-vote")
 
@@ -23,12 +23,12 @@ class SolveParams:
     sources: dict = param({"competition": SLUG, "wheels": "", "model": ""},
                           'Attached sources by name -> ref (kit.kernel.inputs). No "model": the kit\'s embedded '
                           "instruct model.", content=False)
-    budget_seconds: int = param(18000, "the whole notebook's limit (AIMO3: 5 h)", config="aimo.budget_seconds",
-                                minimum=1, unit="seconds", content=False)
-    margin_seconds: int = param(600, "kept free at the end of the run", config="infer.margin_seconds", minimum=0,
-                                unit="seconds", content=False)
-    per_call_seconds: float = param(32400.0, "the gateway's per-problem deadline", config="aimo.per_call_seconds",
-                                    minimum=6, unit="seconds", content=False)
+    budget_seconds: int = param(InferConfig.budget_seconds, "the whole notebook's limit (AIMO3: 5 h)",
+                                config="infer.budget_seconds", minimum=1, unit="seconds", content=False)
+    margin_seconds: int = param(InferConfig.margin_seconds, "kept free at the end of the run",
+                                config="infer.margin_seconds", minimum=0, unit="seconds", content=False)
+    per_call_seconds: float = param(AimoEdition.per_call_seconds, "the gateway's per-problem deadline",
+                                    config="aimo.per_call_seconds", minimum=6, unit="seconds", content=False)
     first_call_exempt: bool = param(True, "the first call has no deadline", config="aimo.first_call_exempt",
                                     content=False)
     problems: int = param(50, "problems one run answers, for time banking", config="aimo.problems", minimum=1,

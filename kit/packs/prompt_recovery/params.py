@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from kit.errors import ConfigError
 from kit.kernel.params import check_fields, param
+from kit.packs.prompt_recovery.settings import InferConfig
 
 COMPETITION = "llm-prompt-recovery"
 
@@ -26,10 +27,10 @@ class InferParams:
         'datasets owner/slug[/N], models owner/model/framework/variation/N. No "model": the kit\'s default model; '
         '"rewriter": the model re-scoring templates (rescore*) rank candidates with (no ref: the kit\'s default '
         "model).", content=False)
-    budget_seconds: int = param(32400, "the competition's 9 h", config="infer.budget_seconds", minimum=1,
-                                unit="seconds", content=False)
-    margin_seconds: int = param(1800, "runtime obfuscation (up to 15 min) + slack, kept free of generation",
-                                config="infer.margin_seconds", minimum=0, unit="seconds", content=False)
+    budget_seconds: int = param(InferConfig.budget_seconds, "the competition's 9 h", config="infer.budget_seconds",
+                                minimum=1, unit="seconds", content=False)
+    margin_seconds: int = param(InferConfig.margin_seconds, "runtime obfuscation (up to 15 min) + slack, kept free of "
+                                "generation", config="infer.margin_seconds", minimum=0, unit="seconds", content=False)
     batch_size: int = param(8, "rows per generation batch", config="infer.batch_size", minimum=1, unit="rows")
     max_new_tokens: int = param(32, "tokens generated per candidate", config="infer.max_new_tokens", minimum=1,
                                 unit="tokens")
