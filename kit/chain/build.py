@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shlex
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,36 +20,12 @@ from kit.artefacts import DatasetStatus, KernelInfo
 from kit.config import KitConfig
 from kit.errors import ConfigError, InputError
 from kit.files import write_json
+from kit.git import git_state
 from kit.kaggle import kernel_metadata as km
 from kit.kaggle import metadata
 from kit.kaggle.sandbox import sandbox_mode
 from kit.kernel.inputs import check_sources
 from kit.pack import Recipe, get_recipe
-
-
-def git_state(cwd: Path | None = None, exclude: Path | None = None) -> tuple[str | None, bool | None]:
-    """(HEAD sha, dirty) of the git work tree around `cwd`; (None, None) outside a repo or without git.
-
-    `exclude` (the kernel folder the kit writes) does not count as a change."""
-    def git(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=30)
-
-    try:
-        head = git("rev-parse", "HEAD")
-    except (OSError, subprocess.TimeoutExpired):
-        return None, None
-    if head.returncode != 0:
-        return None, None
-    spec = ["--", "."]
-    if exclude is not None:
-        try:
-            rel = Path(os.path.relpath(exclude.resolve(), (cwd or Path.cwd()).resolve()))
-            if not str(rel).startswith(".."):
-                spec.append(f":(exclude){rel.as_posix()}")
-        except ValueError:
-            pass
-    status = git("status", "--porcelain", *spec)
-    return head.stdout.strip(), bool(status.stdout.strip())
 
 
 def kernel_hash(folder: Path, meta: dict[str, Any]) -> str:

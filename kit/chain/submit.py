@@ -14,11 +14,12 @@ from typing import Any
 from kit import __version__
 from kit.artefacts import KernelInfo
 from kit.artefacts import SubmissionStatus as Status
-from kit.chain.build import git_state, load_kernel, sandbox_mode
+from kit.chain.build import load_kernel, sandbox_mode
 from kit.chain.experiments import refuse_resubmission
 from kit.chain.uploads import check_kernel
 from kit.config import KitConfig
 from kit.errors import DirtyTreeError, InputError, KaggleNotFoundError
+from kit.git import git_state
 from kit.kaggle.kernel_metadata import METADATA_NAME
 from kit.kaggle.results import score_value, status_name
 from kit.mechanisms.registry import get_mechanism

@@ -20,7 +20,6 @@ import dataclasses
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -35,6 +34,7 @@ from kit.artefacts import ADAPTER_META_NAME as META_NAME
 from kit.artefacts import AdapterInfo
 from kit.errors import ConfigError, InputError, TrainingError
 from kit.files import atomic_write, replace_dir, write_json
+from kit.git import git_state
 from kit.llm.modelsig import signature
 from kit.packs.prompt_recovery.settings import TrainConfig
 from kit.packs.prompt_recovery.train_data import TRAIN_PRIME, trained_format
@@ -164,15 +164,6 @@ def resolve_precision(precision: str, cuda: bool, bf16_ok: bool) -> str:
     if precision == "bf16" and cuda and not bf16_ok:
         raise ConfigError("[train] this GPU does not support bf16", hint="use precision = \"fp16\"")
     return precision
-
-
-def git_sha(cwd: Path | None = None) -> str | None:
-    """`git rev-parse HEAD` of the working folder, or None outside a repository."""
-    try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
 
 
 def _quiet_warnings() -> None:
@@ -341,7 +332,7 @@ def _train(plan: Plan, embedder_path: str | Path | None, progress: bool) -> Trai
         "batch_size": trainer.state.train_batch_size or cfg.batch_size,
     }
     meta = AdapterInfo(
-        kit_version=__version__, git_sha=git_sha(), base_model=str(plan.base), template=cfg.template,
+        kit_version=__version__, git_sha=git_state()[0], base_model=str(plan.base), template=cfg.template,
         prime=TRAIN_PRIME, base_signature=signature(plan.base),
         data_file=str(plan.data.resolve()), data_sha256=plan.run["data_sha256"],
         rows=counts | {"total": len(plan.rows)}, knobs=resolved,
