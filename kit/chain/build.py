@@ -29,14 +29,12 @@ from kit.pack import Recipe, get_recipe
 
 
 def kernel_hash(folder: Path, meta: dict[str, Any]) -> str:
-    """sha256 over the notebook's cell sources, its kernelspec and the metadata: what Kaggle would run.
+    """sha256 over the notebook (its injected values included) and the metadata: what Kaggle would run, so
+    rebuilding the same kernel gives the same hash and `kit submit` continues its pending attempt instead of
+    starting another."""
+    from kit.chain import experiments
 
-    Papermill's own volatile metadata (paths, timestamps) is left out, so rebuilding the same kernel gives the
-    same hash and `kit submit` continues its pending attempt instead of starting another."""
-    nb = json.loads((folder / meta["code_file"]).read_text(encoding="utf-8"))
-    cells = [("".join(c.get("source", "")) if isinstance(c.get("source"), list) else c.get("source", ""))
-             for c in nb.get("cells", [])]
-    body = {"cells": cells, "kernelspec": nb.get("metadata", {}).get("kernelspec"), "meta": meta}
+    body = {"code": experiments.code_hash(folder / meta["code_file"], injected=True), "meta": meta}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 

@@ -36,12 +36,14 @@ RUN_LOCAL_ROOT = Path("run-local")
 DEFAULT_OUT_HELP = "run-local/<UTC time>-<template>, a new folder per run"
 
 
-def code_hash(notebook: Path) -> str:
-    """sha256 over a notebook's cell sources (injected-parameters cell left out) and kernelspec name."""
+def code_hash(notebook: Path, injected: bool = False) -> str:
+    """sha256 over a notebook's cell types and sources and its kernelspec name: the one notebook hash. Papermill's
+    volatile metadata (paths, timestamps, outputs) is left out, and so is its injected-parameters cell unless
+    `injected` (a built kernel's values are part of what Kaggle runs; a local run's are compared separately)."""
     nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
     cells = []
     for cell in nb.get("cells", []):
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+        if not injected and "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             continue
         src = cell.get("source", "")
         cells.append([cell.get("cell_type"), "".join(src) if isinstance(src, list) else src])
