@@ -166,7 +166,8 @@ def test_bad_data_is_one_clear_line(tmp_path, case, message):
 
 
 def test_knobs_are_validated_early():
-    from kit.packs.prompt_recovery.train import config_from_params, resolve_precision, validate
+    from kit.llm.lora import resolve_precision
+    from kit.packs.prompt_recovery.train import config_from_params, validate
 
     with pytest.raises(ConfigError, match="lr_scheduler must be one of"):
         validate(TrainConfig(lr_scheduler="cosine_with_restarts"))
@@ -519,7 +520,7 @@ def test_progress_shows_step_rate_and_eta_from_the_first_step(trained):
     logging steps, and no raw log dicts."""
     import re
 
-    from kit.packs.prompt_recovery.train_model import duration, rate
+    from kit.llm.lora import duration, rate
 
     lines = [line for line in trained["stderr"].splitlines() if line.startswith("[train] ")]
     assert lines[0].startswith("[train] tokenising 19 training and 5 validation rows")
@@ -545,7 +546,7 @@ def test_checkpoints_fall_at_each_quarter_of_a_short_run():
     """Issue 22 item 4: with save_steps far above the run's length, the schedule still saves at each quarter."""
     from transformers import TrainerControl, TrainerState, TrainingArguments
 
-    from kit.packs.prompt_recovery.train_model import checkpoint_schedule
+    from kit.llm.lora import checkpoint_schedule
 
     schedule = checkpoint_schedule()
     state, args = TrainerState(max_steps=17), TrainingArguments(output_dir="unused", report_to=[])
@@ -560,7 +561,7 @@ def test_checkpoints_fall_at_each_quarter_of_a_short_run():
 
 def test_resume_passes_over_a_checkpoint_cut_off_while_saving(tmp_path):
     """The Trainer writes trainer_state.json last: a checkpoint without it was interrupted mid-save."""
-    from kit.packs.prompt_recovery.train import newest_checkpoint
+    from kit.llm.lora import newest_checkpoint
 
     for step, complete in ((4, True), (8, True), (12, False)):
         (tmp_path / f"checkpoint-{step}").mkdir()

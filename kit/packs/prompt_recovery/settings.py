@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from kit.config import InferConfig as GenericInferConfig
 from kit.config import KaggleConfig, setting
+from kit.llm.lora import LoraTrainConfig
 
 _f = setting
 
@@ -41,40 +42,19 @@ class ScoreConfig:
 
 
 @dataclass
-class TrainConfig:
-    """LoRA training knobs (`kit train`)."""
+class TrainConfig(LoraTrainConfig):
+    """LoRA training knobs (`kit train`): the generic LoRA ones (kit.llm.lora) and what this pack trains on."""
 
     base_model_path: str = _f("", "Base model folder or hub id. Empty: the embedded instruct model.")
     template: str = _f("fewshot", "Template whose prompt the model learns to complete.")
     data: str = _f("", "Training CSV/parquet. Empty: the mini-competition's train.csv (rows the embedded model made).")
     out: str = _f("adapter", "Adapter output folder (flat: adapter files, tokenizer, kit_adapter.json).")
     checkpoint_dir: str = _f("", "Folder for resumable Trainer checkpoints. Empty: '<out>-checkpoints' beside out.")
-    lora_r: int = _f(8, "LoRA rank.")
-    lora_alpha: int = _f(16, "LoRA alpha (scale = alpha / r).")
-    lora_dropout: float = _f(0.05, "Dropout on the LoRA input.")
-    target_modules: list = _f([], "Module names LoRA wraps, e.g. [\"q_proj\", \"v_proj\"]. Empty: every linear "
-                              "projection of the model except lm_head.")
-    learning_rate: float = _f(2e-4, "Peak learning rate.")
-    lr_scheduler: str = _f("cosine", "Learning-rate schedule after warmup: cosine, linear or constant.")
-    warmup_ratio: float = _f(0.03, "Fraction of the optimizer steps spent warming the learning rate up (0-1).")
-    max_steps: int = _f(0, "Optimizer steps to train. 0: train for `epochs` instead.")
-    epochs: float = _f(1.0, "Passes over the training split (used when max_steps is 0).")
-    batch_size: int = _f(4, "Per-device training batch size (the start value when auto_batch_size is on).")
-    grad_accum: int = _f(4, "Gradient accumulation steps (effective batch = batch_size x grad_accum x devices).")
-    gradient_checkpointing: bool = _f(True, "Recompute activations in the backward pass: far less memory, ~30% slower.")
-    precision: str = _f("auto", "auto (bf16 where supported, fp16 on T4/P100, fp32 on CPU), bf16, fp16 or fp32.")
-    load_in_4bit: bool = _f(False, "QLoRA: load the base model in 4-bit NF4 (needs CUDA and bitsandbytes).")
-    auto_batch_size: bool = _f(False, "Find the largest per-device batch that fits, halving from batch_size on OOM.")
     resume: bool = _f(False, "Resume from the newest checkpoint in checkpoint_dir (same data and knobs).")
-    save_steps: int = _f(50, "Save a resumable checkpoint every N optimizer steps.")
-    save_total_limit: int = _f(2, "Checkpoints kept in checkpoint_dir (older ones are deleted).")
-    logging_steps: int = _f(5, "Log the training loss every N optimizer steps.")
     max_length: int = _f(2048, "Tokens per training sequence: original/rewritten are cut to fit, never the answer.")
     val_fraction: float = _f(0.1, "Fraction of rows held out for validation loss and score (0 disables).")
-    seed: int = _f(42, "Seed for the train/validation split, LoRA init and data order.")
     eval_rows: int = _f(16, "Validation rows generated and scored after training (0 skips the score).")
     eval_max_new_tokens: int = _f(32, "Tokens generated per validation row for the score.")
-    optim: str = _f("adamw_torch", "Optimizer name for transformers (e.g. adamw_torch, paged_adamw_8bit with 4-bit).")
     cpu_threads: int = _f(1, "Torch threads when training on CPU (0: torch's default, all cores). 1 is several "
                           "times faster for small models on a busy CPU, where OpenMP threads spin-wait.")
 

@@ -3,7 +3,7 @@
 `train(cfg)` is the one code path: `kit train --no-notebook` calls it in-process, notebooks/train.ipynb calls
 it through `train_from_params`, and `accelerate launch -m kit train --no-notebook ...` runs it on every GPU
 (the Trainer handles the distribution; only the main process saves, evaluates and writes kit_adapter.json).
-The base model, LoRA and Trainer set-up live in kit/packs/prompt_recovery/train_model.py.
+The base model, LoRA and Trainer set-up are generic: kit/llm/lora.py.
 
 `preflight` checks everything a run depends on (knobs, template, data, base model folder, precision, whether
 max_length fits, target modules, the checkpoint to resume from) before a notebook or a model starts: `kit train`
@@ -35,10 +35,10 @@ from kit.artefacts import AdapterInfo
 from kit.errors import ConfigError, InputError, TrainingError
 from kit.files import atomic_write, replace_dir, write_json
 from kit.git import git_state
+from kit.llm.lora import build_trainer, check_4bit, newest_checkpoint, resolve_precision, say
 from kit.llm.modelsig import signature
 from kit.packs.prompt_recovery.settings import TrainConfig
-from kit.packs.prompt_recovery.train_data import TRAIN_PRIME, trained_format
-from kit.packs.prompt_recovery.train_model import build_trainer, check_4bit, say
+from kit.packs.prompt_recovery.train_data import TRAIN_PRIME, encode_splits, trained_format
 from kit.typecheck import check, field_types
 
 SCHEDULES = ("cosine", "linear", "constant")
@@ -155,17 +155,6 @@ def output_paths(cfg: TrainConfig) -> tuple[Path, Path]:
     return out, ckpt
 
 
-def resolve_precision(precision: str, cuda: bool, bf16_ok: bool) -> str:
-    """auto: bf16 where supported, fp16 on older GPUs (T4/P100), fp32 on CPU; explicit values are checked."""
-    if precision == "auto":
-        return ("bf16" if bf16_ok else "fp16") if cuda else "fp32"
-    if precision == "fp16" and not cuda:
-        raise ConfigError("[train] precision fp16 needs a CUDA GPU", hint="use fp32 or bf16 on CPU")
-    if precision == "bf16" and cuda and not bf16_ok:
-        raise ConfigError("[train] this GPU does not support bf16", hint="use precision = \"fp16\"")
-    return precision
-
-
 def _quiet_warnings() -> None:
     # transformers 5 renamed gradient_checkpointing* to activation_checkpointing*; 4.x (Kaggle images) only
     # knows the old spelling, so the kit keeps it and hides the deprecation notice.
@@ -179,14 +168,6 @@ def _quiet_warnings() -> None:
 
 RUN_NAME = "kit_run.json"  # what the checkpoints in a checkpoint folder were trained on
 _RUN_KEYS = ("data_sha256", "base_model", "template", "lora_r", "lora_alpha", "target_modules", "max_length")
-
-
-def newest_checkpoint(ckpt: Path) -> Path | None:
-    """The complete checkpoint with the highest step in `ckpt` (the Trainer's `checkpoint-<step>` folders), or
-    None. The Trainer writes trainer_state.json last, so a checkpoint cut off while saving is passed over."""
-    steps = [(int(p.name.split("-", 1)[1]), p) for p in ckpt.glob("checkpoint-*")
-             if p.name.split("-", 1)[1].isdigit() and (p / "trainer_state.json").is_file()] if ckpt.is_dir() else []
-    return max(steps)[1] if steps else None
 
 
 def resume_point(ckpt: Path, resume: bool, run: dict[str, Any]) -> str | None:
@@ -225,9 +206,9 @@ def _check_fit(cfg: TrainConfig, base: Path, rows: list[dict]) -> None:
     module is not in the model; needs only the tokenizer and the model's config, never its weights."""
     from transformers import AutoTokenizer
 
+    from kit.llm.lora import check_target_modules
     from kit.packs.prompt_recovery.templates import get_template
     from kit.packs.prompt_recovery.train_data import check_fits
-    from kit.packs.prompt_recovery.train_model import check_target_modules
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(base))
@@ -309,8 +290,8 @@ def _train(plan: Plan, embedder_path: str | Path | None, progress: bool) -> Trai
     precision = resolve_precision(cfg.precision, cuda, cuda and torch.cuda.get_device_capability()[0] >= 8)
     _prepare_checkpoints(plan)
     started = time.time()
-    trainer, targets, counts = build_trainer(cfg, plan.base, plan.ckpt, precision, cuda, template, train_rows,
-                                             val_rows, progress)
+    tokenizer, train_enc, val_enc, counts = encode_splits(cfg, plan.base, template, train_rows, val_rows, progress)
+    trainer, targets = build_trainer(cfg, plan.base, plan.ckpt, precision, cuda, tokenizer, train_enc, val_enc)
     try:
         # the Trainer prints its loss lines to stdout: keep stdout clean for `--json`
         with contextlib.redirect_stdout(sys.stderr), torch.enable_grad():
@@ -341,7 +322,7 @@ def _train(plan: Plan, embedder_path: str | Path | None, progress: bool) -> Trai
         train_seconds=round(time.time() - started, 2), device="cuda" if cuda else "cpu",
     )
     with replace_dir(plan.out) as build:  # the previous adapter stays whole until this one is complete
-        _save_flat(trainer, build)
+        _save_flat(trainer, tokenizer, build)
         del trainer, outcome
         from kit.llm.memory import free_memory
 
@@ -359,10 +340,10 @@ def _train(plan: Plan, embedder_path: str | Path | None, progress: bool) -> Trai
     return TrainResult(out=plan.out, meta=meta.to_dict())
 
 
-def _save_flat(trainer: Any, out: Path) -> None:
+def _save_flat(trainer: Any, tokenizer: Any, out: Path) -> None:
     """adapter_config.json + adapter_model.safetensors + tokenizer files straight into the (empty) folder `out`."""
     trainer.model.save_pretrained(str(out), safe_serialization=True)
-    trainer.kit_tokenizer.save_pretrained(str(out))
+    tokenizer.save_pretrained(str(out))
     if not (out / "adapter_model.safetensors").exists():
         raise TrainingError(f"no adapter_model.safetensors written to {out}")
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import ConfigError, InputError
+from kit.llm.lora import IGNORE_INDEX, say
 from kit.tables import read_rows
 
 COLUMNS = ("original_text", "rewrite_prompt", "rewritten_text")
-IGNORE_INDEX = -100
 # Training renders the prompt with no prime and learns the whole rewrite_prompt (its first verb included), so
 # an adapter predicts from this prime; kit_adapter.json records it and inference uses it (`trained_format`).
 TRAIN_PRIME = ""
@@ -231,21 +231,23 @@ def encode_rows(tokenizer: Any, template: Any, rows: list[dict[str, str]], max_l
     return out
 
 
-class Collator:
-    """Right-pad a batch: pad id for inputs, -100 for labels, 0 for the attention mask."""
+def encode_splits(cfg: Any, base: Path, template: Any, train_rows: list[dict], val_rows: list[dict],
+                  progress: bool) -> tuple[Any, list[dict], list[dict], dict[str, int]]:
+    """The base model's tokenizer and both splits tokenised with completion-only labels; ConfigError when no
+    training row's answer fits `max_length`. Returns (tokenizer, train examples, val examples, row counts)."""
+    from transformers import AutoTokenizer, set_seed
 
-    def __init__(self, pad_token_id: int, pad_to_multiple_of: int | None = None) -> None:
-        self.pad_token_id = pad_token_id
-        self.pad_to_multiple_of = pad_to_multiple_of
-
-    def __call__(self, batch: list[dict[str, list[int]]]) -> dict[str, Any]:
-        import torch
-
-        width = max(len(ex["input_ids"]) for ex in batch)
-        if self.pad_to_multiple_of:
-            width = -(-width // self.pad_to_multiple_of) * self.pad_to_multiple_of
-        fills = {"input_ids": self.pad_token_id, "labels": IGNORE_INDEX, "attention_mask": 0}
-        return {
-            key: torch.tensor([ex[key] + [fill] * (width - len(ex[key])) for ex in batch], dtype=torch.long)
-            for key, fill in fills.items()
-        }
+    set_seed(cfg.seed)
+    tokenizer = AutoTokenizer.from_pretrained(str(base))
+    say(f"tokenising {len(train_rows)} training and {len(val_rows)} validation rows")
+    train_enc = encode_rows(tokenizer, template, train_rows, cfg.max_length, progress, "tokenise train")
+    val_enc = encode_rows(tokenizer, template, val_rows, cfg.max_length, progress, "tokenise val")
+    if not train_enc.examples:  # preflight checks the shortest answer; this is every training row's
+        raise ConfigError(f"[train] max_length {cfg.max_length} fits no training row's answer",
+                          hint="raise max_length")
+    if train_enc.dropped or val_enc.dropped:
+        say(f"dropped {train_enc.dropped + val_enc.dropped} rows whose answer does not fit max_length "
+            f"{cfg.max_length}")
+    counts = {"train": len(train_enc.examples), "val": len(val_enc.examples),
+              "dropped": train_enc.dropped + val_enc.dropped, "truncated": train_enc.truncated + val_enc.truncated}
+    return tokenizer, train_enc.examples, val_enc.examples, counts

@@ -1,11 +1,11 @@
-"""The model and Trainer set-up behind `kit.packs.prompt_recovery.train.train`: base model, LoRA wrapping,
-training arguments.
+"""LoRA fine-tuning of a causal LM, for any pack: the generic knobs, the base model, the LoRA wrapping, the
+Trainer with its progress lines and checkpoint schedule, and the completion-only batch collator.
 
-Split from kit/packs/prompt_recovery/train.py (which keeps the run itself: knobs, resume, flat output,
-evaluation); every function here is called only from there.
+A pack brings its rows already tokenised (input_ids, labels with IGNORE_INDEX on every prompt token,
+attention_mask) and its own config section extending `LoraTrainConfig`; what a row means is the pack's.
 
-Progress is plain `[train] ...` lines on stderr (`say`): in a terminal, and from the notebook's kernel, whose
-stderr `kit train` streams to the terminal (kit.notebooks keeps such lines and drops the Trainer's HTML bar).
+Progress is plain `[train] ...` lines on stderr (`say`): in a terminal, and from a notebook's kernel, whose
+stderr the kit streams to the terminal (kit.notebooks keeps such lines and drops the Trainer's HTML bar).
 """
 
 from __future__ import annotations
@@ -14,15 +14,52 @@ import inspect
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kit.config import setting
 from kit.errors import ConfigError, MissingDependencyError, TrainingError
-from kit.packs.prompt_recovery.settings import TrainConfig
 
 PROGRESS_SECONDS = 10.0  # a step line at least this often (and at every logging step, the first and the last)
 SAVE_PARTS = 4  # a checkpoint at each quarter of the run, so an interrupted short run can resume...
 SAVE_MINUTES = 10.0  # ...and at least every 10 minutes of a long one, besides every `save_steps` steps
+
+
+IGNORE_INDEX = -100  # the label the loss skips: every prompt token of a completion-only example
+
+
+@dataclass
+class LoraTrainConfig:
+    """LoRA training knobs any pack's training section extends (`kit train`)."""
+
+    lora_r: int = setting(8, "LoRA rank.")
+    lora_alpha: int = setting(16, "LoRA alpha (scale = alpha / r).")
+    lora_dropout: float = setting(0.05, "Dropout on the LoRA input.")
+    target_modules: list = setting([], "Module names LoRA wraps, e.g. [\"q_proj\", \"v_proj\"]. Empty: every "
+                                   "linear projection of the model except lm_head.")
+    learning_rate: float = setting(2e-4, "Peak learning rate.")
+    lr_scheduler: str = setting("cosine", "Learning-rate schedule after warmup: cosine, linear or constant.")
+    warmup_ratio: float = setting(0.03, "Fraction of the optimizer steps spent warming the learning rate up (0-1).")
+    max_steps: int = setting(0, "Optimizer steps to train. 0: train for `epochs` instead.")
+    epochs: float = setting(1.0, "Passes over the training split (used when max_steps is 0).")
+    batch_size: int = setting(4, "Per-device training batch size (the start value when auto_batch_size is on).")
+    grad_accum: int = setting(4, "Gradient accumulation steps (effective batch = batch_size x grad_accum x "
+                              "devices).")
+    gradient_checkpointing: bool = setting(True, "Recompute activations in the backward pass: far less memory, "
+                                           "~30% slower.")
+    precision: str = setting("auto", "auto (bf16 where supported, fp16 on T4/P100, fp32 on CPU), bf16, fp16 or "
+                             "fp32.")
+    load_in_4bit: bool = setting(False, "QLoRA: load the base model in 4-bit NF4 (needs CUDA and bitsandbytes).")
+    auto_batch_size: bool = setting(False, "Find the largest per-device batch that fits, halving from batch_size "
+                                    "on OOM.")
+    save_steps: int = setting(50, "Save a resumable checkpoint every N optimizer steps.")
+    save_total_limit: int = setting(2, "Checkpoints kept in checkpoint_dir (older ones are deleted).")
+    logging_steps: int = setting(5, "Log the training loss every N optimizer steps.")
+    max_length: int = setting(2048, "Tokens per training sequence (the pack decides what is cut to fit).")
+    seed: int = setting(42, "Seed for the train/validation split, LoRA init and data order.")
+    optim: str = setting("adamw_torch", "Optimizer name for transformers (e.g. adamw_torch, paged_adamw_8bit with "
+                         "4-bit).")
 
 
 def say(text: str) -> None:
@@ -103,7 +140,7 @@ def check_target_modules(base: Path, targets: list[str]) -> None:
     _check_targets(targets, linear_module_names(model))
 
 
-def add_lora(model: Any, cfg: TrainConfig) -> tuple[Any, list[str]]:
+def add_lora(model: Any, cfg: LoraTrainConfig) -> tuple[Any, list[str]]:
     """Wrap `model` with a fresh LoRA adapter; returns (peft model, resolved target modules)."""
     from peft import LoraConfig, get_peft_model
 
@@ -117,7 +154,7 @@ def add_lora(model: Any, cfg: TrainConfig) -> tuple[Any, list[str]]:
 # ---------------------------------------------------------------------------- trainer
 
 
-def training_args(cfg: TrainConfig, ckpt: Path, precision: str, cuda: bool) -> Any:
+def training_args(cfg: LoraTrainConfig, ckpt: Path, precision: str, cuda: bool) -> Any:
     """TrainingArguments for the knobs, spelled for the installed transformers (4.x or 5.x)."""
     from transformers import TrainingArguments
 
@@ -146,27 +183,13 @@ def training_args(cfg: TrainConfig, ckpt: Path, precision: str, cuda: bool) -> A
     return TrainingArguments(**kwargs)
 
 
-def build_trainer(cfg: TrainConfig, base: Path, ckpt: Path, precision: str, cuda: bool, template: Any,
-                  train_rows: list[dict], val_rows: list[dict], progress: bool) -> tuple[Any, list[str], dict]:
-    """Tokenise the rows, load the base model with a fresh LoRA adapter and wrap it all in a Trainer.
-
-    Returns (trainer, resolved target modules, row counts)."""
-    from transformers import AutoTokenizer, Trainer, set_seed
+def build_trainer(cfg: LoraTrainConfig, base: Path, ckpt: Path, precision: str, cuda: bool, tokenizer: Any,
+                  train_examples: list[dict], val_examples: list[dict]) -> tuple[Any, list[str]]:
+    """Load the base model with a fresh LoRA adapter and wrap it and the tokenised examples in a Trainer that
+    prints progress lines and saves on the kit's schedule. Returns (trainer, resolved target modules)."""
+    from transformers import Trainer
     from transformers.trainer_callback import PrinterCallback
 
-    from kit.packs.prompt_recovery.train_data import Collator, encode_rows
-
-    set_seed(cfg.seed)
-    tokenizer = AutoTokenizer.from_pretrained(str(base))
-    say(f"tokenising {len(train_rows)} training and {len(val_rows)} validation rows")
-    train_enc = encode_rows(tokenizer, template, train_rows, cfg.max_length, progress, "tokenise train")
-    val_enc = encode_rows(tokenizer, template, val_rows, cfg.max_length, progress, "tokenise val")
-    if not train_enc.examples:  # preflight checks the shortest answer; this is every training row's
-        raise ConfigError(f"[train] max_length {cfg.max_length} fits no training row's answer",
-                          hint="raise max_length")
-    if train_enc.dropped or val_enc.dropped:
-        say(f"dropped {train_enc.dropped + val_enc.dropped} rows whose answer does not fit max_length "
-            f"{cfg.max_length}")
     say(f"loading the base model {base} ({precision})")
     model = load_model(base, precision, cfg.load_in_4bit, cfg.gradient_checkpointing)
     model, targets = add_lora(model, cfg)
@@ -175,15 +198,51 @@ def build_trainer(cfg: TrainConfig, base: Path, ckpt: Path, precision: str, cuda
     # the tokenizer is saved with every checkpoint; transformers 4.x calls the argument `tokenizer`
     accepted = inspect.signature(Trainer.__init__).parameters
     tok_arg = "processing_class" if "processing_class" in accepted else "tokenizer"
-    trainer = Trainer(model=model, args=args, train_dataset=train_enc.examples,
-                      eval_dataset=val_enc.examples or None, data_collator=Collator(pad), **{tok_arg: tokenizer})
-    trainer.kit_tokenizer = tokenizer
+    trainer = Trainer(model=model, args=args, train_dataset=train_examples, eval_dataset=val_examples or None,
+                      data_collator=Collator(pad), **{tok_arg: tokenizer})
     trainer.remove_callback(PrinterCallback)  # raw log dicts; `progress_printer` says the same in one line
     trainer.add_callback(progress_printer())
     trainer.add_callback(checkpoint_schedule())
-    counts = {"train": len(train_enc.examples), "val": len(val_enc.examples),
-              "dropped": train_enc.dropped + val_enc.dropped, "truncated": train_enc.truncated + val_enc.truncated}
-    return trainer, targets, counts
+    return trainer, targets
+
+
+class Collator:
+    """Right-pad a batch: pad id for inputs, IGNORE_INDEX for labels, 0 for the attention mask."""
+
+    def __init__(self, pad_token_id: int, pad_to_multiple_of: int | None = None) -> None:
+        self.pad_token_id = pad_token_id
+        self.pad_to_multiple_of = pad_to_multiple_of
+
+    def __call__(self, batch: list[dict[str, list[int]]]) -> dict[str, Any]:
+        import torch
+
+        width = max(len(ex["input_ids"]) for ex in batch)
+        if self.pad_to_multiple_of:
+            width = -(-width // self.pad_to_multiple_of) * self.pad_to_multiple_of
+        fills = {"input_ids": self.pad_token_id, "labels": IGNORE_INDEX, "attention_mask": 0}
+        return {
+            key: torch.tensor([ex[key] + [fill] * (width - len(ex[key])) for ex in batch], dtype=torch.long)
+            for key, fill in fills.items()
+        }
+
+
+def resolve_precision(precision: str, cuda: bool, bf16_ok: bool) -> str:
+    """auto: bf16 where supported, fp16 on older GPUs (T4/P100), fp32 on CPU; explicit values are checked."""
+    if precision == "auto":
+        return ("bf16" if bf16_ok else "fp16") if cuda else "fp32"
+    if precision == "fp16" and not cuda:
+        raise ConfigError("[train] precision fp16 needs a CUDA GPU", hint="use fp32 or bf16 on CPU")
+    if precision == "bf16" and cuda and not bf16_ok:
+        raise ConfigError("[train] this GPU does not support bf16", hint="use precision = \"fp16\"")
+    return precision
+
+
+def newest_checkpoint(ckpt: Path) -> Path | None:
+    """The complete checkpoint with the highest step in `ckpt` (the Trainer's `checkpoint-<step>` folders), or
+    None. The Trainer writes trainer_state.json last, so a checkpoint cut off while saving is passed over."""
+    steps = [(int(p.name.split("-", 1)[1]), p) for p in ckpt.glob("checkpoint-*")
+             if p.name.split("-", 1)[1].isdigit() and (p / "trainer_state.json").is_file()] if ckpt.is_dir() else []
+    return max(steps)[1] if steps else None
 
 
 def duration(seconds: float) -> str:
