@@ -97,17 +97,13 @@ def load_model(base: Path, precision: str, load_in_4bit: bool, gradient_checkpoi
     import torch
     from transformers import AutoModelForCausalLM
 
-    from kit.llm.loading import dtype_kwargs
+    from kit.llm.loading import dtype_kwargs, four_bit_kwargs
 
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[precision]
     kwargs: dict[str, Any] = dtype_kwargs(dtype)  # dtype= in transformers 5, torch_dtype= in 4.x
-    if load_in_4bit:
-        from transformers import BitsAndBytesConfig
-
-        kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=dtype if precision != "fp32" else torch.float16)
-        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", 0))}
+    if load_in_4bit:  # each training process (torchrun) on its own GPU
+        compute = dtype if precision != "fp32" else torch.float16
+        kwargs |= four_bit_kwargs(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}", compute)
     try:
         model = AutoModelForCausalLM.from_pretrained(str(base), **kwargs)
     except OSError as exc:
