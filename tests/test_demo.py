@@ -126,7 +126,7 @@ def _hidden_scores(submission_ref: int) -> tuple[float, float]:
     public and private ids."""
     from kit.kaggle.emulator import runner
     from kit.kaggle.sandbox import sandbox_dir
-    from kit.packs.prompt_recovery.competition import PACK
+    from kit.packs.prompt_recovery.competition import EMULATED as PACK
     from kit.tables import read_rows
 
     out = runner.working_dir(sandbox_dir() / "state" / "submissions" / str(submission_ref) / "run")

@@ -298,7 +298,8 @@ def test_sandbox_mode_starts_and_reuses_a_background_emulator(monkeypatch):
 
 @pytest.mark.slow
 def test_prompt_recovery_pack_public_and_hidden_files_and_scores(tmp_path):
-    from kit.packs.prompt_recovery.competition import PACK, PLACEHOLDER
+    from kit.packs.prompt_recovery.competition import EMULATED as PACK
+    from kit.packs.prompt_recovery.competition import PLACEHOLDER
     from kit.tables import read_rows
 
     public = PACK.mount(tmp_path / "public", hidden=False)

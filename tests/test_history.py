@@ -149,7 +149,7 @@ def test_the_plot_says_when_its_scores_are_the_sandboxs(ledger_rows):
 def test_sandbox_scores_are_computed_like_the_local_score_they_are_paired_with(tmp_path):
     """History pairs a sandbox public score with a local score: both must be the same computation, or the sandbox
     ranks recipes differently (with the full string, the proxy punished the lucrarea suffix that `best` carries)."""
-    from kit.packs.prompt_recovery.competition import PACK as EMULATED
+    from kit.packs.prompt_recovery.competition import EMULATED
     from kit.packs.prompt_recovery.pack import PACK
     from kit.packs.prompt_recovery.templates import DEFAULT_MEAN_PROMPT, LUCRAREA_SUFFIX
     from kit.tables import read_rows, write_rows

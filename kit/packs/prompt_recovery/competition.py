@@ -23,7 +23,7 @@ PLACEHOLDER = {
 }
 
 
-class PromptRecoveryPack:
+class EmulatedPromptRecovery:
     """Files and scorer of llm-prompt-recovery, for the emulator."""
 
     slug = "llm-prompt-recovery"
@@ -81,4 +81,4 @@ def _mean(values: list[float]) -> float:
     return float(sum(values) / len(values)) if values else 0.0
 
 
-PACK = PromptRecoveryPack()
+EMULATED = EmulatedPromptRecovery()

@@ -91,7 +91,7 @@ class PromptRecovery(PromptRecoveryEdges):
 
     def emulator(self) -> Any:
         """The sandbox's competition: public files, the hidden set for re-runs, the public/private scorer."""
-        from kit.packs.prompt_recovery.competition import PACK as EMULATED
+        from kit.packs.prompt_recovery.competition import EMULATED
 
         return EMULATED
 
