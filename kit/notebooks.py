@@ -1,4 +1,4 @@
-"""The only papermill/nbformat importer: read parameters, render (prepare only), execute.
+"""The only papermill/nbformat importer: read parameters, rewrite the parameters cell, render (prepare only), execute.
 
 Kaggle runs pushed notebooks through papermill itself, so every notebook the kit renders keeps a valid
 python3 kernelspec and a cell tagged `parameters`. Executing is looser, as on Kaggle: any Python notebook runs
