@@ -1,4 +1,4 @@
-"""The only papermill/nbformat importer: read parameters, render (prepare only), execute.
+"""The only papermill/nbformat importer: read parameters, rewrite the parameters cell, render (prepare only), execute.
 
 Kaggle runs pushed notebooks through papermill itself, so every notebook the kit renders keeps a valid
 python3 kernelspec and a cell tagged `parameters`. Executing is looser, as on Kaggle: any Python notebook runs
@@ -26,6 +26,48 @@ def parameters(path: Path) -> dict[str, Any]:
     import papermill as pm
 
     return {name: info.get("default") for name, info in pm.inspect_notebook(str(path)).items()}
+
+
+def _parameters_cell(nb: Any, path: Path) -> Any:
+    """The one cell tagged `parameters` (papermill injects after the first; a second would be a reader's trap)."""
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    if len(tagged) != 1:
+        raise NotebookError(f"{path}: {len(tagged)} cells tagged 'parameters'; a kit notebook has exactly one")
+    return tagged[0]
+
+
+def parameters_source(path: Path) -> str:
+    """The source text of notebook `path`'s `parameters` cell (NotebookError unless it has exactly one)."""
+    import nbformat
+
+    return _parameters_cell(nbformat.read(str(path), as_version=nbformat.NO_CONVERT), path).source
+
+
+def write_parameters(path: Path, source: str) -> bool:
+    """Set the source of notebook `path`'s `parameters` cell to `source`, in place; True when the file changed.
+
+    Every other byte stays as it was: the file must be in the form Jupyter saves (nbformat's writer), which a
+    rewrite reproduces exactly; a notebook in any other form is refused (NotebookError) rather than reformatted
+    around the one cell this is meant to touch."""
+    import nbformat
+
+    text = path.read_text(encoding="utf-8")
+    nb = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
+    if _saved_form(nb) != text:
+        raise NotebookError(f"{path}: not in the form Jupyter saves, so rewriting one cell would reformat the rest",
+                            hint="open and save it in Jupyter (or nbformat.write it) once, then sync again")
+    cell = _parameters_cell(nb, path)
+    if cell.source == source:
+        return False
+    cell.source = source
+    path.write_text(_saved_form(nb), encoding="utf-8")
+    return True
+
+
+def _saved_form(nb: Any) -> str:
+    import nbformat
+
+    return nbformat.writes(nb) + "\n"  # what nbformat.write (and so Jupyter) puts on disk
 
 
 def injected_parameters(path: Path) -> dict[str, Any]:

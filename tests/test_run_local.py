@@ -38,7 +38,7 @@ def test_attach_hides_labels_and_mounts_by_ref_in_either_layout(tmp_path):
 
 
 def test_notebook_parameters_cell_is_the_pack_params_dataclass():
-    """The kernel's parameters are defined once (the pack's dataclass): the generated notebook declares exactly
+    """The kernel's parameters are defined once (the pack's dataclass): the notebook's generated cell declares exactly
     its fields, in order, with its defaults and help; a bad value fails when the dataclass is made."""
     import ast
     import dataclasses
@@ -55,7 +55,7 @@ def test_notebook_parameters_cell_is_the_pack_params_dataclass():
     assert {k: ast.literal_eval(v) for k, v in declared.items()} == defaults(spec.params)
     cells = nbformat.read(str(spec.notebook), as_version=4).cells
     cell = next(c for c in cells if "parameters" in c.metadata.get("tags", []))
-    assert cell.source.rstrip("\n") == cell_source(spec.params).rstrip("\n")  # regenerate with the script
+    assert cell.source.rstrip("\n") == cell_source(spec.params).rstrip("\n")  # `make notebooks` rewrites it
     cfg = KitConfig()
     cfg.infer.batch_size, cfg.mean_prompt.text = 3, "improve it"
     made = from_config(spec.params, cfg, rows=2)

@@ -174,7 +174,7 @@ def test_readme_layout_names_only_paths_that_exist():
     """The README's layout section matches the tree: every repository path it names is there."""
     text = README.read_text(encoding="utf-8")
     section = text[text.index("Layout (") :]
-    named = set(re.findall(r"`((?:kit|tests|scripts)/[\w./-]*)`", section))
+    named = set(re.findall(r"`((?:kit|tests|scripts|notebooks)/[\w./-]*)`", section))
     assert len(named) > 20
     missing = sorted(p for p in named if not (KIT.parent / p).exists())
     assert missing == []

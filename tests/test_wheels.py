@@ -16,6 +16,7 @@ from kit.config import KaggleConfig, KitConfig
 from kit.errors import ConfigError, InputError
 
 HOST_ONLY = KitConfig().kaggle.wheels_host_only
+REPO = Path(__file__).resolve().parent.parent
 # The stand-in image: every runtime dependency of the kit, with transformers/tokenizers too old for it.
 IMAGE = {"click": "8.1.7", "tqdm": "4.66.1", "numpy": "1.26.4", "torch": "2.1.2", "transformers": "4.38.2",
          "accelerate": "0.28.0", "tokenizers": "0.15.2", "safetensors": "0.4.2", "tomli": "2.0.1", "packaging": "21.3"}
@@ -156,9 +157,13 @@ def test_host_only_dependencies_leave_the_kernel_wheel(kit_wheel):
         meta = zf.read(next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))).decode()
         names = set(zf.namelist())
         points = zf.read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
-    # an installed (non-editable) kit finds its pack and the pack's notebooks: both travel in the wheel
+        carried = {n: zf.read(n) for n in names if n.endswith(".ipynb")}
+    # an installed (non-editable) kit finds its pack and the pack's notebooks: both travel in the wheel, the
+    # notebooks as the files of the top-level notebooks/<pack>/ that kit/packs/<pack>/notebooks links to
     assert {"kit/packs/prompt_recovery/notebooks/infer.ipynb", "kit/packs/prompt_recovery/notebooks/train.ipynb",
-            "kit/packs/prompt_recovery/pack.py"} <= names
+            "kit/packs/aimo/notebooks/solve.ipynb", "kit/packs/prompt_recovery/pack.py"} <= names
+    top = REPO / "notebooks"
+    assert carried == {f"kit/packs/{p.parent.name}/notebooks/{p.name}": p.read_bytes() for p in top.glob("*/*.ipynb")}
     assert "[kit.packs]" in points and "\nllm-prompt-recovery = kit.packs.prompt_recovery.pack:PACK\n" in points
     # no answers in a kernel's wheel: the labels and hidden sets stay on the host
     assert [n for n in names if n.endswith("_labels.csv") or "/hidden/" in n] == []

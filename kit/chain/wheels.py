@@ -251,7 +251,8 @@ def sandbox_bundle() -> Path:
     from kit.assets import assets_dir
 
     digest = hashlib.sha256()
-    for path in sorted((REPO_ROOT / "kit").rglob("*")):
+    # notebooks/ too: the packs' notebook folders are links into it, which rglob does not follow
+    for path in sorted([*(REPO_ROOT / "kit").rglob("*"), *(REPO_ROOT / "notebooks").rglob("*")]):
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes())
     for name in ("pyproject.toml", "README.md"):

@@ -2,7 +2,8 @@
 
 A pack declares its kernel's parameters as a dataclass (`KernelSpec.params`) whose fields come from `param`:
 default, help text, the lowest allowed value and the kit.toml key that sets it. From that one definition
-- the notebook generator writes the notebook's `parameters` cell (`cell_source`);
+- `sync_notebook` (run by `make notebooks`) rewrites the notebook's `parameters` cell in place from it
+  (`cell_source`), leaving the hand-written cells alone, and a test fails while the two disagree;
 - `kit build-submission` and `kit run-local` build the values (`from_config`: kit.toml, then the command's own);
 - the instance checks itself (`check_fields` for types and ranges, from the pack's `__post_init__`), and
   `validate` checks it against the notebook actually rendered, so a value the rehearsal refuses never reaches a
@@ -104,6 +105,17 @@ def cell_source(cls: type) -> str:
         else:  # papermill reads only same-line comments as help; a long one is kept above, for the reader
             lines += [f"# {chunk}\n" for chunk in _wrap(help_text, _LINE - 2)] + [assign + "\n"]
     return "".join(lines)
+
+
+def sync_notebook(notebook: Path, cls: type, *, check: bool = False) -> bool:
+    """Whether `notebook`'s `parameters` cell differs from `cell_source(cls)`; unless `check`, rewrite that one cell
+    in place (every other cell stays byte for byte as it was: kit.notebooks.write_parameters)."""
+    from kit.notebooks import parameters_source, write_parameters
+
+    wanted = cell_source(cls)
+    if check:
+        return parameters_source(notebook) != wanted
+    return write_parameters(notebook, wanted)
 
 
 def _literal(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""The solve kernel's glue (imported by notebooks/solve.ipynb): the recipe as the `predict` the gateway calls.
+"""The solve kernel's glue (imported by notebooks/aimo/solve.ipynb): the recipe as the `predict` the gateway calls.
 
 Stdlib at import: the model (torch, transformers) loads lazily on the first problem, and only for recipes that
 need it; the tool pool starts only for the tir recipes. Time banking is kit.kernel.serving's: each problem's

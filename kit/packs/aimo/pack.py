@@ -17,7 +17,8 @@ from kit.packs.aimo.competition import LABELS_FILE, OPTIONS, hidden_rows
 from kit.packs.aimo.params import SolveParams
 from kit.packs.aimo.settings import SLUG
 
-NOTEBOOK = Path(__file__).resolve().parent / "notebooks" / "solve.ipynb"
+# notebooks/aimo/ in a checkout (this folder links there), package data in a wheel (pyproject.toml)
+NOTEBOOK = (Path(__file__).resolve().parent / "notebooks").resolve() / "solve.ipynb"
 RECIPES = {
     "greedy": Recipe("greedy", "One most-likely attempt, no tools.", needs_model=True),
     "vote": Recipe("vote", "Sampled attempts from one prefill, majority vote, stop once `agree` agree.",

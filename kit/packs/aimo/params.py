@@ -1,6 +1,6 @@
-"""The solve kernel's parameters, defined once: `python -m kit.packs.aimo.notebook` writes the notebook's
-`parameters` cell from this dataclass (a test checks they agree), and `kit build-submission` / `kit run-local`
-build their values from kit.toml through each field's `config` key (kit.kernel.params.from_config).
+"""The solve kernel's parameters, defined once: `make notebooks` writes the `parameters` cell of
+notebooks/aimo/solve.ipynb from this dataclass (a test fails while they disagree), and `kit build-submission` /
+`kit run-local` build their values from kit.toml through each field's `config` key (kit.kernel.params.from_config).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ RECIPE_NAMES = ("greedy", "vote", "tir", "tir-vote")
 
 @dataclass
 class SolveParams:
-    """What notebooks/solve.ipynb takes; validated on creation (types, ranges, the recipe, the answer range)."""
+    """What notebooks/aimo/solve.ipynb takes; validated on creation (types, ranges, the recipe, the answer range)."""
 
     template: str = param("tir-vote", "greedy, vote, tir or tir-vote", config="infer.template")
     input_dir: str = param("/kaggle/input", "where Kaggle mounts the attached sources", content=False)

@@ -1,6 +1,6 @@
 """What the inference notebook's cells call: path resolution, data, fallback-first submission, report.
 
-The notebook (notebooks/infer.ipynb) stays glue: the same functions run under papermill locally
+The notebook (notebooks/prompt_recovery/infer.ipynb) stays glue: the same functions run under papermill locally
 (`kit run-local`), in the sandbox emulator and on Kaggle. Everything is driven by the notebook's
 parameters: sources are refs found under /kaggle/input (kit.kernel.inputs), outputs go to the working directory.
 """

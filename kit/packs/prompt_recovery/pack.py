@@ -15,7 +15,8 @@ from kit.packs.prompt_recovery.edges import PromptRecoveryEdges
 from kit.packs.prompt_recovery.kernel import HIDDEN_ROWS
 from kit.packs.prompt_recovery.params import COMPETITION, InferParams
 
-NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"  # package data: there in a checkout and in a wheel
+# notebooks/prompt_recovery/ in a checkout (this folder links there), package data in a wheel (pyproject.toml)
+NOTEBOOKS = (Path(__file__).resolve().parent / "notebooks").resolve()
 
 
 def notebook_path(name: str) -> Path:

@@ -1,6 +1,6 @@
-"""The inference kernel's parameters, defined once: scripts/make_infer_notebook.py writes the notebook's
-`parameters` cell from this dataclass, and `kit build-submission` / `kit run-local` build their values from it
-(kit.kernel.params.from_config), so the three can never disagree.
+"""The inference kernel's parameters, defined once: `make notebooks` writes the `parameters` cell of
+notebooks/prompt_recovery/infer.ipynb from this dataclass (a test fails while they disagree), and
+`kit build-submission` / `kit run-local` build their values from it (kit.kernel.params.from_config).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ COMPETITION = "llm-prompt-recovery"
 
 @dataclass
 class InferParams:
-    """What notebooks/infer.ipynb takes. Validated on creation: types, ranges, the margin against the budget
-    and the template's name."""
+    """What notebooks/prompt_recovery/infer.ipynb takes. Validated on creation: types, ranges, the margin against
+    the budget and the template's name."""
 
     template: str = param("best", '`kit templates`; "mean" loads no model at all', config="infer.template")
     input_dir: str = param("/kaggle/input", "where Kaggle mounts the attached sources", content=False)

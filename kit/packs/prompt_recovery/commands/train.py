@@ -51,8 +51,8 @@ def command(ctx: click.Context, no_notebook: bool, embedder: str | None, as_json
     """LoRA-train an adapter on the answer, then score it on a validation subset.
 
     Every knob, the data, the base model and whether max_length fits the template are checked first. By default
-    this then runs notebooks/train.ipynb with papermill (the executed copy lands in the checkpoint folder),
-    streaming its progress (step n/N, rate, time left); --no-notebook runs the same library function in this
+    this then runs notebooks/prompt_recovery/train.ipynb with papermill (the executed copy lands in the checkpoint
+    folder), streaming its progress (step n/N, rate, time left); --no-notebook runs the same library function in this
     process. Defaults: the mini-competition's training rows and the embedded instruct model.
     """
     from kit.packs.prompt_recovery.train import run_training, summary
