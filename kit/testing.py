@@ -55,6 +55,7 @@ def _check_kernel(pack: Pack) -> None:
     _require(spec.hidden_rows > 0, pack, "KernelSpec.hidden_rows must be the hidden test set's size")
     get_mechanism(pack.submission.mechanism)  # ConfigError naming the unknown mechanism
     _check_params_follow_config(pack, fields.values())
+    _check_notebook_defaults(pack, fields.values())
 
 
 def _check_params_follow_config(pack: Pack, fields: Any) -> None:
@@ -73,6 +74,24 @@ def _check_params_follow_config(pack: Pack, fields: Any) -> None:
         default = overrides.get(section, {}).get(name, _field_default(keys[name]))
         _require(default == _field_default(f), pack, f"kernel parameter {f.name} defaults to {_field_default(f)!r} "
                  f"but kit.toml's {key} to {default!r}: define it once")
+
+
+def _check_notebook_defaults(pack: Pack, fields: Any) -> None:
+    """The notebook's parameters cell declares every parameter with the dataclass's default: what a person opening
+    the notebook reads is what the kit would inject for a workspace that sets nothing."""
+    import ast
+
+    from kit.notebooks import parameters
+
+    cell = parameters(pack.kernel.notebook)
+    for f in fields:
+        _require(f.name in cell, pack, f"{Path(pack.kernel.notebook).name}'s parameters cell lacks {f.name}")
+        try:
+            written = ast.literal_eval(cell[f.name])
+        except (ValueError, SyntaxError):
+            continue  # not a literal (an expression the notebook computes): nothing to compare
+        _require(written == _field_default(f), pack, f"{Path(pack.kernel.notebook).name} sets {f.name} = "
+                 f"{written!r} but its params dataclass defaults to {_field_default(f)!r}")
 
 
 def _field_default(f: dataclasses.Field) -> Any:

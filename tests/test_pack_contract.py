@@ -54,6 +54,8 @@ class _Broken:
 
 @pytest.mark.parametrize(("change", "message"), [
     ("kernel_params", "kernel params need a `sources` field"),
+    ("notebook_default", "echo.ipynb sets input_dir = '/kaggle/input' but its params dataclass defaults to "
+                         "'/elsewhere'"),
     ("param_default", "kernel parameter batch_size defaults to 3 but kit.toml's infer.batch_size to 8: define it once"),
     ("submission", "unknown submission mechanism 'carrier-pigeon'"),
     ("recipes", "recipe registered as 'upper' calls itself 'lower'"),
@@ -70,6 +72,12 @@ def test_a_broken_pack_is_named_with_the_part_it_breaks(toy, tmp_path, change, m
             template: str = dataclasses.field(default="upper", metadata={"help": "the recipe"})
 
         changes["kernel"] = dataclasses.replace(toy.kernel, params=NoSources)
+    elif change == "notebook_default":
+        meta = {"help": "where Kaggle mounts the attached sources", "content": False}
+        moved = dataclasses.make_dataclass("Moved", [("input_dir", str, dataclasses.field(default="/elsewhere",
+                                                                                        metadata=meta))],
+                                           bases=(toy.kernel.params,))
+        changes["kernel"] = dataclasses.replace(toy.kernel, params=moved)
     elif change == "param_default":
         meta = {"help": "rows per batch", "config": "infer.batch_size"}
         twice = dataclasses.make_dataclass("Twice", [("batch_size", int, dataclasses.field(default=3, metadata=meta))],
