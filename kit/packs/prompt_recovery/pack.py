@@ -14,19 +14,7 @@ from kit.pack import KernelSpec, Recipe, SubmissionSpec
 from kit.packs.prompt_recovery.edges import PromptRecoveryEdges
 from kit.packs.prompt_recovery.kernel import HIDDEN_ROWS
 from kit.packs.prompt_recovery.params import COMPETITION, InferParams
-
-# notebooks/prompt_recovery/ in a checkout (this folder links there), package data in a wheel (pyproject.toml)
-NOTEBOOKS = (Path(__file__).resolve().parent / "notebooks").resolve()
-
-
-def notebook_path(name: str) -> Path:
-    """One of the pack's notebooks (`infer`, `train`)."""
-    from kit.errors import NotebookError
-
-    path = NOTEBOOKS / f"{name}.ipynb"
-    if not path.is_file():
-        raise NotebookError(f"notebook '{name}' not found in {NOTEBOOKS}")
-    return path
+from kit.packs.prompt_recovery.samples import NOTEBOOKS
 
 
 class PromptRecovery(PromptRecoveryEdges):

@@ -1,9 +1,22 @@
-"""The pack's bundled data: competition-format sample CSVs and the local mini-competition."""
+"""The pack's bundled files: its notebooks, competition-format sample CSVs and the local mini-competition."""
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+
+# notebooks/prompt_recovery/ in a checkout (the pack's `notebooks` folder links there), package data in a wheel
+NOTEBOOKS = (Path(__file__).resolve().parent / "notebooks").resolve()
+
+
+def notebook_path(name: str) -> Path:
+    """One of the pack's notebooks (`infer`, `train`)."""
+    from kit.errors import NotebookError
+
+    path = NOTEBOOKS / f"{name}.ipynb"
+    if not path.is_file():
+        raise NotebookError(f"notebook '{name}' not found in {NOTEBOOKS}")
+    return path
 
 
 def sample_data_dir() -> Path:

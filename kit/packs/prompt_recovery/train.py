@@ -410,7 +410,7 @@ def run_training(cfg: TrainConfig, *, embedder: str = "", notebook: bool = True)
 def _train_in_notebook(plan: Plan, embedder: str) -> dict[str, Any]:
     """Run notebooks/train.ipynb on the checked plan; the kernel's progress lines stream to stderr."""
     from kit import notebooks
-    from kit.packs.prompt_recovery.pack import notebook_path
+    from kit.packs.prompt_recovery.samples import notebook_path
 
     # no checkpoint to resume from: the kernel trains from scratch without repeating preflight's notice
     cfg = dataclasses.replace(plan.cfg, resume=plan.resume_from is not None)
