@@ -124,9 +124,22 @@ class Pack(Protocol):
         """`kit demo`'s config: `cfg` (a KitConfig) with the pack's own sections tuned for a short CPU run on
         `model` ('' for the embedded instruct model). Generic knobs are the demo's business."""
 
+    def demo_rehearsal(self, work: Path) -> Path | None:
+        """The competition folder `kit demo` rehearses the kernel on with run-local before it builds (written
+        under `work`, a few rows of the mini-competition), or None for no rehearsal step."""
+
+    def sandbox_settings(self, cfg: Any) -> Mapping[str, Any]:
+        """Sandbox emulator settings (`kit.kaggle.emulator.state.DEFAULTS` keys) this workspace's config (`cfg`, a
+        KitConfig) asks for, applied whenever a sandbox client starts: e.g. `hidden_rows`, the rehearsal knob that
+        serves fewer hidden rows on a scoring re-run. {} leaves the emulator's own."""
+
+    # Whether `train_adapter` trains anything: `kit demo` trains an adapter for a recipe that loads a model only
+    # when the pack trains one (a pack that wins by inference alone, like AIMO, mounts the base model as it is).
+    trains: bool
+
     def train_adapter(self, cfg: Any, out: Path, steps: int) -> dict[str, Any]:
-        """Train a small adapter into `out` for `kit demo` (recipes with `needs_model`); returns its metadata,
-        whose optional `val_score.examples` ({prediction, label}) the demo shows."""
+        """Train a small adapter into `out` for `kit demo` (recipes with `needs_model`, packs that `trains`);
+        returns its metadata, whose optional `val_score.examples` ({prediction, label}) the demo shows."""
 
 
 class PackDefaults:
@@ -148,6 +161,16 @@ class PackDefaults:
     def demo_config(self, cfg: Any, model: str) -> Any:
         """Nothing to tune."""
         return cfg
+
+    def demo_rehearsal(self, work: Path) -> Path | None:
+        """No run-local step in the demo."""
+        return None
+
+    def sandbox_settings(self, cfg: Any) -> Mapping[str, Any]:
+        """The sandbox's own settings."""
+        return {}
+
+    trains = False  # nothing to train: `kit demo` mounts the base model as it is
 
     def train_adapter(self, cfg: Any, out: Path, steps: int) -> dict[str, Any]:
         """Packs whose recipes need no model train nothing."""

@@ -232,7 +232,7 @@ def test_run_local_greedy_on_reference_problems_with_the_embedded_model(workspac
 
 def test_demo_config_makes_a_short_greedy_run(workspace):
     cfg = PACK.demo_config(load_config_default(workspace), "")
-    assert cfg.infer.template == "greedy" and cfg.infer.max_new_tokens == 64
+    assert cfg.infer.template == "greedy" and cfg.infer.max_new_tokens == 32 and cfg.aimo.sandbox_problems == 2
     assert dataclasses.is_dataclass(cfg.aimo)
 
 

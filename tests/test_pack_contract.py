@@ -92,7 +92,8 @@ def test_a_broken_pack_is_named_with_the_part_it_breaks(toy, tmp_path, change, m
         changes["emulator"] = lambda: _Broken(view, mechanism="inference_server")
     broken = type("BrokenPack", (), {})()
     for name in ("slug", "title", "submission", "kernel", "recipes", "check_data", "mini_competition", "score",
-                 "emulator", "commands", "config_sections", "config_defaults", "demo_config", "train_adapter",
+                 "emulator", "commands", "config_sections", "config_defaults", "demo_config", "demo_rehearsal",
+                 "sandbox_settings", "trains", "train_adapter",
                  "row_scores"):
         setattr(broken, name, changes.get(name, getattr(toy, name)))
     with pytest.raises((PackContractError, ConfigError), match=message):

@@ -1,11 +1,15 @@
 """`kit demo` / `make demo`: the whole chain on embedded defaults, against the local sandbox.
 
-For a recipe that loads a model, train a small adapter through the pack (a few steps on the embedded instruct
-model) and show what it predicts for a few held-out rows beside the answers, publish the base model as a sandbox
-Model source and push the adapter as a dataset. Then build and push the wheels bundle (the kit's own wheel only),
-render the kernel with the recipe (default: the config's [infer] template, the pack's default), submit it (push,
-run, check the output, code-submit that version, poll the score) and print the ledger. Each step is the same
-library call the individual commands make; nothing here talks to kaggle.com.
+For a recipe that loads a model, when the pack trains one (`Pack.trains`), train a small adapter through the pack
+(a few steps on the embedded instruct model) and show what it predicts for a few held-out rows beside the
+answers; a pack that trains nothing (AIMO) mounts the base model as it is. When the pack names demo rows
+(`Pack.demo_rehearsal`), rehearse the kernel on them with run-local first (the save-version run, and for a served
+notebook the scoring re-run with the gateway beside it). Publish the base model as a sandbox Model source and
+push the adapter, if any, as a dataset. Then build and push the wheels bundle (the kit's own wheel only), render
+the kernel with the recipe (the caller's template, else the config's [infer] template as the pack's
+`demo_config` leaves it), submit it (push, run, check the output, code-submit that version, poll the score; the
+sandbox takes the pack's `sandbox_settings`, such as fewer hidden rows) and print the ledger. Each step is the
+same library call the individual commands make; nothing here talks to kaggle.com.
 
 The short CPU budget leaves hidden rows on the fallback string, so a sandbox score alone would be mostly the
 fallback's: the demo reads what the scoring re-run wrote (which only the sandbox can show) and says how many rows
@@ -83,9 +87,9 @@ def _say(msg: str) -> None:
 
 
 def demo_config(base: KitConfig | None = None, template: str | None = None, model: Path | None = None) -> KitConfig:
-    """The demo's config: the workspace's competition, slugs and template (`template` overrides it), with sandbox
-    identity and embedded defaults (`model`, or empty for the embedded instruct model), tuned by the competition
-    pack for a short CPU run."""
+    """The demo's config: the workspace's competition, slugs and template, with sandbox identity and embedded
+    defaults (`model`, or empty for the embedded instruct model), tuned by the competition pack for a short CPU run
+    (which may pick a cheaper recipe); a `template` the caller names wins over both."""
     from kit.pack import get_pack
 
     cfg = base or load_config()
@@ -93,8 +97,10 @@ def demo_config(base: KitConfig | None = None, template: str | None = None, mode
     kaggle = dataclasses.replace(cfg.kaggle, username="", base_model="")  # sandbox account; the demo publishes one
     infer = dataclasses.replace(cfg.infer, template=template or cfg.infer.template, base_model_path=local,
                                 **DEMO_INFER)
-    cfg = dataclasses.replace(cfg, kaggle=kaggle, infer=infer)
-    return get_pack(cfg.competition.slug).demo_config(cfg, local)
+    cfg = get_pack(cfg.competition.slug).demo_config(dataclasses.replace(cfg, kaggle=kaggle, infer=infer), local)
+    if template:
+        cfg = dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, template=template))
+    return cfg
 
 
 def hidden_run(pack: Any, submission_ref: int, *, kaggle_usable_seconds: float, model_free: bool,
@@ -133,6 +139,19 @@ def hidden_run(pack: Any, submission_ref: int, *, kaggle_usable_seconds: float, 
     except KitError as exc:  # the score above stands; this is only its explanation
         run.note = str(exc)
     return run
+
+
+def _rehearse(cfg: KitConfig, data: Path, out: Path, model: Path | None) -> str:
+    """`kit run-local` on the pack's demo rows (recorded in the ledger like any run-local); one line: the local score
+    and whether the rehearsed scoring re-run passed."""
+    from kit.chain.run_local import run_local
+
+    result = run_local(cfg, data=data, out=out, model=model)
+    score = result.score or {}
+    line = f"local score {score.get('mean', 0.0):.4f} over {score.get('n', 0)} row(s)" if score else "not scored"
+    if result.rerun is not None:
+        line += f"; rehearsed scoring re-run: {result.rerun.get('category') or 'passed'}"
+    return f"{line} (experiment {result.experiment_id}, outputs in {out})"
 
 
 def _wheels(cfg: KitConfig, out: Path) -> dict[str, Any]:
@@ -184,9 +203,10 @@ def _run_demo(config: KitConfig | None, workdir: Path, steps: int, template: str
 
     base = config or load_config()
     pack = get_pack(base.competition.slug)
-    template = template or base.infer.template
+    template = demo_config(base, template).infer.template  # the caller's, else the workspace's or the pack's pick
     recipe = get_recipe(pack, template)  # a bad name fails here, before the instruct model is converted
     uses_model = recipe.needs_model  # a model-free recipe (mean) mounts no model or adapter
+    trains = uses_model and pack.trains  # a pack that wins by inference alone mounts the base model untrained
     model = (Path(model) if model else default_model_path()) if uses_model else None
     cfg = demo_config(base, template, model)
     problem = isolation_problem()
@@ -205,17 +225,26 @@ def _run_demo(config: KitConfig | None, workdir: Path, steps: int, template: str
         return result
 
     adapter, meta = workdir / "adapter", {}
-    if model is not None:
+    if trains:
         meta = step(f"train a LoRA adapter on {model.name} ({steps} steps)",
                     lambda: pack.train_adapter(cfg, adapter, steps))
         for example in (meta.get("val_score") or {}).get("examples", []):
             say(f"   recovered: {example['prediction']}\n   true:      {example['label']}")
-        cfg = dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, adapter_path=str(adapter)),
-                                  kaggle=dataclasses.replace(cfg.kaggle, base_model=DEMO_MODEL_REF))
+        cfg = dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, adapter_path=str(adapter)))
+    elif model is not None:
+        say(f"no adapter: the {pack.slug} pack trains none, the kernel mounts {model.name} as it is")
+    rehearsal = pack.demo_rehearsal(workdir)
+    if rehearsal is not None:
+        local = step("rehearse the kernel locally (kit run-local: the save-version run, then the scoring re-run)",
+                     lambda: _rehearse(cfg, rehearsal, workdir / "run-local", model))
+        say(f"   {local}")
+    if model is not None:
+        cfg = dataclasses.replace(cfg, kaggle=dataclasses.replace(cfg.kaggle, base_model=DEMO_MODEL_REF))
     client = step("start the sandbox", lambda: kaggle_client(cfg, sandbox=True))
     if model is not None:
         step(f"publish {model.name} as the sandbox Model {DEMO_MODEL_REF}",
              lambda: publish_model(DEMO_MODEL_REF, model))
+    if trains:
         pushed = step("push the adapter", lambda: push_adapter(cfg, adapter, notes="kit demo", client=client))
         say(f"   {pushed['ref']} v{pushed['version']}{' (unchanged, not uploaded)' if pushed['skipped'] else ''}")
     wheels = step("build and push the wheels bundle (kit wheel only)", lambda: _wheels(cfg, workdir / "wheels"))
@@ -230,5 +259,6 @@ def _run_demo(config: KitConfig | None, workdir: Path, steps: int, template: str
         usable = float(base.infer.budget_seconds - base.infer.margin_seconds)  # the workspace's, not the demo's
         hidden = hidden_run(pack, row["submission_ref"], kaggle_usable_seconds=usable, model_free=not uses_model,
                             workdir=workdir)
-    return {"row": row, "timings": timings, "adapter": str(adapter), "val_score": (meta.get("val_score") or {}),
+    return {"row": row, "timings": timings, "adapter": str(adapter) if trains else "",
+            "val_score": (meta.get("val_score") or {}),
             "kernel": kernel["folder"], "hidden": hidden}

@@ -18,12 +18,15 @@ from kit.commands._common import config_from, emit, json_option
 @click.option("--layout", type=click.Choice(["2025", "2024"]), default=None,
               help="Where the sandbox kernel finds its inputs (default: [kaggle] sandbox_input_layout, 2025).")
 @click.option("--keep-sandbox", is_flag=True, help="Leave the sandbox emulator running when the demo started it.")
+@click.option("--competition", default=None,
+              help="Competition pack to demo (default: kit.toml's [competition] slug). Another slug than the "
+                   "workspace's runs on that pack's defaults.")
 @json_option
 @click.pass_context
 def command(ctx: click.Context, workdir: Path, steps: int, template: str | None, layout: str | None, keep_sandbox: bool,
-            as_json: bool) -> None:
-    """Train an adapter on the embedded model (recipes that load one), push it and the wheels, build, submit,
-    wait, show history."""
+            competition: str | None, as_json: bool) -> None:
+    """Train an adapter on the embedded model (packs that train one, recipes that load one), rehearse locally
+    (packs that name demo rows), push the adapter and the wheels, build, submit, wait, show history."""
     import dataclasses
     import time
 
@@ -32,6 +35,11 @@ def command(ctx: click.Context, workdir: Path, steps: int, template: str | None,
 
     started = time.monotonic()
     cfg = config_from(ctx)
+    if competition and competition != cfg.competition.slug:
+        from kit.config import config_from_dict
+
+        # the workspace's sections belong to its own pack: the other one starts from its defaults
+        cfg = config_from_dict({"competition": {"slug": competition}})
     if layout:
         cfg = dataclasses.replace(cfg, kaggle=dataclasses.replace(cfg.kaggle, sandbox_input_layout=layout))
     result = run_demo(cfg, workdir=workdir, steps=steps, template=template, keep_sandbox=keep_sandbox)

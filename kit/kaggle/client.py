@@ -46,6 +46,9 @@ def kaggle_client(config: KitConfig, sandbox: bool | None = None) -> KaggleClien
     if sandbox_lib.sandbox_mode(sandbox):
         endpoint = sandbox_lib.ensure_emulator()
         sandbox_lib.set_layout(endpoint, config.kaggle.sandbox_input_layout)
+        from kit.pack import get_pack
+
+        sandbox_lib.configure(endpoint, dict(get_pack(config.competition.slug).sandbox_settings(config)))
         return KaggleClient(config, sandbox=True, endpoint_url=endpoint.url)
     return KaggleClient(config)
 

@@ -171,6 +171,16 @@ def set_layout(endpoint: Endpoint, layout: str) -> None:
     _open(f"{endpoint.url}/_admin/config", data=json.dumps({"input_layout": layout}).encode())
 
 
+def configure(endpoint: Endpoint, settings: dict[str, Any]) -> dict[str, Any]:
+    """Change a running emulator's settings (`kit.kaggle.emulator.state.DEFAULTS` keys, e.g. the `hidden_rows`
+    rehearsal knob); returns their values before, so a caller can put them back."""
+    if not settings:
+        return {}
+    before = _open(f"{endpoint.url}/_admin/config", data=b"{}")
+    _open(f"{endpoint.url}/_admin/config", data=json.dumps(settings).encode())
+    return {key: before.get(key) for key in settings}
+
+
 def _exited(pid: int, timeout: float) -> bool:
     """Wait until process `pid` is gone (reaping it when it is our child); True when it went in time."""
     def gone() -> bool:

@@ -1,8 +1,14 @@
 """Competition RPCs of the emulator: code submissions (re-run on the hidden set, scored by the pack),
-submission list and limits, leaderboard view and download. Mixed into `handlers.Api`."""
+submission list and limits, leaderboard view and download. Mixed into `handlers.Api`.
+
+A competition whose view sets `private_reruns = 2` (AIMO) has its kernel run a second time on the private part
+alone, and the view scores the two runs together (penalized accuracy); the `hidden_rows` setting serves only the
+first rows of each hidden part to views that take `rows`, a rehearsal knob for a CPU that cannot answer the whole
+set in a demo's time (Kaggle always serves all of it)."""
 
 from __future__ import annotations
 
+import inspect
 import io
 import zipfile
 from pathlib import Path
@@ -14,6 +20,7 @@ from kit.kaggle.emulator.state import ApiError, iso, scoring_run_dir
 from kit.mechanisms.base import Rerun, ScoringFailure
 from kit.mechanisms.registry import get_mechanism
 
+PRIVATE_RERUN = "private-rerun"  # the second run's folder, beside the first's `run`
 SEED_TEAMS = (("Seeded Team Alpha", 0.62), ("Seeded Team Beta", 0.58), ("Seeded Team Gamma", 0.51))
 # 403 texts of the real service: before the rules are accepted (kaggle-cli #177), and the permission denial seen
 # by accounts that may not take part (kaggle-cli #488, #530).
@@ -79,9 +86,14 @@ class CompetitionRpcs:
             return
         view = self.pack(sub["competition"])
         try:
-            out = self._rerun(sub, version, run_dir, view)
+            sizing = hidden_sizing(view, int(self.state.config.get("hidden_rows") or 0))
+            out = self._rerun(sub, version, run_dir, view, sizing)
+            second = None
+            if private_reruns(view) == 2:  # the private part once more, from a fresh folder, scored with the first
+                second = self._rerun(sub, version, run_dir.with_name(PRIVATE_RERUN), view,
+                                     {**sizing, "part": "private"})
             try:
-                scores = view.score(out)
+                scores = view.score(out, **sizing, **({"rerun": second} if second is not None else {}))
             except Exception as exc:
                 raise ScoringFailure("Submission Scoring Error", str(exc)) from None
             fields = {"status": "COMPLETE", "publicScore": f"{scores['public']:.5f}",
@@ -92,19 +104,20 @@ class CompetitionRpcs:
             fields = {"status": "ERROR", "errorDescription": f"emulator could not score the submission: {exc}"}
         self._set(sub, **fields)
 
-    def _rerun(self, sub: dict, version: dict, run_dir: Path, view: Any) -> Path:
-        """The competition's mechanism re-runs the kernel on the hidden data and hands back the file to score."""
+    def _rerun(self, sub: dict, version: dict, run_dir: Path, view: Any, mount_options: dict[str, Any]) -> Path:
+        """The competition's mechanism re-runs the kernel on the hidden data (`mount_options`: which part of it,
+        how many rows) and hands back the file to score."""
         mechanism = get_mechanism(view.mechanism)
         runs = 0
 
         def prepared() -> Path:
             nonlocal runs
-            if runs:  # a second run (a private set run twice) starts from a fresh folder, as on Kaggle
-                self._prepare(sub["kernel"], version, run_dir, hidden=True)
+            if runs:  # the mechanism ran the kernel again: it starts from a fresh folder, as on Kaggle
+                self._prepare(sub["kernel"], version, run_dir, hidden=True, **mount_options)
             runs += 1
             return run_dir
 
-        self._prepare(sub["kernel"], version, run_dir, hidden=True)
+        self._prepare(sub["kernel"], version, run_dir, hidden=True, **mount_options)
         options = dict(getattr(view, "mechanism_options", {}) or {})
         if self.state.config.get("gateway_startup_limit"):
             options["startup_limit_seconds"] = self.state.config["gateway_startup_limit"]
@@ -181,6 +194,21 @@ class CompetitionRpcs:
         with zipfile.ZipFile(buf, "w") as zf:
             zf.writestr(f"{comp}-publicleaderboard.csv", "\n".join(lines) + "\n")
         return buf.getvalue()
+
+
+def private_reruns(view: Any) -> int:
+    """How many times a scoring re-run runs the competition's private part (AIMO: 2, scored as penalized accuracy
+    over both); 1 unless the view says otherwise."""
+    return int(getattr(view, "private_reruns", 1) or 1)
+
+
+def hidden_sizing(view: Any, rows: int) -> dict[str, Any]:
+    """The `rows` option for the view's mount and score when the sandbox's `hidden_rows` knob is set and the view
+    takes it (a view without it serves its whole hidden set: the knob is a rehearsal aid, not Kaggle's)."""
+    if rows <= 0:
+        return {}
+    takes = all("rows" in inspect.signature(fn).parameters for fn in (view.mount, view.score))
+    return {"rows": rows} if takes else {}
 
 
 def _api_submission(sub: dict) -> dict:

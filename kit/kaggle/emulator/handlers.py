@@ -245,7 +245,9 @@ class Api(PackHost, CompetitionRpcs, CatalogRpcs, ModelRpcs):
     def _start(self, fn: Any, *args: Any) -> None:
         threading.Thread(target=fn, args=args, daemon=True, name=f"emulator-{fn.__name__}").start()
 
-    def _prepare(self, ref: str, version: dict, run_dir: Path, hidden: bool) -> Path:
+    def _prepare(self, ref: str, version: dict, run_dir: Path, hidden: bool, **mount_options: Any) -> Path:
+        """The run folder of one kernel run, its sources mounted; `mount_options` go to the competition's view
+        (a scoring re-run's `part` and `rows`, which only views that take them are given)."""
         layout = str(self.state.config.get("input_layout") or DEFAULT_LAYOUT)
         mounts: dict[str, Path] = {}
         for key, path in version["mounts"].items():
@@ -257,7 +259,7 @@ class Api(PackHost, CompetitionRpcs, CatalogRpcs, ModelRpcs):
             comp_dir = run_dir.parent / f"{run_dir.name}-competition-{comp}"
             if comp_dir.exists():
                 shutil.rmtree(comp_dir)
-            self.pack(comp).mount(comp_dir, hidden=hidden)
+            self.pack(comp).mount(comp_dir, hidden=hidden, **mount_options)
             mounts[mount_path(comp, layout)] = comp_dir
         return runner.prepare_run(run_dir, text=version["text"], kernel_type=version["kernelType"], mounts=mounts,
                                   timeout=version["timeout"], rerun=hidden)

@@ -35,6 +35,9 @@ DEFAULTS: dict[str, Any] = {
     # How long an evaluation gateway waits for a served kernel to answer its first call (Kaggle: 900 s); 0 keeps
     # the gateway's own default. Tests scale it down; Kaggle's real gateways ignore it.
     "gateway_startup_limit": 0,
+    # Rows of each hidden part (public, private) a scoring re-run serves, for competitions whose view takes `rows`
+    # (AIMO); 0 serves them all, as Kaggle does. A rehearsal knob: a CPU answers 100 olympiad problems slowly.
+    "hidden_rows": 0,
 }
 PARTICIPATION = ("joined", "not_joined", "rules_not_accepted")
 

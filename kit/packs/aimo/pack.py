@@ -27,6 +27,12 @@ RECIPES = {
                   needs_model=True),
     "tir-vote": Recipe("tir-vote", "Tool-integrated attempts in waves, voted like `vote`.", needs_model=True),
 }
+# `kit demo`: greedy on short generations (one torch thread: many times faster than spin-waiting ones on a busy
+# CPU), two problems of each hidden part in the sandbox, and one reference problem for the run-local step: a
+# kernel run costs about a minute before its first answer here (imports, the model), and the demo makes five.
+DEMO_INFER = {"template": "greedy", "max_new_tokens": 32, "cpu_threads": 1}
+DEMO_EDITION = {"sandbox_problems": 2}
+DEMO_REHEARSAL = 1
 COMMANDS = {"score": ("kit.packs.aimo.commands.score",
                       "Score a submission (parquet or CSV) against answers: accuracy, or penalized over two runs.")}
 
@@ -120,10 +126,27 @@ class Aimo3(PackDefaults):
         return DEFAULTS
 
     def demo_config(self, cfg: Any, model: str) -> Any:
-        """A short CPU run: greedy, short generations."""
+        """A short CPU run: greedy, short generations on one torch thread, two problems of each hidden part."""
         import dataclasses
 
-        return dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, template="greedy", max_new_tokens=64))
+        return cfg.updated(infer=dataclasses.replace(cfg.infer, **DEMO_INFER),
+                           aimo=dataclasses.replace(cfg.aimo, **DEMO_EDITION))
+
+    def demo_rehearsal(self, work: Path) -> Path | None:
+        """The first DEMO_REHEARSAL reference problems with their answers, for the demo's run-local step."""
+        from kit.tables import read_rows, write_rows
+
+        mini, folder = self.mini_competition(), Path(work) / "rehearsal"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("test.csv", self.kernel.labels_file):
+            rows = read_rows(mini / name)[:DEMO_REHEARSAL]
+            write_rows(folder / name, rows, list(rows[0]))
+        return folder
+
+    def sandbox_settings(self, cfg: Any) -> Mapping[str, Any]:
+        """[aimo] sandbox_problems as the sandbox's `hidden_rows` (0: every hidden problem), always sent so that a
+        workspace without it puts back the whole set another one shrank."""
+        return {"hidden_rows": int(cfg.aimo.sandbox_problems)}
 
 
 PACK = Aimo3()

@@ -38,6 +38,9 @@ class AimoEdition:
     gateway_class: str = setting("AIMO3Gateway", "The gateway's class name.")
     server_class: str = setting("AIMO3InferenceServer", "The inference server's class name notebooks build.")
     private_reruns: int = setting(2, "Times the private set is run; its score is penalized accuracy when 2.")
+    sandbox_problems: int = setting(0, "Rehearsal knob, not an edition fact: problems of each hidden part (public, "
+                                    "private) the sandbox's scoring re-runs serve; 0: all 50, as Kaggle does. A CPU "
+                                    "answers a few in minutes.")
 
     def __post_init__(self) -> None:
         """One line naming the first impossible value."""
@@ -46,6 +49,8 @@ class AimoEdition:
                               f"{ANSWER_MIN}..{ANSWER_MAX} (what the answer reader accepts)")
         if self.per_call_seconds <= 5 or self.problems < 1:
             raise ConfigError("[aimo] per_call_seconds > 5 and problems >= 1 are required")
+        if self.sandbox_problems < 0:
+            raise ConfigError(f"[aimo] sandbox_problems is {self.sandbox_problems}: 0 (all) or more")
         if self.private_reruns not in (1, 2):
             raise ConfigError(f"[aimo] private_reruns is {self.private_reruns}: 1 or 2")
         for name in ("module_prefix", "gateway_class", "server_class"):

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from kit.pack import PackDefaults
+
 # name -> (module with a click `command`, one-line help). The help lives here so `kit --help` imports no command.
 COMMANDS: dict[str, tuple[str, str]] = {
     "templates": ("kit.packs.prompt_recovery.commands.templates", "List the prompt templates."),
@@ -30,8 +32,10 @@ DEMO_TRAIN = {"batch_size": 1, "grad_accum": 1, "gradient_checkpointing": False,
 DEMO_INFER = {"max_new_tokens": 16, "max_field_tokens": 96}
 
 
-class PromptRecoveryEdges:
+class PromptRecoveryEdges(PackDefaults):
     """The pack's commands, config sections and demo hooks (see `kit.pack.Pack`)."""
+
+    trains = True  # `kit demo` trains a LoRA adapter for the recipes that load a model
 
     def commands(self) -> Mapping[str, tuple[str, str]]:
         """`kit templates`, `score`, `mean-prompt`, `make-data`, `train`."""
