@@ -396,16 +396,13 @@ def test_kernel_sources_mount_another_kernels_output(emulator, tmp_path):
 def test_unpinned_emulator_serves_each_installed_pack_by_slug():
     """No pinned pack (the sandbox's default): a competition is the installed pack of that slug (kit.pack's
     registry), its emulator view; any other slug is Kaggle's 404."""
-    import threading
     from types import SimpleNamespace
 
-    from kit.kaggle.emulator.packs import PackHost
+    from kit.kaggle.emulator.packs import Packs
     from kit.kaggle.emulator.state import ApiError
     from kit.pack import get_pack
 
-    host = PackHost()
-    host.state, host._pack, host._packs, host._pack_lock = SimpleNamespace(config={"pack": ""}), None, {}, \
-        threading.Lock()
+    host = Packs(SimpleNamespace(config={"pack": ""}))
     view = host.pack("llm-prompt-recovery")
     assert view is get_pack("llm-prompt-recovery").emulator() and view.slug == "llm-prompt-recovery"
     assert "llm-prompt-recovery" in [p.slug for p in host.served_packs()]

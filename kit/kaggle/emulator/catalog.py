@@ -1,6 +1,6 @@
 """Read-side RPCs of the emulator: the listings, metadata and downloads behind the CLI verbs a competitor uses
 every day (datasets list/files/metadata/download, kernels list/pull/files/logs, competitions list/files/download,
-quota). Mixed into `handlers.Api`; shapes follow kagglesdk's Api*Response types (camelCase, paged by token).
+quota). Shapes follow kagglesdk's Api*Response types (camelCase, paged by token).
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kit.kaggle.emulator.state import ApiError, iso
+from kit.kaggle.emulator.datasets import Datasets
+from kit.kaggle.emulator.kernels import TERMINAL, Kernels
+from kit.kaggle.emulator.packs import Packs
+from kit.kaggle.emulator.state import ApiError, State, iso
 
 # Kaggle's 403 for a data download before the rules are accepted (quoted in openai/mle-bench#29).
 RULES_DOWNLOAD = "You must accept this competition's rules before you'll be able to download files."
-TERMINAL = ("COMPLETE", "ERROR", "CANCEL_ACKNOWLEDGED")
 LOG_END = "END_OF_LOG"  # the official client's _LOG_STREAM_END_SENTINEL
 
 
@@ -51,11 +53,16 @@ def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
 
 
-class CatalogRpcs:
-    """Needs from the host class: state, base_url, pack(), served_packs(), _kernel_or_404(), _dataset_or_404()."""
+class Catalog:
+    """What `state` holds, as the read-side RPCs list and serve it: kernels through `kernels`, datasets through
+    `datasets`, competitions through `packs`; downloads are redirects under `base_url`."""
 
-    state: Any
-    base_url: str
+    def __init__(self, state: State, base_url: str, packs: Packs, kernels: Kernels, datasets: Datasets) -> None:
+        self.state = state
+        self.base_url = base_url
+        self.packs = packs
+        self.kernels = kernels
+        self.datasets = datasets
 
     # ------------------------------------------------------------------ downloads
 
@@ -97,7 +104,7 @@ class CatalogRpcs:
         return {"datasets": rows, "nextPageToken": token}
 
     def _version_folder(self, body: dict) -> tuple[str, dict, Path]:
-        ref, ds = self._dataset_or_404(body)
+        ref, ds = self.datasets.dataset_or_404(body)
         number = body.get("datasetVersionNumber")
         version = (next((v for v in ds["versions"] if v["number"] == int(number)), None) if number
                    else self.state.current_version(ref))
@@ -113,7 +120,7 @@ class CatalogRpcs:
         return {"datasetFiles": rows, "nextPageToken": token, "errorMessage": ""}
 
     def get_dataset_metadata(self, user: str, body: dict) -> dict:
-        ref, ds = self._dataset_or_404(body)
+        ref, ds = self.datasets.dataset_or_404(body)
         return {"info": {"datasetSlug": ref.split("/")[1], "ownerUser": ref.split("/")[0], "title": ds["title"],
                          "subtitle": "", "description": "", "isPrivate": ds["private"], "keywords": [],
                          "licenses": [{"name": ds["license"] or "unknown"}], "totalViews": 0, "totalVotes": 0,
@@ -148,13 +155,13 @@ class CatalogRpcs:
         return {"kernels": rows, "nextPageToken": token}
 
     def get_kernel(self, user: str, body: dict) -> dict:
-        ref, version = self._kernel_or_404(body)
+        ref, version = self.kernels.kernel_or_404(body)
         return {"metadata": self._kernel_metadata(ref, self.state.data["kernels"][ref]),
                 "blob": {"source": version.get("text", ""), "language": "python", "kernelType": version["kernelType"],
                          "slug": ref.split("/")[1]}}
 
     def list_kernel_files(self, user: str, body: dict) -> dict:
-        ref, version = self._kernel_or_404(body)
+        ref, version = self.kernels.kernel_or_404(body)
         working = self.state.kernel_dir(ref, version["number"]) / "run" / "working"
         rows = [{"name": str(p.relative_to(working)), "size": p.stat().st_size,
                  "creationDate": iso(p.stat().st_mtime)} for p in _files(working)]
@@ -166,7 +173,7 @@ class CatalogRpcs:
         once the run ends, then END_OF_LOG (the emulator's runner writes the log at the end); a finished one
         yields its whole log once."""
         owner, _, slug = rel.strip("/").partition("/")
-        ref, version = self._kernel_or_404({"userName": owner, "kernelSlug": slug, "versionLabel": label})
+        ref, version = self.kernels.kernel_or_404({"userName": owner, "kernelSlug": slug, "versionLabel": label})
         from kit.kaggle.emulator import runner
 
         run_dir = self.state.kernel_dir(ref, version["number"]) / "run"
@@ -202,14 +209,14 @@ class CatalogRpcs:
             "userHasEntered": self.state.config["participation"] == "joined",
             "isKernelsSubmissionsOnly": True, "submissionsDisabled": not self.state.config["submissions_open"],
             "maxDailySubmissions": int(self.state.config["daily_limit"]), "maxTeamSize": 5}
-            for n, pack in enumerate(self.served_packs(), start=1) if not search or search in pack.slug]
+            for n, pack in enumerate(self.packs.served_packs(), start=1) if not search or search in pack.slug]
         rows, token = page(rows, body, int(self.state.config["page_size"]))
         return {"competitions": rows, "nextPageToken": token}
 
     def _public_files(self, comp: str) -> Path:
         folder = self.state.root / "competition-files" / comp
         if not folder.is_dir():
-            self.pack(comp).mount(folder, hidden=False)
+            self.packs.pack(comp).mount(folder, hidden=False)
         return folder
 
     def list_data_files(self, user: str, body: dict) -> dict:
@@ -221,7 +228,7 @@ class CatalogRpcs:
         return {"files": rows, "nextPageToken": token}
 
     def _may_download(self, comp: str) -> Path:
-        self.pack(comp)
+        self.packs.pack(comp)
         if self.state.config["participation"] != "joined":
             raise ApiError(403, RULES_DOWNLOAD)
         return self._public_files(comp)

@@ -1,5 +1,5 @@
 """Competition RPCs of the emulator: code submissions (re-run on the hidden set, scored by the pack),
-submission list and limits, leaderboard view and download. Mixed into `handlers.Api`.
+submission list and limits, leaderboard view and download.
 
 A competition whose view sets `private_reruns = 2` (AIMO) has its kernel run a second time on the private part
 alone, and the view scores the two runs together (penalized accuracy); the `hidden_rows` setting serves only the
@@ -15,8 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from kit.kaggle.emulator import runner
+from kit.kaggle.emulator.blobs import Blobs
 from kit.kaggle.emulator.catalog import page
-from kit.kaggle.emulator.state import ApiError, iso, scoring_run_dir
+from kit.kaggle.emulator.faults import Faults
+from kit.kaggle.emulator.kernels import Kernels, start_thread
+from kit.kaggle.emulator.packs import Packs
+from kit.kaggle.emulator.state import ApiError, State, iso, require_owner, scoring_run_dir
 from kit.mechanisms.base import Rerun, ScoringFailure
 from kit.mechanisms.registry import get_mechanism
 
@@ -28,11 +32,16 @@ RULES_SUBMIT = "You cannot submit until you accept the competition rules"
 PARTICIPATE_DENIED = "Permission 'competitions.participate' was denied"
 
 
-class CompetitionRpcs:
-    """Needs from the host class: state, faults, pack(), _own(), _prepare(), _start(), _set(), start_blob_upload()."""
+class Competitions:
+    """The competitions `packs` serves, over `state`: submissions re-run a kernel version of `kernels` on the
+    hidden data and are scored by the competition's view; a file submission starts with an upload to `blobs`."""
 
-    state: Any
-    faults: Any
+    def __init__(self, state: State, faults: Faults, packs: Packs, kernels: Kernels, blobs: Blobs) -> None:
+        self.state = state
+        self.faults = faults
+        self.packs = packs
+        self.kernels = kernels
+        self.blobs = blobs
 
     def _allowed_now(self, competition: str, user: str) -> int:
         if self.faults.take(kind="daily_limit", peek=True) is not None:
@@ -50,14 +59,14 @@ class CompetitionRpcs:
 
     def create_code_submission(self, user: str, body: dict) -> dict:
         comp = body.get("competitionName", "")
-        pack = self.pack(comp)
+        pack = self.packs.pack(comp)
         self._may_submit(comp)
         ref = f"{body.get('kernelOwner', '')}/{body.get('kernelSlug', '')}"
         number = body.get("kernelVersion")
         version = self.state.kernel_version(ref, int(number) if number else None)
         if version is None:
             raise ApiError(404, f"Kernel '{ref}' version {number or 'latest'} not found")
-        self._own(user, ref.split("/")[0])
+        require_owner(user, ref.split("/")[0])
         if version["status"] != "COMPLETE":
             raise ApiError(400, f"Kernel version {version['number']} has status {version['status']}; "
                                 "only a successfully completed version can be submitted")
@@ -73,7 +82,7 @@ class CompetitionRpcs:
         with self.state.lock:
             self.state.data["submissions"].append(sub)
             self.state.save()
-        self._start(self._score, sub_ref)
+        start_thread(self._score, sub_ref)
         return {"ref": sub_ref, "message": f"Successfully submitted to {comp}"}
 
     def _score(self, sub_ref: int) -> None:
@@ -82,9 +91,9 @@ class CompetitionRpcs:
         run_dir = scoring_run_dir(self.state.root, sub_ref)
         fault = self.faults.take(kind="submission_error")
         if fault is not None:
-            self._set(sub, status="ERROR", errorDescription=fault.get("message", "Injected scoring failure"))
+            self.state.update(sub, status="ERROR", errorDescription=fault.get("message", "Injected scoring failure"))
             return
-        view = self.pack(sub["competition"])
+        view = self.packs.pack(sub["competition"])
         try:
             sizing = hidden_sizing(view, int(self.state.config.get("hidden_rows") or 0))
             out = self._rerun(sub, version, run_dir, view, sizing)
@@ -102,7 +111,7 @@ class CompetitionRpcs:
             fields = {"status": "ERROR", "errorDescription": str(exc), "counts": exc.counts}
         except Exception as exc:
             fields = {"status": "ERROR", "errorDescription": f"emulator could not score the submission: {exc}"}
-        self._set(sub, **fields)
+        self.state.update(sub, **fields)
 
     def _rerun(self, sub: dict, version: dict, run_dir: Path, view: Any, mount_options: dict[str, Any]) -> Path:
         """The competition's mechanism re-runs the kernel on the hidden data (`mount_options`: which part of it,
@@ -113,11 +122,11 @@ class CompetitionRpcs:
         def prepared() -> Path:
             nonlocal runs
             if runs:  # the mechanism ran the kernel again: it starts from a fresh folder, as on Kaggle
-                self._prepare(sub["kernel"], version, run_dir, hidden=True, **mount_options)
+                self.kernels.prepare(sub["kernel"], version, run_dir, hidden=True, **mount_options)
             runs += 1
             return run_dir
 
-        self._prepare(sub["kernel"], version, run_dir, hidden=True, **mount_options)
+        self.kernels.prepare(sub["kernel"], version, run_dir, hidden=True, **mount_options)
         options = dict(getattr(view, "mechanism_options", {}) or {})
         if self.state.config.get("gateway_startup_limit"):
             options["startup_limit_seconds"] = self.state.config["gateway_startup_limit"]
@@ -136,7 +145,7 @@ class CompetitionRpcs:
 
     def list_submissions(self, user: str, body: dict) -> dict:
         comp = body.get("competitionName", "")
-        self.pack(comp)
+        self.packs.pack(comp)
         if self.state.config["participation"] == "rules_not_accepted":
             raise ApiError(403, PARTICIPATE_DENIED)
         subs = [s for s in self.state.data["submissions"] if s["competition"] == comp and s["user"] == user]
@@ -145,7 +154,7 @@ class CompetitionRpcs:
 
     def get_submission_limits(self, user: str, body: dict) -> dict:
         comp = body.get("competitionName", "")
-        self.pack(comp)
+        self.packs.pack(comp)
         if self.state.config["participation"] == "not_joined":
             return {}  # kagglesdk: "empty/zeros if the user is not on a team yet" (defaults are not sent)
         today = self.state.submissions_today(comp, user)
@@ -156,20 +165,20 @@ class CompetitionRpcs:
                 "limitedByTotal": False}
 
     def start_submission_upload(self, user: str, body: dict) -> dict:
-        self.pack(body.get("competitionName", ""))
-        return self.start_blob_upload(user, {"name": body.get("fileName"), "contentLength": body.get("contentLength")})
+        self.packs.pack(body.get("competitionName", ""))
+        return self.blobs.start_upload(user, {"name": body.get("fileName"), "contentLength": body.get("contentLength")})
 
     def create_submission(self, user: str, body: dict) -> dict:
         """A file submission. Every pack here is a code competition, and Kaggle refuses uploaded files there
         after the upload went through with a bare "400 - Bad Request" (kaggle-cli #400, a code competition); the
         exact body is not public, so this message is inferred."""
         comp = body.get("competitionName", "")
-        self.pack(comp)
+        self.packs.pack(comp)
         self._may_submit(comp)
         raise ApiError(400, "Bad Request")
 
     def _leaderboard(self, comp: str) -> list[dict]:
-        pack = self.pack(comp)
+        pack = self.packs.pack(comp)
         best: dict[str, dict] = {}
         for s in self.state.data["submissions"]:
             if s["competition"] == comp and s["status"] == "COMPLETE":

@@ -1,15 +1,15 @@
 """Kaggle Models in the emulator: `kaggle models create`, `models instances create` and `models instances
 versions create`, so a base model can be pushed as a Kaggle Model and mounted in kernels. Files land in
 `State.model_instance_dir(owner, model, framework, variation, version)`, the folder a kernel mounts at
-/kaggle/input/models/<owner>/<model>/<framework>/<variation>/<version>. Mixed into `handlers.Api`.
+/kaggle/input/models/<owner>/<model>/<framework>/<variation>/<version>.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from kit.kaggle.emulator.state import ApiError
+from kit.kaggle.emulator.blobs import Blobs
+from kit.kaggle.emulator.state import ApiError, State, require_owner
 
 
 def framework_folder(value: str) -> str:
@@ -23,11 +23,13 @@ def _answer(ref: str, url: str, error: str = "", number: int = 0) -> dict:
             "error": error}
 
 
-class ModelRpcs:
-    """Needs from the host class: state, base_url, _own(), _take_blobs()."""
+class Models:
+    """Kaggle Models in `state`, their files taken from `blobs`."""
 
-    state: Any
-    base_url: str
+    def __init__(self, state: State, base_url: str, blobs: Blobs) -> None:
+        self.state = state
+        self.base_url = base_url
+        self.blobs = blobs
 
     def _model(self, owner: str, slug: str) -> dict:
         model = self.state.data["models"].get(f"{owner}/{slug}")
@@ -37,7 +39,7 @@ class ModelRpcs:
 
     def create_model(self, user: str, body: dict) -> dict:
         owner, slug = str(body.get("ownerSlug") or ""), str(body.get("slug") or "")
-        self._own(user, owner)
+        require_owner(user, owner)
         ref = f"{owner}/{slug}"
         with self.state.lock:
             if ref in self.state.data["models"]:
@@ -51,7 +53,7 @@ class ModelRpcs:
                      notes: str) -> int:
         instance = self._model(owner, slug)["instances"][f"{framework}/{variation}"]
         number = len(instance["versions"]) + 1
-        names = self._take_blobs(files, self.state.model_instance_dir(owner, slug, framework, variation, number))
+        names = self.blobs.take(files, self.state.model_instance_dir(owner, slug, framework, variation, number))
         instance["versions"].append({"number": number, "created": time.time(), "notes": notes, "files": names})
         return number
 
@@ -59,7 +61,7 @@ class ModelRpcs:
         owner, slug = str(body.get("ownerSlug") or ""), str(body.get("modelSlug") or "")
         inner = body.get("body") or {}
         framework, variation = framework_folder(inner.get("framework", "")), str(inner.get("instanceSlug") or "")
-        self._own(user, owner)
+        require_owner(user, owner)
         ref = f"{owner}/{slug}/{framework}/{variation}"
         with self.state.lock:
             model = self._model(owner, slug)
@@ -81,7 +83,7 @@ class ModelRpcs:
         owner, slug = str(body.get("ownerSlug") or ""), str(body.get("modelSlug") or "")
         framework, variation = framework_folder(body.get("framework", "")), str(body.get("instanceSlug") or "")
         inner = body.get("body") or {}
-        self._own(user, owner)
+        require_owner(user, owner)
         ref = f"{owner}/{slug}/{framework}/{variation}"
         with self.state.lock:
             if f"{framework}/{variation}" not in self._model(owner, slug)["instances"]:

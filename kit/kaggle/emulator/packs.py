@@ -6,6 +6,7 @@ its emulator view (`Pack.emulator()`): `slug`, `submission_file`, `mount(dest, h
 from __future__ import annotations
 
 import importlib
+import threading
 from typing import Any
 
 from kit.kaggle.emulator.state import ApiError
@@ -26,8 +27,15 @@ def load_pack(spec: str) -> Any:
     return obj.emulator() if isinstance(obj, Pack) else obj  # a whole pack (its entry-point target) or a view
 
 
-class PackHost:
-    """Needs from the host class: state, _pack, _packs, _pack_lock (set in its __init__)."""
+class Packs:
+    """The packs the emulator serves over `state`: one pinned (an in-process view, or config 'pack' loaded on first
+    use), else each installed pack by slug, loaded once."""
+
+    def __init__(self, state: Any, pinned: Any = None) -> None:
+        self.state = state
+        self._pack: Any = pinned
+        self._packs: dict[str, Any] = {}  # by slug, when none is pinned
+        self._pack_lock = threading.Lock()
 
     def load_pack(self, competition: str = "") -> Any:
         """The pinned pack (in-process, or config 'pack'), else the installed pack serving `competition`."""

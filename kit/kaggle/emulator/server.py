@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 from kit.files import write_json
 from kit.kaggle.emulator import runner
 from kit.kaggle.emulator.faults import Faults
-from kit.kaggle.emulator.handlers import ROUTES, UNAUTHENTICATED, Api, ApiError, Redirect
+from kit.kaggle.emulator.handlers import UNAUTHENTICATED, Api, ApiError, Redirect
 from kit.kaggle.emulator.state import State
 
 
@@ -120,7 +120,7 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/_admin/"):
             return self._admin(path, body)
         parts = path.strip("/").split("/")
-        if len(parts) != 4 or parts[:2] != ["api", "v1"] or parts[3] not in ROUTES:
+        if len(parts) != 4 or parts[:2] != ["api", "v1"] or parts[3] not in self.server.api.routes:
             return self._json(404, {"code": 404, "message": f"No such RPC: {path}"})
         method = parts[3]
         try:
@@ -133,7 +133,7 @@ class Handler(BaseHTTPRequestHandler):
             if fault is not None and not lose_answer:
                 raise ApiError(int(fault["status"]), fault.get("message") or f"Injected {fault['status']}",
                                fault.get("retry_after"))
-            result = getattr(self.server.api, ROUTES[method])(user, payload)
+            result = self.server.api.routes[method](user, payload)
             if lose_answer and fault.get("drop"):  # done, but the connection goes before the answer
                 self.close_connection = True
                 return None
@@ -155,7 +155,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(404, {"code": 404, "message": "not found"})
         token = path[len("/upload/"):]
         api = self.server.api
-        blob = api.blob(token)
+        blob = api.blobs.get(token)
         body = self._body()
         if blob is None:
             return self._json(404, {"code": 404, "message": "upload expired"})
@@ -191,12 +191,12 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/kernels/logs/stream/") or path.startswith("/api/v1/kernels/logs/stream/"):
             return self._log_stream(path.split("/logs/stream/", 1)[1])
         if path.startswith("/downloads/"):
-            file = self.server.api.download_file(path[len("/downloads/"):])
+            file = self.server.api.catalog.download_file(path[len("/downloads/"):])
             if file is None:
                 return self._json(404, {"code": 404, "message": "no such download"})
             return self._send(200, file.read_bytes(), "application/octet-stream")
         if path.startswith("/files/"):
-            file = self.server.api.output_file(path[len("/files/"):])
+            file = self.server.api.kernels.output_file(path[len("/files/"):])
             if file is None:
                 return self._json(404, {"code": 404, "message": "no such output file"})
             data = file.read_bytes()
@@ -211,7 +211,7 @@ class Handler(BaseHTTPRequestHandler):
         if self._user() is None:
             return self._json(401, {"code": 401, "message": "Unauthenticated"})
         try:
-            live, events = self.server.api.log_events(rel, query.get("versionLabel", ""))
+            live, events = self.server.api.catalog.log_events(rel, query.get("versionLabel", ""))
         except ApiError as err:
             return self._error(err)
         if not live:

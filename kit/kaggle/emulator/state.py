@@ -71,6 +71,12 @@ def link_model(root: Path, ref: str, folder: Path) -> Path:
     return link
 
 
+def require_owner(user: str, owner: str) -> None:
+    """Kaggle's 403 when `user` writes to another account's datasets, kernels or models."""
+    if owner != user:
+        raise ApiError(403, f"Permission denied: {user} cannot write to {owner}'s resources")
+
+
 class ApiError(Exception):
     """An error answer: HTTP status plus Kaggle's {"code", "message"} body."""
 
@@ -125,6 +131,12 @@ class State:
     def save(self) -> None:
         """Write the document atomically (callers hold the lock)."""
         with self.lock:
+            write_json(self.path, self.data, indent=1)
+
+    def update(self, record: dict[str, Any], **fields: Any) -> None:
+        """Change a record of the document (a kernel version, a submission) and save, under the lock."""
+        with self.lock:
+            record.update(fields)
             write_json(self.path, self.data, indent=1)
 
     def next_ref(self) -> int:
