@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from chain_packs import CHAIN_PACKS, registered
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -73,6 +74,21 @@ def isolated_env(tmp_path, monkeypatch) -> Path:
     monkeypatch.setattr(tempfile, "tempdir", None)
     monkeypatch.chdir(tmp_path / "work")
     return tmp_path
+
+
+@pytest.fixture(scope="module", params=CHAIN_PACKS)
+def chain_pack(request):
+    """Each toy pack in turn (tests/chain_packs.py), registered in this process for the module's tests: the packs
+    the generic chain (build-submission, submit, history, run-local, the sandbox) is tested on, without pack 1."""
+    with registered(request.param) as pack:
+        yield pack
+
+
+@pytest.fixture
+def chain_workspace(chain_pack):
+    """`chain_pack`, with a kit.toml naming it in the test's working directory (what the CLI reads)."""
+    chain_pack.write_toml()
+    return chain_pack
 
 
 @pytest.fixture(scope="session")
