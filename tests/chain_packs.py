@@ -46,6 +46,20 @@ class ChainPack:
         path.write_text(f'[competition]\nslug = "{self.slug}"\n[kaggle]\nusername = "alice"\n', encoding="utf-8")
         return path
 
+    def entry_point_for_children(self, site: Path, monkeypatch: Any) -> None:
+        """A real `kit.packs` entry point for this pack in `site` (a dist-info), on the PYTHONPATH of the
+        processes this test starts (a fresh `kit`, the sandbox's background emulator): registering it in this
+        process does not reach them."""
+        import os
+
+        info = site / f"{self.module.__name__}-0.1.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {self.module.__name__}\nVersion: 0.1\n",
+                                       encoding="utf-8")
+        (info / "entry_points.txt").write_text(f"[kit.packs]\n{self.slug} = {self.module.__name__}:PACK\n",
+                                               encoding="utf-8")
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(TOY), str(site), os.environ.get("PYTHONPATH", "")]))
+
     def table(self, rows: list[tuple[str, ...]], header: tuple[str, ...] | None = None) -> dict[str, str | bytes]:
         """{the pack's submission file name: its content} holding `rows` under `header` (default: the pack's
         columns), as CSV text or Parquet bytes by the file's suffix: the files a kernel version leaves."""
