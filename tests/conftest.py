@@ -25,11 +25,58 @@ _CREDENTIAL_VARS = ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN", "KAGGLE
                     "KIT_DEBUG")
 
 
+# A test that loads a model or starts a kernel is marked slow (issue 23, item 8). Two checks hold every test to it:
+# at collection, one that takes a model fixture; while it runs, one during which a sandbox kernel started (the
+# emulator's runner, in this process: run-local, and emulators started in a thread).
+MODEL_FIXTURES = {"tiny_model", "instruct_model"}
+_KERNEL_STARTS: set[str] = set()  # node ids of the tests during which a kernel started
+_RUNNING = [""]  # the node id of the test being set up, run or torn down
+
+
 def pytest_collection_modifyitems(config, items):
     skip_gpu = pytest.mark.skip(reason="needs CUDA")
+    unmarked = []
     for item in items:
         if "gpu" in item.keywords and not HAS_CUDA:
             item.add_marker(skip_gpu)
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("slow"):
+            unmarked.append(item.nodeid)
+    if unmarked:
+        raise pytest.UsageError("tests that load a model must be marked slow (@pytest.mark.slow): "
+                                + ", ".join(unmarked))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    _RUNNING[0] = item.nodeid  # before its fixtures: a kernel a module fixture starts counts for this test
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _kernel_starts_counted():
+    """Record which test was running whenever the emulator's runner starts a kernel."""
+    from kit.kaggle.emulator import runner
+
+    originals = {name: getattr(runner, name) for name in ("execute_run", "execute_served")}
+
+    def counted(original):
+        def start(*args, **kwargs):
+            _KERNEL_STARTS.add(_RUNNING[0])
+            return original(*args, **kwargs)
+        return start
+
+    for name, original in originals.items():
+        setattr(runner, name, counted(original))
+    yield
+    for name, original in originals.items():
+        setattr(runner, name, original)
+
+
+@pytest.fixture(autouse=True)
+def _kernel_tests_marked_slow(request, _kernel_starts_counted):
+    """Fails a test that started a kernel without the slow mark (checked after it ran)."""
+    yield
+    if request.node.nodeid in _KERNEL_STARTS and not request.node.get_closest_marker("slow"):
+        pytest.fail(f"{request.node.nodeid} starts a kernel: mark it @pytest.mark.slow", pytrace=False)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -194,6 +194,7 @@ def test_kit_toml_train_keys_and_flags_fail_early(tmp_path, capsys):
     assert f"training data not found: {missing}" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_4bit_without_cuda_is_a_missing_dependency(small_csv, tiny_model, tmp_path):
     import torch
 
@@ -211,6 +212,7 @@ def test_4bit_without_cuda_is_a_missing_dependency(small_csv, tiny_model, tmp_pa
 # ---------------------------------------------------------------------------- training
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_loss_falls_with_accumulation_and_checkpointing(trained):
     meta = trained["meta"]
     losses = [loss for _, loss in meta["loss_history"]]
@@ -220,6 +222,7 @@ def test_loss_falls_with_accumulation_and_checkpointing(trained):
     assert json.loads(trained["stdout"])["global_step"] == 20  # --json prints the same metadata
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_adapter_folder_and_metadata(trained, small_csv, tiny_model):
     from kit import __version__
     from kit.assets import file_sha256
@@ -258,6 +261,7 @@ def test_adapter_folder_and_metadata(trained, small_csv, tiny_model):
     assert (Path(meta["knobs"]["checkpoint_dir"]) / "checkpoint-20").is_dir()
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_adapter_loads_in_the_inference_engine(trained, tiny_model):
     from safetensors.torch import load_file
 
@@ -271,6 +275,7 @@ def test_adapter_loads_in_the_inference_engine(trained, tiny_model):
     assert len(texts) == 1 and isinstance(texts[0], str)
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_an_adapter_on_another_base_is_refused_before_anything_loads(trained, tiny_model, tmp_path, monkeypatch):
     """The kernel's load_engine and a sandbox build compare the adapter's recorded base signature with the base
     model that is mounted; a different architecture is one line naming both, before any weights load."""
@@ -302,6 +307,7 @@ def test_an_adapter_on_another_base_is_refused_before_anything_loads(trained, ti
     assert built["base_model"].startswith("sandbox-user/")
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_resume_continues_from_the_checkpoint(trained, tmp_path):
     """Interrupt after step 15 (drop the later checkpoint), resume: the run continues at step 16."""
     from kit.packs.prompt_recovery.train import train
@@ -474,6 +480,7 @@ def _prompt_length(tiny_model: Path, template: str) -> int:
     (["--precision", "fp16"], "precision fp16 needs a CUDA GPU"),
     (["--base", "/nonexistent/kit-model"], "base_model_path /nonexistent/kit-model: cannot load its tokenizer"),
 ])
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_config_errors_exit_3_before_any_notebook_and_touch_nothing(tmp_path, tiny_model, small_csv, capsys,
                                                                     flags, message):
     """Issue 22 items 1 and 8: a mistyped knob is exit 3 from the host, one line naming the key, the value and what
@@ -494,6 +501,7 @@ def test_config_errors_exit_3_before_any_notebook_and_touch_nothing(tmp_path, ti
     assert not (tmp_path / "adapter-checkpoints" / "train.ipynb").exists()  # no notebook ever started
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_a_too_small_max_length_names_one_that_fits(tiny_model, small_csv, capsys):
     """The suggested --max-length is a power of two that does fit (the check passes with it)."""
     import re
@@ -514,6 +522,7 @@ def test_a_too_small_max_length_names_one_that_fits(tiny_model, small_csv, capsy
                load_rows(small_csv), suggested)  # no error: it fits
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_progress_shows_step_rate_and_eta_from_the_first_step(trained):
     """Issue 22 item 3 (--no-notebook): the first micro-batches and step 1 with the rate and time left, the loss on
     logging steps, and no raw log dicts."""
