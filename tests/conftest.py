@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -26,11 +28,32 @@ _CREDENTIAL_VARS = ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN", "KAGGLE
 
 
 # A test that loads a model or starts a kernel is marked slow (issue 23, item 8). Two checks hold every test to it:
-# at collection, one that takes a model fixture; while it runs, one during which a sandbox kernel started (the
-# emulator's runner, in this process: run-local, and emulators started in a thread).
+# at collection, one that takes a model fixture; while it runs, one that starts a kernel (the emulator's runner) or
+# loads pack 1's proxy embedder on the test's own thread (run-local, scoring). A kernel an emulator thread starts is
+# not counted: it may start after the test that pushed it has ended, and would blame the next one.
 MODEL_FIXTURES = {"tiny_model", "instruct_model"}
-_KERNEL_STARTS: set[str] = set()  # node ids of the tests during which a kernel started
+_HEAVY: set[str] = set()  # node ids of the tests during which a kernel started or the embedder was loaded
 _RUNNING = [""]  # the node id of the test being set up, run or torn down
+
+
+def pytest_configure(config):
+    """Count kernel starts and embedder loads by the test running then: wrapped before any test module imports
+    them (test_metric imports load_embedder by name)."""
+    from kit.kaggle.emulator import runner
+    from kit.packs.prompt_recovery import metric
+
+    tests_thread = threading.get_ident()  # the thread pytest runs the tests on (an xdist worker's too)
+
+    def counted(original):
+        @functools.wraps(original)
+        def call(*args, **kwargs):
+            if threading.get_ident() == tests_thread:
+                _HEAVY.add(_RUNNING[0])
+            return original(*args, **kwargs)
+        return call
+
+    for owner, name in ((runner, "execute_run"), (runner, "execute_served"), (metric, "load_embedder")):
+        setattr(owner, name, counted(getattr(owner, name)))
 
 
 def pytest_collection_modifyitems(config, items):
@@ -48,35 +71,16 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    _RUNNING[0] = item.nodeid  # before its fixtures: a kernel a module fixture starts counts for this test
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _kernel_starts_counted():
-    """Record which test was running whenever the emulator's runner starts a kernel."""
-    from kit.kaggle.emulator import runner
-
-    originals = {name: getattr(runner, name) for name in ("execute_run", "execute_served")}
-
-    def counted(original):
-        def start(*args, **kwargs):
-            _KERNEL_STARTS.add(_RUNNING[0])
-            return original(*args, **kwargs)
-        return start
-
-    for name, original in originals.items():
-        setattr(runner, name, counted(original))
-    yield
-    for name, original in originals.items():
-        setattr(runner, name, original)
+    _RUNNING[0] = item.nodeid  # before its fixtures: what a module fixture loads counts for this test
 
 
 @pytest.fixture(autouse=True)
-def _kernel_tests_marked_slow(request, _kernel_starts_counted):
-    """Fails a test that started a kernel without the slow mark (checked after it ran)."""
+def _heavy_tests_marked_slow(request):
+    """Fails a test that started a kernel or loaded the embedder without the slow mark (checked after it ran)."""
     yield
-    if request.node.nodeid in _KERNEL_STARTS and not request.node.get_closest_marker("slow"):
-        pytest.fail(f"{request.node.nodeid} starts a kernel: mark it @pytest.mark.slow", pytrace=False)
+    if request.node.nodeid in _HEAVY and not request.node.get_closest_marker("slow"):
+        pytest.fail(f"{request.node.nodeid} starts a kernel or loads a model: mark it @pytest.mark.slow",
+                    pytrace=False)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -71,9 +71,10 @@ def test_batched_equals_one_at_a_time_in_input_order(engine, prompts):
 
 @pytest.fixture(scope="module")
 def fewshot_prompts(engine) -> list[str]:
-    """12 sample rows in the fewshot template: a long shared few-shot prefix, then each row's own part."""
+    """8 sample rows in the fewshot template: a long shared few-shot prefix, then each row's own part (two batches
+    of four, and the chunks predict_rows cuts from them)."""
     tpl = get_template("fewshot")
-    rows = kernel.load_rows(sample_data_dir(), limit=12)
+    rows = kernel.load_rows(sample_data_dir(), limit=8)
     return [tpl.render_prompt(engine.tokenizer, r["original_text"], r["rewritten_text"], prime=tpl.primes[0],
                               max_field_tokens=64) for r in rows]
 

@@ -120,6 +120,7 @@ def test_an_adapter_predicts_in_the_format_and_prime_it_was_trained_with(tmp_pat
     assert with_prime("... The request was:", "Rewrite") == "... The request was: Rewrite"
 
 
+@pytest.mark.slow  # loads the proxy embedder
 def test_proxy_scores_drop_the_suffix_and_report_the_full_string(tmp_path):
     from kit.packs.prompt_recovery.metric import load_embedder, score_texts
 

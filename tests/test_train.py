@@ -621,7 +621,7 @@ def test_ctrl_c_stops_the_notebook_keeps_the_old_adapter_and_resume_continues(tm
     out = tmp_path / "adapter"
     before = _previous_adapter(out)
     argv = ["train", "--data", str(small_csv), "--base", str(tiny_model), "--out", str(out), "--template",
-            "zeroshot"] + _knobs(max_steps=80, batch_size=1, grad_accum=1, max_length=256, logging_steps=1,
+            "zeroshot"] + _knobs(max_steps=40, batch_size=1, grad_accum=1, max_length=256, logging_steps=1,
                                  save_steps=1000, eval_rows=0, val_fraction=0)
     # SIGINT at its default in the child, as in a terminal (a shell's background job would ignore it)
     proc = subprocess.Popen([sys.executable, "-m", "kit", *argv], stderr=subprocess.PIPE, text=True,
@@ -632,23 +632,23 @@ def test_ctrl_c_stops_the_notebook_keeps_the_old_adapter_and_resume_continues(tm
     seen = []
     for line in proc.stderr:
         seen.append(line)
-        if line.startswith("[train] step 25/80"):
+        if line.startswith("[train] step 13/40"):  # after checkpoint-10
             proc.send_signal(signal.SIGINT)
             break
     said = "".join(seen) + proc.stderr.read()
     code = proc.wait()
     watchdog.cancel()
     assert code == 130, said[-3000:]
-    steps = [int(m) for m in re.findall(r"\[train\] step (\d+)/80", said)]
-    assert 25 <= max(steps) < 80  # the kernel stopped: it did not train on
+    steps = [int(m) for m in re.findall(r"\[train\] step (\d+)/40", said)]
+    assert 13 <= max(steps) < 40  # the kernel stopped: it did not train on
     assert _contents(out) == before
     match = re.search(rf"\[train\] interrupted; {re.escape(str(out))} is unchanged; newest checkpoint (\S+): rerun "
                       "the same command with --resume", said)
     assert match, said[-3000:]
     checkpoint = match.group(1)
-    assert re.search(r"checkpoint-(20|40|60)$", checkpoint)  # a quarter of the run, not save_steps
+    assert re.search(r"checkpoint-(10|20|30)$", checkpoint)  # a quarter of the run, not save_steps
     assert run(argv + ["--no-notebook", "--resume"]) == 0, capsys.readouterr().err[-3000:]
     assert "no checkpoint" not in capsys.readouterr().err
     meta = json.loads((out / "kit_adapter.json").read_text())
-    assert meta["resumed_from"] == checkpoint and meta["global_step"] == 80
+    assert meta["resumed_from"] == checkpoint and meta["global_step"] == 40
     assert (out / "adapter_model.safetensors").read_bytes() != before["adapter_model.safetensors"]
