@@ -18,6 +18,9 @@ from kit.errors import ConfigError, InputError
 from kit.kaggle import kernel_metadata as km
 from kit.ledger import Ledger
 
+PR_TOML = ('[competition]\nslug = "llm-prompt-recovery"\n'
+           '[kaggle]\nusername = "alice"\nbase_model = "alice/mistral-7b-it-v02"\n')  # pack 1's workspace
+
 
 def _config(**kaggle) -> KitConfig:
     """Pack 1's config, named explicitly."""
@@ -198,7 +201,8 @@ def test_unpushed_wheels_refuse_the_build_naming_the_push_command(tmp_path):
         build_submission(_config(), template="mean", out=tmp_path / "k")
     with pytest.raises(InputError, match=r"never pushed to the sandbox: wheels dataset sandbox-user/kit-offline-wh"
                                          r"eels .*`kit wheels --kit-only --push --sandbox`"):
-        build_submission(KitConfig(), template="mean", out=tmp_path / "k", sandbox=True)
+        build_submission(config_from_dict({"competition": {"slug": "llm-prompt-recovery"}}), template="mean",
+                         out=tmp_path / "k", sandbox=True)
     built = build_submission(_config(), template="mean", out=tmp_path / "k", sandbox=True)
     assert built["sources"]["wheels"] == "alice/kit-offline-wheels/5"
 
@@ -290,7 +294,7 @@ def test_validate_catches_hand_edits(tmp_path):
 
 
 def test_cli_mount_summary_names_the_pinned_versions(tmp_path, capsys, pushed):
-    Path("kit.toml").write_text('[kaggle]\nusername = "alice"\nbase_model = "alice/mistral-7b-it-v02"\n')
+    Path("kit.toml").write_text(PR_TOML)
     assert run(["build-submission", "--template", "best", "--out", "kern"]) == 0
     out = capsys.readouterr().out
     assert "adapter: alice/kit-lora-adapter v3; wheels: alice/kit-offline-wheels v2;" in out
@@ -300,7 +304,7 @@ def test_cli_mount_summary_names_the_pinned_versions(tmp_path, capsys, pushed):
 
 
 def test_cli_refuses_a_build_with_nothing_pushed(tmp_path, capsys):
-    Path("kit.toml").write_text('[kaggle]\nusername = "alice"\nbase_model = "alice/mistral-7b-it-v02"\n')
+    Path("kit.toml").write_text(PR_TOML)
     assert run(["build-submission", "--template", "best", "--out", "kern"]) == InputError.exit_code
     captured = capsys.readouterr()
     assert captured.err.count("\n") == 1 and "`kit wheels --push`" in captured.err
