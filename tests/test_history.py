@@ -18,6 +18,10 @@ from kit.errors import InputError
 from kit.kaggle.results import Submission
 from kit.ledger import Ledger
 
+# Formatting and plotting read ledger rows alone: one toy pack proves them; the CLI (kit.toml picks the competition)
+# and the sync run on both.
+ONE_PACK = pytest.mark.parametrize("chain_pack", ["toy-echo"], indirect=True)
+
 
 @pytest.fixture()
 def comp(chain_workspace) -> str:
@@ -63,6 +67,7 @@ def test_json_objects_in_both_orders(comp, ledger_rows, capsys):
     assert [o["id"] for o in history(comp, sandbox=True)] == [ledger_rows["sandbox"]]
 
 
+@ONE_PACK
 def test_table_shows_scores_versions_and_errors(comp, ledger_rows):
     text = format_table(history(comp, order="best"))
     lines = text.splitlines()
@@ -72,6 +77,7 @@ def test_table_shows_scores_versions_and_errors(comp, ledger_rows):
     assert "no submissions" in format_table([])
 
 
+@ONE_PACK
 def test_plot_writes_png(comp, ledger_rows, tmp_path):
     path = plot(history(comp, sandbox=False), tmp_path / "p" / "scores.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
@@ -101,7 +107,7 @@ def test_sync_fills_scores_adds_foreign_and_claims_tagged(chain_workspace, comp,
     assert Path("h.png").is_file() and "0 added" in notes[0]
 
 
-@pytest.mark.parametrize("chain_pack", ["toy-echo"], indirect=True)  # a fresh interpreter: one pack is enough
+@ONE_PACK  # a fresh interpreter: one pack is enough
 def test_plain_history_does_not_import_heavy_modules(chain_workspace, ledger_rows, tmp_path, monkeypatch):
     chain_workspace.entry_point_for_children(tmp_path / "site", monkeypatch)
     out, heavy = run_kit_fresh(["history"])
@@ -141,6 +147,7 @@ def test_plain_history_with_only_sandbox_rows_lists_them_as_sandbox_rows(comp, c
     assert out.splitlines()[0] == "submissions (Kaggle)" and "0.0684" not in out and "0.6100" in out
 
 
+@ONE_PACK
 def test_the_plot_says_when_its_scores_are_the_sandboxs(comp, ledger_rows):
     import matplotlib.pyplot as plt
 

@@ -82,7 +82,7 @@ else:
 # do: the save-version run on the public rows completes, so the version can be submitted.
 FAULTS = {
     "never started": ({"FAULT_BEFORE_SERVER": "if RERUN:\n    time.sleep(60)"}, "Inference Server Never Started"),
-    "deadline on the second call": ({"FAULT_IN_PREDICT": "if RERUN and len(CALLS) == 2:\n        time.sleep(8)"},
+    "deadline on the second call": ({"FAULT_IN_PREDICT": "if RERUN and len(CALLS) == 2:\n        time.sleep(5)"},
                                     "Timeout"),
     "predict raises": ({"FAULT_IN_PREDICT": "if id_.item() == 'q09':\n        raise ValueError('no idea')"},
                        "Inference Server Raised an Exception"),

@@ -35,6 +35,9 @@ PR = "llm-prompt-recovery"
 PR_CFG = config_from_dict({"competition": {"slug": PR},
                            "kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02"}})
 FAST = (0.001, 0.002)
+# The chain's own control flow (waits, resumes, git state, refusals) does not depend on the pack: one toy pack
+# proves it; what does (the output file, the kernel's refs and record) runs on both.
+ONE_PACK = pytest.mark.parametrize("chain_pack", ["toy-echo"], indirect=True, scope="module")
 
 
 def _under_home(root: Path, build):
@@ -145,6 +148,7 @@ def test_invalid_output_is_refused_before_submitting(chain_pack, kernel, fault):
     assert _rows()[0]["status"] == "invalid_output"
 
 
+@ONE_PACK
 def test_interrupted_wait_then_resume_submits_exactly_once(chain_pack, kernel):
     client = _client(chain_pack, interrupt_kernel_polls=1)
     with pytest.raises(KeyboardInterrupt):
@@ -158,6 +162,7 @@ def test_interrupted_wait_then_resume_submits_exactly_once(chain_pack, kernel):
         _submit(chain_pack, client, None, resume=True)
 
 
+@ONE_PACK
 def test_rerun_after_lost_submit_response_finds_it_on_kaggle(chain_pack, kernel):
     client = _client(chain_pack, fail_submit_after_create=True)
     with pytest.raises(ConnectionError):
@@ -168,6 +173,7 @@ def test_rerun_after_lost_submit_response_finds_it_on_kaggle(chain_pack, kernel)
     assert len(client.subs) == 1 and client.pushed == 1 and len(_rows()) == 1
 
 
+@ONE_PACK
 def test_timeout_keeps_attempt_resumable_and_no_wait(chain_pack, kernel):
     client = _client(chain_pack, kernel_states=["RUNNING"])
     with pytest.raises(WaitTimeoutError, match="still RUNNING"):
@@ -180,12 +186,14 @@ def test_timeout_keeps_attempt_resumable_and_no_wait(chain_pack, kernel):
     assert row["status"] == "complete" and len(client.subs) == 1
 
 
+@ONE_PACK
 def test_no_wait_returns_after_push(chain_pack, kernel):
     client = _client(chain_pack)
     row, _ = _submit(chain_pack, client, kernel, wait=False)
     assert row["status"] == "running" and row["kernel_version"] == 1 and "submit v1" not in client.calls
 
 
+@ONE_PACK
 def test_scoring_error_is_recorded(chain_pack, kernel):
     client = _client(chain_pack, score_states=["PENDING", "ERROR"])
     with pytest.raises(SubmissionError, match="Submission scoring error"):
@@ -200,6 +208,7 @@ def _git(work: Path, *args: str) -> None:
     subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=work, check=True)
 
 
+@ONE_PACK
 def test_dirty_tree_refused_and_recorded(chain_pack, kernel):
     work = kernel.parent
     _git(work, "init", "-q")
@@ -215,6 +224,7 @@ def test_dirty_tree_refused_and_recorded(chain_pack, kernel):
     assert client.pushed == 1 and [r["status"] for r in _rows()] == ["refused", "complete"]
 
 
+@ONE_PACK
 def test_dirty_tree_allowed_records_flag(chain_pack, kernel):
     work = kernel.parent
     _git(work, "init", "-q")
@@ -277,6 +287,7 @@ def test_cli_reports_nothing_to_resume_and_missing_kernel(chain_workspace, capsy
     assert "kit build-submission" in capsys.readouterr().err
 
 
+@ONE_PACK
 def test_long_waits_say_the_state_and_elapsed_time_between_polls(chain_pack, kernel, monkeypatch):
     """Kaggle is polled a minute apart: a heartbeat line (state, elapsed time) comes between polls."""
     import kit.chain.submit as chain
@@ -293,6 +304,7 @@ def test_long_waits_say_the_state_and_elapsed_time_between_polls(chain_pack, ker
     assert (chain.duration(42.4), chain.duration(185), chain.duration(7620)) == ("42 s", "3 min 05 s", "2 h 07 min")
 
 
+@ONE_PACK
 def test_ctrl_c_prints_the_exact_resume_command_and_records_it(chain_pack, kernel, tmp_path, capsys):
     """click turns ^C into a bare "aborted": the chain says how to continue on the terminal before that."""
     cfg = chain_pack.config()
@@ -314,6 +326,7 @@ def test_ctrl_c_prints_the_exact_resume_command_and_records_it(chain_pack, kerne
     assert (row["id"], row["status"], row["kernel_dir"]) == (2, "complete", str(elsewhere))
 
 
+@ONE_PACK
 def test_unchanged_content_is_refused_before_anything_is_spent(chain_pack, kernel, tmp_path):
     client = _client(chain_pack)
     first, _ = _submit(chain_pack, client, kernel)
