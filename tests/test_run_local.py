@@ -15,26 +15,30 @@ from kit.config import KitConfig
 from kit.notebooks import parameters
 from kit.pack import get_pack
 from kit.packs.prompt_recovery import kernel
-from kit.packs.prompt_recovery.samples import mini_competition_dir, sample_data_dir
+from kit.packs.prompt_recovery.samples import mini_competition_dir
 
 
-def test_attach_hides_labels_and_mounts_by_ref_in_either_layout(tmp_path):
+def test_attach_hides_labels_and_mounts_by_ref_in_either_layout(chain_pack, tmp_path):
+    """Generic mounting, on each toy pack: the competition folder without its labels, a model and the wheels by
+    ref, under either Kaggle input layout."""
+    slug = chain_pack.slug
     model = tmp_path / "model"
     model.mkdir()
     (model / "config.json").write_text("{}")
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     for layout, comp_rel, model_rel in (
-            ("2025", "competitions/llm-prompt-recovery", "models/sandbox-user/kit-base-model/transformers/default/1"),
-            ("2024", "llm-prompt-recovery", "kit-base-model/transformers/default/1")):
+            ("2025", f"competitions/{slug}", "models/sandbox-user/kit-base-model/transformers/default/1"),
+            ("2024", slug, "kit-base-model/transformers/default/1")):
         folders = {"model": model, "adapter": None, "wheels": wheels}
-        sources = _refs(KitConfig(), folders)
-        mounts = _attach(tmp_path / layout, sample_data_dir(), "llm-prompt-recovery", sources, folders, layout)
-        assert sources == {"competition": "llm-prompt-recovery", "model": "sandbox-user/" + LOCAL_SLUGS["model"],
+        sources = _refs(chain_pack.config(username=""), folders)
+        mounts = _attach(tmp_path / layout, chain_pack.pack.mini_competition(), slug, sources, folders, layout)
+        assert sources == {"competition": slug, "model": "sandbox-user/" + LOCAL_SLUGS["model"],
                            "wheels": "sandbox-user/kit-wheels"}
         assert mounts[model_rel] == model and comp_rel in mounts
         comp = mounts[comp_rel]
         assert (comp / "test.csv").is_file() and not (comp / "test_labels.csv").exists()
+        assert (chain_pack.pack.mini_competition() / "test_labels.csv").is_file()  # there, and left behind
 
 
 def test_notebook_parameters_cell_is_the_pack_params_dataclass():
