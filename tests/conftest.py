@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
+from chain_packs import CHAIN_PACKS, registered
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -24,11 +27,60 @@ _CREDENTIAL_VARS = ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN", "KAGGLE
                     "KIT_DEBUG")
 
 
+# A test that loads a model or starts a kernel is marked slow (issue 23, item 8). Two checks hold every test to it:
+# at collection, one that takes a model fixture; while it runs, one that starts a kernel (the emulator's runner) or
+# loads pack 1's proxy embedder on the test's own thread (run-local, scoring). A kernel an emulator thread starts is
+# not counted: it may start after the test that pushed it has ended, and would blame the next one.
+MODEL_FIXTURES = {"tiny_model", "instruct_model"}
+_HEAVY: set[str] = set()  # node ids of the tests during which a kernel started or the embedder was loaded
+_RUNNING = [""]  # the node id of the test being set up, run or torn down
+
+
+def pytest_configure(config):
+    """Count kernel starts and embedder loads by the test running then: wrapped before any test module imports
+    them (test_metric imports load_embedder by name)."""
+    from kit.kaggle.emulator import runner
+    from kit.packs.prompt_recovery import metric
+
+    tests_thread = threading.get_ident()  # the thread pytest runs the tests on (an xdist worker's too)
+
+    def counted(original):
+        @functools.wraps(original)
+        def call(*args, **kwargs):
+            if threading.get_ident() == tests_thread:
+                _HEAVY.add(_RUNNING[0])
+            return original(*args, **kwargs)
+        return call
+
+    for owner, name in ((runner, "execute_run"), (runner, "execute_served"), (metric, "load_embedder")):
+        setattr(owner, name, counted(getattr(owner, name)))
+
+
 def pytest_collection_modifyitems(config, items):
     skip_gpu = pytest.mark.skip(reason="needs CUDA")
+    unmarked = []
     for item in items:
         if "gpu" in item.keywords and not HAS_CUDA:
             item.add_marker(skip_gpu)
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("slow"):
+            unmarked.append(item.nodeid)
+    if unmarked:
+        raise pytest.UsageError("tests that load a model must be marked slow (@pytest.mark.slow): "
+                                + ", ".join(unmarked))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    _RUNNING[0] = item.nodeid  # before its fixtures: what a module fixture loads counts for this test
+
+
+@pytest.fixture(autouse=True)
+def _heavy_tests_marked_slow(request):
+    """Fails a test that started a kernel or loaded the embedder without the slow mark (checked after it ran)."""
+    yield
+    if request.node.nodeid in _HEAVY and not request.node.get_closest_marker("slow"):
+        pytest.fail(f"{request.node.nodeid} starts a kernel or loads a model: mark it @pytest.mark.slow",
+                    pytrace=False)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -73,6 +125,21 @@ def isolated_env(tmp_path, monkeypatch) -> Path:
     monkeypatch.setattr(tempfile, "tempdir", None)
     monkeypatch.chdir(tmp_path / "work")
     return tmp_path
+
+
+@pytest.fixture(scope="module", params=CHAIN_PACKS)
+def chain_pack(request):
+    """Each toy pack in turn (tests/chain_packs.py), registered in this process for the module's tests: the packs
+    the generic chain (build-submission, submit, history, run-local, the sandbox) is tested on, without pack 1."""
+    with registered(request.param) as pack:
+        yield pack
+
+
+@pytest.fixture
+def chain_workspace(chain_pack):
+    """`chain_pack`, with a kit.toml naming it in the test's working directory (what the CLI reads)."""
+    chain_pack.write_toml()
+    return chain_pack
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,7 @@
-"""`kit build-submission`: the rendered kernel, its kernel-metadata.json and kit_kernel.json."""
+"""`kit build-submission`: the rendered kernel, its kernel-metadata.json and kit_kernel.json.
+
+The generic build runs on `chain_pack` (each toy pack in turn, tests/chain_packs.py); pack 1 (prompt recovery)
+keeps what is its own: the model, adapter and wheels sources its kernel mounts and the pushes they need."""
 
 from __future__ import annotations
 
@@ -15,9 +18,14 @@ from kit.errors import ConfigError, InputError
 from kit.kaggle import kernel_metadata as km
 from kit.ledger import Ledger
 
+PR_TOML = ('[competition]\nslug = "llm-prompt-recovery"\n'
+           '[kaggle]\nusername = "alice"\nbase_model = "alice/mistral-7b-it-v02"\n')  # pack 1's workspace
+
 
 def _config(**kaggle) -> KitConfig:
-    return config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02", **kaggle}})
+    """Pack 1's config, named explicitly."""
+    return config_from_dict({"competition": {"slug": "llm-prompt-recovery"},
+                             "kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02", **kaggle}})
 
 
 @pytest.fixture()
@@ -32,6 +40,103 @@ def pushed() -> None:
 def _cells(path: Path) -> tuple[dict, str]:
     nb = json.loads(path.read_text())
     return nb["metadata"], "\n".join("".join(c["source"]) for c in nb["cells"])
+
+
+# ============================================================================ the generic build, on each toy pack
+
+
+def test_a_toy_build_writes_faithful_metadata_and_its_record(chain_pack, tmp_path):
+    info = build_submission(chain_pack.config(), out=tmp_path / "kernel")
+    folder = tmp_path / "kernel"
+    code_file = chain_pack.pack.kernel.notebook.name
+    kaggle = chain_pack.pack.config_defaults()["kaggle"]
+    meta = json.loads((folder / "kernel-metadata.json").read_text())
+    assert meta == km.load(folder) and meta["id"] == f"alice/{kaggle['kernel_slug']}"
+    assert meta["title"] == kaggle["kernel_title"] and meta["code_file"] == code_file
+    assert (meta["language"], meta["kernel_type"], meta["is_private"]) == ("python", "notebook", True)
+    assert meta["enable_internet"] is False and meta["competition_sources"] == [chain_pack.slug]
+    assert meta["dataset_sources"] == [] and meta["model_sources"] == []  # the toy kernel mounts nothing else
+    _, source = _cells(folder / code_file)
+    assert f'"competition": "{chain_pack.slug}"' in source and f'template = "{chain_pack.templates[0]}"' in source
+    saved = json.loads((folder / "kit_kernel.json").read_text())
+    assert list(saved) == sorted(saved)  # sorted JSON beside the artefact
+    assert (saved["competition"], saved["template"], saved["kernel_ref"]) == (chain_pack.slug,
+                                                                              chain_pack.templates[0], meta["id"])
+    assert saved["submission_columns"] == list(chain_pack.columns)
+    assert (saved["submission_file"], saved["submission_mechanism"]) == (chain_pack.file_name, chain_pack.mechanism)
+    assert saved["sources"] == {"competition": chain_pack.slug} and saved["required_sources"] == ["competition"]
+    assert saved["adapter"] is None and saved["wheels"] is None and saved["sandbox"] is False
+    assert len(saved["notebook_sha256"]) == 64 and saved["kernel_hash"] == info["kernel_hash"]
+    assert len(saved["content_key"]) == 64 and saved["local_score"] is None
+
+
+def test_a_rebuild_keeps_the_hash_and_another_recipe_changes_it(chain_pack, tmp_path):
+    first, other = chain_pack.templates[:2]
+    a = build_submission(chain_pack.config(), template=first, out=tmp_path / "a")
+    b = build_submission(chain_pack.config(), template=first, out=tmp_path / "b")
+    assert a["kernel_hash"] == b["kernel_hash"] == load_kernel(tmp_path / "b")[2]
+    assert a["content_key"] == b["content_key"]
+    c = build_submission(chain_pack.config(), template=other, out=tmp_path / "c")
+    assert c["kernel_hash"] != a["kernel_hash"] and c["content_key"] != a["content_key"]
+    assert c["parameters"]["template"] == other
+
+
+@pytest.mark.parametrize(("kaggle", "message"), [
+    ({"kernel_slug": "Bad_Slug"}, "invalid kernel slug"),
+    ({"kernel_slug": "abc"}, "invalid kernel slug"),
+    ({"kernel_title": "another title"}, "slugifies to 'another-title'"),
+    ({"accelerator": "NvidiaGTX1080"}, "unknown accelerator"),
+    ({"docker_image_pinning_type": "newest"}, "docker_image_pinning_type"),
+    ({"username": ""}, "no Kaggle username"),
+])
+def test_invalid_settings_fail_before_writing(chain_pack, tmp_path, kaggle, message):
+    with pytest.raises(ConfigError, match=message):
+        build_submission(chain_pack.config(**kaggle), out=tmp_path / "k")
+    assert not (tmp_path / "k" / "kernel-metadata.json").exists()
+
+
+def test_an_unknown_recipe_fails_naming_the_packs_own(chain_pack, tmp_path):
+    with pytest.raises(ConfigError, match=f"unknown template 'nope' for {chain_pack.slug}"):
+        build_submission(chain_pack.config(), template="nope", out=tmp_path / "k")
+    assert not (tmp_path / "k").exists()
+
+
+def test_source_over_one_megabyte_is_refused(chain_pack, tmp_path):
+    fat = json.loads(chain_pack.pack.kernel.notebook.read_text())
+    fat["cells"].append({"cell_type": "markdown", "metadata": {}, "source": ["x" * 1_100_000]})
+    src = tmp_path / "fat.ipynb"
+    src.write_text(json.dumps(fat))
+    with pytest.raises(InputError, match="not under Kaggle's 1,000,000-byte limit"):
+        build_submission(chain_pack.config(), out=tmp_path / "k", notebook=src)
+    assert not (tmp_path / "k" / "kernel-metadata.json").exists()
+
+
+def test_cli_json_and_unknown_template(chain_workspace, capsys):
+    kaggle = chain_workspace.pack.config_defaults()["kaggle"]
+    assert run(["build-submission", "--out", "kern", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["kernel_ref"] == f"alice/{kaggle['kernel_slug']}"
+    assert Path("kern", chain_workspace.pack.kernel.notebook.name).is_file()
+    assert run(["build-submission", "--template", "nope", "--out", "kern2"]) == ConfigError.exit_code
+    assert f"unknown template 'nope' for {chain_workspace.slug}" in capsys.readouterr().err
+    assert not Path("kern2").exists()
+
+
+def test_local_score_is_the_one_measured_for_this_content_never_a_guess(chain_pack, tmp_path):
+    first, other = chain_pack.templates[:2]
+    info = build_submission(chain_pack.config(), template=first, out=tmp_path / "k")
+    assert info["local_score"] is None and info["local_experiment"] is None  # no run-local of this content
+    with Ledger() as led:
+        led.add_local_experiment("run-local", content_key="another", score=0.9)
+        run_id = led.add_local_experiment("run-local", content_key=info["content_key"], score=0.51)
+    again = build_submission(chain_pack.config(), template=first, out=tmp_path / "k")
+    assert (again["local_score"], again["local_experiment"]) == (0.51, run_id)
+    assert json.loads((tmp_path / "k" / "kit_kernel.json").read_text())["local_score"] == 0.51
+    changed = build_submission(chain_pack.config(), template=other, out=tmp_path / "k2")  # another key
+    assert changed["content_key"] != info["content_key"] and changed["local_score"] is None
+
+
+# ============================================================================ pack 1: its model and dataset sources
 
 
 def test_build_binds_pushed_versions_and_writes_faithful_metadata(pushed, tmp_path):
@@ -66,16 +171,12 @@ def test_build_binds_pushed_versions_and_writes_faithful_metadata(pushed, tmp_pa
     assert saved["submission_columns"] == ["id", "rewrite_prompt"]
 
 
-def test_model_source_mounts_and_rebuild_keeps_hash(pushed, tmp_path):
+def test_a_model_handle_mounts_as_a_model_source(pushed, tmp_path):
     cfg = _config(base_model="google/gemma/transformers/2b-it/3", accelerator="none")
     a = build_submission(cfg, template="best", out=tmp_path / "a")
-    b = build_submission(cfg, template="best", out=tmp_path / "b")
     assert a["metadata"]["model_sources"] == ["google/gemma/transformers/2b-it/3"]
     assert a["parameters"]["sources"]["model"] == "google/gemma/transformers/2b-it/3"
     assert a["metadata"]["enable_gpu"] is False and "machine_shape" not in a["metadata"]
-    assert a["kernel_hash"] == b["kernel_hash"] == load_kernel(tmp_path / "b")[2]
-    c = build_submission(cfg, template="fewshot", out=tmp_path / "c")
-    assert c["kernel_hash"] != a["kernel_hash"]
 
 
 def test_mean_template_mounts_no_model_and_no_adapter(pushed, tmp_path):
@@ -100,7 +201,8 @@ def test_unpushed_wheels_refuse_the_build_naming_the_push_command(tmp_path):
         build_submission(_config(), template="mean", out=tmp_path / "k")
     with pytest.raises(InputError, match=r"never pushed to the sandbox: wheels dataset sandbox-user/kit-offline-wh"
                                          r"eels .*`kit wheels --kit-only --push --sandbox`"):
-        build_submission(KitConfig(), template="mean", out=tmp_path / "k", sandbox=True)
+        build_submission(config_from_dict({"competition": {"slug": "llm-prompt-recovery"}}), template="mean",
+                         out=tmp_path / "k", sandbox=True)
     built = build_submission(_config(), template="mean", out=tmp_path / "k", sandbox=True)
     assert built["sources"]["wheels"] == "alice/kit-offline-wheels/5"
 
@@ -170,37 +272,19 @@ def test_a_kernel_takes_the_sources_its_parameters_name():
 
 
 @pytest.mark.parametrize(("kaggle", "message"), [
-    ({"kernel_slug": "Bad_Slug"}, "invalid kernel slug"),
-    ({"kernel_slug": "abc"}, "invalid kernel slug"),
-    ({"kernel_title": "another title"}, "slugifies to 'another-title'"),
-    ({"accelerator": "NvidiaGTX1080"}, "unknown accelerator"),
     ({"base_model": ""}, "base_model is empty"),
     ({"base_model": "just-a-name"}, "invalid source"),
     ({"base_model": "google/gemma/transformers/2b-it"}, "has no version"),  # a 4-part model handle
-    ({"docker_image_pinning_type": "newest"}, "docker_image_pinning_type"),
-    ({"username": ""}, "no Kaggle username"),
 ])
-def test_invalid_settings_fail_before_writing(tmp_path, kaggle, message):
+def test_an_invalid_base_model_fails_before_writing(tmp_path, kaggle, message):
     with pytest.raises(ConfigError, match=message):
         build_submission(_config(**kaggle), template="best", out=tmp_path / "k")
     assert not (tmp_path / "k" / "kernel-metadata.json").exists()
 
 
-def test_source_over_one_megabyte_is_refused(pushed, tmp_path):
-    from kit.pack import get_pack
-
-    fat = json.loads(get_pack("llm-prompt-recovery").kernel.notebook.read_text())
-    fat["cells"].append({"cell_type": "markdown", "metadata": {}, "source": ["x" * 1_100_000]})
-    src = tmp_path / "fat.ipynb"
-    src.write_text(json.dumps(fat))
-    with pytest.raises(InputError, match="not under Kaggle's 1,000,000-byte limit"):
-        build_submission(_config(base_model=""), template="mean", out=tmp_path / "k", notebook=src)
-    assert not (tmp_path / "k" / "kernel-metadata.json").exists()
-
-
 def test_validate_catches_hand_edits(tmp_path):
     meta = km.build(owner="alice", slug="my-kernel", title="My kernel", code_file="k.ipynb", accelerator="NvidiaL4",
-                    competition="llm-prompt-recovery", datasets=["alice/data-set"], models=[])
+                    competition="some-competition", datasets=["alice/data-set"], models=[])
     km.validate(dict(meta))
     for key, value, message in (("enable_internet", True, "enable_internet"), ("accelerator", "x", "machine_shape"),
                                 ("competition_sources", [], "competition_sources")):
@@ -209,17 +293,8 @@ def test_validate_catches_hand_edits(tmp_path):
     assert km.slugify("Kit: Prompt  Recovery!") == "kit-prompt-recovery"
 
 
-def test_cli_json_and_unknown_template(tmp_path, capsys, pushed):
-    Path("kit.toml").write_text('[kaggle]\nusername = "alice"\nbase_model = "alice/mistral-7b-it-v02"\n')
-    assert run(["build-submission", "--template", "best", "--out", "kern", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert out["kernel_ref"] == "alice/kit-prompt-recovery-infer" and Path("kern/infer.ipynb").is_file()
-    assert run(["build-submission", "--template", "nope", "--out", "kern2"]) == ConfigError.exit_code
-    assert "nope" in capsys.readouterr().err
-
-
 def test_cli_mount_summary_names_the_pinned_versions(tmp_path, capsys, pushed):
-    Path("kit.toml").write_text('[kaggle]\nusername = "alice"\nbase_model = "alice/mistral-7b-it-v02"\n')
+    Path("kit.toml").write_text(PR_TOML)
     assert run(["build-submission", "--template", "best", "--out", "kern"]) == 0
     out = capsys.readouterr().out
     assert "adapter: alice/kit-lora-adapter v3; wheels: alice/kit-offline-wheels v2;" in out
@@ -229,28 +304,19 @@ def test_cli_mount_summary_names_the_pinned_versions(tmp_path, capsys, pushed):
 
 
 def test_cli_refuses_a_build_with_nothing_pushed(tmp_path, capsys):
-    Path("kit.toml").write_text('[kaggle]\nusername = "alice"\nbase_model = "alice/mistral-7b-it-v02"\n')
+    Path("kit.toml").write_text(PR_TOML)
     assert run(["build-submission", "--template", "best", "--out", "kern"]) == InputError.exit_code
     captured = capsys.readouterr()
     assert captured.err.count("\n") == 1 and "`kit wheels --push`" in captured.err
     assert "next:" not in captured.out and not Path("kern").exists()
 
 
-def test_local_score_is_the_one_measured_for_this_content_never_a_guess(pushed, tmp_path):
-    from kit.ledger import Ledger
-
+def test_an_adapters_validation_score_is_never_taken_for_a_local_score(pushed, tmp_path):
     adapter = tmp_path / "adapter"
     adapter.mkdir()
     (adapter / "kit_adapter.json").write_text(json.dumps({"val_score": {"mean": 0.4242, "n": 4}, "val_loss": 1.0}))
-    cfg = config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02"},
+    cfg = config_from_dict({"competition": {"slug": "llm-prompt-recovery"},
+                            "kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02"},
                             "infer": {"adapter_path": str(adapter)}})
     info = build_submission(cfg, template="best", out=tmp_path / "k")
     assert info["local_score"] is None and info["local_experiment"] is None  # no run-local of this content
-    with Ledger() as led:
-        led.add_local_experiment("run-local", content_key="another", score=0.9)
-        run_id = led.add_local_experiment("run-local", content_key=info["content_key"], score=0.51)
-    again = build_submission(cfg, template="best", out=tmp_path / "k")
-    assert (again["local_score"], again["local_experiment"]) == (0.51, run_id)
-    assert json.loads((tmp_path / "k" / "kit_kernel.json").read_text())["local_score"] == 0.51
-    other = build_submission(cfg, template="fewshot", out=tmp_path / "k2")  # other content: another key
-    assert other["content_key"] != info["content_key"] and other["local_score"] is None

@@ -54,6 +54,7 @@ def _folder(root: Path, files: dict[str, str], meta: tuple[str, dict] | None = N
     return root
 
 
+@pytest.mark.slow  # starts a kernel
 def test_everyday_verbs_through_the_official_api(api, emulator, tmp_path):
     state = emulator.server.state
     client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, progress=False)

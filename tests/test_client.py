@@ -148,6 +148,7 @@ def test_no_credentials_is_a_clear_error():
         KaggleClient(KitConfig())
 
 
+@pytest.mark.slow  # starts a kernel
 def test_kernel_error_and_timeout(client, emulator, tmp_path):
     admin(emulator, "faults", {"kind": "kernel_error", "message": "CUDA out of memory", "times": 1})
     push = client.kernel_push(write_kernel(tmp_path / "k1", f"{USER}/client-oom", "print(1)"))
@@ -170,6 +171,7 @@ def test_kernel_push_refuses_unknown_sources(client, tmp_path):
         client.kernel_push(folder)
 
 
+@pytest.mark.slow  # starts a kernel
 def test_script_kernel_submission_scored_split(client, emulator, tmp_path):
     ds = push_dataset(client, adapter_dir(tmp_path / "a"), "client-script-ds", kind="adapter", poll=0.05)
     folder = write_kernel(tmp_path / "k", f"{USER}/client-script", ANSWER_SCRIPT, dataset_sources=[ds.ref],
@@ -187,6 +189,7 @@ def test_script_kernel_submission_scored_split(client, emulator, tmp_path):
     assert [e.team_name for e in board][:2] == [USER, "Seeded Team Alpha"] and board[0].rank == 1
 
 
+@pytest.mark.slow  # starts a kernel
 def test_submission_errors(client, emulator, tmp_path):
     no_file = client.kernel_push(write_kernel(tmp_path / "k", f"{USER}/client-nofile", "print('no output')",
                                               competition_sources=[COMP]))
@@ -224,6 +227,7 @@ def test_sandbox_environment_does_not_leak(client):
 
 
 @pytest.mark.parametrize("lost", [{}, {"status": 503}], ids=["dropped", "5xx"])
+@pytest.mark.slow  # starts a kernel
 def test_lost_answers_never_create_twice(client, emulator, tmp_path, lost):
     """The server performs each creating call, then the answer is lost (connection closed, or a 5xx): the kit looks
     up what the server did, so exactly one submission, one kernel version and one dataset version result."""
@@ -326,6 +330,7 @@ def test_bad_input_is_one_line_before_anything_is_sent(client, emulator, tmp_pat
     assert err.count("\n") == 0 and "--license: 'GPL 3' is not a license Kaggle accepts" in err, err
 
 
+@pytest.mark.slow  # starts a kernel
 def test_dataset_version_read_after_ready_and_pinned_source_mounted(client, emulator, tmp_path):
     """A new version becomes current only once processed: the push reports its number after READY, and a
     kernel pinning `owner/slug/N` in dataset_sources gets exactly version N."""

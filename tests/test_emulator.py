@@ -159,6 +159,7 @@ def _hand_written(folder: Path, source: str, **sources) -> Path:
 
 
 @pytest.mark.parametrize("layout", ["2025", "2024"])
+@pytest.mark.slow  # starts a kernel
 def test_hand_written_notebook_pushed_with_the_cli_runs_isolated_and_is_submitted(emulator, tmp_path, layout):
     """Acceptance: a notebook written by hand (no parameters cell, any kernelspec) reading /kaggle/input and
     writing /kaggle/working, pushed with the official CLI, completes in the isolated sandbox and is submitted."""
@@ -207,6 +208,7 @@ def test_hand_written_notebook_pushed_with_the_cli_runs_isolated_and_is_submitte
         admin(emulator.url, "config", {"input_layout": "2025"})
 
 
+@pytest.mark.slow  # starts a kernel
 def test_kernel_push_limits_archives_and_timeout(emulator, tmp_path):
     """Kaggle's 1 MB source limit, tar archives unpacked like zips, and a timeout reported as 'Notebook Timeout'."""
     import tarfile
@@ -242,6 +244,7 @@ def test_kernel_push_limits_archives_and_timeout(emulator, tmp_path):
     assert meta["kernel_type"] == "script"
 
 
+@pytest.mark.slow  # starts a kernel
 def test_cli_submissions_listing(emulator, tmp_path):
     client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, progress=False)
     script = ("import csv\nrows = list(csv.DictReader(open('../input/competitions/llm-prompt-recovery/test.csv')))\n"
@@ -355,6 +358,7 @@ def test_emulator_status_reads_the_recorded_port_safely(capsys):
     assert out["running"] is False and out["port"] is None
 
 
+@pytest.mark.slow  # starts a kernel
 def test_without_namespaces_a_kernel_runs_degraded_and_says_so(tmp_path, monkeypatch):
     """Where unshare is refused, the kernel still runs (inputs under the run folder, input_dir injected into a
     notebook that has it), and its log says once, plainly, that it was not isolated."""
@@ -380,6 +384,7 @@ def test_without_namespaces_a_kernel_runs_degraded_and_says_so(tmp_path, monkeyp
     assert "kit importable: False" in log  # the stand-in image lacks the kit here too
 
 
+@pytest.mark.slow  # starts a kernel
 def test_kernel_sources_mount_another_kernels_output(emulator, tmp_path):
     client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, progress=False)
     first = client.kernel_push(write_kernel(tmp_path / "a", f"{USER}/emu-producer", "open('out.txt', 'w').write('42')"))

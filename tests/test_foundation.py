@@ -163,6 +163,7 @@ def test_kit_home_defaults_to_user_data_dir(monkeypatch, tmp_path):
     assert kconfig.kit_home() == tmp_path / "home" / ".local" / "share" / "kit"
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_tiny_model_loads_in_transformers(tiny_model):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

@@ -1,42 +1,55 @@
-"""`kit history`: table, --json objects, --plot, --sync, and no heavy imports."""
+"""`kit history`: table, --json objects, --plot, --sync, and no heavy imports.
+
+History is generic: it runs on `chain_workspace`, each toy pack in turn (the ledger rows carry its slug, its
+kit.toml names it); only the pairing of a sandbox score with pack 1's local score is pack 1's own (at the end)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
+from fakes import FakeClient
 from helpers import run_kit_fresh
 
 from kit.chain.history import format_table, history, plot, show, sync_submissions
 from kit.cli import run
-from kit.config import KitConfig
 from kit.errors import InputError
+from kit.kaggle.results import Submission
 from kit.ledger import Ledger
 
-COMP = "llm-prompt-recovery"
+# Formatting and plotting read ledger rows alone: one toy pack proves them; the CLI (kit.toml picks the competition)
+# and the sync run on both.
+ONE_PACK = pytest.mark.parametrize("chain_pack", ["toy-echo"], indirect=True)
 
 
 @pytest.fixture()
-def ledger_rows() -> dict[str, int]:
+def comp(chain_workspace) -> str:
+    """The workspace's competition: the toy pack kit.toml names."""
+    return chain_workspace.slug
+
+
+@pytest.fixture()
+def ledger_rows(comp) -> dict[str, int]:
     with Ledger() as led:
         ids = {
-            "old": led.add_submission(COMP, "complete", kernel_ref="u/k", kernel_version=1, template="fewshot",
+            "old": led.add_submission(comp, "complete", kernel_ref="u/k", kernel_version=1, template="fewshot",
                                       public_score=0.58, private_score=0.57, local_score=0.55, adapter_version=1,
                                       git_sha="abc1234def", git_dirty=False, parameters={"template": "fewshot"}),
-            "failed": led.add_submission(COMP, "kernel_error", kernel_ref="u/k", kernel_version=2, template="best",
+            "failed": led.add_submission(comp, "kernel_error", kernel_ref="u/k", kernel_version=2, template="best",
                                          error="kernel u/k v2 ended ERROR: CUDA out of memory\ntail..."),
-            "best": led.add_submission(COMP, "complete", kernel_ref="u/k", kernel_version=3, template="best",
+            "best": led.add_submission(comp, "complete", kernel_ref="u/k", kernel_version=3, template="best",
                                        public_score=0.63, local_score=0.60, adapter_version=2, git_sha="fff0000aaa",
                                        git_dirty=True, submission_ref=7),
-            "sandbox": led.add_submission(COMP, "complete", sandbox=True, public_score=0.99, template="mean"),
+            "sandbox": led.add_submission(comp, "complete", sandbox=True, public_score=0.99, template="mean"),
+            # another competition's row in the same ledger: never in this workspace's history
+            "elsewhere": led.add_submission("another-comp", "complete", public_score=0.9, template="best"),
         }
         led.update_submission(ids["old"], created_at=1_700_000_000.0)
     return ids
 
 
-def test_json_objects_in_both_orders(ledger_rows, capsys):
+def test_json_objects_in_both_orders(comp, ledger_rows, capsys):
     assert run(["history", "--json"]) == 0
     objs = json.loads(capsys.readouterr().out)
     assert [o["id"] for o in objs] == [ledger_rows[k] for k in ("best", "failed", "old")]  # never the sandbox
@@ -49,13 +62,14 @@ def test_json_objects_in_both_orders(ledger_rows, capsys):
     assert objs[2]["parameters"] == {"template": "fewshot"} and objs[2]["time"] == "2023-11-14T22:13:20Z"
     assert run(["history", "--sandbox", "--json"]) == 0
     assert [o["id"] for o in json.loads(capsys.readouterr().out)] == [ledger_rows["sandbox"]]
-    best = history(COMP, order="best", sandbox=False)
+    best = history(comp, order="best", sandbox=False)
     assert [o["public_score"] for o in best] == [0.63, 0.58, None]
-    assert [o["id"] for o in history(COMP, sandbox=True)] == [ledger_rows["sandbox"]]
+    assert [o["id"] for o in history(comp, sandbox=True)] == [ledger_rows["sandbox"]]
 
 
-def test_table_shows_scores_versions_and_errors(ledger_rows):
-    text = format_table(history(COMP, order="best"))
+@ONE_PACK
+def test_table_shows_scores_versions_and_errors(comp, ledger_rows):
+    text = format_table(history(comp, order="best"))
     lines = text.splitlines()
     assert lines[0].split()[:4] == ["#", "time", "(UTC)", "where"]
     assert "0.6300" in lines[2] and "v3" in lines[2] and "fff0000a*" in lines[2]
@@ -63,60 +77,61 @@ def test_table_shows_scores_versions_and_errors(ledger_rows):
     assert "no submissions" in format_table([])
 
 
-def test_plot_writes_png(ledger_rows, tmp_path):
-    path = plot(history(COMP, sandbox=False), tmp_path / "p" / "scores.png")
+@ONE_PACK
+def test_plot_writes_png(comp, ledger_rows, tmp_path):
+    path = plot(history(comp, sandbox=False), tmp_path / "p" / "scores.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
     with pytest.raises(InputError, match="no scored submissions"):
         plot([], tmp_path / "x.png")
 
 
-def test_sync_fills_scores_adds_foreign_and_claims_tagged(ledger_rows):
+def test_sync_fills_scores_adds_foreign_and_claims_tagged(chain_workspace, comp, ledger_rows):
     with Ledger() as led:
-        tagged = led.add_submission(COMP, "submitting", kernel_ref="u/k", kernel_version=4)
+        tagged = led.add_submission(comp, "submitting", kernel_ref="u/k", kernel_version=4)
     subs = [
-        SimpleNamespace(ref=7, status="COMPLETE", public_score="0.64", private_score="0.62", error=None,
-                        description="x", date="2026-01-02T03:04:05.000Z"),
-        SimpleNamespace(ref=8, status="SubmissionStatus.COMPLETE", public_score="0.5", private_score="",
-                        error=None, description="made in the web UI", date="2026-01-03T00:00:00Z"),
-        SimpleNamespace(ref=9, status="PENDING", public_score=None, private_score=None, error=None,
-                        description="kit: template best [kit u/k/4]", date="2026-01-04T00:00:00Z"),
+        Submission(7, "compLETE", "0.64", "0.62", "", "x", "2026-01-02T03:04:05.000Z"),  # Kaggle's text scores
+        Submission(8, "SubmissionStatus.compLETE", "0.5", "", "", "made in the web UI", "2026-01-03T00:00:00Z"),
+        Submission(9, "PENDING", None, None, "", "kit: template best [kit u/k/4]", "2026-01-04T00:00:00Z"),
     ]
-    client = SimpleNamespace(submissions=lambda comp: subs)
-    assert sync_submissions(client, COMP, sandbox=False) == {"added": 1, "updated": 2}
-    assert sync_submissions(client, COMP, sandbox=False) == {"added": 0, "updated": 0}  # idempotent
+    client = FakeClient(subs={s.ref: s for s in subs}, sandbox=False)
+    assert sync_submissions(client, comp, sandbox=False) == {"added": 1, "updated": 2}
+    assert sync_submissions(client, comp, sandbox=False) == {"added": 0, "updated": 0}  # idempotent
     with Ledger() as led:
         assert led.get_submission(ledger_rows["best"])["public_score"] == 0.64
         assert led.get_submission(tagged)["submission_ref"] == 9
         assert led.get_submission(tagged)["status"] == "pending"
-        foreign = led.submission_by_ref(COMP, 8, sandbox=False)
+        foreign = led.submission_by_ref(comp, 8, sandbox=False)
     assert foreign["origin"] == "kaggle" and foreign["public_score"] == 0.5 and foreign["private_score"] is None
     assert foreign["message"] == "made in the web UI"
-    objs, notes = show(KitConfig(), sync=True, client=client, plot_path=Path("h.png"))
+    objs, notes = show(chain_workspace.config(), sync=True, client=client, plot_path=Path("h.png"))
     assert Path("h.png").is_file() and "0 added" in notes[0]
 
 
-def test_plain_history_does_not_import_heavy_modules(ledger_rows, tmp_path):
+@ONE_PACK  # a fresh interpreter: one pack is enough
+def test_plain_history_does_not_import_heavy_modules(chain_workspace, ledger_rows, tmp_path, monkeypatch):
+    chain_workspace.entry_point_for_children(tmp_path / "site", monkeypatch)
     out, heavy = run_kit_fresh(["history"])
     assert out.returncode == 0, out.stderr
     assert heavy == [] and "0.6300" in out.stdout
 
 
 def test_m004_adds_origin_and_kernel_dir_columns(tmp_path):
+    comp = "a-competition"
     with Ledger(tmp_path / "l.db") as led:
         cols = {r[1] for r in led.db.execute("PRAGMA table_info(submissions)")}
         assert {"origin", "kernel_dir", "submission_file"} <= cols
-        row = led.add_submission(COMP, "starting", kernel_hash="h")
+        row = led.add_submission(comp, "starting", kernel_hash="h")
         assert led.get_submission(row)["origin"] == "kit"  # rows made before m004 read as the kit's own
-        assert [r["id"] for r in led.open_submissions(COMP, sandbox=False, kernel_hash="h")] == [row]
+        assert [r["id"] for r in led.open_submissions(comp, sandbox=False, kernel_hash="h")] == [row]
         led.update_submission(row, status="refused")
-        assert led.open_submissions(COMP, sandbox=False) == []
+        assert led.open_submissions(comp, sandbox=False) == []
 
 
-def test_plain_history_with_only_sandbox_rows_lists_them_as_sandbox_rows(capsys):
+def test_plain_history_with_only_sandbox_rows_lists_them_as_sandbox_rows(comp, capsys):
     """No real submission yet (the demo's only): plain `kit history` shows the sandbox rows and says whose they are,
     rather than "no submissions recorded yet"."""
     with Ledger() as led:
-        sid = led.add_submission(COMP, "complete", sandbox=True, public_score=0.0684, private_score=0.08,
+        sid = led.add_submission(comp, "complete", sandbox=True, public_score=0.0684, private_score=0.08,
                                  template="best")
     assert run(["history", "--submissions"]) == 0
     out, err = capsys.readouterr()
@@ -126,19 +141,20 @@ def test_plain_history_with_only_sandbox_rows_lists_them_as_sandbox_rows(capsys)
     assert run(["history", "--json", "--submissions"]) == 0
     assert [(o["id"], o["sandbox"]) for o in json.loads(capsys.readouterr().out)] == [(sid, True)]
     with Ledger() as led:  # once a real one exists, plain history is Kaggle's alone again
-        led.add_submission(COMP, "complete", public_score=0.61)
+        led.add_submission(comp, "complete", public_score=0.61)
     assert run(["history", "--submissions"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "submissions (Kaggle)" and "0.0684" not in out and "0.6100" in out
 
 
-def test_the_plot_says_when_its_scores_are_the_sandboxs(ledger_rows):
+@ONE_PACK
+def test_the_plot_says_when_its_scores_are_the_sandboxs(comp, ledger_rows):
     import matplotlib.pyplot as plt
 
     from kit.chain.history import figure
 
     for sandbox, where in ((True, "sandbox emulator, not Kaggle"), (False, "Kaggle")):
-        fig = figure(history(COMP, sandbox=sandbox))
+        fig = figure(history(comp, sandbox=sandbox))
         over_time, scatter = fig.axes
         assert over_time.get_title().endswith(f"({where})") and scatter.get_ylabel() == f"public score ({where})"
         assert f"public score ({where})" in [t.get_text() for t in over_time.get_legend().get_texts()]

@@ -60,6 +60,7 @@ def adapter(tiny_model, tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_batched_equals_one_at_a_time_in_input_order(engine, prompts):
     batched = engine.generate(prompts, max_new_tokens=10, batch_size=4)
     single = [engine.generate([p], max_new_tokens=10, batch_size=1)[0] for p in prompts]
@@ -70,13 +71,15 @@ def test_batched_equals_one_at_a_time_in_input_order(engine, prompts):
 
 @pytest.fixture(scope="module")
 def fewshot_prompts(engine) -> list[str]:
-    """12 sample rows in the fewshot template: a long shared few-shot prefix, then each row's own part."""
+    """8 sample rows in the fewshot template: a long shared few-shot prefix, then each row's own part (two batches
+    of four, and the chunks predict_rows cuts from them)."""
     tpl = get_template("fewshot")
-    rows = kernel.load_rows(sample_data_dir(), limit=12)
+    rows = kernel.load_rows(sample_data_dir(), limit=8)
     return [tpl.render_prompt(engine.tokenizer, r["original_text"], r["rewritten_text"], prime=tpl.primes[0],
                               max_field_tokens=64) for r in rows]
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_shared_prefix_cache_gives_the_uncached_outputs(tiny_model, engine, fewshot_prompts):
     plain = Engine(tiny_model, prefix_cache=False)
     expected = plain.generate(fewshot_prompts, max_new_tokens=8, batch_size=4)
@@ -96,6 +99,7 @@ def test_shared_prefix_cache_gives_the_uncached_outputs(tiny_model, engine, fews
     assert cache.get_seq_length() == shared  # generate() grew copies, never the kept cache
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_prefix_cache_falls_back_when_it_cannot_be_built(tiny_model, fewshot_prompts, monkeypatch, caplog):
     broken = Engine(tiny_model)
 
@@ -124,6 +128,7 @@ def test_prefix_cache_falls_back_when_it_cannot_be_built(tiny_model, fewshot_pro
     assert calls == [True, False, False] and refusing._prefix_broken and refusing.prefix_tokens_reused == 0
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_out_of_memory_halves_the_batch_and_keeps_results(engine, prompts, monkeypatch):
     prompts = prompts[:4]
     expected = engine.generate(prompts, max_new_tokens=4, batch_size=8)
@@ -144,6 +149,7 @@ def test_out_of_memory_halves_the_batch_and_keeps_results(engine, prompts, monke
         engine.max_batch = None
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_merged_adapter_equals_unmerged(tiny_model, adapter, prompts, fewshot_prompts, engine):
     merged = Engine(tiny_model, adapter, merge=True)
     unmerged = Engine(tiny_model, adapter, merge=False)
@@ -161,6 +167,7 @@ def test_merged_adapter_equals_unmerged(tiny_model, adapter, prompts, fewshot_pr
     assert unmerged.prefix_tokens_reused == merged.prefix_tokens_reused == shared * len(few)
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_adapter_from_a_newer_peft_loads(tiny_model, adapter, prompts, tmp_path, caplog):
     """Keys a newer peft writes (unknown to the installed one) are dropped with a warning, not a crash."""
     import json
@@ -177,6 +184,7 @@ def test_adapter_from_a_newer_peft_loads(tiny_model, adapter, prompts, tmp_path,
     assert out == Engine(tiny_model, adapter, merge=True).generate(prompts[:2], max_new_tokens=6, batch_size=2)
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_device_precision_and_clear_errors(tiny_model, tmp_path, monkeypatch):
     import torch
     import transformers
@@ -215,6 +223,7 @@ class RecordingEngine:
         return [" a pirate shanty about the sea." for _ in prompts]
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_predict_rows_is_breadth_first_and_writes_chunks(engine, test_rows, tmp_path):
     tpl = get_template("best")
     fake = RecordingEngine(engine.tokenizer, tpl.primes)
@@ -246,6 +255,7 @@ def slowed(model, seconds_per_row: float):
         handle.remove()
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_budget_exhaustion_with_a_slow_model_leaves_fallbacks(engine, test_rows, tmp_path):
     # 1 s per row per forward pass, one pass per call (max_new_tokens=1): the one-row probe alone measures
     # >= 1 s/row, so the next chunk of 2 rows projects past the 3 s budget whatever the machine's speed.

@@ -15,6 +15,7 @@ from kit.errors import InputError
 from kit.files import remove_dead_builds
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_conversion_is_complete_with_provenance_and_reused(instruct_model, shared_assets):
     from transformers import AutoConfig, AutoTokenizer
 

@@ -143,6 +143,7 @@ def test_stop_tree_stops_children_in_sessions_of_their_own():
 
 
 @pytest.mark.parametrize("isolated", [True, False], ids=["isolated", "degraded"])
+@pytest.mark.slow  # starts a kernel
 def test_a_kernel_run_prints_no_runpy_warning(tmp_path, monkeypatch, isolated):
     """The driver is started with `python -m` on a module its package's import does not load already."""
     if isolated and isolation.isolation_problem():

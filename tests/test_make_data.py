@@ -38,6 +38,7 @@ def test_seeded_pairing_is_deterministic_balanced_and_never_repeats_a_prompt_for
     assert len(seeded_pairs(ORIGINALS[:1], PROMPTS, per_original=9, seed=0)) == len(PROMPTS)
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_the_rewriter_format_is_one_user_turn_for_any_chat_template(tiny_model, instruct_model):
     from transformers import AutoTokenizer
 
@@ -49,6 +50,7 @@ def test_the_rewriter_format_is_one_user_turn_for_any_chat_template(tiny_model, 
         assert text.startswith(head) and text.endswith("Make it short.\n\nA text." + tail)
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_make_data_resumes_appending_only_missing_rows(tmp_path, tiny_model):
     originals, prompts = _inputs(tmp_path)
     out = tmp_path / "made" / "rows.csv"
@@ -72,6 +74,7 @@ def test_make_data_resumes_appending_only_missing_rows(tmp_path, tiny_model):
     assert third.made == 0 and read_rows(out) == after
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_make_data_refuses_to_mix_rewriters(tmp_path, tiny_model):
     originals, prompts = _inputs(tmp_path)
     out = tmp_path / "rows.csv"
@@ -89,6 +92,7 @@ def test_make_data_refuses_to_mix_rewriters(tmp_path, tiny_model):
     ("blank", "prompts.txt: line 2 is blank"),
     ("model", "cannot load the model"),
 ])
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_bad_input_is_one_line_exit_4_and_writes_nothing(tmp_path, capsys, case, message, tiny_model):
     originals, prompts = _inputs(tmp_path)
     model = tiny_model
@@ -115,6 +119,7 @@ def test_pairs_or_originals_not_both(tmp_path, capsys):
     assert run(["make-data"]) == ConfigError.exit_code
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_given_pairs_are_used_as_they_are(tmp_path, tiny_model):
     pairs = tmp_path / "pairs.csv"
     pairs.write_text("original_text,rewrite_prompt\nA short text.,Make it long.\nA short text.,Make it long.\n"

@@ -157,6 +157,7 @@ def test_save_without_kit_toml_is_a_config_error(tmp_path, capsys):
     assert "kit init" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # loads the proxy embedder
 def test_cli_real_minilm_save_round_trip(tmp_path, capsys):
     """One end-to-end run in-process with the bundled MiniLM: short budget, JSON report, --out and --save."""
     from kit.cli import run

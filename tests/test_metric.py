@@ -33,6 +33,7 @@ def train_rows():
     return read_rows(sample_data_dir() / "train.csv", ["id", "original_text", "rewrite_prompt", "rewritten_text"])
 
 
+@pytest.mark.slow  # loads the proxy embedder
 def test_identical_predictions_score_one(embedder, train_rows):
     labels = [r["rewrite_prompt"] for r in train_rows[:40]]
     report = score_texts(labels, labels, embedder)
@@ -62,6 +63,7 @@ def test_sharpened_cosine_cubes_and_clips_negatives():
     assert sharpened_cosine(a, b).tolist() == pytest.approx([1.0, 0.125, 0.0])
 
 
+@pytest.mark.slow  # loads the proxy embedder
 def test_embedder_is_loaded_once_and_rows_are_unit_length(embedder):
     again = load_embedder()
     assert again.model is embedder.model
@@ -92,6 +94,7 @@ def _write(path, text):
     return path
 
 
+@pytest.mark.slow  # loads the proxy embedder
 def test_file_errors_name_the_problem(tmp_path):
     labels = _write(tmp_path / "labels.csv", "id,rewrite_prompt\n000aaa,Rewrite this.\n-1,Make it formal.\n")
     dupes = _write(tmp_path / "dupes.csv", "id,rewrite_prompt\n000aaa,x y z\n-1,x y z\n000aaa,x y z\n")
@@ -109,6 +112,7 @@ def test_file_errors_name_the_problem(tmp_path):
         score_files(labels, labels, embedder_path=tmp_path / "no-model")
 
 
+@pytest.mark.slow  # loads the proxy embedder
 def test_kit_score_cli_with_multiline_fields_and_string_ids(tmp_path, capsys, embedder):
     preds = _write(tmp_path / "submission.csv",
                    'id,rewrite_prompt\n-1,"Rewrite this\nas a poem, please."\n000aaa,Make it formal.\n')
@@ -132,6 +136,7 @@ def test_kit_score_cli_with_multiline_fields_and_string_ids(tmp_path, capsys, em
     assert "blank or NaN prediction(s)" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # loads the proxy embedder
 def test_host_tokenizer_reads_specials_literally_and_cuts_at_128():
     host = load_embedder(host_tokenizer=True)
     plain = load_embedder()
@@ -150,6 +155,7 @@ def test_host_tokenizer_reads_specials_literally_and_cuts_at_128():
     assert float(pa @ pb) < 0.9999  # the plain model sees the differing tail
 
 
+@pytest.mark.slow  # loads the proxy embedder
 def test_precision_choice_keeps_cosines_close(embedder):
     with pytest.raises(ConfigError, match="unknown embedder precision 'fp8'"):
         load_embedder(precision="fp8")

@@ -27,6 +27,7 @@ def _submission(path: Path) -> dict[str, str]:
         return {r["id"]: r["rewrite_prompt"] for r in csv.DictReader(fh)}
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_batched_cached_loglik_equals_one_plain_forward_pass(tiny_model):
     import torch
 
@@ -46,6 +47,7 @@ def test_batched_cached_loglik_equals_one_plain_forward_pass(tiny_model):
     assert rescorer.forward_passes == 2 and rescorer.sequences == 4  # batch 3: two passes for four sequences
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_rewriter_ranks_the_true_prompt_first_on_rows_it_made(instruct_model):
     """Rows the embedded model rewrote (the mini-competition): the true prompt among 3 others ranks first."""
     from kit.packs.prompt_recovery import samples
@@ -67,6 +69,7 @@ def test_rewriter_ranks_the_true_prompt_first_on_rows_it_made(instruct_model):
     assert rescorer.sequences == 24 and rescorer.shared_tokens_reused == len(rescorer._head[0]) * 24
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_guard_keeps_a_complete_submission_through_the_rescoring_phase(tiny_model, tmp_path):
     """A deadline hit in the re-scoring phase: the file is complete at every step; rows not reached keep their
     `best` assembly, reached rows get the ranked one."""
@@ -117,6 +120,7 @@ def test_an_adapter_predicts_in_the_format_and_prime_it_was_trained_with(tmp_pat
     assert with_prime("... The request was:", "Rewrite") == "... The request was: Rewrite"
 
 
+@pytest.mark.slow  # loads the proxy embedder
 def test_proxy_scores_drop_the_suffix_and_report_the_full_string(tmp_path):
     from kit.packs.prompt_recovery.metric import load_embedder, score_texts
 
@@ -132,6 +136,7 @@ def test_proxy_scores_drop_the_suffix_and_report_the_full_string(tmp_path):
     assert not kept.suffix_removed and kept.mean == pytest.approx(report.full_string["mean"], abs=2e-3)
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_a_t5_encoder_embedder_is_sentence_t5_whatever_its_folder_is_called(tmp_path, tiny_model):
     """Read from the model's config, not its name: a (random, tiny) T5 encoder in a folder named like MiniLM."""
     import shutil

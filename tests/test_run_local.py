@@ -15,26 +15,30 @@ from kit.config import KitConfig
 from kit.notebooks import parameters
 from kit.pack import get_pack
 from kit.packs.prompt_recovery import kernel
-from kit.packs.prompt_recovery.samples import mini_competition_dir, sample_data_dir
+from kit.packs.prompt_recovery.samples import mini_competition_dir
 
 
-def test_attach_hides_labels_and_mounts_by_ref_in_either_layout(tmp_path):
+def test_attach_hides_labels_and_mounts_by_ref_in_either_layout(chain_pack, tmp_path):
+    """Generic mounting, on each toy pack: the competition folder without its labels, a model and the wheels by
+    ref, under either Kaggle input layout."""
+    slug = chain_pack.slug
     model = tmp_path / "model"
     model.mkdir()
     (model / "config.json").write_text("{}")
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     for layout, comp_rel, model_rel in (
-            ("2025", "competitions/llm-prompt-recovery", "models/sandbox-user/kit-base-model/transformers/default/1"),
-            ("2024", "llm-prompt-recovery", "kit-base-model/transformers/default/1")):
+            ("2025", f"competitions/{slug}", "models/sandbox-user/kit-base-model/transformers/default/1"),
+            ("2024", slug, "kit-base-model/transformers/default/1")):
         folders = {"model": model, "adapter": None, "wheels": wheels}
-        sources = _refs(KitConfig(), folders)
-        mounts = _attach(tmp_path / layout, sample_data_dir(), "llm-prompt-recovery", sources, folders, layout)
-        assert sources == {"competition": "llm-prompt-recovery", "model": "sandbox-user/" + LOCAL_SLUGS["model"],
+        sources = _refs(chain_pack.config(username=""), folders)
+        mounts = _attach(tmp_path / layout, chain_pack.pack.mini_competition(), slug, sources, folders, layout)
+        assert sources == {"competition": slug, "model": "sandbox-user/" + LOCAL_SLUGS["model"],
                            "wheels": "sandbox-user/kit-wheels"}
         assert mounts[model_rel] == model and comp_rel in mounts
         comp = mounts[comp_rel]
         assert (comp / "test.csv").is_file() and not (comp / "test_labels.csv").exists()
+        assert (chain_pack.pack.mini_competition() / "test_labels.csv").is_file()  # there, and left behind
 
 
 def test_notebook_parameters_cell_is_the_pack_params_dataclass():
@@ -166,43 +170,44 @@ def test_run_local_defaults_to_the_instruct_model_and_the_mini_competition(tmp_p
     assert "/kaggle/input/datasets/sandbox-user/kit-wheels" in log
 
 
-@pytest.mark.slow
-def test_local_runs_are_recorded_and_linked_to_the_submission_of_the_same_content(tmp_path, capsys):
-    """Two run-local runs, then `kit history --local --json`; a sandbox submission of the same kernel content
-    links to its run, and --plot draws that point. (`mean` loads no model: the link is what is under test.)"""
-    from test_submit import FakeClient
+@pytest.mark.slow  # starts the toy kernel twice
+@pytest.mark.parametrize("chain_pack", ["toy-echo"], indirect=True)  # toy-serve's link: test_serve_sandbox.py
+def test_local_runs_are_recorded_and_linked_to_the_submission_of_the_same_content(chain_workspace, tmp_path,
+                                                                                   capsys):
+    """Two run-local runs (two recipes), then `kit history --local --json`; a sandbox submission of the same kernel
+    content links to its run, and --plot draws that point. Generic: on a toy pack (its kernel needs no model).
+    toy-serve's run-local costs four kernel runs here; its link is checked on the run test_serve_sandbox makes."""
+    from fakes import FakeClient
 
     from kit.chain.build import build_submission
     from kit.chain.history import history, linked_points
     from kit.chain.submit import submit
     from kit.cli import run
-    from kit.config import KitConfig
 
-    for _ in range(2):
-        assert run(["run-local", "--template", "mean", "--rows", "4", "--json"]) == 0
+    pack = chain_workspace
+    first, second = pack.templates[:2]
+    for template in (second, first):
+        assert run(["run-local", "--template", template, "--json"]) == 0
     runs = [json.loads(chunk) for chunk in capsys.readouterr().out.replace("}\n{", "}\n\x00{").split("\x00")]
     assert runs[0]["out_dir"] != runs[1]["out_dir"]  # a folder per run, nothing overwritten
     assert all(Path(r["out_dir"]).parent == Path("run-local").resolve() for r in runs)
+    assert runs[1]["score"]["mean"] == 1.0 and runs[0]["score"]["mean"] < 1.0  # the answer, and a recipe that misses
     assert run(["history", "--local", "--json"]) == 0
     local = json.loads(capsys.readouterr().out)
     assert [o["id"] for o in local] == [runs[1]["experiment_id"], runs[0]["experiment_id"]]
-    for obj, res in zip(local, reversed(runs), strict=True):
-        assert obj["type"] == "local" and obj["kind"] == "run-local" and obj["template"] == "mean"
+    for obj, res, template in zip(local, reversed(runs), (first, second), strict=True):
+        assert obj["type"] == "local" and obj["kind"] == "run-local" and obj["template"] == template
         assert obj["score"] == res["score"]["mean"] and obj["score_ci_low"] <= obj["score"] <= obj["score_ci_high"]
-        assert obj["rows"] == 4 and obj["out_dir"] == res["out_dir"] and obj["content_key"] == res["content_key"]
-        assert obj["data_hash"] and obj["embedder"] and obj["model_hash"] is None  # `mean` mounts no model
-    from kit.ledger import Ledger
-
-    with Ledger() as led:  # the kernel installs the kit from the wheels dataset: a build needs it pushed
-        led.add_dataset_version("wheels", "sandbox-user/kit-offline-wheels", 1, "w1", sandbox=True)
-    built = build_submission(KitConfig(), template="mean", out=tmp_path / "kernel", sandbox=True)
+        assert obj["rows"] == 10 and obj["out_dir"] == res["out_dir"] and obj["content_key"] == res["content_key"]
+        assert obj["data_hash"] and obj["model_hash"] is None  # a toy kernel mounts no model
+    built = build_submission(pack.config(), template=first, out=tmp_path / "kernel", sandbox=True)
     assert built["content_key"] == runs[1]["content_key"] and built["local_experiment"] == runs[1]["experiment_id"]
-    row = submit(KitConfig(), tmp_path / "kernel", client=FakeClient(), sandbox=True, allow_dirty=True,
-                 poll=(0.001, 0.002), say=lambda m: None)
+    row = submit(pack.config(), tmp_path / "kernel", client=FakeClient(outputs=pack.good_output()), sandbox=True,
+                 allow_dirty=True, poll=(0.001, 0.002), say=lambda m: None)
     assert row["status"] == "complete"
-    [sub] = history("llm-prompt-recovery", sandbox=True)
-    assert sub["local_experiment"] == runs[1]["experiment_id"] and sub["local_score"] == runs[1]["score"]["mean"]
-    assert history("llm-prompt-recovery", sandbox=False) == []  # sandbox rows never among the real ones
+    [sub] = history(pack.slug, sandbox=True)
+    assert sub["local_experiment"] == runs[1]["experiment_id"] and sub["local_score"] == 1.0
+    assert history(pack.slug, sandbox=False) == []  # sandbox rows never among the real ones
     assert linked_points([sub]) == [(sub["id"], sub["local_score"], sub["public_score"])]
     png = tmp_path / "h.png"
     assert run(["history", "--sandbox", "--plot", str(png)]) == 0

@@ -47,6 +47,7 @@ def forward_shapes(model):
         handle.remove()
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_temperature_zero_gives_the_greedy_outputs(engine, prompts, shared_prompts):
     """The sampling loop (own prefill, padding, positions, repeated cache) continues exactly as generate() does."""
     for batch in (prompts, shared_prompts):
@@ -56,6 +57,7 @@ def test_temperature_zero_gives_the_greedy_outputs(engine, prompts, shared_promp
         assert sampled == [[g, g] for g in greedy]
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_n_sequences_share_one_prefill_of_each_prompt(engine, shared_prompts):
     engine.reset_prefix_cache(True)
     cfg = SamplingConfig(temperature=1.0, top_p=0.9, n=3, max_new_tokens=6, seed=1)
@@ -71,6 +73,7 @@ def test_n_sequences_share_one_prefill_of_each_prompt(engine, shared_prompts):
     assert engine.prefix_tokens_reused >= prefix * 2
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_a_fixed_seed_reproduces_the_samples_in_any_batch(engine, prompts):
     cfg = SamplingConfig(temperature=1.0, top_p=0.95, n=3, max_new_tokens=8, seed=7)
     first = engine.sample(prompts, cfg, batch_size=6)
@@ -83,6 +86,7 @@ def test_a_fixed_seed_reproduces_the_samples_in_any_batch(engine, prompts):
     assert other != first
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_stop_strings_end_sequences_and_are_trimmed(engine, prompts):
     base = SamplingConfig(temperature=1.0, n=2, max_new_tokens=16, seed=3)
     with forward_shapes(engine.model) as full_shapes:
@@ -102,6 +106,7 @@ def test_stop_strings_end_sequences_and_are_trimmed(engine, prompts):
     assert decoded < sum(rows for rows, length in full_shapes if length == 1) / 2
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_out_of_memory_halves_the_batch_and_keeps_the_samples(engine, prompts, monkeypatch):
     cfg = SamplingConfig(temperature=1.0, n=3, max_new_tokens=4, seed=5)
     expected = engine.sample(prompts[:4], cfg, batch_size=6)
@@ -169,6 +174,7 @@ def test_the_config_refuses_values_that_cannot_sample(bad):
     assert SamplingConfig(stop=["\n\n"]).stop == ("\n\n",)  # a list reads as the tuple
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_the_room_cache_gives_the_plain_caches_logits(engine, monkeypatch):
     """Decoding into reserved room (kit.llm.kv_room) sees the same keys and values as concatenating: same logits
     over more steps than one reservation holds, across repeated and selected rows, with few reservations."""

@@ -82,7 +82,7 @@ else:
 # do: the save-version run on the public rows completes, so the version can be submitted.
 FAULTS = {
     "never started": ({"FAULT_BEFORE_SERVER": "if RERUN:\n    time.sleep(60)"}, "Inference Server Never Started"),
-    "deadline on the second call": ({"FAULT_IN_PREDICT": "if RERUN and len(CALLS) == 2:\n        time.sleep(8)"},
+    "deadline on the second call": ({"FAULT_IN_PREDICT": "if RERUN and len(CALLS) == 2:\n        time.sleep(5)"},
                                     "Timeout"),
     "predict raises": ({"FAULT_IN_PREDICT": "if id_.item() == 'q09':\n        raise ValueError('no idea')"},
                        "Inference Server Raised an Exception"),
@@ -190,10 +190,13 @@ def test_run_local_rehearses_the_save_version_run_and_the_scoring_rerun(toy_serv
     """run-local on a served notebook: the save-version run (local gateway in the notebook), then the notebook as
     Kaggle's rerun runs it, blocked in serve() with the gateway beside it; the time to the first answer, each call's
     seconds and the projection come from the gateway; the gateway's file is what is scored."""
+    from kit.chain.build import build_submission
     from kit.chain.run_local import describe, run_local
     from kit.config import load_config
 
     result = run_local(load_config(), out=tmp_path / "run", gateway_startup_limit=STARTUP_LIMIT)
+    built = build_submission(load_config(), out=tmp_path / "kernel", sandbox=True)  # the same content: linked
+    assert (built["local_experiment"], built["local_score"]) == (result.experiment_id, 1.0)
     rerun = result.rerun
     assert rerun["category"] is None and Path(rerun["submission"]).name == "submission.parquet"
     assert (tmp_path / "run" / "submission.parquet").is_file()  # the save-version run's own file is kept too

@@ -71,6 +71,7 @@ def test_rendered_prompt_token_boundaries_with_any_chat_template(any_tok, name):
         assert text.count(fewshot.INSTRUCTION) == 1
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_fields_are_truncated_by_tokens_and_the_instruction_is_kept(tok):
     template = get_template("fewshot")
     long_original = "alpha beta gamma delta " * 200
@@ -83,11 +84,13 @@ def test_fields_are_truncated_by_tokens_and_the_instruction_is_kept(tok):
     assert "Re-written Text: short rewrite" in text
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_truncate_tokens_keeps_short_text_untouched(tok):
     assert truncate_tokens(tok, "Hello there.", 50) == "Hello there."
     assert truncate_tokens(tok, "Hello there friend of mine.", 0) == ""
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_mean_template_has_no_prompt_to_render(tok):
     with pytest.raises(ConfigError, match="uses no model"):
         get_template("mean").render_prompt(tok, "a", "b")
@@ -156,6 +159,7 @@ def test_best_stays_under_128_estimated_tokens_and_trims_candidates_not_suffix()
     assert out.endswith(LUCRAREA_SUFFIX) and estimate_t5_tokens(out) <= 127
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_best_uses_an_exact_token_counter_when_given(tok):
     count = lambda text: len(tok(text, add_special_tokens=True)["input_ids"]) + 1  # noqa: E731
     best = get_template("best").with_token_counter(count)
@@ -172,6 +176,7 @@ def test_estimate_overcounts_plain_english_and_counts_lucrarea_once():
     assert estimate_t5_tokens(LUCRAREA_SUFFIX) < 30
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_tokenizer_folder_counter_reads_special_strings_as_text(tiny_model):
     from kit.packs.prompt_recovery.templates import t5_token_counter
 

@@ -195,6 +195,7 @@ def test_kit_toml_train_keys_and_flags_fail_early(tmp_path, capsys):
     assert f"training data not found: {missing}" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_4bit_without_cuda_is_a_missing_dependency(small_csv, tiny_model, tmp_path):
     import torch
 
@@ -212,6 +213,7 @@ def test_4bit_without_cuda_is_a_missing_dependency(small_csv, tiny_model, tmp_pa
 # ---------------------------------------------------------------------------- training
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_loss_falls_with_accumulation_and_checkpointing(trained):
     meta = trained["meta"]
     losses = [loss for _, loss in meta["loss_history"]]
@@ -221,6 +223,7 @@ def test_loss_falls_with_accumulation_and_checkpointing(trained):
     assert json.loads(trained["stdout"])["global_step"] == 20  # --json prints the same metadata
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_adapter_folder_and_metadata(trained, small_csv, tiny_model):
     from kit import __version__
     from kit.assets import file_sha256
@@ -259,6 +262,7 @@ def test_adapter_folder_and_metadata(trained, small_csv, tiny_model):
     assert (Path(meta["knobs"]["checkpoint_dir"]) / "checkpoint-20").is_dir()
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_adapter_loads_in_the_inference_engine(trained, tiny_model):
     from safetensors.torch import load_file
 
@@ -272,6 +276,7 @@ def test_adapter_loads_in_the_inference_engine(trained, tiny_model):
     assert len(texts) == 1 and isinstance(texts[0], str)
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_an_adapter_on_another_base_is_refused_before_anything_loads(trained, tiny_model, tmp_path, monkeypatch):
     """The kernel's load_engine and a sandbox build compare the adapter's recorded base signature with the base
     model that is mounted; a different architecture is one line naming both, before any weights load."""
@@ -303,6 +308,7 @@ def test_an_adapter_on_another_base_is_refused_before_anything_loads(trained, ti
     assert built["base_model"].startswith("sandbox-user/")
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_resume_continues_from_the_checkpoint(trained, tmp_path):
     """Interrupt after step 15 (drop the later checkpoint), resume: the run continues at step 16."""
     from kit.packs.prompt_recovery.train import train
@@ -475,6 +481,7 @@ def _prompt_length(tiny_model: Path, template: str) -> int:
     (["--precision", "fp16"], "precision fp16 needs a CUDA GPU"),
     (["--base", "/nonexistent/kit-model"], "base_model_path /nonexistent/kit-model: cannot load its tokenizer"),
 ])
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_config_errors_exit_3_before_any_notebook_and_touch_nothing(tmp_path, tiny_model, small_csv, capsys,
                                                                     flags, message):
     """Issue 22 items 1 and 8: a mistyped knob is exit 3 from the host, one line naming the key, the value and what
@@ -495,6 +502,7 @@ def test_config_errors_exit_3_before_any_notebook_and_touch_nothing(tmp_path, ti
     assert not (tmp_path / "adapter-checkpoints" / "train.ipynb").exists()  # no notebook ever started
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_a_too_small_max_length_names_one_that_fits(tiny_model, small_csv, capsys):
     """The suggested --max-length is a power of two that does fit (the check passes with it)."""
     import re
@@ -515,6 +523,7 @@ def test_a_too_small_max_length_names_one_that_fits(tiny_model, small_csv, capsy
                load_rows(small_csv), suggested)  # no error: it fits
 
 
+@pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_progress_shows_step_rate_and_eta_from_the_first_step(trained):
     """Issue 22 item 3 (--no-notebook): the first micro-batches and step 1 with the rate and time left, the loss on
     logging steps, and no raw log dicts."""
@@ -613,7 +622,7 @@ def test_ctrl_c_stops_the_notebook_keeps_the_old_adapter_and_resume_continues(tm
     out = tmp_path / "adapter"
     before = _previous_adapter(out)
     argv = ["train", "--data", str(small_csv), "--base", str(tiny_model), "--out", str(out), "--template",
-            "zeroshot"] + _knobs(max_steps=80, batch_size=1, grad_accum=1, max_length=256, logging_steps=1,
+            "zeroshot"] + _knobs(max_steps=40, batch_size=1, grad_accum=1, max_length=256, logging_steps=1,
                                  save_steps=1000, eval_rows=0, val_fraction=0)
     # SIGINT at its default in the child, as in a terminal (a shell's background job would ignore it)
     proc = subprocess.Popen([sys.executable, "-m", "kit", *argv], stderr=subprocess.PIPE, text=True,
@@ -624,23 +633,23 @@ def test_ctrl_c_stops_the_notebook_keeps_the_old_adapter_and_resume_continues(tm
     seen = []
     for line in proc.stderr:
         seen.append(line)
-        if line.startswith("[train] step 25/80"):
+        if line.startswith("[train] step 13/40"):  # after checkpoint-10
             proc.send_signal(signal.SIGINT)
             break
     said = "".join(seen) + proc.stderr.read()
     code = proc.wait()
     watchdog.cancel()
     assert code == 130, said[-3000:]
-    steps = [int(m) for m in re.findall(r"\[train\] step (\d+)/80", said)]
-    assert 25 <= max(steps) < 80  # the kernel stopped: it did not train on
+    steps = [int(m) for m in re.findall(r"\[train\] step (\d+)/40", said)]
+    assert 13 <= max(steps) < 40  # the kernel stopped: it did not train on
     assert _contents(out) == before
     match = re.search(rf"\[train\] interrupted; {re.escape(str(out))} is unchanged; newest checkpoint (\S+): rerun "
                       "the same command with --resume", said)
     assert match, said[-3000:]
     checkpoint = match.group(1)
-    assert re.search(r"checkpoint-(20|40|60)$", checkpoint)  # a quarter of the run, not save_steps
+    assert re.search(r"checkpoint-(10|20|30)$", checkpoint)  # a quarter of the run, not save_steps
     assert run(argv + ["--no-notebook", "--resume"]) == 0, capsys.readouterr().err[-3000:]
     assert "no checkpoint" not in capsys.readouterr().err
     meta = json.loads((out / "kit_adapter.json").read_text())
-    assert meta["resumed_from"] == checkpoint and meta["global_step"] == 80
+    assert meta["resumed_from"] == checkpoint and meta["global_step"] == 40
     assert (out / "adapter_model.safetensors").read_bytes() != before["adapter_model.safetensors"]

@@ -13,10 +13,13 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kit.artefacts import SubmissionRow, SubmissionStatus
 from kit.errors import InputError
+
+if TYPE_CHECKING:
+    from kit.kaggle.client import ChainClient
 
 FIELDS = ("id", "time", "competition", "sandbox", "origin", "status", "public_score", "private_score",
           "local_score", "kernel_ref", "kernel_version", "template", "parameters", "adapter_ref", "adapter_version",
@@ -227,7 +230,7 @@ def _kit_row(led: Any, competition: str, sandbox: bool, description: str) -> dic
     return None
 
 
-def sync_submissions(client: Any, competition: str, *, sandbox: bool, ledger: Any = None) -> dict[str, int]:
+def sync_submissions(client: ChainClient, competition: str, *, sandbox: bool, ledger: Any = None) -> dict[str, int]:
     """Pull Kaggle's submission list: fill statuses and scores of known rows, add submissions made elsewhere."""
     from kit.kaggle.results import score_value, status_name
     from kit.ledger import Ledger

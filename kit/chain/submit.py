@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kit import __version__
 from kit.artefacts import KernelInfo
@@ -24,6 +24,9 @@ from kit.kaggle.kernel_metadata import METADATA_NAME
 from kit.kaggle.results import score_value, status_name
 from kit.mechanisms.registry import get_mechanism
 from kit.pack import SubmissionSpec
+
+if TYPE_CHECKING:  # the client module is imported only when a submit talks to Kaggle
+    from kit.kaggle.client import ChainClient
 
 __all__ = ["log_tail", "marker", "submit"]
 
@@ -58,7 +61,7 @@ def log_tail(log: str, lines: int = LOG_TAIL_LINES) -> str:
 class _Chain:
     """One submission attempt, one ledger row: every step records where it got to, so a re-run continues."""
 
-    def __init__(self, client: Any, ledger: Any, row_id: int, *, competition: str, sandbox: bool,
+    def __init__(self, client: ChainClient, ledger: Any, row_id: int, *, competition: str, sandbox: bool,
                  folder: Path, info: KernelInfo, timeout: float, say: Any, poll: tuple[float, float],
                  resume: str = "kit submit --resume") -> None:
         self.client, self.ledger, self.id = client, ledger, row_id
@@ -310,7 +313,7 @@ def duration(seconds: float) -> str:
 
 def submit(config: KitConfig, kernel_dir: Path | None = None, *, message: str = "", wait: bool = True,
            allow_dirty: bool = False, resume: bool = False, sandbox: bool | None = None,
-           timeout: float | None = None, client: Any = None, ledger: Any = None, say: Any = None,
+           timeout: float | None = None, client: ChainClient | None = None, ledger: Any = None, say: Any = None,
            poll: tuple[float, float] | None = None, force: bool = False) -> dict[str, Any]:
     """Push a built kernel, wait for it, validate its output, code-submit that version and poll the score.
 

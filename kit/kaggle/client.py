@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from kit.config import KitConfig
 from kit.errors import (
@@ -36,9 +36,42 @@ from kit.kaggle.calls import AUTH_HINT
 from kit.kaggle.results import (
     DatasetPush,
     KernelPush,
+    LeaderboardEntry,
+    Submission,
+    SubmissionLimits,
     log_text,
 )
 from kit.kaggle.submissions import SubmissionCalls
+
+
+@runtime_checkable
+class ChainClient(Protocol):
+    """The Kaggle calls `kit submit` (kit/chain/submit.py) and `kit history --sync` (kit/chain/history.py) make, and
+    nothing more: KaggleClient is one; the tests' scripted stand-in is bound to it signature by signature
+    (tests/test_client_protocol.py), so a change here or in KaggleClient cannot leave the fake behind."""
+
+    username: str
+    sandbox: bool
+
+    def submission_limits(self, competition: str) -> SubmissionLimits: ...
+
+    def submissions(self, competition: str) -> list[Submission]: ...
+
+    def leaderboard(self, competition: str) -> list[LeaderboardEntry]: ...
+
+    def dataset_version(self, ref: str) -> tuple[str, int | None]: ...
+
+    def kernel_push(self, folder: Path, *, timeout: int | None = None) -> KernelPush: ...
+
+    def kernel_status(self, ref: str, version: int) -> tuple[str, str]: ...
+
+    def kernel_log(self, ref: str, version: int) -> str: ...
+
+    def kernel_output(self, ref: str, version: int, dest: Path) -> list[Path]: ...
+
+    def submit_code(self, competition: str, kernel_ref: str, version: int, file_name: str, message: str) -> int: ...
+
+    def get_submission(self, ref: int, *, pending_on_404: bool = False) -> Submission: ...
 
 
 def kaggle_client(config: KitConfig, sandbox: bool | None = None) -> KaggleClient:
@@ -67,6 +100,9 @@ def _has_credentials() -> bool:
 
 class KaggleClient(SubmissionCalls):
     """Kaggle operations over the official client, with checked answers, retries and bounded waits."""
+
+    username: str  # kit.toml's, else the account's (the sandbox's default user in sandbox mode)
+    sandbox: bool
 
     def __init__(self, config: KitConfig, *, sandbox: bool = False, endpoint_url: str | None = None,
                  retries: int = 4, max_retry_wait: float = 60.0, progress: bool = True) -> None:
