@@ -40,6 +40,7 @@ def check_pack(pack: Any, work: Path) -> None:
     _check_recipes(pack)
     _check_data_and_metric(pack, Path(work))
     _check_emulator(pack, Path(work))
+    _check_demo(pack, Path(work))
 
 
 def _check_kernel(pack: Pack) -> None:
@@ -153,3 +154,11 @@ def _check_emulator(pack: Pack, work: Path) -> None:
         _require(pack.kernel.labels_file not in names, pack,
                  f"mount(hidden={hidden}) puts the labels {pack.kernel.labels_file} in the kernel's folder")
         _require(names, pack, f"mount(hidden={hidden}) writes no file")
+
+
+def _check_demo(pack: Pack, work: Path) -> None:
+    """What `kit demo` reads: whether the pack trains, and its rehearsal rows pass its own data check."""
+    _require(isinstance(pack.trains, bool), pack, "`trains` must be a bool (whether train_adapter trains anything)")
+    rehearsal = pack.demo_rehearsal(work / "demo")
+    if rehearsal is not None:
+        _require(pack.check_data(Path(rehearsal)) > 0, pack, "demo_rehearsal's folder holds no test rows")

@@ -9,6 +9,7 @@ rate (attempts that gave the chosen answer, of the attempts that gave any), and 
 further attempts. The figure is printed last. A 135M model solves little: the figure measures the machinery.
 
     .venv/bin/python scripts/bench_aimo.py [--quick] [--state FILE] [--recipes greedy,vote] [--limit N]
+        [--tier easy]
 
 `--quick`: 6 problems, 4 attempts in waves of 2, 48 tokens a step, one tool round. `--state FILE` keeps each
 solved problem as it finishes and resumes from it (same settings only).
@@ -32,9 +33,12 @@ from kit.packs.aimo.params import RECIPE_NAMES, SolveParams
 from kit.tables import read_rows
 
 
-def problems(limit: int) -> list[dict[str, str]]:
-    """The reference problems, then the public ones; the first `limit` (0: all 60)."""
+def problems(limit: int, tier: str = "") -> list[dict[str, str]]:
+    """The reference problems, then the public ones; with `tier`, only the public problems of that tier (the
+    reference file names none); the first `limit` (0: all)."""
     rows = read_rows(DATA / "reference.csv") + read_rows(HIDDEN / "public.csv")
+    if tier:
+        rows = [r for r in rows if r.get("tier") == tier]
     return rows[:limit] if limit else rows
 
 
@@ -110,7 +114,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--quick", action="store_true", help="6 problems, 4 attempts, 48 tokens, one tool round")
     ap.add_argument("--state", type=Path, default=None, help="JSON file to resume from and save to")
     ap.add_argument("--recipes", default=",".join(RECIPE_NAMES), help="comma-separated recipes (greedy first)")
-    ap.add_argument("--limit", type=int, default=None, help="problems (default 60; --quick 6)")
+    ap.add_argument("--limit", type=int, default=None, help="problems (default 60; --quick 6; 0: all)")
+    ap.add_argument("--tier", choices=("easy", "medium", "hard"), default="",
+                    help="only the public problems of this tier (16 easy, 18 medium, 16 hard)")
     ap.add_argument("--budget-per-problem", type=float, default=None, help="seconds banked per problem")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy CPU)")
     args = ap.parse_args(argv)
@@ -121,9 +127,11 @@ def main(argv: list[str] | None = None) -> None:
     limit = args.limit if args.limit is not None else (6 if quick else 0)
     budget = args.budget_per_problem or (30.0 if quick else 240.0)
     recipes = [r for r in args.recipes.split(",") if r]
-    rows = problems(limit)
-    settings = {"limit": limit, "params": {k: v for k, v in vars(params).items() if k != "sources"},
-                "budget_per_problem": budget}
+    rows = problems(limit, args.tier)
+    settings = {"limit": limit, "tier": args.tier, "params": {k: v for k, v in vars(params).items() if k != "sources"},
+                "budget_per_problem": budget,
+                "prompts": [kernel.SYSTEM, kernel.SYSTEM_TOOLS, kernel.EXAMPLE_ANSWER, kernel.EXAMPLE_TOOLS,
+                            kernel.ANSWER_LEAD]}  # a state file made with other prompts is not resumed
     state = load_state(args.state, settings)
     began = time.monotonic()
     model = kernel.load_model(params, None)
@@ -134,7 +142,8 @@ def main(argv: list[str] | None = None) -> None:
         run_recipe(name, rows, params, model, done, budget, lambda: save_state(args.state, state))
         print(f"{name}: done", file=sys.stderr)
     greedy = state["results"].get("greedy")
-    print(f"AIMO recipes, embedded SmolLM2-135M-Instruct, {len(rows)} problems (reference then public), "
+    which = f"public, {args.tier} tier" if args.tier else "reference then public"
+    print(f"AIMO recipes, embedded SmolLM2-135M-Instruct, {len(rows)} problems ({which}), "
           f"{budget:.0f} s banked per problem, {params.attempts} attempts / waves of {params.wave} / stop at "
           f"{params.agree} agreeing, {params.max_new_tokens} tokens a step, {params.tool_rounds} tool round(s):")
     for name in recipes:

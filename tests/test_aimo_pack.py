@@ -156,7 +156,7 @@ class Scripted:
     def __init__(self, answer: int, seconds: float = 0.0) -> None:
         self.answer, self.seconds, self.calls = answer, seconds, 0
 
-    def prompt(self, problem: str) -> str:
+    def prompt(self, problem: str, tools: bool = False) -> str:
         return problem
 
     def sample(self, prompts, *, n, seed, stop, greedy):

@@ -141,3 +141,29 @@ def test_pending_code_needs_an_open_block():
     assert solvers.pending_code("a\n```python\nx = 1") == "x = 1"
     assert solvers.pending_code("a\n```python\nx = 1\n```\nmore") is None
     assert solvers.pending_code("no code") is None
+
+
+def test_a_prompt_that_opens_a_code_block_makes_the_attempt_start_in_code():
+    """Code first: the adapter's prompt ends with the fence; the fence is part of the attempt's text, so the block
+    runs, and the continuation goes on from the prompt without the fence twice."""
+    model = Script(["print(6 * 7)", "42}$."])
+    session = Echo()
+    settings = RecipeSettings(tool_rounds=1, answer_lead="The answer is $\\boxed{")
+    sol = solvers.tir("PROMPT" + solvers.CODE_OPEN, model, lambda: session, Never(), settings)
+    assert session.ran == ["print(6 * 7)"] and sol.answer == 42
+    continued = model.calls[1]["prompts"][0]
+    assert continued.startswith("PROMPT" + solvers.CODE_OPEN + "print(6 * 7)" + CODE_CLOSE)
+    assert continued.count(solvers.CODE_OPEN) == 1 and continued.endswith("```\nThe answer is $\\boxed{")
+
+
+def test_a_failed_tool_run_gets_no_answer_lead():
+    class Failing(Echo):
+        def run(self, code: str) -> str:
+            super().run(code)
+            return "Traceback ...\nNameError: name 'x' is not defined\n[exit status 1]"
+
+    model = Script(["```python\nprint(x)", "I cannot tell."])
+    sol = solvers.tir("p", model, Failing, Never(), RecipeSettings(tool_rounds=1, answer_lead="LEAD"))
+    assert sol.answer is None and not model.calls[1]["prompts"][0].endswith("LEAD")
+    assert solvers.tool_failed("[no output]") and solvers.tool_failed("x\n[stopped: CPU-time limit of 1 s]")
+    assert not solvers.tool_failed("42")

@@ -247,3 +247,4 @@ def test_kit_demo_takes_aimo_through_run_local_submit_two_private_runs_and_histo
     assert [len((root / name / "gateway_calls.jsonl").read_text().splitlines())
             for name in ("run-gateway", "private-rerun-gateway")] == [4, 2]
     assert "demo finished in" in printed.out and seconds > 0  # the wall time is printed for people
+    assert "private from 2 runs of the private part" in printed.out

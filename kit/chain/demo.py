@@ -259,6 +259,8 @@ def _run_demo(config: KitConfig | None, workdir: Path, steps: int, template: str
         usable = float(base.infer.budget_seconds - base.infer.margin_seconds)  # the workspace's, not the demo's
         hidden = hidden_run(pack, row["submission_ref"], kaggle_usable_seconds=usable, model_free=not uses_model,
                             workdir=workdir)
+    # how many runs of the private part its score comes from (AIMO: 2, penalized accuracy), as the sandbox scored it
+    private_runs = int(getattr(pack.emulator(), "private_reruns", 1) or 1)
     return {"row": row, "timings": timings, "adapter": str(adapter) if trains else "",
             "val_score": (meta.get("val_score") or {}),
-            "kernel": kernel["folder"], "hidden": hidden}
+            "kernel": kernel["folder"], "hidden": hidden, "private_runs": private_runs}

@@ -45,7 +45,9 @@ def command(ctx: click.Context, workdir: Path, steps: int, template: str | None,
     result = run_demo(cfg, workdir=workdir, steps=steps, template=template, keep_sandbox=keep_sandbox)
     row, hidden = to_object(result["row"]), result["hidden"]
     table = format_table(history(row["competition"], sandbox=True))
-    about = ["sandbox", row.get("base_model_source"), hidden.headline() if hidden else None]
+    runs = result.get("private_runs", 1)
+    about = ["sandbox", f"private from {runs} runs of the private part" if runs > 1 else None,
+             row.get("base_model_source"), hidden.headline() if hidden else None]
     text = "\n".join([f"\nkit history --sandbox\n{table}\n", *(hidden.lines() if hidden else []),
                       f"\ndemo finished in {time.monotonic() - started:.0f} s: public {row['public_score']}, private "
                       f"{row['private_score']} ({'; '.join(a for a in about if a)})"])

@@ -17,8 +17,17 @@ from typing import Any
 from kit.kernel.serving import CallBudget, Deadline, Lazy, serve_predict
 from kit.packs.aimo import solvers
 
-SYSTEM = ("Solve the math problem. You may write Python in a ```python block; its output is shown to you. "
-          "Put the final integer answer in \\boxed{}.")
+SYSTEM = "Solve the math problem. Put the final integer answer in \\boxed{}."
+SYSTEM_TOOLS = ("Solve the math problem by writing a short Python program that prints the answer; its output is "
+                "shown to you. Put the final integer answer in \\boxed{}.")
+# One worked example before the problem, in the format the recipe expects (a small model copies a format it was
+# shown far more reliably than one it was told about). Our own problem, in none of the pack's problem sets.
+EXAMPLE = "A shelf holds $24$ books. How many books fit on $15$ shelves?"
+EXAMPLE_ANSWER = "$24 \\times 15 = 360$ books.\nThe answer is $\\boxed{360}$."
+EXAMPLE_TOOLS = (f"{solvers.CODE_OPEN}print(24 * 15){solvers.CODE_CLOSE}"
+                 f"{solvers.OUTPUT_BLOCK.format(output='360')}The answer is $\\boxed{{360}}$.")
+# After a tool-integrated attempt's last clean code run: the model states the answer its program printed.
+ANSWER_LEAD = "The answer is $\\boxed{"
 
 
 class EngineModel:
@@ -28,10 +37,15 @@ class EngineModel:
         self.engine, self.max_new_tokens = engine, max_new_tokens
         self.temperature, self.batch_size = temperature, batch_size
 
-    def prompt(self, problem: str) -> str:
-        """The chat-formatted start of every attempt."""
-        messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": problem}]
-        return self.engine.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    def prompt(self, problem: str, tools: bool = False) -> str:
+        """The chat-formatted start of every attempt: one worked example, then the problem. With `tools` the
+        example solves with a program and the answer opens a ```python block (code first: a small model left to
+        choose mostly reasons in words and gets the arithmetic wrong)."""
+        system, answer = (SYSTEM_TOOLS, EXAMPLE_TOOLS) if tools else (SYSTEM, EXAMPLE_ANSWER)
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": EXAMPLE},
+                    {"role": "assistant", "content": answer}, {"role": "user", "content": problem}]
+        text = self.engine.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return text + solvers.CODE_OPEN if tools else text
 
     def sample(self, prompts: Sequence[str], *, n: int, seed: int, stop: tuple[str, ...],
                greedy: bool) -> list[list[str]]:
@@ -88,7 +102,7 @@ def settings_of(params: Any) -> solvers.RecipeSettings:
     """The recipe's limits from the kernel's parameters."""
     return solvers.RecipeSettings(attempts=params.attempts, wave=params.wave, agree=params.agree,
                                   tool_rounds=params.tool_rounds, answer_min=params.answer_min,
-                                  answer_max=params.answer_max)
+                                  answer_max=params.answer_max, answer_lead=ANSWER_LEAD)
 
 
 def make_solve(params: Any, model: Callable[[], Any], tools: Callable[[], Callable[[], solvers.Session]] | None,
@@ -100,7 +114,7 @@ def make_solve(params: Any, model: Callable[[], Any], tools: Callable[[], Callab
     def solve(row: dict[str, Any], deadline: Deadline) -> int | None:
         began = time.monotonic()
         m = model()
-        prompt = m.prompt(str(row["problem"]))
+        prompt = m.prompt(str(row["problem"]), tools=params.template.startswith("tir"))
         if params.template == "greedy":
             sol = solvers.greedy(prompt, m, deadline, settings)
         elif params.template == "vote":

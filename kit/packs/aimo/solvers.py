@@ -28,6 +28,9 @@ from kit.packs.aimo.voting import early_stop, settled, vote
 CODE_OPEN = "```python\n"
 CODE_CLOSE = "\n```"  # the stop string: generation pauses when a code block closes
 OUTPUT_BLOCK = "\n```output\n{output}\n```\n"
+# How the tool pool's feedback says a run went wrong (kit.packs.aimo.sandbox.result.ToolResult.feedback): its
+# last line is one of these.
+TOOL_FAILED = ("[stopped:", "[exit status", "[no output]")
 
 
 class Model(Protocol):
@@ -60,6 +63,10 @@ class RecipeSettings:
     answer_min: int = 0
     answer_max: int = 99999
     seed: int = 0
+    # Text put after the output of a tool-integrated attempt's last code block when it ran cleanly, before the model
+    # goes on (e.g. "The answer is $\\boxed{"): a small model then states what its program printed instead of
+    # rambling. Empty: the model goes on from the output alone. A failed run gets no lead (it would force a guess).
+    answer_lead: str = ""
 
 
 @dataclass
@@ -135,11 +142,20 @@ def sample_vote(prompt: str, model: Model, deadline: Clock, settings: RecipeSett
     return _voted(prompt, deadline, settings, run_wave)
 
 
+def tool_failed(output: str) -> bool:
+    """True when the tool pool's feedback says the code did not run cleanly (an error, a limit, nothing printed)."""
+    return output.rstrip().rsplit("\n", 1)[-1].startswith(TOOL_FAILED)
+
+
 def _tir_wave(prompt: str, model: Model, tools: Callable[[], Session], deadline: Clock, settings: RecipeSettings,
               size: int, seed: int, sol: Solution, greedy_first: bool = False) -> list[str]:
     """`size` tool-integrated attempts side by side; their texts after the prompt. The first step samples all
-    of them from one prefill; later steps continue each attempt that paused at a closed code block."""
-    texts = model.sample([prompt], n=size, seed=seed, stop=(CODE_CLOSE,), greedy=greedy_first)[0]
+    of them from one prefill; later steps continue each attempt that paused at a closed code block. A prompt that
+    ends by opening a code block (the model adapter's choice: code first) makes that opening part of each text."""
+    opened = CODE_OPEN if prompt.endswith(CODE_OPEN) else ""
+    base = prompt[:len(prompt) - len(opened)]
+    texts = [opened + t for t in model.sample([prompt], n=size, seed=seed, stop=(CODE_CLOSE,),
+                                              greedy=greedy_first)[0]]
     sol.generations += 1
     sessions = [tools() for _ in texts]
     done = [pending_code(t) is None for t in texts]
@@ -150,13 +166,16 @@ def _tir_wave(prompt: str, model: Model, tools: Callable[[], Session], deadline:
             sol.out_of_time = True
             break
         active = [i for i, d in enumerate(done) if not d]
+        last = round_no == settings.tool_rounds - 1  # no more tools: let the attempt run to its answer
         for i in active:
             code = pending_code(texts[i]) or ""
             sol.tool_calls += 1
-            texts[i] += CODE_CLOSE + OUTPUT_BLOCK.format(output=sessions[i].run(code).strip())
-        last = round_no == settings.tool_rounds - 1  # no more tools: let the attempt run to its answer
+            output = sessions[i].run(code).strip()
+            texts[i] += CODE_CLOSE + OUTPUT_BLOCK.format(output=output)
+            if last and not tool_failed(output):
+                texts[i] += settings.answer_lead
         stop = () if last else (CODE_CLOSE,)
-        more = model.sample([prompt + texts[i] for i in active], n=1, seed=seed + 1000 * (round_no + 1), stop=stop,
+        more = model.sample([base + texts[i] for i in active], n=1, seed=seed + 1000 * (round_no + 1), stop=stop,
                             greedy=greedy_first)
         sol.generations += 1
         for i, cont in zip(active, more, strict=True):
