@@ -35,7 +35,7 @@ $(STAMP): $(UV) $(LOCK) pyproject.toml Makefile
 venv: $(STAMP)
 
 demo: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/kit demo
+	HF_HUB_OFFLINE=1 $(BIN)/kit demo --competition llm-prompt-recovery
 
 test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadscope

@@ -6,8 +6,8 @@ always written (same keys: files from earlier versions still load); `load(folder
 missing, malformed or incomplete file into one InputError line naming that file.
 
 - `KernelInfo` (kit_kernel.json): written by `kit build-submission`, read by `kit submit` into the ledger;
-- `AdapterInfo` (kit_adapter.json): written by `kit train`, read by push-adapter, the base-model check and the
-  kernel (the prompt format the adapter was trained in);
+- `AdapterInfo` (kit_adapter.json): written by a pack's training, read by push-adapter, the base-model check and
+  the kernel (with the pack's own fields, `Pack.adapter_fields`);
 - `RunConfig` (run_config.json): what `kit run-local` ran;
 - `SubmissionStatus`: the states of a ledger submission row.
 
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from kit.config import setting as _f
-from kit.errors import InputError
+from kit.errors import ConfigError, InputError
 from kit.files import write_json
 from kit.typecheck import checked
 
@@ -147,8 +147,8 @@ class KernelInfo(Artefact):
     adapter: DatasetPin | None = _f(None, "The adapter dataset, pinned.")
     wheels: DatasetPin | None = _f(None, "The offline wheels dataset, pinned.")
     base_model: str | None = _f(None, "The base model source the kernel mounts.")
-    models: dict[str, str | None] = _f({}, "Further model sources the recipe mounts, by source name; saved as "
-                                           "`<name>_model` keys (e.g. rewriter_model).")
+    models: dict[str, str | None] = _f({}, "Further model sources the recipe mounts ([kaggle] model_sources), by "
+                                           "the source name its pack declares.")
     competition: str | None = _f(None, "The competition slug.")
     sandbox: bool | None = _f(None, "Built for the sandbox emulator (True) or Kaggle (False).")
     session_timeout: int | None = _f(None, "Seconds the kernel session may run.")
@@ -170,27 +170,10 @@ class KernelInfo(Artefact):
             raise ValueError("submission_columns needs an id column and at least one value column")
         if not self.submission_file:
             raise ValueError("submission_file is empty")
-        if "base" in self.models:
-            raise ValueError("models: 'base' is base_model's own field")
 
     def pins(self) -> list[DatasetPin]:
         """The pinned datasets (adapter, wheels) the kernel was built for."""
         return [p for p in (self.adapter, self.wheels) if p is not None]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data; each further model source flat as `<name>_model`, as kit_kernel.json has always had it."""
-        data = super().to_dict()
-        models = data.pop("models")
-        return {**data, **{f"{name}_model": ref for name, ref in models.items()}}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> KernelInfo:
-        """As `Artefact.from_dict`, gathering the `<name>_model` keys (other than base_model) into `models`."""
-        if isinstance(data, dict):
-            flat = {k: v for k, v in data.items() if k.endswith("_model") and k != "base_model"}
-            data = {**{k: v for k, v in data.items() if k not in flat},
-                    "models": {k.removesuffix("_model"): v for k, v in flat.items()}}
-        return super().from_dict(data)
 
 
 # ---------------------------------------------------------------------------- kit_adapter.json
@@ -198,13 +181,16 @@ class KernelInfo(Artefact):
 
 @dataclass
 class AdapterInfo(Artefact):
-    """kit_adapter.json: how an adapter was trained. Every field may be absent: adapters from earlier kit versions
-    or trained elsewhere record less, and readers do without what is not there."""
+    """kit_adapter.json: how an adapter was trained, as any pack's training records it. Every field may be absent:
+    an adapter trained elsewhere records less, and readers do without what is not there.
+
+    `pack` names the competition pack that trained it; that pack's `adapter_fields()` dataclass holds what it
+    records beyond these fields (a prompt format, a validation score), in `extra`, saved flat beside them in the one
+    JSON object, as peft reads a config class from `peft_type`. A file without `pack` reads as the generic part."""
 
     FILE_NAME: ClassVar[str] = ADAPTER_META_NAME
 
-    template: str | None = _f(None, "The template whose prompt format the adapter was trained on.")
-    prime: str | None = _f(None, "The answer prime training used; inference predicts from the same one.")
+    pack: str | None = _f(None, "Slug of the competition pack that trained it: picks the class of `extra`.")
     base_model: str | None = _f(None, "The base model folder trained on.")
     base_signature: dict[str, Any] | None = _f(None, "The base model's shape signature (kit.llm.modelsig).")
     kit_version: str | None = _f(None, "The kit version that trained it.")
@@ -212,7 +198,7 @@ class AdapterInfo(Artefact):
     data_file: str | None = _f(None, "The training data file.")
     data_sha256: str | None = _f(None, "sha256 of the training data file.")
     rows: dict[str, int] | None = _f(None, "Row counts: total, train, val, dropped, truncated.")
-    knobs: dict[str, Any] | None = _f(None, "The resolved training config.")
+    knobs: dict[str, Any] | None = _f(None, "The resolved training config (LoRA settings included).")
     train_loss: float | None = _f(None, "Mean training loss.")
     val_loss: float | None = _f(None, "Validation loss.")
     loss_history: list[Any] | None = _f(None, "[step, loss] pairs as logged.")
@@ -220,18 +206,32 @@ class AdapterInfo(Artefact):
     resumed_from: str | None = _f(None, "The checkpoint training resumed from, if any.")
     train_seconds: float | None = _f(None, "Training wall time.")
     device: str | None = _f(None, "cuda | cpu.")
-    val_score: dict[str, Any] | None = _f(None, "Validation score: mean, ci_low, ci_high, n, embedder, examples.")
-    val_seconds: float | None = _f(None, "Validation wall time.")
+    extra: Any = _f(None, "The pack's own fields: an instance of its `adapter_fields()` dataclass, or None.")
 
     def __post_init__(self) -> None:
         self.check_types()
-        if self.val_score is not None and "mean" not in self.val_score:
-            raise ValueError("val_score has no mean")
+        if self.extra is not None:
+            if not dataclasses.is_dataclass(self.extra) or isinstance(self.extra, type):
+                raise ValueError(f"extra must be a dataclass instance, not {type(self.extra).__name__}")
+            clash = sorted(_field_names(type(self.extra)) & _field_names(AdapterInfo))
+            if clash:  # saved flat, a pack field of a generic name would overwrite it
+                raise ValueError(f"{type(self.extra).__name__} redefines generic field(s) {', '.join(clash)}")
 
-    @property
-    def trained_format(self) -> bool:
-        """Whether the adapter records the prompt format (template and prime) it was trained with."""
-        return self.template is not None and self.prime is not None
+    def to_dict(self) -> dict[str, Any]:
+        """One flat object: the generic fields, then the pack's."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
+        return {**dataclasses.asdict(self.extra), **data} if self.extra is not None else data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AdapterInfo:
+        """The record from parsed JSON; `pack` picks the dataclass that reads the pack's own fields (keys neither
+        knows are left out). ValueError for a pack not installed here or an ill-typed field."""
+        if not isinstance(data, dict):
+            raise ValueError(f"must hold a JSON object, not {type(data).__name__}")
+        own = {k: v for k, v in data.items() if k in _field_names(cls) - {"extra"}}
+        kind = _adapter_fields(own.get("pack"))
+        extra = None if kind is None else kind(**{k: v for k, v in data.items() if k in _field_names(kind)})
+        return cls(**own, extra=extra)
 
     @classmethod
     def find(cls, adapter_dir: Path | str | None) -> AdapterInfo | None:
@@ -239,6 +239,22 @@ class AdapterInfo(Artefact):
         if not adapter_dir or not (Path(adapter_dir) / cls.FILE_NAME).is_file():
             return None
         return cls.load(adapter_dir)
+
+
+def _field_names(cls: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+def _adapter_fields(pack: Any) -> type | None:
+    """The adapter-fields dataclass of the pack named `pack` (None for no pack, or one that records nothing more)."""
+    if not isinstance(pack, str) or not pack:
+        return None  # a wrong type is check_types' to report
+    from kit.pack import get_pack  # lazily: the registry is needed only for a record that names a pack
+
+    try:
+        return get_pack(pack).adapter_fields()
+    except ConfigError as exc:
+        raise ValueError(f"pack: {exc.message}") from None
 
 
 # ---------------------------------------------------------------------------- run_config.json

@@ -35,12 +35,6 @@ INSTRUCT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONVERTER_VERSION = "1"
 PROVENANCE_FILE = "kit_model.json"
 SAVE_DTYPE = "float32"
-_EXTRA_WORDS = (
-    "improve rewrite make convert transform turn this text into a the as by with more formal casual poem "
-    "story email letter pirate shanty haiku tone style voice audience child expert shorter longer summary "
-    "request was original re-written prompt answer sentence please using writing maintaining meaning "
-    "altering lucrarea"
-)
 
 
 def assets_dir() -> Path:
@@ -63,14 +57,14 @@ def default_embedder_path() -> Path:
 
 
 def _corpus() -> list[str]:
-    """Tokenizer-training text: the kit's own bundled corpus (the text fields of the prompt-recovery sample data as
-    they stood when the tiny model was first built) plus prompt vocabulary.
+    """Tokenizer-training text: the kit's own frozen corpus (sample texts and instruction vocabulary as they stood
+    when the tiny model was first built).
 
     A frozen file of its own, not a pack's data read through the pack: the tiny model is a fixture for every pack,
     and its tokenizer (so its weights, and every test built on it) must not change when a pack's data does.
     """
     text = (resources.files("kit") / "data" / "tiny_corpus.json").read_text(encoding="utf-8")
-    return [*json.loads(text), _EXTRA_WORDS]
+    return json.loads(text)
 
 
 def tiny_model_path() -> Path:

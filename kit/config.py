@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,6 @@ else:  # pragma: no cover - 3.10 only
     import tomli as tomllib
 
 CONFIG_NAME = "kit.toml"
-DEFAULT_COMPETITION = "llm-prompt-recovery"  # the pack a workspace without [competition] slug gets
 
 
 def setting(default: Any, help: str) -> Any:
@@ -42,8 +42,9 @@ _f = setting
 class CompetitionConfig:
     """Which competition the workspace targets."""
 
-    slug: str = _f(DEFAULT_COMPETITION, "Kaggle competition slug (the URL part after /competitions/); it picks the "
-                   "competition pack, whose sections follow [infer].")
+    slug: str = _f("", "Kaggle competition slug (the URL part after /competitions/); it picks the competition "
+                   "pack, whose sections follow [infer]. Empty: the one pack installed (an error when there are "
+                   "several; `kit packs` lists them).")
     submission_file: str = _f("submission.csv", "Not read: the pack's submission spec names the file (the key stays so "
                                "older kit.toml files load).")
 
@@ -61,11 +62,11 @@ class KaggleConfig:
         "'owner/model/framework/variation/N'. Empty: the kit's default model (the embedded instruct model), "
         "published as a sandbox Kaggle Model (sandbox only).",
     )
-    rewriter_model: str = _f(
-        "",
-        "Rewriter model source for re-scoring templates (rescore, rescore-single), e.g. the Gemma 7B-it Kaggle "
-        "Model the host rewrote with: a model ref 'owner/model/framework/variation/N' or a dataset "
-        "'owner/slug'. Empty: the kit's default model, published as a sandbox Kaggle Model (sandbox only).",
+    model_sources: dict = _f(
+        {},
+        "Further model sources the pack's recipes mount, by the source name the competition pack declares (listed "
+        "below): a model ref 'owner/model/framework/variation/N' or a dataset 'owner/slug' each. Left out or "
+        "empty: the kit's default model, published as a sandbox Kaggle Model (sandbox only).",
     )
     kernel_slug: str = _f("kit-infer", "Slug of the inference kernel `kit submit` pushes.")
     kernel_title: str = _f("kit infer", "Title of the inference kernel (5+ characters).")
@@ -136,8 +137,9 @@ GENERIC_SECTIONS = ("competition", "kaggle", "infer")
 class KitConfig:
     """The whole kit.toml: the generic sections, and the sections of the pack `[competition] slug` picks.
 
-    `kaggle` and `infer` left out (None) are built from their defaults with the pack's `config_defaults()` on
-    top; the pack's own sections (`cfg.train`, `cfg.score`, ...) read like attributes and live in `sections`.
+    An empty slug is the one pack installed (`kit.pack.resolve_slug`: a ConfigError listing them when there are
+    several). `kaggle` and `infer` left out (None) are built from their defaults with the pack's
+    `config_defaults()` on top; the pack's own sections live in `sections` and are read with `section(name)`.
     """
 
     competition: CompetitionConfig = field(default_factory=CompetitionConfig)
@@ -147,8 +149,10 @@ class KitConfig:
     path: Path | None = field(default=None, metadata={"help": "Where this config was read from."})
 
     def __post_init__(self) -> None:
-        from kit.pack import get_pack
+        from kit.pack import get_pack, resolve_slug
 
+        if not self.competition.slug:
+            self.competition = dataclasses.replace(self.competition, slug=resolve_slug(""))
         pack = get_pack(self.competition.slug)
         classes, defaults = section_classes(pack), pack.config_defaults()
         if self.kaggle is None:
@@ -162,15 +166,15 @@ class KitConfig:
         self.sections = {name: given.get(name) or _defaulted(cls, defaults.get(name))
                          for name, cls in classes.items() if name not in GENERIC_SECTIONS}
 
-    def __getattr__(self, name: str) -> Any:
-        sections = self.__dict__.get("sections")
-        if name.startswith("_") or sections is None:
-            raise AttributeError(name)
-        try:
-            return sections[name]
-        except KeyError:
-            raise AttributeError(f"no [{name}] section for competition {self.competition.slug!r} "
-                                 f"(its sections: {', '.join(self.section_names())})") from None
+    def section(self, name: str) -> Any:
+        """The typed section `name`, generic or the pack's; ConfigError naming this workspace's sections when the
+        competition has no such section."""
+        if name in GENERIC_SECTIONS:
+            return getattr(self, name)
+        if name not in self.sections:
+            raise ConfigError(f"no [{name}] section for competition {self.competition.slug!r} "
+                              f"(its sections: {', '.join(self.section_names())})")
+        return self.sections[name]
 
     def section_names(self) -> list[str]:
         """Every section, generic first, in kit.toml order."""
@@ -186,9 +190,20 @@ class KitConfig:
         packs = {k: v for k, v in changes.items() if k not in GENERIC_SECTIONS}
         return dataclasses.replace(self, sections={**self.sections, **packs}, **generic)
 
+    def with_values(self, values: dict[str, dict[str, Any]], source: str) -> KitConfig:
+        """A copy with `{section: {key: value}}` applied, each value checked as a kit.toml value is (`source` names
+        where they came from in the one-line error): what `--set section.key=value` does."""
+        known = self.section_names()
+        changes = {}
+        for name, keys in values.items():
+            if name not in known or name == "competition":  # the slug picked the pack: it cannot change here
+                raise ConfigError(f"{source}: unknown section [{name}] (known: {', '.join(known[1:])})")
+            changes[name] = _section_from_dict(self.section(name), keys, f"{source} [{name}]")
+        return self.updated(**changes)
+
     def to_dict(self) -> dict[str, Any]:
         """The resolved config as plain data (no `path`)."""
-        return {name: dataclasses.asdict(getattr(self, name)) for name in self.section_names()}
+        return {name: dataclasses.asdict(self.section(name)) for name in self.section_names()}
 
 
 def section_classes(pack: Any) -> dict[str, type]:
@@ -226,12 +241,12 @@ def find_config(explicit: str | os.PathLike | None = None) -> Path | None:
 
 
 def workspace_pack(explicit: str | os.PathLike | None = None) -> Any:
-    """The pack the workspace's kit.toml picks by `[competition] slug` (DEFAULT_COMPETITION's without one), read
+    """The pack the workspace's kit.toml picks by `[competition] slug` (without one, the one pack installed), read
     without building the whole config: the CLI needs it to list the pack's commands."""
-    from kit.pack import get_pack
+    from kit.pack import get_pack, resolve_slug
 
     path = find_config(explicit)
-    slug = DEFAULT_COMPETITION
+    slug = ""
     if path is not None:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -239,31 +254,35 @@ def workspace_pack(explicit: str | os.PathLike | None = None) -> Any:
             raise ConfigError(f"{path}: cannot read: {exc}") from None
         slug = check((data.get("competition") or {}).get("slug", slug), str, f"{path} [competition] slug")
     try:
-        return get_pack(slug)
+        return get_pack(resolve_slug(slug))
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc.message}" if path else exc.message, hint=exc.hint) from None
 
 
-def load_config(explicit: str | os.PathLike | None = None) -> KitConfig:
-    """Read and validate kit.toml; defaults everywhere when there is none."""
+def load_config(explicit: str | os.PathLike | None = None, competition: str = "") -> KitConfig:
+    """Read and validate kit.toml; defaults everywhere when there is none. `competition` is the slug used when
+    the file names none (or there is no file); without either, the one pack installed."""
     path = find_config(explicit)
     if path is None:
-        return KitConfig()
+        return KitConfig(competition=CompetitionConfig(slug=competition))
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: malformed TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
-    return config_from_dict(data, source=str(path), path=path)
+    return config_from_dict(data, source=str(path), path=path, competition=competition)
 
 
-def config_from_dict(data: dict[str, Any], source: str = "config", path: Path | None = None) -> KitConfig:
-    """Build a validated KitConfig from parsed TOML data; `[competition] slug` picks the pack and its sections."""
+def config_from_dict(data: dict[str, Any], source: str = "config", path: Path | None = None,
+                     competition: str = "") -> KitConfig:
+    """Build a validated KitConfig from parsed TOML data; `[competition] slug` picks the pack and its sections
+    (`competition` when the data names none; without either, the one pack installed)."""
     for name, values in data.items():
         if not isinstance(values, dict):
             raise ConfigError(f"{source}: [{name}] must be a table")
-    competition = _section_from_dict(CompetitionConfig(), data.get("competition", {}), f"{source} [competition]")
+    chosen = CompetitionConfig(slug=competition)
+    competition = _section_from_dict(chosen, data.get("competition", {}), f"{source} [competition]")
     try:
         cfg = KitConfig(competition=competition, path=path)
     except ConfigError as exc:  # no pack for the slug, or a broken pack: name the user's file
@@ -274,8 +293,24 @@ def config_from_dict(data: dict[str, Any], source: str = "config", path: Path | 
         if name not in known:
             raise ConfigError(f"{source}: unknown section [{name}] (known: {', '.join(known)})")
         if name != "competition":
-            changes[name] = _section_from_dict(getattr(cfg, name), values, f"{source} [{name}]")
-    return cfg.updated(**changes)
+            changes[name] = _section_from_dict(cfg.section(name), values, f"{source} [{name}]")
+    cfg = cfg.updated(**changes)
+    check_model_sources(cfg, f"{source} [kaggle] model_sources")
+    return cfg
+
+
+def check_model_sources(cfg: KitConfig, where: str) -> None:
+    """ConfigError naming `where` for a model source the competition pack does not declare, or a ref that is not
+    text: `[kaggle] model_sources` is one table for every pack, so its keys are checked against the pack's."""
+    from kit.pack import get_pack
+
+    declared = get_pack(cfg.competition.slug).model_sources()
+    for name, ref in cfg.kaggle.model_sources.items():
+        if name not in declared:
+            raise ConfigError(f"{where}: unknown source '{name}' (competition {cfg.competition.slug}'s sources: "
+                              f"{', '.join(declared) or 'none'})")
+        if not isinstance(ref, str):
+            raise ConfigError(f"{where} {name}: expected a ref string, got {type(ref).__name__} {ref!r}")
 
 
 def _section_from_dict(section: Any, values: dict[str, Any], where: str) -> Any:
@@ -286,6 +321,27 @@ def _section_from_dict(section: Any, values: dict[str, Any], where: str) -> Any:
             raise ConfigError(f"{where}: unknown key '{key}' (known: {', '.join(known)})")
         updates[key] = check(value, known[key], f"{where} {key}")
     return dataclasses.replace(section, **updates)
+
+
+def apply_settings(cfg: KitConfig, pairs: Sequence[str], flag: str = "--set") -> KitConfig:
+    """`cfg` with each 'section.key=value' of `pairs` applied, for any key of any section, generic or the pack's.
+    The value is read as a TOML literal (`4`, `true`, `["a", "b"]`, `"text"`); text that is no literal (a path, a
+    word) is a string. Then it is checked as the same key in kit.toml would be: a malformed pair, an unknown
+    section or key, or a value of the wrong type is one ConfigError line naming `flag`."""
+    values: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        dotted, sep, text = pair.partition("=")
+        section, dot, key = dotted.strip().partition(".")
+        if not (sep and dot and section and key):
+            raise ConfigError(f"{flag} {pair!r}: expected section.key=value (e.g. infer.batch_size=4)")
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text  # unquoted text: TOML would need quotes, the shell makes them a chore
+        values.setdefault(section, {})[key] = value
+    cfg = cfg.with_values(values, flag) if values else cfg
+    check_model_sources(cfg, f"{flag} kaggle.model_sources")
+    return cfg
 
 
 def override(section: Any, **flags: Any) -> Any:
@@ -302,11 +358,14 @@ def render_toml(cfg: KitConfig | None = None) -> str:
     document, so values are quoted by TOML's own rules)."""
     import tomlkit  # lazily: `kit --help` stays light
 
+    from kit.pack import get_pack
+
     cfg = cfg or KitConfig()
+    sources = get_pack(cfg.competition.slug).model_sources()
     doc = tomlkit.document()
     doc.add(tomlkit.comment("kit.toml: workspace config for `kit`. Command-line flags override these values."))
     for name in cfg.section_names():
-        section = getattr(cfg, name)
+        section = cfg.section(name)
         table = tomlkit.table()
         # The section's doc goes below its header: a comment above a header belongs to the previous table, and a
         # key set_value adds to that table would land under it.
@@ -315,9 +374,22 @@ def render_toml(cfg: KitConfig | None = None) -> str:
         table.add(tomlkit.nl())
         for f in dataclasses.fields(section):
             table.add(tomlkit.comment(f.metadata.get("help", "")))
-            table.add(f.name, getattr(section, f.name))
+            if (name, f.name) == ("kaggle", "model_sources"):  # the names this pack's recipes mount
+                for source, about in sources.items() or {"(none)": "this competition's recipes mount none"}.items():
+                    table.add(tomlkit.comment(f"  {source}: {about}"))
+            value = getattr(section, f.name)
+            # an inline table: a [kaggle.x] sub-table would end [kaggle] and strand the keys after it
+            table.add(f.name, _inline(value) if isinstance(value, dict) else value)
         doc.add(name, table)
     return tomlkit.dumps(doc)
+
+
+def _inline(values: dict[str, Any]) -> Any:
+    import tomlkit
+
+    table = tomlkit.inline_table()
+    table.update(values)
+    return table
 
 
 def set_value(path: Path, section: str, key: str, value: Any) -> None:
@@ -379,9 +451,9 @@ def _with_key_after_last(doc: Any, table: Any, key: str, value: Any) -> Any:
     return out
 
 
-def init_workspace(directory: Path, username: str = "", force: bool = False,
-                   competition: str = DEFAULT_COMPETITION) -> Path:
-    """Write a commented kit.toml for `competition`'s pack into `directory`; refuse to overwrite unless `force`."""
+def init_workspace(directory: Path, username: str = "", force: bool = False, competition: str = "") -> Path:
+    """Write a commented kit.toml for `competition`'s pack (empty: the one pack installed) into `directory`;
+    refuse to overwrite unless `force`."""
     path = directory / CONFIG_NAME
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists", hint="use --force to overwrite")

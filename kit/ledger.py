@@ -155,6 +155,13 @@ def m006_known_statuses(db: sqlite3.Connection) -> None:
                f" status = 'error' WHERE status NOT IN ({', '.join('?' for _ in known)})", known)
 
 
+@migration
+def m007_generic_scorer(db: sqlite3.Connection) -> None:
+    # The model a local score was computed with was named after the first competition's metric (`embedder`);
+    # any pack's scorer goes there (the `scorer` of a Pack.score result).
+    db.execute("ALTER TABLE local_experiments RENAME COLUMN embedder TO scorer")
+
+
 def migrate(db: sqlite3.Connection) -> list[str]:
     """Apply every migration not yet recorded; returns the names applied now."""
     db.execute("CREATE TABLE IF NOT EXISTS _kit_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")

@@ -29,7 +29,7 @@ class Recipe:
     name: str
     help: str = ""
     needs_model: bool = False  # the kernel mounts the base model (and the adapter, when one is pushed)
-    model_sources: tuple[str, ...] = ()  # further model sources the kernel mounts, by source name (e.g. "rewriter")
+    model_sources: tuple[str, ...] = ()  # further model sources the kernel mounts, by a name the pack declares
 
 
 @dataclass(frozen=True)
@@ -99,9 +99,10 @@ class Pack(Protocol):
         """The local mini-competition folder: the kernel's test data plus `kernel.labels_file`."""
 
     def score(self, submission: Path, labels: Path, **options: Any) -> dict[str, Any]:
-        """The local metric over the ids `submission` holds: at least mean, ci_low, ci_high, n, and an optional
-        human `note`. Options run-local passes: `config` (the caller's KitConfig, for the pack's own sections) and,
-        only when the user gave one, `embedder` (or whatever scorer model the pack uses)."""
+        """The local metric over the ids `submission` holds: at least mean, ci_low, ci_high, n; optionally a
+        human `note` and the `scorer` (the model that scored, when the metric uses one; the ledger records it).
+        Option generic callers pass: `config` (the caller's KitConfig: the pack's scoring settings live in its own
+        sections, which `--set` reaches)."""
 
     def row_scores(self, submission: Path, labels: Path, **options: Any) -> dict[str, float]:
         """Optional (`PackDefaults` offers none): the metric per row, {id: score} over the ids `submission`
@@ -119,6 +120,15 @@ class Pack(Protocol):
 
     def config_defaults(self) -> Mapping[str, Mapping[str, Any]]:
         """The pack's defaults for keys of generic sections: section -> key -> value (e.g. the kernel's slug)."""
+
+    def model_sources(self) -> Mapping[str, str]:
+        """Every further model source its recipes mount (`Recipe.model_sources`): name -> one-line help. A
+        workspace sets each one's ref under that name in `[kaggle] model_sources`."""
+
+    def adapter_fields(self) -> type | None:
+        """The dataclass of what its adapters record beyond the generic `kit.artefacts.AdapterInfo` (None: nothing):
+        kit_adapter.json names the pack (`pack`), which picks this class to read the rest, as peft picks a config
+        class by `peft_type`. An `Artefact` subclass gets its fields type-checked."""
 
     def demo_config(self, cfg: Any, model: str) -> Any:
         """`kit demo`'s config: `cfg` (a KitConfig) with the pack's own sections tuned for a short CPU run on
@@ -157,6 +167,14 @@ class PackDefaults:
     def config_defaults(self) -> Mapping[str, Mapping[str, Any]]:
         """The generic defaults unchanged."""
         return {}
+
+    def model_sources(self) -> Mapping[str, str]:
+        """No model sources besides the base model."""
+        return {}
+
+    def adapter_fields(self) -> type | None:
+        """Its adapters record only the generic fields."""
+        return None
 
     def demo_config(self, cfg: Any, model: str) -> Any:
         """Nothing to tune."""
@@ -208,6 +226,19 @@ def get_recipe(pack: Pack, name: str) -> Recipe:
         raise ConfigError(f"unknown template '{name}' for {pack.slug}",
                           hint=f"known templates: {', '.join(sorted(recipes))}")
     return recipes[name]
+
+
+def resolve_slug(slug: str) -> str:
+    """`slug`, or when it is empty the one pack installed: no pack is the kit's default, so with several installed
+    the workspace must choose (ConfigError listing them)."""
+    if slug:
+        return slug
+    found = sorted(available())
+    if len(found) == 1:
+        return found[0]
+    raise ConfigError(f"no competition chosen: {len(found) or 'no'} competition packs are installed"
+                      f"{' (' + ', '.join(found) + ')' if found else ''}",
+                      hint="set [competition] slug in kit.toml, or run `kit init --competition SLUG`")
 
 
 def get_pack(slug: str) -> Pack:

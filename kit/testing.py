@@ -102,10 +102,17 @@ def _field_default(f: dataclasses.Field) -> Any:
 def _check_recipes(pack: Pack) -> None:
     recipes = pack.recipes()
     _require(recipes, pack, "offers no recipe")
+    declared = pack.model_sources()
     for name, recipe in recipes.items():
         _require(recipe.name == name, pack, f"recipe registered as {name!r} calls itself {recipe.name!r}")
         _require(get_recipe(pack, name) is recipe or get_recipe(pack, name) == recipe, pack,
                  f"recipe {name!r} is not found by its name")
+        undeclared = [s for s in recipe.model_sources if s not in declared]
+        _require(not undeclared, pack, f"recipe {name!r} mounts model source(s) {', '.join(undeclared)} that "
+                                       "model_sources() does not declare")
+    kind = pack.adapter_fields()
+    _require(kind is None or (isinstance(kind, type) and dataclasses.is_dataclass(kind)), pack,
+             "adapter_fields() must return a dataclass type or None")
 
 
 def _check_data_and_metric(pack: Pack, work: Path) -> None:

@@ -157,7 +157,7 @@ def test_unknown_runs_train_validations_and_stale_scores_are_named(toy, tmp_path
     other = _record(toy, tmp_path / "other", {k: w.upper() for k, w in words.items()})
     for parent in ("x", "y"):  # two workspaces with a run folder of the same name
         _record(toy, tmp_path / parent / "twin", words)
-    trained = record_training({"val_score": {"mean": 0.1, "n": 4}, "knobs": {"out": str(tmp_path / "adapter")}})
+    trained = record_training({"knobs": {"out": str(tmp_path / "adapter")}}, score={"mean": 0.1, "n": 4})
     for args, message in (
         ([str(base), "99"], "no kit run-local run #99 in the ledger (`kit history --local` lists them)"),
         ([str(base), "nowhere"], "no kit run-local run recorded in folder 'nowhere'"),

@@ -171,9 +171,9 @@ def _sources(config: KitConfig, owner: str, sandbox: bool, recipe: Recipe, taken
     needs_model = recipe.needs_model
     if needs_model:
         refs["model"] = _model_source("base_model", config.kaggle.base_model, owner, sandbox, pins, notes)
-    for name in recipe.model_sources:  # each set by `[kaggle] <name>_model`
-        refs[name] = _model_source(f"{name}_model", getattr(config.kaggle, f"{name}_model", ""), owner, sandbox,
-                                   pins, notes)
+    for name in recipe.model_sources:  # each set in the one `[kaggle] model_sources` table, by the pack's name
+        refs[name] = _model_source(f"model_sources.{name}", config.kaggle.model_sources.get(name, ""), owner,
+                                   sandbox, pins, notes)
     if needs_model and pins.get("base_identity") and config.infer.adapter_path:
         from kit.llm.modelsig import check_adapter_base  # the mounted base is a local folder: check it now
 
@@ -252,7 +252,7 @@ def _write(config: KitConfig, pack: Any, led: Any, src: Path, out: Path, owner: 
     sha, dirty = git_state(exclude=out)
     info = KernelInfo(
         template=recipe.name, parameters=params, adapter=pins.get("adapter"), wheels=pins.get("wheels"),
-        base_model=pins.get("base_model"), models={n: pins.get(f"{n}_model") for n in recipe.model_sources},
+        base_model=pins.get("base_model"), models={n: pins.get(f"model_sources.{n}") for n in recipe.model_sources},
         git_sha=sha, git_dirty=dirty, kit_version=__version__,
         notebook_sha256=hashlib.sha256(dst.read_bytes()).hexdigest(), kernel_hash=kernel_hash(out, meta),
         kernel_ref=meta["id"], competition=pack.slug, sandbox=sandbox,

@@ -254,7 +254,7 @@ def _scores(row: dict[str, Any], run: _Recorded, ids: list[str]) -> RunScores:
     if abs(mean - row["score"]) > SCORE_TOLERANCE:
         raise InputError(f"run #{row['id']}: its per-row scores average {mean:.6f} now, the ledger recorded "
                          f"{row['score']:.6f}: the labels ({labels}), the submission or the scorer changed since "
-                         f"the run", hint=f"the run was scored with: {row['embedder'] or 'the pack default'}")
+                         f"the run", hint=f"the run was scored with: {row['scorer'] or 'the pack default'}")
     return RunScores(row["id"], row["template"], str(run.submission.parent), float(row["score"]), len(values),
                      row["rows_per_second"], values)
 

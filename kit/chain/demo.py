@@ -33,7 +33,7 @@ DEMO_DIR = Path("kit-demo")
 TRAIN_STEPS = 2
 # A short time budget: CPU generation over the hidden rows dominates the demo's run time, and the kernel's time
 # guard leaves the rows it cannot reach on the fallback (the submission stays whole). The pack's `demo_config`
-# adds its own knobs (shorter answers and fields for prompt recovery).
+# adds its own knobs (say, shorter answers).
 DEMO_INFER = {"batch_size": 8, "budget_seconds": 150, "margin_seconds": 30}
 DEMO_MODEL_REF = "sandbox-user/kit-demo-base/transformers/default/1"
 PREDICTED_ROWS_FILE = "hidden_predicted_rows.csv"  # the re-run's predicted rows alone, scored beside the headline

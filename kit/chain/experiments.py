@@ -129,7 +129,7 @@ def _score_fields(score: dict[str, Any] | None) -> dict[str, Any]:
     if not score:
         return {}
     return {"score": score.get("mean"), "score_ci_low": score.get("ci_low"), "score_ci_high": score.get("ci_high"),
-            "score_n": score.get("n"), "embedder": score.get("embedder")}
+            "score_n": score.get("n"), "scorer": score.get("scorer")}
 
 
 def _record(kind: str, ledger: Any, **fields: Any) -> int:
@@ -160,16 +160,18 @@ def record_run_local(result: Any, *, template: str, params: dict[str, Any], mode
         **_score_fields(result.score))
 
 
-def record_training(meta: dict[str, Any], ledger: Any = None) -> int | None:
-    """Record a `kit train` validation (kit_adapter.json content) as a local experiment; None without one."""
+def record_training(meta: dict[str, Any], *, template: str | None = None, score: dict[str, Any] | None = None,
+                    score_seconds: float | None = None, ledger: Any = None) -> int | None:
+    """Record a `kit train` validation as a local experiment; None without one. `meta` is the adapter's
+    kit_adapter.json content (its generic fields are read); the pack says which recipe it trained for and gives its
+    validation `score` (as `Pack.score` returns one) and how long scoring took."""
     if not meta:
         return None  # a non-main process of a multi-GPU run
-    score = meta.get("val_score") or None
     knobs = meta.get("knobs") or {}
     out = knobs.get("out")
-    seconds = (meta.get("val_seconds") or 0) or None
+    seconds = score_seconds or None
     return _record(
-        "train", ledger, template=meta.get("template"), model_ref=meta.get("base_model"),
+        "train", ledger, template=template, model_ref=meta.get("base_model"),
         model_hash=model_fingerprint(meta.get("base_model")), adapter_ref=out, adapter_hash=adapter_hash(out),
         data_ref=meta.get("data_file"), data_hash=meta.get("data_sha256"),
         rows=(score or {}).get("n"), rows_per_second=(score["n"] / seconds) if score and seconds else None,

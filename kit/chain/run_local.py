@@ -93,10 +93,8 @@ def run_local(
     margin: int | None = None,
     rows: int = 0,
     batch_size: int | None = None,
-    max_new_tokens: int | None = None,
     workers: int | None = None,
     out: str | Path | None = None,
-    embedder: str | None = None,
     layout: str | None = None,
     progress: bool = False,
     ledger: Any = None,
@@ -109,8 +107,8 @@ def run_local(
 
     `progress` streams the kernel's own progress lines (rows done, rows/s, time left) to stderr. `sources` maps a
     recipe's further model sources (`Recipe.model_sources`) to local folders; one not given is the embedded
-    instruct model. `max_new_tokens` applies to packs whose [infer] section has that key (ConfigError otherwise);
-    `embedder` goes to the pack's scorer only when given. The adapter folder gets push-adapter's checks first
+    instruct model. A pack's own knobs (its [infer] keys, its scorer) come in `cfg` (`kit.config.apply_settings`:
+    `--set`). The adapter folder gets push-adapter's checks first
     (`check_adapter`; `require_record` off rehearses one without its kit_adapter.json). Ctrl-C during the kernel
     stops it whole and raises `RunInterrupted`.
 
@@ -126,9 +124,8 @@ def run_local(
     from kit.pack import get_pack, get_recipe
 
     pack = get_pack(cfg.competition.slug)
-    infer = _override_infer(cfg.infer, pack.slug, template=template, budget_seconds=budget,
-                            margin_seconds=margin, batch_size=batch_size, max_new_tokens=max_new_tokens,
-                            workers=workers)
+    infer = override(cfg.infer, template=template, budget_seconds=budget, margin_seconds=margin,
+                     batch_size=batch_size, workers=workers)
     warnings: list[str] = []
     if budget is not None and margin is None and infer.margin_seconds >= budget / 2:
         # A short rehearsal budget with the 30-minute Kaggle margin would leave no time at all.
@@ -196,10 +193,8 @@ def run_local(
         result.submission = result.rerun["submission"]  # what Kaggle scores: the gateway's file
     labels = data_dir / pack.kernel.labels_file
     if labels.is_file():
-        # the pack's own scoring settings live in its config sections: it gets the config, and the embedder only
-        # when the caller chose one
-        options = {"embedder": embedder} if embedder else {}
-        result.score = pack.score(Path(result.submission), labels, config=cfg, **options)
+        # the pack's own scoring settings live in its config sections (`--set` reaches them): it gets the config
+        result.score = pack.score(Path(result.submission), labels, config=cfg)
     key = experiments.content_key(
         experiments.code_hash(source), content_values(made), needs_model=recipe.needs_model,
         base_model=experiments.base_identity(model_dir), adapter_hash=experiments.adapter_hash(adapter_dir))
@@ -334,17 +329,6 @@ def _submission_state(path: Path, spec: Any, first: Path) -> str:
         return f"{spec.file_name} is the kernel's first write (the fallback), no prediction had replaced it"
     return (f"{spec.file_name} is partial: {changed} of {len(after)} rows predicted, the others still the kernel's "
             "first write (the fallback)")
-
-
-def _override_infer(infer: Any, slug: str, **flags: Any) -> Any:
-    """`infer` with the flags that are not None applied; ConfigError naming the first flag this competition's
-    [infer] section has no key for (a pack's own knob, such as max_new_tokens, on another pack)."""
-    known = {f.name for f in dataclasses.fields(infer)}
-    for name, value in flags.items():
-        if value is not None and name not in known:
-            raise ConfigError(f"--{name.replace('_', '-')}: competition {slug} has no [infer] {name}",
-                              hint=f"its [infer] keys: {', '.join(sorted(known))}")
-    return override(infer, **flags)
 
 
 def _given_sources(pack: Any, recipe: Any, sources: Mapping[str, str | Path], warnings: list[str]) -> dict[str, Path]:
@@ -487,7 +471,7 @@ def describe(result: RunLocalResult) -> str:
         lines.extend(_rerun_lines(result.rerun, result.hidden_rows))
     if result.score is not None:
         s = result.score
-        by = f", embedder {s['embedder']}" if s.get("embedder") else ""
+        by = f", scored with {s['scorer']}" if s.get("scorer") else ""
         lines.append(f"local score: {s['mean']:.4f} (95% CI [{s['ci_low']:.4f}, {s['ci_high']:.4f}], n={s['n']}{by})")
         if s.get("note"):  # the pack's own remark on how it scored
             lines.append(f"note: {s['note']}")

@@ -284,9 +284,9 @@ def build_bundle(out: Path, *, kit_only: bool = False, python_version: str = "3.
     """
     from tqdm.auto import tqdm
 
-    from kit.config import KitConfig
+    from kit.config import KaggleConfig
 
-    defaults = KitConfig().kaggle  # the default competition pack adds its host-only packages
+    defaults = KaggleConfig()  # the generic lists: a pack's own host-only packages come from the workspace's [kaggle]
     if constraints is None:
         constraints = [*load_profile(defaults.image_profile).constraints, *defaults.wheels_constraints]
     host_only = defaults.wheels_host_only if host_only is None else [*host_only, *KIT_HOST_TOOLS]

@@ -7,13 +7,23 @@ from typing import Any
 
 import click
 
-from kit.config import KitConfig, load_config
+from kit.config import KitConfig, apply_settings, load_config
 
 
-def config_from(ctx: click.Context) -> KitConfig:
-    """Load the workspace config named by the group's --config (or ./kit.toml, or defaults)."""
+def config_from(ctx: click.Context, settings: tuple[str, ...] = (), competition: str = "") -> KitConfig:
+    """Load the workspace config named by the group's --config (or ./kit.toml, or defaults), with the command's
+    `--set section.key=value` pairs applied; `competition` is the slug when the workspace names none."""
     obj = ctx.find_root().obj or {}
-    return load_config(obj.get("config_path"))
+    return apply_settings(load_config(obj.get("config_path"), competition=competition), settings)
+
+
+def set_option(func: Any) -> Any:
+    """Add a repeatable `--set section.key=value` (stored as `settings`): any kit.toml key of any section, the
+    competition pack's included, checked as kit.toml checks it."""
+    return click.option("--set", "settings", multiple=True, metavar="SECTION.KEY=VALUE",
+                        help="Override one kit.toml key for this run, generic or the competition pack's "
+                             "(repeatable): the value is a TOML literal (4, true, [\"a\"]), or plain text for "
+                             "a string, e.g. --set infer.batch_size=4.")(func)
 
 
 def json_option(func: Any) -> Any:

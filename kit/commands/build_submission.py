@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kit.commands._common import config_from, emit, json_option
+from kit.commands._common import config_from, emit, json_option, set_option
 
 
 @click.command("build-submission")
@@ -14,14 +14,16 @@ from kit.commands._common import config_from, emit, json_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("kernel"), show_default=True,
               help="Folder for the rendered notebook, kernel-metadata.json and kit_kernel.json.")
 @click.option("--sandbox", is_flag=True, default=None, help="Bind to what was pushed to the local sandbox.")
+@set_option
 @json_option
 @click.pass_context
-def command(ctx: click.Context, template: str | None, out: Path, sandbox: bool | None, as_json: bool) -> None:
+def command(ctx: click.Context, template: str | None, out: Path, sandbox: bool | None, settings: tuple[str, ...],
+            as_json: bool) -> None:
     """Render the competition pack's kernel notebook (papermill, prepare only) bound to the pushed adapter and wheels
     versions."""
     from kit.chain.build import build_submission
 
-    info = build_submission(config_from(ctx), template=template, out=out, sandbox=sandbox)
+    info = build_submission(config_from(ctx, settings), template=template, out=out, sandbox=sandbox)
     for note in info["notes"]:
         click.echo(f"note: {note}", err=True)
     meta = info["metadata"]

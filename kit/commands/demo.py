@@ -18,8 +18,9 @@ from kit.commands._common import config_from, emit, json_option
 @click.option("--layout", type=click.Choice(["2025", "2024"]), default=None,
               help="Where the sandbox kernel finds its inputs (default: [kaggle] sandbox_input_layout, 2025).")
 @click.option("--keep-sandbox", is_flag=True, help="Leave the sandbox emulator running when the demo started it.")
-@click.option("--competition", default=None,
-              help="Competition pack to demo (default: kit.toml's [competition] slug). Another slug than the "
+@click.option("--competition", default=None, metavar="SLUG",
+              help="Competition pack to demo (default: kit.toml's [competition] slug, else the one pack installed; "
+                   "`kit packs` lists them, `make demo` names the first competition's). Another slug than the "
                    "workspace's runs on that pack's defaults.")
 @json_option
 @click.pass_context
@@ -34,7 +35,7 @@ def command(ctx: click.Context, workdir: Path, steps: int, template: str | None,
     from kit.chain.history import format_table, history, to_object
 
     started = time.monotonic()
-    cfg = config_from(ctx)
+    cfg = config_from(ctx, competition=competition or "")  # the slug too when no kit.toml names one
     if competition and competition != cfg.competition.slug:
         from kit.config import config_from_dict
 

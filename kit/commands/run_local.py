@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from kit.chain.experiments import DEFAULT_OUT_HELP
-from kit.commands._common import config_from, emit, json_option
+from kit.commands._common import config_from, emit, json_option, set_option
 
 
 def _named_folders(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Path]:
@@ -36,8 +36,6 @@ def _named_folders(ctx: click.Context, param: click.Parameter, values: tuple[str
 @click.option("--source", "sources", multiple=True, callback=_named_folders, metavar="NAME=PATH",
               help="Folder of a model source the recipe mounts besides the base model (repeatable; default: the "
                    "embedded instruct model).")
-@click.option("--rewriter", type=click.Path(file_okay=False, path_type=Path), default=None, hidden=True,
-              help="The same as --source rewriter=PATH (kept for earlier scripts).")
 @click.option("--wheels", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Offline wheels folder mounted as a dataset (default: the sandbox's kit-only bundle).")
 @click.option("--layout", type=click.Choice(["2025", "2024"]), default=None,
@@ -47,26 +45,26 @@ def _named_folders(ctx: click.Context, param: click.Parameter, values: tuple[str
 @click.option("--margin", type=click.IntRange(min=0), default=None, help="Margin kept free of generation (s).")
 @click.option("--rows", type=click.IntRange(min=0), default=0, help="Only the first N test rows (0: all).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Rows per generation batch.")
-@click.option("--max-new-tokens", type=click.IntRange(min=1), default=None,
-              help="Tokens per generated answer (packs whose [infer] has max_new_tokens).")
 @click.option("--workers", type=click.IntRange(min=0), default=None,
               help="Generation processes (data parallel; 0: one per visible GPU).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (plays /kaggle/working).", show_default=DEFAULT_OUT_HELP)
+@set_option
 @json_option
 @click.pass_context
-def command(ctx: click.Context, template, data, model, adapter, no_record, sources, rewriter, wheels, layout, budget,
-            margin, rows, batch_size, max_new_tokens, workers, out, as_json) -> None:
+def command(ctx: click.Context, template: str | None, data: Path | None, model: Path | None, adapter: Path | None,
+            no_record: bool, sources: dict[str, Path], wheels: Path | None, layout: str | None, budget: int | None,
+            margin: int | None, rows: int, batch_size: int | None, workers: int | None, out: Path | None,
+            settings: tuple[str, ...], as_json: bool) -> None:
     """Execute the competition pack's kernel notebook as an isolated Kaggle-like kernel; print outputs, speed,
-    projection, score."""
+    projection, score. The pack's own knobs (say its [infer] max_new_tokens, or its scorer) take --set."""
     from kit.chain.run_local import RunInterrupted, describe, run_local
 
     try:
-        result = run_local(config_from(ctx), template=template, data=data, model=model, adapter=adapter,
+        result = run_local(config_from(ctx, settings), template=template, data=data, model=model, adapter=adapter,
                            wheels=wheels, budget=budget, margin=margin, rows=rows, batch_size=batch_size,
-                           max_new_tokens=max_new_tokens, workers=workers, out=out, layout=layout,
-                           sources={**({"rewriter": rewriter} if rewriter else {}), **sources},
-                           progress=not as_json, require_record=not no_record)
+                           workers=workers, out=out, layout=layout, sources=sources, progress=not as_json,
+                           require_record=not no_record)
     except RunInterrupted as stop:
         click.echo(stop.message, err=True)  # what the run folder keeps; the exit stays an interrupt's
         raise

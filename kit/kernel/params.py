@@ -74,12 +74,12 @@ def from_config(cls: type, cfg: Any, **overrides: Any) -> Any:
 
 
 def _lookup(cfg: Any, dotted: str) -> Any:
-    obj = cfg
-    for part in dotted.split("."):
-        if not hasattr(obj, part):
-            raise ConfigError(f"kernel parameter reads kit.toml key '{dotted}', which this workspace's config lacks")
-        obj = getattr(obj, part)
-    return obj
+    """The value of kit.toml key 'section.key' in `cfg` (a KitConfig)."""
+    name, _, key = dotted.partition(".")
+    section = cfg.section(name) if name in cfg.section_names() else None
+    if section is None or not hasattr(section, key):
+        raise ConfigError(f"kernel parameter reads kit.toml key '{dotted}', which this workspace's config lacks")
+    return getattr(section, key)
 
 
 def content_values(params: Any) -> dict[str, Any]:

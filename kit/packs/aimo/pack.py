@@ -130,7 +130,7 @@ class Aimo3(PackDefaults):
         import dataclasses
 
         return cfg.updated(infer=dataclasses.replace(cfg.infer, **DEMO_INFER),
-                           aimo=dataclasses.replace(cfg.aimo, **DEMO_EDITION))
+                           aimo=dataclasses.replace(cfg.section("aimo"), **DEMO_EDITION))
 
     def demo_rehearsal(self, work: Path) -> Path | None:
         """The first DEMO_REHEARSAL reference problems with their answers, for the demo's run-local step."""
@@ -146,7 +146,7 @@ class Aimo3(PackDefaults):
     def sandbox_settings(self, cfg: Any) -> Mapping[str, Any]:
         """[aimo] sandbox_problems as the sandbox's `hidden_rows` (0: every hidden problem), always sent so that a
         workspace without it puts back the whole set another one shrank."""
-        return {"hidden_rows": int(cfg.aimo.sandbox_problems)}
+        return {"hidden_rows": int(cfg.section("aimo").sandbox_problems)}
 
 
 PACK = Aimo3()

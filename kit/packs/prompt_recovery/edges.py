@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("kit.packs.prompt_recovery.commands.train",
               "LoRA-train an adapter (renders and runs the training notebook)."),
 }
+MODEL_SOURCES = {"rewriter": "the model re-scoring templates (rescore, rescore-single) rank candidate prompts with, "
+                              "e.g. the Gemma 7B-it Kaggle Model the host rewrote with"}
 DEMO_TRAIN_ROWS = 40  # 36 to train on, 4 held out for the adapter's local validation score
 DEMO_TRAIN = {"batch_size": 1, "grad_accum": 1, "gradient_checkpointing": False, "val_fraction": 0.1,
               "eval_rows": 4, "eval_max_new_tokens": 16}
@@ -53,10 +55,20 @@ class PromptRecoveryEdges(PackDefaults):
 
         return DEFAULTS
 
+    def model_sources(self) -> Mapping[str, str]:
+        """The rewriter re-scoring templates rank candidates with."""
+        return MODEL_SOURCES
+
+    def adapter_fields(self) -> type:
+        """The prompt format an adapter was trained in and its validation score."""
+        from kit.packs.prompt_recovery.adapter import PromptRecoveryAdapter
+
+        return PromptRecoveryAdapter
+
     def demo_config(self, cfg: Any, model: str) -> Any:
         """Short answers and fields for the kernel; the `fewshot` prime trained on the mini-competition."""
         infer = dataclasses.replace(cfg.infer, **DEMO_INFER)
-        train = dataclasses.replace(cfg.train, base_model_path=model, data="", template="fewshot")
+        train = dataclasses.replace(cfg.section("train"), base_model_path=model, data="", template="fewshot")
         return cfg.updated(infer=infer, train=train)
 
     def train_adapter(self, cfg: Any, out: Path, steps: int) -> dict[str, Any]:
@@ -64,8 +76,9 @@ class PromptRecoveryEdges(PackDefaults):
         from kit.packs.prompt_recovery.train import train
 
         data = _head_rows(out.parent / "train.csv", DEMO_TRAIN_ROWS)
-        knobs = dataclasses.replace(cfg.train, data=str(data), out=str(out), checkpoint_dir="", max_steps=steps,
-                                    save_steps=max(steps, 1), logging_steps=1, resume=False, **DEMO_TRAIN)
+        knobs = dataclasses.replace(cfg.section("train"), data=str(data), out=str(out), checkpoint_dir="",
+                                    max_steps=steps, save_steps=max(steps, 1), logging_steps=1, resume=False,
+                                    **DEMO_TRAIN)
         return train(knobs, progress=False).meta
 
 

@@ -41,7 +41,7 @@ def find_inputs(sources: Mapping[str, str], input_dir: str | os.PathLike = KAGGL
 def model_path(path: str | os.PathLike | None, what: str = "model") -> Path:
     """A model folder the kernel loads (the base model, or the rewriter re-scoring templates rank with); none
     mounted means the kit's default model (rehearsals without that source). On Kaggle the rewriter is the
-    `[kaggle] rewriter_model` source, e.g. Gemma 7B-it as the competition's host used."""
+    `rewriter` entry of `[kaggle] model_sources`, e.g. Gemma 7B-it as the competition's host used."""
     if path is None or not str(path).strip():
         from kit.assets import default_model_path
 

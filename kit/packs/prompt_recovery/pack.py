@@ -53,6 +53,7 @@ class PromptRecovery(PromptRecoveryEdges):
         from kit.packs.prompt_recovery.metric import describe_suffix
 
         result = self._report(submission, labels, options).to_dict()
+        result["scorer"] = result.get("embedder")  # the generic name the ledger records it under
         if result.get("suffix_removed"):
             result["note"] = describe_suffix(result)
         return result
@@ -75,7 +76,7 @@ class PromptRecovery(PromptRecoveryEdges):
         if missing:
             raise InputError(f"{labels}: no label for {len(missing)} submission id(s), first: {missing[0]!r}")
         config = options.get("config")
-        embedder = options.get("embedder") or (config.score.embedder if config is not None else "") or None
+        embedder = options.get("embedder") or (config.section("score").embedder if config is not None else "") or None
         return score(preds, {i: labels_of[i] for i in preds}, load_embedder(embedder))
 
     def emulator(self) -> Any:

@@ -37,6 +37,8 @@ from kit.files import atomic_write, replace_dir, write_json
 from kit.git import git_state
 from kit.llm.lora import build_trainer, check_4bit, newest_checkpoint, resolve_precision, say
 from kit.llm.modelsig import signature
+from kit.packs.prompt_recovery.adapter import PromptRecoveryAdapter
+from kit.packs.prompt_recovery.params import COMPETITION
 from kit.packs.prompt_recovery.settings import TrainConfig
 from kit.packs.prompt_recovery.train_data import TRAIN_PRIME, encode_splits, trained_format
 from kit.typecheck import check, field_types
@@ -313,8 +315,9 @@ def _train(plan: Plan, embedder_path: str | Path | None, progress: bool) -> Trai
         "batch_size": trainer.state.train_batch_size or cfg.batch_size,
     }
     meta = AdapterInfo(
-        kit_version=__version__, git_sha=git_state()[0], base_model=str(plan.base), template=cfg.template,
-        prime=TRAIN_PRIME, base_signature=signature(plan.base),
+        pack=COMPETITION, extra=PromptRecoveryAdapter(template=cfg.template, prime=TRAIN_PRIME),
+        kit_version=__version__, git_sha=git_state()[0], base_model=str(plan.base),
+        base_signature=signature(plan.base),
         data_file=str(plan.data.resolve()), data_sha256=plan.run["data_sha256"],
         rows=counts | {"total": len(plan.rows)}, knobs=resolved,
         train_loss=float(outcome.training_loss), val_loss=None if val_loss is None else float(val_loss),
@@ -334,7 +337,7 @@ def _train(plan: Plan, embedder_path: str | Path | None, progress: bool) -> Trai
         if eval_rows:
             say(f"validation: generating {len(eval_rows)} rows with the new adapter")
         score = evaluate(build, plan.base, trained_format(plain, build), eval_rows, cfg, embedder_path)
-        meta = dataclasses.replace(meta, val_score=score, val_seconds=round(time.time() - eval_started, 2))
+        meta.extra = dataclasses.replace(meta.extra, val_score=score, val_seconds=round(time.time() - eval_started, 2))
         meta.save(build)
     say(f"adapter written to {plan.out}")
     return TrainResult(out=plan.out, meta=meta.to_dict())
@@ -403,7 +406,8 @@ def run_training(cfg: TrainConfig, *, embedder: str = "", notebook: bool = True)
     except KeyboardInterrupt:
         _say_resume(cfg)
         raise
-    record_training(meta)
+    record_training(meta, template=meta.get("template"), score=meta.get("val_score"),
+                    score_seconds=meta.get("val_seconds"))
     return meta
 
 

@@ -38,14 +38,16 @@ def trained_format(template: Any, adapter: Path | str) -> Any:
     import dataclasses
 
     from kit.artefacts import AdapterInfo
+    from kit.packs.prompt_recovery.adapter import PromptRecoveryAdapter
     from kit.packs.prompt_recovery.templates import get_template
 
     if not template.primes:
         return template
-    meta = AdapterInfo.find(adapter)
-    if meta is None or not meta.trained_format:
-        return template  # no record, or an adapter from before the kit recorded its format
-    trained = get_template(meta.template)
+    info = AdapterInfo.find(adapter)
+    meta = info.extra if info is not None else None
+    if not isinstance(meta, PromptRecoveryAdapter) or not meta.trained_format:
+        return template  # no record, or one another pack (or no pack) wrote: it says nothing of our formats
+    trained = get_template(str(meta.template))
     primes = (str(meta.prime),) + (template.primes if template.rescore else ())
     return dataclasses.replace(template, examples=trained.examples, primes=tuple(dict.fromkeys(primes)))
 

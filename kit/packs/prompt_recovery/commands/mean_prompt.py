@@ -49,10 +49,12 @@ def command(ctx: click.Context, prompts_path: Path, embedder_path: str | None, v
     cfg = config_from(ctx)
     if save and cfg.path is None:
         raise ConfigError("--save needs a kit.toml to write into, and none was found", hint="run `kit init`")
-    mp = override(cfg.mean_prompt, max_tokens=max_tokens, beam=beam, budget_seconds=budget_seconds, seed=seed)
+    mp = override(cfg.section("mean_prompt"), max_tokens=max_tokens, beam=beam, budget_seconds=budget_seconds,
+                  seed=seed)
+    scoring = cfg.section("score")
     report = search_mean_prompt(
-        prompts_path, embedder_path=embedder_path or cfg.score.embedder or None,
-        host_tokenizer=cfg.score.host_tokenizer, precision=cfg.score.precision, vocab=vocab,
+        prompts_path, embedder_path=embedder_path or scoring.embedder or None,
+        host_tokenizer=scoring.host_tokenizer, precision=scoring.precision, vocab=vocab,
         vocab_limit=mp.vocab_limit, holdout_path=holdout_path, holdout_fraction=mp.holdout_fraction,
         init=init if init is not None else (mp.text or REFERENCE_PROMPT), max_tokens=mp.max_tokens, beam=mp.beam,
         candidates=mp.candidates, budget_s=mp.budget_seconds, seed=mp.seed, max_steps=max_steps,

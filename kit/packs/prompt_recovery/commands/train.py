@@ -60,7 +60,7 @@ def command(ctx: click.Context, no_notebook: bool, embedder: str | None, as_json
     cfg = config_from(ctx)
     if knobs.get("target_modules") is not None:
         knobs["target_modules"] = [m.strip() for m in knobs["target_modules"].split(",") if m.strip()]
-    train_cfg = override(cfg.train, **knobs)
-    meta = run_training(train_cfg, embedder=embedder if embedder is not None else cfg.score.embedder,
+    train_cfg = override(cfg.section("train"), **knobs)
+    meta = run_training(train_cfg, embedder=embedder if embedder is not None else cfg.section("score").embedder,
                         notebook=not no_notebook)
     emit(meta, as_json, text=summary(meta))
