@@ -142,6 +142,15 @@ def chain_workspace(chain_pack):
     return chain_pack
 
 
+@pytest.fixture
+def prompt_recovery_workspace(isolated_env) -> Path:
+    """./kit.toml naming the prompt-recovery pack: no pack is the kit's default, so the modules that test pack 1
+    (through the CLI or `load_config()`) name it, with `pytestmark = pytest.mark.usefixtures(...)`."""
+    from helpers import pr_workspace
+
+    return pr_workspace()
+
+
 @pytest.fixture(scope="session")
 def tiny_model(shared_assets) -> Path:
     """The embedded tiny Mistral-architecture model, built once per session."""

@@ -7,6 +7,21 @@ import sys
 from pathlib import Path
 
 HEAVY = ("torch", "transformers", "peft", "sentence_transformers", "kaggle", "matplotlib")
+PROMPT_RECOVERY = "llm-prompt-recovery"  # no pack is the kit's default: a test names the one it runs
+
+
+def pr_config(data: dict | None = None):
+    """A validated KitConfig for the prompt-recovery pack: `data` as kit.toml would hold it, the slug added."""
+    from kit.config import config_from_dict
+
+    return config_from_dict(data or {}, competition=PROMPT_RECOVERY)
+
+
+def pr_workspace() -> Path:
+    """./kit.toml naming the prompt-recovery pack (for the CLI and `load_config()`); its path."""
+    path = Path.cwd() / "kit.toml"
+    path.write_text(f'[competition]\nslug = "{PROMPT_RECOVERY}"\n', encoding="utf-8")
+    return path
 
 
 def run_kit_fresh(argv: list[str], cwd: Path | None = None,

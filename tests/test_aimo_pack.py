@@ -62,7 +62,7 @@ def test_aimo2_is_a_configuration_of_the_same_pack(workspace):
     params = from_config(SolveParams, cfg)
     assert (params.answer_max, params.per_call_seconds, params.budget_seconds) == (999, 1800.0, 17000)
     assert (params.module_prefix, params.server_class) == ("aimo_2", "AIMO2InferenceServer")
-    spec = gateway_spec(cfg.aimo)
+    spec = gateway_spec(cfg.section("aimo"))
     assert (spec.gateway_class, spec.deadline_seconds, spec.module_prefix) == ("AIMO2Gateway", 1800.0, "aimo_2")
     defaults = from_config(SolveParams, load_config_default(workspace))
     assert (defaults.answer_max, defaults.budget_seconds, defaults.server_class) == (99999, 18000,
@@ -232,8 +232,8 @@ def test_run_local_greedy_on_reference_problems_with_the_embedded_model(workspac
 
 def test_demo_config_makes_a_short_greedy_run(workspace):
     cfg = PACK.demo_config(load_config_default(workspace), "")
-    assert cfg.infer.template == "greedy" and cfg.infer.max_new_tokens == 32 and cfg.aimo.sandbox_problems == 2
-    assert dataclasses.is_dataclass(cfg.aimo)
+    assert cfg.infer.template == "greedy" and cfg.infer.max_new_tokens == 32
+    assert cfg.section("aimo").sandbox_problems == 2 and dataclasses.is_dataclass(cfg.section("aimo"))
 
 
 def test_the_kernels_budget_follows_the_edition():

@@ -8,8 +8,10 @@ import json
 
 import pytest
 
-from kit.artefacts import AdapterInfo, DatasetPin, KernelInfo, RunConfig, SubmissionRow, SubmissionStatus
+from kit.artefacts import AdapterInfo, Artefact, DatasetPin, KernelInfo, RunConfig, SubmissionRow, SubmissionStatus
+from kit.config import setting
 from kit.errors import InputError
+from kit.packs.prompt_recovery.adapter import PromptRecoveryAdapter
 
 KERNEL = {"template": "simple", "kernel_ref": "sandbox-user/kit-infer", "submission_file": "submission.csv",
           "submission_columns": ["id", "answer"]}
@@ -18,8 +20,8 @@ KERNEL = {"template": "simple", "kernel_ref": "sandbox-user/kit-infer", "submiss
 @pytest.mark.parametrize("artefact", [
     KernelInfo(**KERNEL, adapter=DatasetPin("alice/kit-lora-adapter", 3, "h3"), local_score=0.5, sandbox=True,
                models={"rewriter": "alice/gemma/transformers/7b-it/1"}),
-    AdapterInfo(template="zeroshot", prime="", base_signature={"model_type": "mistral"},
-                loss_history=[[1, 2.5]], val_score={"mean": 0.6, "n": 4}),
+    AdapterInfo(pack="llm-prompt-recovery", base_signature={"model_type": "mistral"}, loss_history=[[1, 2.5]],
+                extra=PromptRecoveryAdapter(template="zeroshot", prime="", val_score={"mean": 0.6, "n": 4})),
     RunConfig(params={"template": "mean", "rows": 3}, data_dir="/d", layout="current", wheels=None),
 ])
 def test_round_trip_as_sorted_json_with_help_on_every_field(artefact, tmp_path):
@@ -37,14 +39,62 @@ def test_files_of_earlier_versions_load(tmp_path):
                                                           "retired_key": 1}))
     info = KernelInfo.load(tmp_path)
     assert info.adapter == DatasetPin("u/a", 2) and info.pins() == [info.adapter] and info.content_key is None
-    (tmp_path / "kit_kernel.json").write_text(json.dumps({**KERNEL, "rewriter_model": "u/gemma/transformers/7b-it/1"}))
-    info = KernelInfo.load(tmp_path)  # a recipe's further model sources stay flat `<name>_model` keys
-    assert info.models == {"rewriter": "u/gemma/transformers/7b-it/1"} and info.submission_mechanism == "file"
-    assert info.to_dict()["rewriter_model"] == "u/gemma/transformers/7b-it/1" and "models" not in info.to_dict()
-    (tmp_path / "kit_adapter.json").write_text(json.dumps({"template": "fewshot"}))
-    meta = AdapterInfo.load(tmp_path)
-    assert meta.template == "fewshot" and not meta.trained_format  # no prime recorded: format unknown
+    (tmp_path / "kit_adapter.json").write_text(json.dumps({"template": "fewshot", "global_step": 2}))
+    meta = AdapterInfo.load(tmp_path)  # no `pack`: the generic record only
+    assert meta.global_step == 2 and meta.pack is None and meta.extra is None
     assert AdapterInfo.find(tmp_path / "nowhere") is None and AdapterInfo.find(None) is None
+
+
+@dataclasses.dataclass
+class _Fields(Artefact):
+    """A pack's own adapter fields."""
+
+    recipe: str = setting("", "The recipe it was trained for.")
+    accuracy: float | None = setting(None, "Validation accuracy.")
+
+    def __post_init__(self) -> None:
+        self.check_types()
+
+
+@pytest.fixture
+def fields_pack(monkeypatch):
+    """An in-process pack whose adapters record `_Fields`."""
+    from kit import pack as kpack
+
+    class FieldsPack(kpack.PackDefaults):
+        slug = "fields-comp"
+
+        def adapter_fields(self):
+            return _Fields
+
+    monkeypatch.setitem(kpack._PACKS, "fields-comp", FieldsPack())
+
+
+def test_the_pack_key_picks_the_class_of_the_pack_fields(fields_pack, tmp_path):
+    """kit_adapter.json is one flat object; its `pack` picks the dataclass that reads the pack's keys, as peft's
+    `peft_type` picks a config class."""
+    made = AdapterInfo(pack="fields-comp", global_step=3, extra=_Fields(recipe="upper", accuracy=0.5))
+    saved = json.loads(made.save(tmp_path).read_text())
+    assert saved["recipe"] == "upper" and saved["accuracy"] == 0.5 and "extra" not in saved
+    assert AdapterInfo.load(tmp_path) == made
+    (tmp_path / "kit_adapter.json").write_text(json.dumps({**saved, "accuracy": "high"}))
+    with pytest.raises(InputError, match=r"kit_adapter.json: accuracy must be float \| None, not str 'high'"):
+        AdapterInfo.load(tmp_path)  # the pack's fields are type-checked too
+    (tmp_path / "kit_adapter.json").write_text(json.dumps({**saved, "pack": "gone-comp"}))
+    with pytest.raises(InputError, match=r"kit_adapter.json: pack: no competition pack for \[competition\] slug "
+                                         r"'gone-comp'"):
+        AdapterInfo.load(tmp_path)  # a record another pack wrote, that pack not installed here
+
+
+def test_pack_fields_may_not_shadow_generic_ones():
+    @dataclasses.dataclass
+    class Shadow:
+        global_step: str = "many"
+
+    with pytest.raises(ValueError, match="Shadow redefines generic field"):
+        AdapterInfo(extra=Shadow())
+    with pytest.raises(ValueError, match="extra must be a dataclass instance, not dict"):
+        AdapterInfo(extra={"template": "x"})
 
 
 @pytest.mark.parametrize("text, why", [
@@ -73,7 +123,7 @@ def test_missing_file_and_values_checked_where_made(tmp_path):
         RunConfig(params={"template": "x"}, recipe_param="recipe", data_dir="/d", layout="current")
     assert RunConfig(params={}, recipe_param="", data_dir="/d", layout="current").params == {}  # takes no recipe
     with pytest.raises(ValueError, match="val_score has no mean"):
-        AdapterInfo(val_score={"n": 3})
+        PromptRecoveryAdapter(val_score={"n": 3})
     with pytest.raises(ValueError, match="rows: expected dict"):
         AdapterInfo(rows=[1, 2])  # type: ignore[arg-type]
 

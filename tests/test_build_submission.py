@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import pr_config
 
 from kit.chain.build import build_submission, load_kernel
 from kit.cli import run
@@ -214,7 +215,7 @@ def test_a_configured_adapter_must_be_pushed_for_a_recipe_that_loads_a_model(tmp
     adapter.mkdir()
     (adapter / "adapter_config.json").write_text('{"r": 8}')
     (adapter / "adapter_model.safetensors").write_bytes(b"weights v1")
-    cfg = config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02"},
+    cfg = pr_config({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02"},
                             "infer": {"adapter_path": str(adapter)}})
     quoted = f"'{adapter}'"  # the hint is a command to paste: the space is quoted
     with pytest.raises(InputError, match=r"adapter dataset alice/kit-lora-adapter \(\[infer\] adapter_path = .*; "

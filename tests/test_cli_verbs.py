@@ -18,11 +18,13 @@ from pathlib import Path
 import pytest
 import requests
 from emulator_tools import SimplePack, write_kernel
+from helpers import pr_config
 
 from kit.chain.pushes import push_dataset
-from kit.config import KitConfig
 from kit.kaggle.client import KaggleClient
 from kit.kaggle.emulator import start_in_thread
+
+pytestmark = pytest.mark.usefixtures("prompt_recovery_workspace")  # the tests run in a pack-1 workspace
 
 COMP = "llm-prompt-recovery"
 USER = "sandbox-user"
@@ -39,7 +41,7 @@ def emulator(tmp_path_factory):
 @pytest.fixture
 def api(emulator):
     """The official KaggleApi with the sandbox environment applied (the kit's client sets it up)."""
-    client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, progress=False)
+    client = KaggleClient(pr_config(), sandbox=True, endpoint_url=emulator.url, progress=False)
     with client._scoped_env(), contextlib.redirect_stdout(io.StringIO()):
         yield client.api
 
@@ -57,7 +59,7 @@ def _folder(root: Path, files: dict[str, str], meta: tuple[str, dict] | None = N
 @pytest.mark.slow  # starts a kernel
 def test_everyday_verbs_through_the_official_api(api, emulator, tmp_path):
     state = emulator.server.state
-    client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, progress=False)
+    client = KaggleClient(pr_config(), sandbox=True, endpoint_url=emulator.url, progress=False)
     ds = push_dataset(client, _folder(tmp_path / "d", {"a.txt": "alpha", "sub/b.txt": "beta"}), "verbs-data",
                       kind="other", poll=0.05)
     # datasets list / files / metadata / download
@@ -124,7 +126,7 @@ def _printed_env(emulator_url: str) -> dict[str, str]:
 @pytest.mark.slow
 def test_official_cli_follow_file_submit_and_printed_env(emulator, tmp_path):
     env = _printed_env(emulator.url)  # nothing else: proves the printed environment is enough
-    client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, progress=False)
+    client = KaggleClient(pr_config(), sandbox=True, endpoint_url=emulator.url, progress=False)
     ref = f"{USER}/verbs-follow"
     client.kernel_push(write_kernel(tmp_path / "k", ref, "import time; time.sleep(4); print('streamed line')"))
     started = time.monotonic()

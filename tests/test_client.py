@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from emulator_tools import SimplePack, write_kernel
 from emulator_tools import admin as emulator_admin
+from helpers import pr_config
 
 from kit.chain.pushes import push_dataset
-from kit.config import KitConfig
 from kit.errors import (
     DailyLimitError,
     KaggleAuthError,
@@ -28,6 +28,8 @@ from kit.kaggle.emulator import start_in_thread
 from kit.kaggle.emulator.state import DEFAULTS
 from kit.kaggle.results import log_text
 from kit.ledger import Ledger
+
+pytestmark = pytest.mark.usefixtures("prompt_recovery_workspace")  # the tests run in a pack-1 workspace
 
 COMP = "llm-prompt-recovery"
 USER = "sandbox-user"
@@ -56,7 +58,7 @@ def admin(emulator, path: str, data: object | None = None, method: str | None = 
 @pytest.fixture
 def client(emulator):
     admin(emulator, "faults", method="DELETE")
-    cli = KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, retries=2, max_retry_wait=0.3,
+    cli = KaggleClient(pr_config(), sandbox=True, endpoint_url=emulator.url, retries=2, max_retry_wait=0.3,
                        progress=False)
     yield cli
     admin(emulator, "faults", method="DELETE")
@@ -145,7 +147,7 @@ def test_not_found_and_auth_errors(client, emulator):
 
 def test_no_credentials_is_a_clear_error():
     with pytest.raises(KaggleAuthError, match="no Kaggle credentials"):
-        KaggleClient(KitConfig())
+        KaggleClient(pr_config())
 
 
 @pytest.mark.slow  # starts a kernel

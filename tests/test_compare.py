@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.usefixtures("prompt_recovery_workspace")  # the tests run in a pack-1 workspace
+
 TOY = Path(__file__).resolve().parent / "toy_pack"
 
 
@@ -264,7 +266,7 @@ def test_prompt_recovery_runs_compare_as_the_bench_pairs_them(tmp_path):
     cfg = load_config()
     runs = []
     for name, text in (("plain", ""), ("tuned", "Rewrite this text to be more formal and concise")):
-        tuned = cfg.updated(mean_prompt=dataclasses.replace(cfg.mean_prompt, text=text))
+        tuned = cfg.updated(mean_prompt=dataclasses.replace(cfg.section("mean_prompt"), text=text))
         runs.append(run_local(tuned, template="mean", out=tmp_path / name))
     result = compare([str(r.experiment_id) for r in runs])
     truth = {r["id"]: r["rewrite_prompt"] for r in read_rows(mini_competition_dir() / "test_labels.csv")}

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from helpers import run_kit_fresh, sharpened_cosines
+from helpers import pr_config, run_kit_fresh, sharpened_cosines
 
 from kit.chain.demo import demo_config
-from kit.config import config_from_dict
+
+pytestmark = pytest.mark.usefixtures("prompt_recovery_workspace")  # the tests run in a pack-1 workspace
 
 
 def test_demo_config_uses_sandbox_identity_and_embedded_defaults():
-    base = config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b",
+    base = pr_config({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b",
                                         "adapter_dataset": "my-adapter"}, "infer": {"template": "mean"}})
     cfg = demo_config(base)
     assert (cfg.kaggle.username, cfg.kaggle.base_model) == ("", "")
     assert cfg.kaggle.adapter_dataset == "my-adapter"  # the workspace's slugs are kept
-    assert cfg.infer.template == "mean" and cfg.train.base_model_path == ""  # the workspace's recipe by default
+    assert cfg.infer.template == "mean" and cfg.section("train").base_model_path == ""  # the workspace's recipe by default
     assert demo_config(base, "zeroshot").infer.template == "zeroshot"
 
 
@@ -161,7 +162,7 @@ def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch, tiny_mo
     monkeypatch.setitem(edges.DEMO_TRAIN, "eval_rows", 0)  # no local score: saves loading the embedder
     said: list[str] = []
     try:
-        result = run_demo(config_from_dict({"kaggle": {"sandbox_input_layout": layout}}), workdir=tmp_path / "demo",
+        result = run_demo(pr_config({"kaggle": {"sandbox_input_layout": layout}}), workdir=tmp_path / "demo",
                           steps=1, template=template, model=tiny_model, say=said.append, timeout=600)
         from kit.kaggle.sandbox import recorded, sandbox_dir
 

@@ -15,13 +15,15 @@ from pathlib import Path
 
 import pytest
 from emulator_tools import SimplePack, write_kernel
+from helpers import pr_config
 
 from kit.chain.pushes import push_dataset
-from kit.config import KitConfig
 from kit.errors import InputError
 from kit.kaggle.client import KaggleClient, kaggle_client
 from kit.kaggle.emulator import start_in_thread
 from kit.kaggle.emulator.state import State
+
+pytestmark = pytest.mark.usefixtures("prompt_recovery_workspace")  # the tests run in a pack-1 workspace
 
 COMP = "llm-prompt-recovery"
 USER = "sandbox-user"
@@ -170,7 +172,7 @@ def test_hand_written_notebook_pushed_with_the_cli_runs_isolated_and_is_submitte
     if isolation_problem():
         pytest.skip(f"no namespaces here: {isolation_problem()}")
     admin(emulator.url, "config", {"input_layout": layout})
-    client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, progress=False)
+    client = KaggleClient(pr_config(), sandbox=True, endpoint_url=emulator.url, progress=False)
     adapter = tmp_path / "adapter"
     adapter.mkdir()
     (adapter / "adapter_config.json").write_text("{}")
@@ -213,7 +215,7 @@ def test_kernel_push_limits_archives_and_timeout(emulator, tmp_path):
     """Kaggle's 1 MB source limit, tar archives unpacked like zips, and a timeout reported as 'Notebook Timeout'."""
     import tarfile
 
-    client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, progress=False)
+    client = KaggleClient(pr_config(), sandbox=True, endpoint_url=emulator.url, progress=False)
     fat = write_kernel(tmp_path / "fat", f"{USER}/fat-kernel", "x = 1\n#" + "x" * 1_000_000)
     with pytest.raises(InputError, match="not under Kaggle's 1,000,000-byte limit"):  # the kit refuses before sending
         client.kernel_push(fat)
@@ -246,7 +248,7 @@ def test_kernel_push_limits_archives_and_timeout(emulator, tmp_path):
 
 @pytest.mark.slow  # starts a kernel
 def test_cli_submissions_listing(emulator, tmp_path):
-    client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, progress=False)
+    client = KaggleClient(pr_config(), sandbox=True, endpoint_url=emulator.url, progress=False)
     script = ("import csv\nrows = list(csv.DictReader(open('../input/competitions/llm-prompt-recovery/test.csv')))\n"
               "answers = {'1': 'alpha', '2': 'wrong', '3': 'gamma', '4': 'delta'}\n"
               "open('submission.csv', 'w').write('id,answer\\n' + ''.join(f\"{r['id']},{answers.get(r['id'], 'x')}\\n\""
@@ -263,7 +265,7 @@ def test_cli_submissions_listing(emulator, tmp_path):
 
 def test_state_survives_restart(tmp_path):
     first = start_in_thread(tmp_path / "state", pack=SimplePack(), ready_delay=0)
-    client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=first.url, progress=False)
+    client = KaggleClient(pr_config(), sandbox=True, endpoint_url=first.url, progress=False)
     folder = tmp_path / "d"
     folder.mkdir()
     (folder / "f.txt").write_text("x")
@@ -275,7 +277,7 @@ def test_state_survives_restart(tmp_path):
     first.stop()
     second = start_in_thread(tmp_path / "state", pack=SimplePack())
     try:
-        again = KaggleClient(KitConfig(), sandbox=True, endpoint_url=second.url, progress=False)
+        again = KaggleClient(pr_config(), sandbox=True, endpoint_url=second.url, progress=False)
         assert again.dataset_version(f"{USER}/survivor-data") == ("ready", 1)
         status, message = again.kernel_status(f"{USER}/lost-run", 1)
         assert status == "ERROR" and "restarted" in message
@@ -289,7 +291,7 @@ def test_sandbox_mode_starts_and_reuses_a_background_emulator(monkeypatch):
 
     monkeypatch.setenv("KIT_KAGGLE", "sandbox")
     try:
-        client = kaggle_client(KitConfig())
+        client = kaggle_client(pr_config())
         first = sandbox.ensure_emulator()
         assert client.sandbox and client.username == USER and client.endpoint_url == first.url
         assert sandbox.ensure_emulator() == first  # reused, not restarted
@@ -386,7 +388,7 @@ def test_without_namespaces_a_kernel_runs_degraded_and_says_so(tmp_path, monkeyp
 
 @pytest.mark.slow  # starts a kernel
 def test_kernel_sources_mount_another_kernels_output(emulator, tmp_path):
-    client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, progress=False)
+    client = KaggleClient(pr_config(), sandbox=True, endpoint_url=emulator.url, progress=False)
     first = client.kernel_push(write_kernel(tmp_path / "a", f"{USER}/emu-producer", "open('out.txt', 'w').write('42')"))
     client.wait_kernel(first.ref, first.version, timeout=60, poll=0.1)
     reader = write_kernel(tmp_path / "b", f"{USER}/emu-consumer",

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import run_kit_fresh
+from helpers import PROMPT_RECOVERY, run_kit_fresh
 
 from kit import config as kconfig
 from kit import files, tables
@@ -35,7 +35,7 @@ def test_help_lists_commands_without_importing_heavy_modules():
     assert heavy == []
 
 
-@pytest.mark.parametrize("argv", [["init"], ["history", "--help"]])
+@pytest.mark.parametrize("argv", [["init", "--competition", PROMPT_RECOVERY], ["history", "--help"]])
 def test_light_commands_do_not_import_torch(tmp_path, argv):
     out, heavy = run_kit_fresh(argv, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
@@ -43,13 +43,42 @@ def test_light_commands_do_not_import_torch(tmp_path, argv):
 
 
 def test_init_writes_valid_commented_config(capsys):
-    assert run(["init", "--username", "alice"]) == 0
+    assert run(["init", "--username", "alice", "--competition", PROMPT_RECOVERY]) == 0
     text = Path("kit.toml").read_text()
     assert "# Your Kaggle username" in text and 'username = "alice"' in text
+    assert "#   rewriter: the model re-scoring templates" in text  # the pack's model sources, named for the user
     cfg = kconfig.load_config()
-    assert cfg.kaggle.username == "alice" and cfg.competition.slug == "llm-prompt-recovery"
-    assert run(["init"]) == ConfigError.exit_code  # refuses to overwrite
+    assert cfg.kaggle.username == "alice" and cfg.competition.slug == PROMPT_RECOVERY
+    assert run(["init", "--competition", PROMPT_RECOVERY]) == ConfigError.exit_code  # refuses to overwrite
     assert "already exists" in capsys.readouterr().err
+
+
+def test_no_pack_is_the_default_with_several_installed(capsys):
+    """No kit.toml (or one without a slug) and both built-in packs installed: one line listing them; `kit --help`
+    still lists the generic commands."""
+    assert run(["init", "--dir", "w"]) == ConfigError.exit_code
+    err = capsys.readouterr().err.strip()
+    assert err == ("error: no competition chosen: 2 competition packs are installed (ai-mathematical-olympiad-"
+                   "progress-prize-3, llm-prompt-recovery) (set [competition] slug in kit.toml, or run `kit init "
+                   "--competition SLUG`)") and not Path("w/kit.toml").exists()
+    Path("kit.toml").write_text('[kaggle]\nusername = "alice"\n')
+    assert run(["history"]) == ConfigError.exit_code
+    assert capsys.readouterr().err.startswith(f"error: {Path('kit.toml').resolve()}: no competition chosen: 2 ")
+    Path("kit.toml").unlink()
+    assert run(["--help"]) == 0
+    out, err = capsys.readouterr()
+    assert "run-local" in out and "templates" not in out  # the generic commands, none of a pack's
+    assert err.startswith("note: the competition pack's commands are not listed: no competition chosen")
+
+
+def test_the_one_installed_pack_is_the_default(monkeypatch):
+    from kit import pack
+
+    monkeypatch.setattr(pack, "available", lambda: {PROMPT_RECOVERY: object()})
+    assert kconfig.load_config().competition.slug == PROMPT_RECOVERY  # no kit.toml at all
+    monkeypatch.setattr(pack, "available", lambda: {})
+    with pytest.raises(ConfigError, match=r"^no competition chosen: no competition packs are installed \(set"):
+        kconfig.load_config()
 
 
 def test_malformed_config_is_one_clear_line():
@@ -70,7 +99,7 @@ def test_malformed_config_is_one_clear_line():
     ],
 )
 def test_bad_values_name_the_key(toml, message):
-    Path("kit.toml").write_text(toml)
+    Path("kit.toml").write_text(f'[competition]\nslug = "{PROMPT_RECOVERY}"\n' + toml)
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         kconfig.load_config()
 
@@ -87,17 +116,18 @@ def test_debug_shows_traceback():
 
 
 def test_set_value_keeps_comments_and_validates(tmp_path):
-    path = kconfig.init_workspace(tmp_path)
+    path = kconfig.init_workspace(tmp_path, competition=PROMPT_RECOVERY)
     kconfig.set_value(path, "mean_prompt", "text", 'say "hi"\nthere')
     kconfig.set_value(path, "infer", "batch_size", 4)
     cfg = kconfig.load_config(path)
-    assert cfg.mean_prompt.text == 'say "hi"\nthere' and cfg.infer.batch_size == 4
+    assert cfg.section("mean_prompt").text == 'say "hi"\nthere' and cfg.infer.batch_size == 4
     assert "# Mean prompt string" in path.read_text()
     with pytest.raises(ConfigError):
         kconfig.set_value(path, "infer", "batch_size", "four")
     assert kconfig.load_config(path).infer.batch_size == 4  # the bad write left nothing behind
     # A hand-edited file: the user's comments, order and unrelated keys survive an edit byte for byte.
-    mine = ('# my workspace\n[kaggle]  # who I am\nusername = "bob"  # keep me\n\n'
+    mine = (f'# my workspace\n[competition]\nslug = "{PROMPT_RECOVERY}"\n'
+            '[kaggle]  # who I am\nusername = "bob"  # keep me\n\n'
             '# infer knobs, tuned on 2026-11-01\n[infer]\nbatch_size = 2\ntemplate = "mean"  # fast\n')
     path.write_text(mine)
     kconfig.set_value(path, "infer", "batch_size", 16)

@@ -7,12 +7,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import pr_config
 
 from kit.cli import hoist_config, run
-from kit.config import config_from_dict
 from kit.errors import ConfigError, InputError
 from kit.notebooks import keep_line
 from kit.packs.prompt_recovery.samples import sample_data_dir
+
+pytestmark = pytest.mark.usefixtures("prompt_recovery_workspace")  # the tests run in a pack-1 workspace
 
 GOOD = "id,rewrite_prompt\na,Make it a poem\nb,Rewrite formally\n"
 
@@ -81,7 +83,7 @@ def test_build_submission_validates_parameters_like_run_local(tmp_path, capsys):
     for infer, message in (({"batch_size": 0}, "batch_size = 0: must be >= 1"),
                            ({"max_new_tokens": 0}, "max_new_tokens = 0: must be >= 1"),
                            ({"margin_seconds": 40000}, "leaves nothing of the budget")):
-        cfg = config_from_dict({"kaggle": {"username": "alice"}, "infer": infer})
+        cfg = pr_config({"kaggle": {"username": "alice"}, "infer": infer})
         with pytest.raises(ConfigError, match=message):
             build_submission(cfg, template="mean", out=tmp_path / "kernel", sandbox=True)
         with pytest.raises(ConfigError, match=message):

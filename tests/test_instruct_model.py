@@ -14,6 +14,8 @@ from kit import assets
 from kit.errors import InputError
 from kit.files import remove_dead_builds
 
+pytestmark = pytest.mark.usefixtures("prompt_recovery_workspace")  # the tests run in a pack-1 workspace
+
 
 @pytest.mark.slow  # loads a model (the tiny_model / instruct_model fixture)
 def test_conversion_is_complete_with_provenance_and_reused(instruct_model, shared_assets):

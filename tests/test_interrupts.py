@@ -18,11 +18,14 @@ from pathlib import Path
 
 import pytest
 from emulator_tools import write_kernel
+from helpers import pr_config
 
 from kit.kaggle import isolation
 from kit.kaggle.emulator import runner
 from kit.packs.prompt_recovery.samples import mini_competition_dir
 from kit.tables import read_rows
+
+pytestmark = pytest.mark.usefixtures("prompt_recovery_workspace")  # the tests run in a pack-1 workspace
 
 # A kernel that keeps rewriting its output until it is stopped, as a generating kernel does.
 BUSY = ("import os, time\n"
@@ -207,12 +210,11 @@ def test_interrupting_run_local_stops_its_whole_kernel_and_says_what_is_left(tmp
 def _busy_sandbox_kernel(folder: Path, slug: str) -> tuple[object, object, Path, dict[int, int]]:
     """A busy notebook kernel pushed to the background sandbox emulator (started if needed), once it writes: (the
     emulator's endpoint, the client, its run's working folder, {pid: start time} of the emulator's kernel)."""
-    from kit.config import KitConfig
     from kit.kaggle.client import KaggleClient
     from kit.kaggle.sandbox import ensure_emulator
 
     endpoint = ensure_emulator()
-    client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=endpoint.url, progress=False)
+    client = KaggleClient(pr_config(), sandbox=True, endpoint_url=endpoint.url, progress=False)
     push = client.kernel_push(write_kernel(folder, f"sandbox-user/{slug}", BUSY, kernel_type="notebook"))
     working = endpoint.state_dir / "kernels" / push.ref / str(push.version) / "run" / "working"
     _wait_for((working / "progress.txt").exists, 120, what=f"{slug}'s first write")

@@ -22,6 +22,8 @@ def test_schema_and_idempotent_migrations():
         assert name in cols
     assert {"ref", "version", "content_hash", "kind"} <= set(_columns(db, "datasets"))
     assert {"our_best", "our_rank", "top_score"} <= set(_columns(db, "leaderboard_snapshots"))
+    local = _columns(db, "local_experiments")  # the scorer any pack's metric used, under a generic name
+    assert "scorer" in local and "embedder" not in local
 
 
 def test_submissions_keep_every_attempt_and_order_best(tmp_path):

@@ -13,6 +13,8 @@ from kit.packs.prompt_recovery.make_data import MakeDataConfig, make_data, row_i
 from kit.packs.prompt_recovery.rewriter import REWRITER_FORMAT, render_rewriter_prompt, rewriter_messages
 from kit.tables import read_rows
 
+pytestmark = pytest.mark.usefixtures("prompt_recovery_workspace")  # the tests run in a pack-1 workspace
+
 ORIGINALS = ["The bus is late again today.", "Our cat sleeps on the warm stove.", "Rain is expected all weekend.",
              "The shop sells fresh bread every morning."]
 PROMPTS = ["Rewrite this text as a poem.", "Make this text sound angry.", "Turn this text into a tweet."]

@@ -13,6 +13,8 @@ from kit.errors import ConfigError, InputError
 from kit.packs.prompt_recovery import mean_prompt as mp
 from kit.packs.prompt_recovery import mean_prompt_inputs as mpi
 
+pytestmark = pytest.mark.usefixtures("prompt_recovery_workspace")  # the tests run in a pack-1 workspace
+
 PROMPTS = [
     "Rewrite this text in a cheerful tone.",
     "Rewrite this story as a pirate would tell it.",
@@ -182,7 +184,7 @@ def test_cli_real_minilm_save_round_trip(tmp_path, capsys):
     assert out.read_text(encoding="utf-8").strip() == data["text"]
     saved = json.loads((tmp_path / "mp.txt.json").read_text(encoding="utf-8"))
     assert saved["config"]["mean_prompt"]["budget_seconds"] == 3
-    assert load_config().mean_prompt.text == data["text"]
+    assert load_config().section("mean_prompt").text == data["text"]
 
 
 def test_progress_bar_shows_the_current_best(targets, capsys):

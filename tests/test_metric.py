@@ -22,6 +22,8 @@ from kit.packs.prompt_recovery.samples import sample_data_dir
 from kit.packs.prompt_recovery.templates import get_template
 from kit.tables import read_rows, write_rows
 
+pytestmark = pytest.mark.usefixtures("prompt_recovery_workspace")  # the tests run in a pack-1 workspace
+
 
 @pytest.fixture(scope="module")
 def embedder():

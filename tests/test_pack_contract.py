@@ -59,6 +59,7 @@ class _Broken:
     ("param_default", "kernel parameter batch_size defaults to 3 but kit.toml's infer.batch_size to 8: define it once"),
     ("submission", "unknown submission mechanism 'carrier-pigeon'"),
     ("recipes", "recipe registered as 'upper' calls itself 'lower'"),
+    ("model_sources", "recipe 'upper' mounts model source\\(s\\) judge that model_sources\\(\\) does not declare"),
     ("emulator_mechanism", "emulator view and SubmissionSpec name different mechanisms"),
 ])
 def test_a_broken_pack_is_named_with_the_part_it_breaks(toy, tmp_path, change, message):
@@ -87,14 +88,15 @@ def test_a_broken_pack_is_named_with_the_part_it_breaks(toy, tmp_path, change, m
         changes["submission"] = SubmissionSpec(toy.submission.columns, mechanism="carrier-pigeon")
     elif change == "recipes":
         changes["recipes"] = lambda: {"upper": Recipe("lower")}
+    elif change == "model_sources":
+        changes["recipes"] = lambda: {"upper": Recipe("upper", model_sources=("judge",))}
     else:
         view = toy.emulator()
         changes["emulator"] = lambda: _Broken(view, mechanism="inference_server")
     broken = type("BrokenPack", (), {})()
     for name in ("slug", "title", "submission", "kernel", "recipes", "check_data", "mini_competition", "score",
                  "emulator", "commands", "config_sections", "config_defaults", "demo_config", "demo_rehearsal",
-                 "sandbox_settings", "trains", "train_adapter",
-                 "row_scores"):
+                 "sandbox_settings", "trains", "train_adapter", "row_scores", "model_sources", "adapter_fields"):
         setattr(broken, name, changes.get(name, getattr(toy, name)))
     with pytest.raises((PackContractError, ConfigError), match=message):
         check_pack(broken, tmp_path)

@@ -21,6 +21,8 @@ from kit.errors import (
 )
 from kit.kaggle.emulator import start_in_thread
 
+pytestmark = pytest.mark.usefixtures("prompt_recovery_workspace")  # the tests run in a pack-1 workspace
+
 COMP = "llm-prompt-recovery"
 USER = "sandbox-user"
 KAGGLE_CLI = str(Path(sys.executable).with_name("kaggle"))

@@ -14,6 +14,8 @@ from kit.errors import ConfigError, InputError
 from kit.kaggle import sandbox
 from kit.ledger import Ledger
 
+pytestmark = pytest.mark.usefixtures("prompt_recovery_workspace")  # the tests run in a pack-1 workspace
+
 
 @pytest.fixture
 def sandbox_emulator():

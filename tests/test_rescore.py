@@ -9,11 +9,14 @@ import random
 from pathlib import Path
 
 import pytest
+from helpers import pr_config
 
 from kit.kernel.guard import TimeGuard
 from kit.packs.prompt_recovery import kernel
 from kit.packs.prompt_recovery.rescore import Rescorer, rescore_phase
 from kit.packs.prompt_recovery.templates import LUCRAREA_SUFFIX, get_template, strip_suffix, with_prime
+
+pytestmark = pytest.mark.usefixtures("prompt_recovery_workspace")  # the tests run in a pack-1 workspace
 
 
 def _load(path: Path):
@@ -182,22 +185,21 @@ def test_run_local_rescores_in_a_later_phase_of_the_kernel(tmp_path, tiny_model)
 
 def test_build_mounts_the_rewriter_model_for_rescoring_templates(tmp_path):
     from kit.chain.build import build_submission
-    from kit.config import config_from_dict
     from kit.errors import ConfigError
     from kit.ledger import Ledger
 
     with Ledger() as led:  # the kernel installs the kit from the wheels dataset: a build needs it pushed
         led.add_dataset_version("wheels", "alice/kit-offline-wheels", 1, "w1")
     gemma = "google/gemma/transformers/7b-it/3"
-    cfg = config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02",
-                                       "rewriter_model": gemma}})
+    cfg = pr_config({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02",
+                                "model_sources": {"rewriter": gemma}}})
     info = build_submission(cfg, template="rescore", out=tmp_path / "k", sandbox=False)
-    assert gemma in info["metadata"]["model_sources"] and info["rewriter_model"] == gemma
+    assert gemma in info["metadata"]["model_sources"] and info["models"] == {"rewriter": gemma}
     assert info["parameters"]["sources"]["rewriter"] == gemma and info["parameters"]["template"] == "rescore"
     plain = build_submission(cfg, template="best", out=tmp_path / "b", sandbox=False)
     assert plain["metadata"]["model_sources"] == [] and "rewriter" not in plain["parameters"]["sources"]
-    bare = config_from_dict({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02"}})
-    with pytest.raises(ConfigError, match="rewriter_model"):
+    bare = pr_config({"kaggle": {"username": "alice", "base_model": "alice/mistral-7b-it-v02"}})
+    with pytest.raises(ConfigError, match=r"\[kaggle\] model_sources.rewriter is empty"):
         build_submission(bare, template="rescore-single", out=tmp_path / "c", sandbox=False)
 
 

@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import pr_config
 
 from kit.chain.run_local import LOCAL_SLUGS, _attach, _refs
 from kit.cli import cli
-from kit.config import KitConfig
 from kit.notebooks import parameters
 from kit.pack import get_pack
 from kit.packs.prompt_recovery import kernel
 from kit.packs.prompt_recovery.samples import mini_competition_dir
+
+pytestmark = pytest.mark.usefixtures("prompt_recovery_workspace")  # the tests run in a pack-1 workspace
 
 
 def test_attach_hides_labels_and_mounts_by_ref_in_either_layout(chain_pack, tmp_path):
@@ -60,8 +62,8 @@ def test_notebook_parameters_cell_is_the_pack_params_dataclass():
     cells = nbformat.read(str(spec.notebook), as_version=4).cells
     cell = next(c for c in cells if "parameters" in c.metadata.get("tags", []))
     assert cell.source.rstrip("\n") == cell_source(spec.params).rstrip("\n")  # `make notebooks` rewrites it
-    cfg = KitConfig()
-    cfg.infer.batch_size, cfg.mean_prompt.text = 3, "improve it"
+    cfg = pr_config()
+    cfg.infer.batch_size, cfg.section("mean_prompt").text = 3, "improve it"
     made = from_config(spec.params, cfg, rows=2)
     assert (made.batch_size, made.mean_prompt, made.rows, made.template) == (3, "improve it", 2, cfg.infer.template)
     for bad, message in (({"batch_size": 0}, "batch_size = 0: must be >= 1 rows"),

@@ -112,19 +112,23 @@ def _register_fake(monkeypatch, sections=None, defaults=None, commands=None):
 def test_the_slug_picks_the_pack_sections_defaults_and_commands(monkeypatch, capsys):
     from kit import config
     from kit.cli import run
+    from kit.errors import ConfigError
 
     _register_fake(monkeypatch, defaults={"kaggle": {"kernel_slug": "fake-kernel"}, "infer": {"template": "t1"}},
                    commands={"fake-cmd": ("kit.commands.init", "A command the pack adds."),
                              "init": ("kit.commands.history", "A pack cannot take a generic name.")})
     Path("kit.toml").write_text('[competition]\nslug = "fake-comp"\n[extra]\nknob = 5\n[infer]\nbatch_size = 2\n')
     cfg = config.load_config()
-    assert (cfg.extra.knob, cfg.infer.batch_size, cfg.infer.template) == (5, 2, "t1")
+    assert (cfg.section("extra").knob, cfg.infer.batch_size, cfg.infer.template) == (5, 2, "t1")
     assert cfg.kaggle.kernel_slug == "fake-kernel" and cfg.section_names() == ["competition", "kaggle", "infer",
                                                                                  "extra"]
     assert "[extra]" in config.render_toml(cfg) and "# A knob only this pack has." in config.render_toml(cfg)
-    with pytest.raises(AttributeError, match=r"no \[train\] section for competition 'fake-comp'"):
-        _ = cfg.train  # another pack's section does not exist here
-    assert cfg.updated(extra=dataclasses.replace(cfg.extra, knob=9)).extra.knob == 9 and cfg.extra.knob == 5
+    with pytest.raises(ConfigError, match=r"no \[train\] section for competition 'fake-comp' \(its sections: "
+                                          r"competition, kaggle, infer, extra\)"):
+        cfg.section("train")  # another pack's section does not exist here
+    assert not hasattr(cfg, "extra")  # sections are read by name, not as attributes
+    tuned = cfg.updated(extra=dataclasses.replace(cfg.section("extra"), knob=9))
+    assert tuned.section("extra").knob == 9 and cfg.section("extra").knob == 5
     assert run(["--help"]) == 0
     listed = capsys.readouterr().out
     assert "fake-cmd" in listed and "A command the pack adds." in listed and "templates" not in listed

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 from emulator_tools import admin, write_kernel
-from helpers import install_toy_pack
+from helpers import install_toy_pack, pr_config
 
-from kit.config import KitConfig
 from kit.errors import SubmissionError
 from kit.kaggle.client import KaggleClient
 from kit.kaggle.emulator import start_in_thread
@@ -126,7 +125,7 @@ def test_a_starter_notebook_pushed_with_the_cli_is_rerun_with_its_gateway_and_sc
     """Acceptance: the hand-written starter (no kit import) is pushed with the official CLI; its save-version run
     writes submission.parquet through the local gateway; the code submission re-runs it blocked in serve() with
     the gateway as a separate isolated process dialling `inference_server`; the gateway's parquet is scored."""
-    client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=serve_emulator.url, progress=False)
+    client = KaggleClient(pr_config(), sandbox=True, endpoint_url=serve_emulator.url, progress=False)
     folder = write_kernel(tmp_path / "kernel", f"{USER}/starter", "", kernel_type="notebook",
                           competition_sources=[COMP])
     nb = json.loads((folder / "kernel.ipynb").read_text())
@@ -155,7 +154,7 @@ def test_each_fault_of_a_served_notebook_gets_the_category_kaggle_shows(serve_em
     parts, category = FAULTS[fault]
     limit = SHORT_STARTUP_LIMIT if fault == "never started" else STARTUP_LIMIT
     admin(serve_emulator.url, "config", {"gateway_startup_limit": limit})
-    client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=serve_emulator.url, progress=False)
+    client = KaggleClient(pr_config(), sandbox=True, endpoint_url=serve_emulator.url, progress=False)
     slug = "fault-" + fault.replace(" ", "-")
     folder = write_kernel(tmp_path / "kernel", f"{USER}/{slug}", _starter(**parts), competition_sources=[COMP])
     _push_and_wait(client, folder, slug)

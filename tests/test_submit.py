@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from fakes import FakeClient
+from helpers import pr_config
 
 from kit.chain.build import build_submission
 from kit.chain.submit import log_tail, submit
@@ -32,6 +33,8 @@ from kit.errors import (
 )
 from kit.ledger import Ledger
 from kit.mechanisms.file import check_submission_file
+
+pytestmark = pytest.mark.usefixtures("prompt_recovery_workspace")  # the CLI tests run in a pack-1 workspace
 
 PR = "llm-prompt-recovery"
 PR_CFG = config_from_dict({"competition": {"slug": PR},
@@ -518,20 +521,18 @@ def restore_env():
 
 @pytest.fixture()
 def real_client(emulator, shared_ledger, restore_env):
-    from kit.config import KitConfig
     from kit.kaggle.client import KaggleClient
 
     _admin(emulator, "faults", method="DELETE")
-    yield KaggleClient(KitConfig(), sandbox=True, endpoint_url=emulator.url, retries=2, max_retry_wait=0.3,
+    yield KaggleClient(pr_config(), sandbox=True, endpoint_url=emulator.url, retries=2, max_retry_wait=0.3,
                        progress=False)
     _admin(emulator, "faults", method="DELETE")
 
 
 def _esubmit(client, ledger, kernel, say=None, **kw):
-    from kit.config import KitConfig
 
     said: list[str] = []
-    row = submit(KitConfig(), kernel, client=client, ledger=ledger, sandbox=True, poll=(0.2, 1.0), timeout=120,
+    row = submit(pr_config(), kernel, client=client, ledger=ledger, sandbox=True, poll=(0.2, 1.0), timeout=120,
                  say=say or said.append, **kw)
     return row, said
 
@@ -612,7 +613,6 @@ def test_cli_sandbox_build_submit_refused_history(restore_env, capsys, tmp_path)
 
     from kit.chain.pushes import push_dataset
     from kit.cli import run
-    from kit.config import KitConfig
     from kit.kaggle.client import kaggle_client
     from kit.kaggle.sandbox import ensure_emulator, stop_emulator
 
@@ -624,7 +624,7 @@ def test_cli_sandbox_build_submit_refused_history(restore_env, capsys, tmp_path)
         wheels = tmp_path / "wheels"  # a stand-in bundle (the kernel never runs here), pushed for real
         wheels.mkdir()
         (wheels / "manifest.json").write_text('{"kit_only": true, "wheels": []}')
-        pushed = push_dataset(kaggle_client(KitConfig(), sandbox=True), wheels, "kit-offline-wheels", kind="wheels")
+        pushed = push_dataset(kaggle_client(pr_config(), sandbox=True), wheels, "kit-offline-wheels", kind="wheels")
         assert run(["build-submission", "--sandbox", "--template", "mean", "--json"]) == 0
         built = json.loads(capsys.readouterr().out)
         assert built["kernel_ref"] == SIM_REF

@@ -64,9 +64,11 @@ def test_toy_pack_goes_through_the_cli_run_local_and_build(toy_installed, tmp_pa
     listed = capsys.readouterr().out
     assert "build-submission" in listed and "templates" not in listed
 
-    # pack-specific flags fail on one line before any kernel starts; so does demo with a recipe the pack lacks
-    assert run(["run-local", "--max-new-tokens", "4"]) == ConfigError.exit_code
-    assert "--max-new-tokens: competition toy-echo has no [infer] max_new_tokens" in capsys.readouterr().err
+    # another pack's knobs fail on one line before any kernel starts; so does demo with a recipe the pack lacks
+    assert run(["run-local", "--set", "infer.max_new_tokens=4"]) == ConfigError.exit_code
+    assert "--set [infer]: unknown key 'max_new_tokens' (known: template, " in capsys.readouterr().err
+    assert run(["run-local", "--set", "score.embedder=x"]) == ConfigError.exit_code
+    assert "--set: unknown section [score] (known: kaggle, infer)" in capsys.readouterr().err
     assert run(["run-local", "--source", f"rewriter={tmp_path}"]) == ConfigError.exit_code
     assert "no recipe of toy-echo mounts a model source" in capsys.readouterr().err
     assert run(["demo", "--template", "best", "--dir", str(tmp_path / "demo")]) == ConfigError.exit_code

@@ -9,12 +9,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import sharpened_cosines
+from helpers import pr_config, sharpened_cosines
 
 from kit.errors import ConfigError, InputError
 from kit.packs.prompt_recovery.samples import sample_data_dir
 from kit.packs.prompt_recovery.settings import TrainConfig
 from kit.packs.prompt_recovery.train_data import IGNORE_INDEX, encode_row, load_rows, split_rows
+
+pytestmark = pytest.mark.usefixtures("prompt_recovery_workspace")  # the tests run in a pack-1 workspace
 
 N_ROWS = 24
 
@@ -282,7 +284,6 @@ def test_an_adapter_on_another_base_is_refused_before_anything_loads(trained, ti
     model that is mounted; a different architecture is one line naming both, before any weights load."""
     from kit import assets
     from kit.chain.build import build_submission
-    from kit.config import config_from_dict
     from kit.errors import InputError
     from kit.llm.workers import load_engine
 
@@ -294,7 +295,7 @@ def test_an_adapter_on_another_base_is_refused_before_anything_loads(trained, ti
                                          r"num_hidden_layers 2 vs 30"):
         load_engine(other, trained["out"])  # other has no weights at all: the check came first
     monkeypatch.setattr(assets, "default_model_path", lambda: other)  # the sandbox mounts this as the base
-    cfg = config_from_dict({"infer": {"adapter_path": str(trained["out"]), "template": "zeroshot"}})
+    cfg = pr_config({"infer": {"adapter_path": str(trained["out"]), "template": "zeroshot"}})
     with pytest.raises(InputError, match="trained on another base model"):
         build_submission(cfg, out=tmp_path / "kernel", sandbox=True)
     assert not (tmp_path / "kernel").exists()  # refused before anything was written

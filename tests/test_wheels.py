@@ -9,13 +9,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import pr_config
 
 from kit.chain.pipresolve import Target, read_freeze, resolve_missing
 from kit.chain.wheels import MANIFEST, build_bundle, build_kit_wheel, load_bundle, manifest_hash, verify_bundle
-from kit.config import KaggleConfig, KitConfig
+from kit.config import KaggleConfig
 from kit.errors import ConfigError, InputError
 
-HOST_ONLY = KitConfig().kaggle.wheels_host_only
+pytestmark = pytest.mark.usefixtures("prompt_recovery_workspace")  # the tests run in a pack-1 workspace
+
+HOST_ONLY = pr_config().kaggle.wheels_host_only
 REPO = Path(__file__).resolve().parent.parent
 # The stand-in image: every runtime dependency of the kit, with transformers/tokenizers too old for it.
 IMAGE = {"click": "8.1.7", "tqdm": "4.66.1", "numpy": "1.26.4", "torch": "2.1.2", "transformers": "4.38.2",
@@ -280,7 +283,6 @@ def test_push_only_when_the_manifest_changed(tmp_path, capsys, freeze, sandbox_e
     """Push to the sandbox emulator: first push uploads, an identical rebuild is skipped, a change uploads."""
     from kit.chain.wheels import push_bundle
     from kit.cli import run
-    from kit.config import KitConfig
     from kit.ledger import Ledger
 
     out = tmp_path / "b"
@@ -294,18 +296,18 @@ def test_push_only_when_the_manifest_changed(tmp_path, capsys, freeze, sandbox_e
     src = fake_project(tmp_path / "src", "X = 1\n")
     opts = {"kit_only": True, "verify": False, "image_freeze": freeze, "source": src}
     build_bundle(out, **opts)
-    assert push_bundle(out, KitConfig(), sandbox=True)["version"] == 2
+    assert push_bundle(out, pr_config(), sandbox=True)["version"] == 2
     build_bundle(out, **opts)
-    again = push_bundle(out, KitConfig(), sandbox=True)
+    again = push_bundle(out, pr_config(), sandbox=True)
     assert again["skipped"] and again["version"] == 2
     (src / "kit" / "__init__.py").write_text("X = 2\n")
     build_bundle(out, **opts)
-    changed = push_bundle(out, KitConfig(), sandbox=True)
+    changed = push_bundle(out, pr_config(), sandbox=True)
     assert not changed["skipped"] and changed["version"] == 3
     assert [r["status"] for r in Ledger().datasets()] == ["ready", "ready", "skipped", "ready"]
     (out / "stray.txt").write_text("not in the manifest")
     with pytest.raises(InputError, match="does not match its manifest"):
-        push_bundle(out, KitConfig(), sandbox=True)
+        push_bundle(out, pr_config(), sandbox=True)
 
 
 def test_kernel_imports_need_no_host_only_dependency():
