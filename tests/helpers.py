@@ -17,10 +17,11 @@ def pr_config(data: dict | None = None):
     return config_from_dict(data or {}, competition=PROMPT_RECOVERY)
 
 
-def pr_workspace() -> Path:
-    """./kit.toml naming the prompt-recovery pack (for the CLI and `load_config()`); its path."""
-    path = Path.cwd() / "kit.toml"
-    path.write_text(f'[competition]\nslug = "{PROMPT_RECOVERY}"\n', encoding="utf-8")
+def pr_workspace(toml: str = "", folder: Path | None = None) -> Path:
+    """kit.toml in `folder` (default: .) naming the prompt-recovery pack, then the `toml` text given (for the
+    CLI and `load_config()`); its path."""
+    path = (folder or Path.cwd()) / "kit.toml"
+    path.write_text(f'[competition]\nslug = "{PROMPT_RECOVERY}"\n{toml}', encoding="utf-8")
     return path
 
 

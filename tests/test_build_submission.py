@@ -294,6 +294,29 @@ def test_validate_catches_hand_edits(tmp_path):
     assert km.slugify("Kit: Prompt  Recovery!") == "kit-prompt-recovery"
 
 
+def test_set_overrides_any_key_of_any_section_with_kit_toml_checks(tmp_path, capsys, pushed):
+    """--set reaches a generic key and the pack's own alike, typed as kit.toml values are."""
+    Path("kit.toml").write_text(PR_TOML)
+    argv = ["build-submission", "--template", "best", "--out", "kern", "--json"]
+    assert run([*argv, "--set", 'kaggle.kernel_slug="tuned-kernel"', "--set", "kaggle.kernel_title=tuned kernel",
+                "--set", "infer.max_new_tokens=12", "--set", "infer.load_in_4bit=true"]) == 0
+    out = json.loads(capsys.readouterr().out)  # a string key takes a TOML string or plain text
+    assert out["kernel_ref"] == "alice/tuned-kernel" and out["metadata"]["title"] == "tuned kernel"
+    assert (out["parameters"]["max_new_tokens"], out["parameters"]["load_in_4bit"]) == (12, True)
+    for setting, message in (
+        ("infer.max_new_tokens=many", "--set [infer] max_new_tokens: expected int, got str 'many'"),
+        ("infer.beams=2", "--set [infer]: unknown key 'beams' (known: template, "),
+        ("aimo.problems=3", "--set: unknown section [aimo] (known: kaggle, infer, train, score, mean_prompt)"),
+        ("competition.slug=x", "--set: unknown section [competition]"),
+        ("kaggle.model_sources={judge = 'a/b'}", "--set kaggle.model_sources: unknown source 'judge' (competition "
+                                                 "llm-prompt-recovery's sources: rewriter)"),
+        ("max_new_tokens=3", "--set 'max_new_tokens=3': expected section.key=value"),
+    ):
+        assert run([*argv, "--set", setting]) == ConfigError.exit_code, setting
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {message}") and err.count("\n") == 1, err
+
+
 def test_cli_mount_summary_names_the_pinned_versions(tmp_path, capsys, pushed):
     Path("kit.toml").write_text(PR_TOML)
     assert run(["build-submission", "--template", "best", "--out", "kern"]) == 0

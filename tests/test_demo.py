@@ -16,7 +16,8 @@ def test_demo_config_uses_sandbox_identity_and_embedded_defaults():
     cfg = demo_config(base)
     assert (cfg.kaggle.username, cfg.kaggle.base_model) == ("", "")
     assert cfg.kaggle.adapter_dataset == "my-adapter"  # the workspace's slugs are kept
-    assert cfg.infer.template == "mean" and cfg.section("train").base_model_path == ""  # the workspace's recipe by default
+    assert cfg.infer.template == "mean"  # the workspace's recipe by default
+    assert cfg.section("train").base_model_path == ""
     assert demo_config(base, "zeroshot").infer.template == "zeroshot"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,11 +97,15 @@ def test_malformed_config_is_one_clear_line():
         ("[kaggle]\nnope = 'x'\n", "unknown key 'nope'"),
         ("[wat]\nx = 1\n", "unknown section [wat]"),
         ("[infer]\nbatch_size = true\n", "expected int, got bool"),
+        ("[kaggle]\nmodel_sources = {judge = 'a/b'}\n", "kit.toml [kaggle] model_sources: unknown source 'judge' "
+                                                        "(competition llm-prompt-recovery's sources: rewriter)"),
+        ("[kaggle]\nmodel_sources = {rewriter = 7}\n", "model_sources rewriter: expected a ref string, got int 7"),
+        ("[kaggle]\nmodel_sources = 'a/b'\n", "[kaggle] model_sources: expected dict, got str"),
     ],
 )
 def test_bad_values_name_the_key(toml, message):
     Path("kit.toml").write_text(f'[competition]\nslug = "{PROMPT_RECOVERY}"\n' + toml)
-    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(ConfigError, match=re.escape(message)):
         kconfig.load_config()
 
 

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import pr_config, sharpened_cosines
+from helpers import pr_config, pr_workspace, sharpened_cosines
 
 from kit.errors import ConfigError, InputError
 from kit.packs.prompt_recovery.samples import sample_data_dir
@@ -189,7 +189,7 @@ def test_kit_toml_train_keys_and_flags_fail_early(tmp_path, capsys):
     """[train] keys are read from kit.toml, flags override them, and both are checked before torch loads."""
     from kit.cli import run
 
-    (tmp_path / "work" / "kit.toml").write_text('[train]\nlr_scheduler = "bogus"\nlora_r = 4\n')
+    pr_workspace('[train]\nlr_scheduler = "bogus"\nlora_r = 4\n', tmp_path / "work")
     assert run(["train", "--no-notebook"]) == ConfigError.exit_code
     assert "lr_scheduler must be one of" in capsys.readouterr().err
     missing = tmp_path / "nope.csv"
