@@ -64,7 +64,8 @@ def _kernel_pid(root: int) -> int | None:
 
 
 def _kit(args: list[str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "kit", "run-local", *args],
+    workspace = Path(__file__).with_name("prompt_recovery.toml")  # the pack the bench measures
+    return subprocess.Popen([sys.executable, "-m", "kit", "--config", str(workspace), "run-local", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -72,7 +73,7 @@ def kill_check(work: Path, kill_after: float) -> str:
     """Kill the kernel after the first prediction chunk landed; every id must still be there."""
     out = (work / "kill").resolve()
     proc = _kit(["--template", "fewshot", "--budget", "600", "--margin", "0", "--batch-size", "2",
-                 "--max-new-tokens", "6", "--out", str(out)])
+                 "--set", "infer.max_new_tokens=6", "--out", str(out)])
     sub, deadline, first_mtime, pid = out / "submission.csv", time.time() + 240, None, None
     while time.time() < deadline and proc.poll() is None:
         if sub.exists():
@@ -97,7 +98,7 @@ def budget_check(work: Path, budget: int) -> str:
     out = (work / "budget").resolve()
     started = time.time()
     proc = _kit(["--template", "best", "--budget", str(budget), "--margin", "0", "--batch-size", "4",
-                 "--max-new-tokens", "8", "--out", str(out)])
+                 "--set", "infer.max_new_tokens=8", "--out", str(out)])
     log, _ = proc.communicate(timeout=600)
     wall = time.time() - started
     if proc.returncode != 0:

@@ -33,7 +33,9 @@ from kit.files import write_json
 
 def start_lora(args: argparse.Namespace, data_dir: Path, model: Path, out: Path) -> subprocess.Popen:
     """`kit train` on the training split, as a user runs it, in a background process while the rest runs."""
-    cmd = [sys.executable, "-m", "kit", "train", "--no-notebook", "--data", str(data_dir / "train.csv"),
+    workspace = Path(__file__).with_name("prompt_recovery.toml")  # `kit train` is this pack's command
+    cmd = [sys.executable, "-m", "kit", "--config", str(workspace), "train", "--no-notebook",
+           "--data", str(data_dir / "train.csv"),
            "--base", str(model), "--template", args.lora_template, "--out", str(out),
            "--max-steps", str(args.lora_steps), "--batch-size", "2", "--grad-accum", "2",
            "--max-length", str(args.lora_max_length), "--learning-rate", "3e-4", "--eval-rows", "0",

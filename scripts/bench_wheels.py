@@ -58,7 +58,7 @@ def naive_closure(kit_wheel: Path, target: Target, constraints: list[str], work:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    cfg = load_config().kaggle
+    cfg = load_config(Path(__file__).with_name("prompt_recovery.toml")).kaggle  # the first pack's bundle
     parser.add_argument("--python-version", default=None, help="default: the image profile's")
     parser.add_argument("--platform", default=None, help="default: the image profile's")
     args = parser.parse_args()

@@ -172,8 +172,8 @@ def test_interrupting_run_local_stops_its_whole_kernel_and_says_what_is_left(tmp
     a submission file that no longer changes and is complete, and one line naming the run folder and the state of
     its submission file."""
     out = tmp_path / "rl"
-    command = [sys.executable, "-m", "kit", "run-local", "--template", "fewshot", "--max-new-tokens", "16", "--budget",
-               "900", "--out", str(out)]
+    command = [sys.executable, "-m", "kit", "run-local", "--template", "fewshot", "--set", "infer.max_new_tokens=16",
+               "--budget", "900", "--out", str(out)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         _wait_for((out / "submission.csv").exists, 300, proc, "the kernel's fallback submission")

@@ -165,15 +165,16 @@ def test_a_t5_encoder_embedder_is_sentence_t5_whatever_its_folder_is_called(tmp_
 
 @pytest.mark.slow
 def test_run_local_rescores_in_a_later_phase_of_the_kernel(tmp_path, tiny_model):
-    """The kernel end to end: the tiny model generates and (as --rewriter) re-scores; one timing report."""
+    """The kernel end to end: the tiny model generates and (as --source rewriter=...) re-scores; one timing report."""
     from click.testing import CliRunner
 
     from kit.cli import cli
     from kit.packs.prompt_recovery.samples import sample_data_dir
 
     out = tmp_path / "rl"
-    result = CliRunner().invoke(cli, ["run-local", "--template", "rescore", "--rows", "3", "--max-new-tokens", "8",
-                                      "--model", str(tiny_model), "--rewriter", str(tiny_model),
+    result = CliRunner().invoke(cli, ["run-local", "--template", "rescore", "--rows", "3",
+                                      "--set", "infer.max_new_tokens=8",
+                                      "--model", str(tiny_model), "--source", f"rewriter={tiny_model}",
                                       "--data", str(sample_data_dir()),
                                       "--budget", "900", "--out", str(out)])
     assert result.exit_code == 0, result.output

@@ -144,8 +144,8 @@ def test_an_interrupted_run_says_whether_its_submission_is_the_fallback_or_parti
 def test_run_local_defaults_to_the_instruct_model_and_the_mini_competition(tmp_path, instruct_model):
     """A new user's first rehearsal: no model or data configured, readable predictions, a local score."""
     out = tmp_path / "rl"
-    result = CliRunner().invoke(cli, ["run-local", "--template", "fewshot", "--rows", "3", "--max-new-tokens", "16",
-                                      "--budget", "900", "--out", str(out)])
+    result = CliRunner().invoke(cli, ["run-local", "--template", "fewshot", "--rows", "3",
+                                      "--set", "infer.max_new_tokens=16", "--budget", "900", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "local score:" in result.output and "Kaggle budget: projected 1400 rows" in result.output
     assert "rehearsal budget (this machine): 15 min" in result.output  # the --budget, apart from Kaggle's
