@@ -28,7 +28,7 @@ def make_adapter(root: Path) -> Path:
     (root / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "tiny", "r": 8}))
     (root / "adapter_model.safetensors").write_bytes(b"\1" * 1000)
     (root / "tokenizer.json").write_text("{}")
-    (root / "kit_adapter.json").write_text(json.dumps({"template": "fewshot"}))
+    (root / "kit_adapter.json").write_text(json.dumps({"pack": "llm-prompt-recovery", "template": "fewshot"}))
     return root
 
 

@@ -91,7 +91,7 @@ def test_adapter_folders_are_checked_on_the_host_before_any_kernel_starts(tmp_pa
                                   (empty, InputError.exit_code, f"{empty} has no adapter_config.json"),
                                   (unweighted, InputError.exit_code, f"{unweighted} has no adapter weights"),
                                   (unrecorded, ConfigError.exit_code, f"{unrecorded} has no kit_adapter.json, the "
-                                                                      "record of the format and prime")):
+                                                                      "record of how its weights were trained")):
         out = tmp_path / f"out-{folder.name}"
         assert run(["run-local", "--template", "fewshot", "--rows", "1", "--adapter", str(folder), "--out",
                     str(out)]) == code
@@ -109,7 +109,7 @@ def test_an_adapter_without_its_record_is_rehearsed_with_a_warning_when_told(tmp
     (folder / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "base", "r": 8}))
     (folder / "adapter_model.safetensors").write_bytes(b"\0" * 64)
     [warning] = check_adapter(folder, require_record=False)
-    assert warning.startswith(f"{folder} has no kit_adapter.json") and "the template's primes" in warning
+    assert warning.startswith(f"{folder} has no kit_adapter.json") and "cannot predict the way training did" in warning
     (folder / "kit_adapter.json").write_text(json.dumps({"template": "best", "prime": ""}))
     assert check_adapter(folder) == [] and check_adapter(folder, require_record=False) == []
 

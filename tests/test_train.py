@@ -75,7 +75,9 @@ def trained(tmp_path_factory, tiny_model, small_csv, one_thread) -> dict:
 
     root = tmp_path_factory.mktemp("train")
     out = root / "adapter"
-    argv = ["train", "--no-notebook", "--json", "--data", str(small_csv), "--base", str(tiny_model),
+    # a module fixture starts before the tests' pack-1 workspace is written: it names its own
+    argv = ["--config", str(pr_workspace(folder=root)), "train", "--no-notebook", "--json",
+            "--data", str(small_csv), "--base", str(tiny_model),
             "--out", str(out), "--gradient-checkpointing", "--template", "zeroshot"] + _knobs(
         max_steps=20, grad_accum=4, batch_size=2, learning_rate=5e-3, max_length=256, save_steps=5,
         logging_steps=5, val_fraction=0.2, eval_rows=2, eval_max_new_tokens=8, seed=3)
@@ -258,7 +260,7 @@ def test_adapter_folder_and_metadata(trained, small_csv, tiny_model):
     assert recorded["kind"] == "train" and recorded["adapter_ref"] == str(out) and recorded["rows"] == 2
     assert (recorded["score"], recorded["score_ci_low"], recorded["score_ci_high"]) == (
         score["mean"], score["ci_low"], score["ci_high"])
-    assert recorded["embedder"] == score["embedder"] and recorded["data_hash"] == meta["data_sha256"]
+    assert recorded["scorer"] == score["embedder"] and recorded["data_hash"] == meta["data_sha256"]
     assert recorded["adapter_hash"] and recorded["model_hash"] and recorded["rows_per_second"] > 0
     assert "git_sha" in meta  # None here: the test's working folder is not a repository
     assert (Path(meta["knobs"]["checkpoint_dir"]) / "checkpoint-20").is_dir()

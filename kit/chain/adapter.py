@@ -31,14 +31,20 @@ def _json_file(path: Path) -> dict[str, Any]:
     return data
 
 
+def missing_record(path: Path) -> str:
+    """Why an adapter folder without kit_adapter.json is refused (push-adapter, run-local), in one line."""
+    return (f"{path} has no {ADAPTER_META_NAME}, the record of how its weights were trained; without it the kernel "
+            "cannot predict the way training did (a pack may record the prompt format it trained in)")
+
+
 def validate_adapter(path: Path, include: tuple[str, ...] | list[str] = (), *,
                      require_record: bool = True) -> dict[str, Any]:
     """Check a PEFT adapter folder: adapter_config.json, non-empty weights, kit_adapter.json (required unless
     `require_record` is off, and checked when present), the upload allowlist (plus `include` globs), links and
     credentials (kit.chain.uploads).
 
-    Without kit_adapter.json the kernel cannot know the format and prime the weights were trained in and
-    predicts with its template's own, silently worse; so a folder without one (an adapter from elsewhere, or
+    Without kit_adapter.json the kernel cannot know how the weights were trained (the pack's own fields, such as
+    the prompt format) and predicts its own way, silently worse; so a folder without one (an adapter from elsewhere, or
     one a kit before the atomic adapter folder left half-written) is refused unless the caller says so.
 
     Returns what was found: carried files, files left out, weights file, base model, the kit_adapter.json content.
@@ -57,9 +63,7 @@ def validate_adapter(path: Path, include: tuple[str, ...] | list[str] = (), *,
         raise InputError(f"{path / weights} is empty")
     found = AdapterInfo.find(path)  # one line naming the file when it is malformed
     if found is None and require_record:
-        raise ConfigError(f"{path} has no {ADAPTER_META_NAME}, the record of the format and prime its weights were "
-                          "trained in; without it the kernel predicts with the template's primes",
-                          hint="train it with `kit train`, or push it anyway with --no-record")
+        raise ConfigError(missing_record(path), hint="train it with `kit train`, or push it anyway with --no-record")
     kit_adapter = found.to_dict() if found else None
     chosen = adapter_upload(path, include)  # links and secrets refused before anything is sent
     return {"files": [str(f) for f in chosen.files], "left_out": chosen.left_out, "weights": weights,

@@ -265,13 +265,11 @@ def check_adapter(folder: Path, *, require_record: bool = True) -> list[str]:
     adapter_config.json and weights, links and credentials), made on the host before any kernel starts: one line
     naming the folder or file (InputError). A folder without its kit_adapter.json is refused as push-adapter refuses
     it (ConfigError), or rehearsed with a warning when `require_record` is off; returns the warnings."""
-    from kit.artefacts import ADAPTER_META_NAME
-    from kit.chain.adapter import validate_adapter
+    from kit.chain.adapter import missing_record, validate_adapter
 
     if validate_adapter(folder, require_record=False)["kit_adapter"] is not None:
         return []
-    problem = (f"{folder} has no {ADAPTER_META_NAME}, the record of the format and prime its weights were trained "
-               "in; without it the kernel predicts with the template's primes")
+    problem = missing_record(folder)
     if require_record:
         raise ConfigError(problem, hint="train it with `kit train`, or rehearse it anyway with --no-record")
     return [problem]

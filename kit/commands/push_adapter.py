@@ -22,8 +22,8 @@ from kit.commands._common import config_from, emit, json_option
 @click.option("--include", "include", multiple=True, metavar="GLOB",
               help="Also upload files matching GLOB (relative path; repeatable). They are scanned like the rest.")
 @click.option("--no-record", is_flag=True,
-              help="Push a folder without kit_adapter.json (refused by default: the kernel would not know the "
-                   "format and prime the weights were trained in).")
+              help="Push a folder without kit_adapter.json (refused by default: the kernel would not know how "
+                   "the weights were trained).")
 @json_option
 @click.pass_context
 def command(ctx: click.Context, path: Path, slug: str | None, public: bool, license_name: str | None, message: str,

@@ -32,7 +32,7 @@ def _named_folders(ctx: click.Context, param: click.Parameter, values: tuple[str
               help="LoRA adapter folder (default: kit.toml [infer] adapter_path).")
 @click.option("--no-record", is_flag=True,
               help="Rehearse an adapter folder without kit_adapter.json (refused by default, as push-adapter refuses "
-                   "it: the kernel would not know the format and prime the weights were trained in).")
+                   "it: the kernel would not know how the weights were trained).")
 @click.option("--source", "sources", multiple=True, callback=_named_folders, metavar="NAME=PATH",
               help="Folder of a model source the recipe mounts besides the base model (repeatable; default: the "
                    "embedded instruct model).")

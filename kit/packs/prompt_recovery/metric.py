@@ -225,7 +225,7 @@ class ScoreReport:
 
     def to_dict(self, per_row: bool = False) -> dict:
         """Plain data for JSON; per-row scores only when asked."""
-        data = asdict(self)
+        data = asdict(self) | {"scorer": self.embedder}  # `scorer`: the generic name the ledger records it under
         if not per_row:
             data.pop("per_row")
             data.pop("ids")

@@ -53,7 +53,6 @@ class PromptRecovery(PromptRecoveryEdges):
         from kit.packs.prompt_recovery.metric import describe_suffix
 
         result = self._report(submission, labels, options).to_dict()
-        result["scorer"] = result.get("embedder")  # the generic name the ledger records it under
         if result.get("suffix_removed"):
             result["note"] = describe_suffix(result)
         return result

@@ -370,9 +370,9 @@ def evaluate(adapter: Path, base: Path, template: Any, rows: list[dict], cfg: Tr
     del engine
     free_memory()
     report = score_texts(preds, [r["rewrite_prompt"] for r in rows], load_embedder(embedder_path or None))
+    examples = [{"prediction": p, "label": r["rewrite_prompt"]} for p, r in list(zip(preds, rows, strict=True))[:3]]
     return {"mean": report.mean, "ci_low": report.ci_low, "ci_high": report.ci_high, "n": report.n,
-            "embedder": report.embedder, "examples": [{"prediction": p, "label": r["rewrite_prompt"]}
-                                                      for p, r in list(zip(preds, rows, strict=True))[:3]]}
+            "embedder": report.embedder, "scorer": report.embedder, "examples": examples}
 
 
 KERNEL_PID_NAME = "kit_kernel.pid"  # in the checkpoint folder: the notebook kernel `kit train` interrupts on Ctrl-C
