@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import pr_config
+from helpers import pr_config, pr_workspace
 
 from kit.cli import hoist_config, run
 from kit.errors import ConfigError, InputError
@@ -120,8 +120,7 @@ def test_config_after_the_subcommand_and_templates_validates_it(tmp_path, capsys
     assert hoist_config(["history", "--json", "--config", "a.toml"]) == ["--config", "a.toml", "history", "--json"]
     assert hoist_config(["score", "--config=b.toml", "p", "--", "--config"]) == ["--config=b.toml", "score", "p",
                                                                                    "--", "--config"]
-    bad = tmp_path / "bad.toml"
-    bad.write_text("[infer]\nbatch_size = 'eight'\n")
+    bad = pr_workspace("[infer]\nbatch_size = 'eight'\n", tmp_path)
     assert run(["templates", "--config", str(bad)]) == ConfigError.exit_code
     assert "batch_size" in capsys.readouterr().err
     assert run(["templates", "--json"]) == 0

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import time
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import PROMPT_RECOVERY
 
 from kit.errors import ConfigError, InputError
 from kit.packs.prompt_recovery import mean_prompt as mp
@@ -150,13 +152,17 @@ def test_read_prompts_csv_and_text(tmp_path):
         mpi.read_prompts(tmp_path / "missing.txt")
 
 
-def test_save_without_kit_toml_is_a_config_error(tmp_path, capsys):
+def test_save_without_kit_toml_is_a_config_error(tmp_path, capsys, monkeypatch):
+    from kit import pack
     from kit.cli import run
+    from kit.packs.prompt_recovery.pack import PACK
 
+    Path("kit.toml").unlink()  # no workspace file: the one pack installed serves, and --save has nowhere to write
+    monkeypatch.setattr(pack, "available", lambda: {PROMPT_RECOVERY: PACK})
     prompts = tmp_path / "p.txt"
     prompts.write_text("\n".join(PROMPTS), encoding="utf-8")
     assert run(["mean-prompt", "--prompts", str(prompts), "--save"]) == ConfigError.exit_code
-    assert "kit init" in capsys.readouterr().err
+    assert "--save needs a kit.toml to write into" in capsys.readouterr().err
 
 
 @pytest.mark.slow  # loads the proxy embedder
@@ -165,7 +171,7 @@ def test_cli_real_minilm_save_round_trip(tmp_path, capsys):
     from kit.cli import run
     from kit.config import init_workspace, load_config
 
-    init_workspace(tmp_path / "work")  # the test's cwd
+    init_workspace(tmp_path / "work", force=True, competition=PROMPT_RECOVERY)  # the test's cwd
     prompts = tmp_path / "p.txt"
     prompts.write_text("\n".join(PROMPTS), encoding="utf-8")
     vocab = tmp_path / "v.txt"

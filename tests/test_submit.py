@@ -218,7 +218,7 @@ def test_dirty_tree_refused_and_recorded(chain_pack, kernel):
     work = kernel.parent
     _git(work, "init", "-q")
     (work / "train.py").write_text("x = 1\n")
-    _git(work, "add", "train.py")
+    _git(work, "add", "train.py", "kit.toml")  # the workspace file, committed
     _git(work, "commit", "-qm", "init")
     client = _client(chain_pack)
     row, _ = _submit(chain_pack, client, kernel)  # the untracked kernel folder itself does not count as a change

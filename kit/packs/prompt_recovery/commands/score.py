@@ -29,7 +29,8 @@ def command(ctx: click.Context, predictions: Path, labels: Path, embedder_path: 
     from kit.packs.prompt_recovery.metric import describe_suffix, score_files
     from kit.tables import write_rows
 
-    cfg = override(config_from(ctx).score, embedder=embedder_path, host_tokenizer=host_tokenizer, precision=precision)
+    cfg = override(config_from(ctx).section("score"), embedder=embedder_path, host_tokenizer=host_tokenizer,
+                   precision=precision)
     report = score_files(predictions, labels, cfg.embedder or None, cfg.host_tokenizer, progress=not as_json,
                          precision=cfg.precision)
     if per_row is not None:
