@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from emulator_tools import admin, write_kernel
 
-from kit.config import KitConfig
+from kit.config import CompetitionConfig, KitConfig
 from kit.kaggle.client import KaggleClient
 from kit.kaggle.emulator import start_in_thread
 from kit.kaggle.isolation import isolation_problem
@@ -138,7 +138,8 @@ def test_the_sandbox_reruns_the_private_part_twice_through_the_gateway(aimo_emul
     the gateway, the second the 4 private ones again from a fresh folder; the private score is penalized accuracy
     (2 right twice, 2 right once: 0.75)."""
     private = [r["id"] for r in read_rows(HIDDEN / "private.csv")[:4]]
-    client = KaggleClient(KitConfig(), sandbox=True, endpoint_url=aimo_emulator.url, progress=False)
+    client = KaggleClient(KitConfig(competition=CompetitionConfig(slug=SLUG)), sandbox=True,
+                          endpoint_url=aimo_emulator.url, progress=False)
     ref = f"{USER}/fake-aimo"
     folder = write_kernel(tmp_path / "kernel", ref, fake_notebook(set(private[:2])), kernel_type="notebook",
                           competition_sources=[SLUG])
