@@ -78,7 +78,7 @@ def test_the_pack_key_picks_the_class_of_the_pack_fields(fields_pack, tmp_path):
     assert saved["recipe"] == "upper" and saved["accuracy"] == 0.5 and "extra" not in saved
     assert AdapterInfo.load(tmp_path) == made
     (tmp_path / "kit_adapter.json").write_text(json.dumps({**saved, "accuracy": "high"}))
-    with pytest.raises(InputError, match=r"kit_adapter.json: accuracy must be float \| None, not str 'high'"):
+    with pytest.raises(InputError, match=r"kit_adapter.json: accuracy: expected float \| None, got str 'high'"):
         AdapterInfo.load(tmp_path)  # the pack's fields are type-checked too
     (tmp_path / "kit_adapter.json").write_text(json.dumps({**saved, "pack": "gone-comp"}))
     with pytest.raises(InputError, match=r"kit_adapter.json: pack: no competition pack for \[competition\] slug "
