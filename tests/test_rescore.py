@@ -114,6 +114,9 @@ def test_an_adapter_predicts_in_the_format_and_prime_it_was_trained_with(tmp_pat
     adapter.mkdir()
     assert kernel.template_for("best", adapter) == get_template("best")  # no record: unchanged
     (adapter / "kit_adapter.json").write_text(json.dumps({"template": "zeroshot", "prime": ""}))
+    assert kernel.template_for("best", adapter) == get_template("best")  # no `pack`: the generic record only
+    (adapter / "kit_adapter.json").write_text(json.dumps({"pack": "llm-prompt-recovery", "template": "zeroshot",
+                                                          "prime": ""}))
     tpl = kernel.template_for("best", adapter)
     assert tpl.primes == ("",) and tpl.examples == () and tpl.assembler == "concat"
     assert kernel.template_for("mean", adapter) == get_template("mean")  # no primes: still loads no model
