@@ -45,6 +45,7 @@ def test_identical_predictions_score_one(embedder, train_rows):
     assert PROXY_NOTE in report.embedder
 
 
+@pytest.mark.slow  # loads the proxy embedder
 def test_mean_template_beats_original_text_and_trails_perfect(embedder, train_rows):
     train_rows = train_rows[::4]  # ~60 rows: embedding long original texts is the slow part
     ids = [r["id"] for r in train_rows]
@@ -86,6 +87,7 @@ def test_embedder_is_loaded_once_and_rows_are_unit_length(embedder):
         ({"a": "x y z", "zz": "x y z"}, r"missing 1 id.*'b'; also 1 id\(s\) not in the labels, first: 'zz'"),
     ],
 )
+@pytest.mark.slow  # loads the proxy embedder
 def test_bad_predictions_fail_like_the_host(embedder, preds, message):
     with pytest.raises(InputError, match=message):
         score(preds, {"a": "Rewrite this.", "b": "Make it formal."}, embedder)
