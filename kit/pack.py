@@ -153,24 +153,31 @@ class Pack(Protocol):
 
 
 class PackDefaults:
-    """What a pack without commands, config sections, a trainable model or per-row scores inherits (mix into a
-    pack class)."""
+    """The base of a pack class: the optional hooks, answered from the tables a pack sets (commands, kit.toml
+    sections, defaults, model sources) or with "nothing of its own"."""
+
+    # name -> (module with a click `command`, one-line help): the help lives in the table so `kit --help` imports
+    # no command module
+    command_table: Mapping[str, tuple[str, str]] = {}
+    section_table: Mapping[str, type] = {}  # kit.toml section name -> dataclass (light modules: no torch)
+    default_table: Mapping[str, Mapping[str, Any]] = {}  # section -> {key: value} over the generic defaults
+    model_source_table: Mapping[str, str] = {}  # source name -> help, besides the base model
 
     def commands(self) -> Mapping[str, tuple[str, str]]:
-        """No commands of its own."""
-        return {}
+        """The pack's own commands."""
+        return self.command_table
 
     def config_sections(self) -> Mapping[str, type]:
-        """No kit.toml sections of its own."""
-        return {}
+        """The pack's kit.toml sections."""
+        return self.section_table
 
     def config_defaults(self) -> Mapping[str, Mapping[str, Any]]:
-        """The generic defaults unchanged."""
-        return {}
+        """The pack's values for generic keys."""
+        return self.default_table
 
     def model_sources(self) -> Mapping[str, str]:
-        """No model sources besides the base model."""
-        return {}
+        """Model sources the kernel mounts besides the base model."""
+        return self.model_source_table
 
     def adapter_fields(self) -> type | None:
         """Its adapters record only the generic fields."""

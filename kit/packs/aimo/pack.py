@@ -15,7 +15,7 @@ from kit.errors import InputError
 from kit.pack import KernelSpec, PackDefaults, Recipe, SubmissionSpec
 from kit.packs.aimo.competition import LABELS_FILE, OPTIONS, hidden_rows
 from kit.packs.aimo.params import SolveParams
-from kit.packs.aimo.settings import SLUG
+from kit.packs.aimo.settings import DEFAULTS, SECTIONS, SLUG
 
 # notebooks/aimo/ in a checkout (this folder links there), package data in a wheel (pyproject.toml)
 NOTEBOOK = (Path(__file__).resolve().parent / "notebooks").resolve() / "solve.ipynb"
@@ -56,6 +56,9 @@ class Aimo3(PackDefaults):
                                 options=OPTIONS)
     kernel = KernelSpec(notebook=NOTEBOOK, params=SolveParams, hidden_rows=len(hidden_rows()),
                         labels_file=LABELS_FILE)
+    command_table = COMMANDS  # `kit score`
+    section_table = SECTIONS  # [aimo] (the edition's facts) and [infer] (the recipe's knobs)
+    default_table = DEFAULTS  # the kernel's slug and title
 
     def recipes(self) -> Mapping[str, Recipe]:
         """greedy, vote, tir, tir-vote."""
@@ -108,22 +111,6 @@ class Aimo3(PackDefaults):
         from kit.packs.aimo.competition import EmulatedAimo
 
         return EmulatedAimo()
-
-    def commands(self) -> Mapping[str, tuple[str, str]]:
-        """`kit score`."""
-        return COMMANDS
-
-    def config_sections(self) -> Mapping[str, type]:
-        """[aimo] (the edition's facts) and [infer] (the recipe's knobs)."""
-        from kit.packs.aimo.settings import SECTIONS
-
-        return SECTIONS
-
-    def config_defaults(self) -> Mapping[str, Mapping[str, Any]]:
-        """The kernel's slug and title."""
-        from kit.packs.aimo.settings import DEFAULTS
-
-        return DEFAULTS
 
     def demo_config(self, cfg: Any, model: str) -> Any:
         """A short CPU run: greedy, short generations on one torch thread, two problems of each hidden part."""

@@ -6,18 +6,38 @@ Everything here is cheap to import (`kit --help` finds packs): the pack's heavie
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kit.pack import KernelSpec, Recipe, SubmissionSpec
-from kit.packs.prompt_recovery.edges import PromptRecoveryEdges
+from kit.pack import KernelSpec, PackDefaults, Recipe, SubmissionSpec
 from kit.packs.prompt_recovery.kernel import HIDDEN_ROWS
 from kit.packs.prompt_recovery.params import COMPETITION, InferParams
 from kit.packs.prompt_recovery.samples import NOTEBOOKS
+from kit.packs.prompt_recovery.settings import DEFAULTS, SECTIONS
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "templates": ("kit.packs.prompt_recovery.commands.templates", "List the prompt templates."),
+    "score": ("kit.packs.prompt_recovery.commands.score",
+              "Score predictions against labels with the competition metric."),
+    "mean-prompt": ("kit.packs.prompt_recovery.commands.mean_prompt",
+                    "Optimise a mean prompt for your prompts and embedder."),
+    "make-data": ("kit.packs.prompt_recovery.commands.make_data",
+                  "Rewrite texts with prompts into training rows (a rewriter model)."),
+    "train": ("kit.packs.prompt_recovery.commands.train",
+              "LoRA-train an adapter (renders and runs the training notebook)."),
+}
+MODEL_SOURCES = {"rewriter": "the model re-scoring templates (rescore, rescore-single) rank candidate prompts with, "
+                              "e.g. the Gemma 7B-it Kaggle Model the host rewrote with"}
+DEMO_TRAIN_ROWS = 40  # 36 to train on, 4 held out for the adapter's local validation score
+DEMO_TRAIN = {"batch_size": 1, "grad_accum": 1, "gradient_checkpointing": False, "val_fraction": 0.1,
+              "eval_rows": 4, "eval_max_new_tokens": 16}
+# Short fields and answers: CPU generation over the hidden rows dominates the demo's run time.
+DEMO_INFER = {"max_new_tokens": 16, "max_field_tokens": 96}
 
 
-class PromptRecovery(PromptRecoveryEdges):
+class PromptRecovery(PackDefaults):
     """The llm-prompt-recovery competition: rewrite prompts scored by sentence-t5 sharpened cosine similarity."""
 
     slug = COMPETITION
@@ -25,6 +45,12 @@ class PromptRecovery(PromptRecoveryEdges):
     submission = SubmissionSpec(("id", "rewrite_prompt"))
     kernel = KernelSpec(notebook=NOTEBOOKS / "infer.ipynb", params=InferParams, hidden_rows=HIDDEN_ROWS,
                         labels_file="test_labels.csv")
+
+    command_table = COMMANDS
+    section_table = SECTIONS  # [infer] (the generic one plus the engine's knobs), [train], [score], [mean_prompt]
+    default_table = DEFAULTS  # the kernel's slug and title, the host-only packages of the scorer and trainer
+    model_source_table = MODEL_SOURCES
+    trains = True  # `kit demo` trains a LoRA adapter for the recipes that load a model
 
     def recipes(self) -> Mapping[str, Recipe]:
         """The registered prompt templates: those with primes load the model, re-scoring ones the rewriter."""
@@ -83,6 +109,36 @@ class PromptRecovery(PromptRecoveryEdges):
         from kit.packs.prompt_recovery.competition import EMULATED
 
         return EMULATED
+
+    def adapter_fields(self) -> type:
+        """The prompt format an adapter was trained in and its validation score."""
+        from kit.packs.prompt_recovery.adapter import PromptRecoveryAdapter
+
+        return PromptRecoveryAdapter
+
+    def demo_config(self, cfg: Any, model: str) -> Any:
+        """Short answers and fields for the kernel; the `fewshot` prime trained on the mini-competition."""
+        infer = dataclasses.replace(cfg.infer, **DEMO_INFER)
+        train = dataclasses.replace(cfg.section("train"), base_model_path=model, data="", template="fewshot")
+        return cfg.updated(infer=infer, train=train)
+
+    def train_adapter(self, cfg: Any, out: Path, steps: int) -> dict[str, Any]:
+        """A few LoRA steps on the first DEMO_TRAIN_ROWS training rows of the mini-competition."""
+        from kit.packs.prompt_recovery.train import train
+
+        data = _head_rows(out.parent / "train.csv", DEMO_TRAIN_ROWS)
+        knobs = dataclasses.replace(cfg.section("train"), data=str(data), out=str(out), checkpoint_dir="",
+                                    max_steps=steps, save_steps=max(steps, 1), logging_steps=1, resume=False,
+                                    **DEMO_TRAIN)
+        return train(knobs, progress=False).meta
+
+
+def _head_rows(dest: Path, rows: int) -> Path:
+    """The first `rows` records of the mini-competition's train.csv: a few steps never reach the rest."""
+    from kit.packs.prompt_recovery.samples import mini_competition_dir
+    from kit.tables import copy_head
+
+    return copy_head(mini_competition_dir() / "train.csv", dest, rows)
 
 
 PACK = PromptRecovery()
