@@ -154,7 +154,7 @@ def test_demo_runs_the_whole_chain_in_the_sandbox(tmp_path, monkeypatch, tiny_mo
     from kit.kaggle.isolation import isolation_problem
     from kit.kaggle.sandbox import stop_emulator
     from kit.ledger import Ledger
-    from kit.packs.prompt_recovery import edges
+    from kit.packs.prompt_recovery import pack as edges
 
     # the chain is under test here, not generation quality: the tiny model and one short prime keep the hidden-set
     # re-run quick (`make demo` runs the same chain on the embedded instruct model with the `best` template)

@@ -291,12 +291,16 @@ def _hidden_paths() -> list[str]:
 
 
 def _await_namespaces(kernel: subprocess.Popen, seconds: float = 20.0) -> None:
-    """Wait until the kernel process has its own network namespace (joining earlier would join this machine's)."""
+    """Wait until the kernel process has its own network namespace (joining earlier would join this machine's) and
+    its user namespace has its id maps: `unshare --map-root-user` writes them just after creating the namespaces,
+    and a process joining before then cannot setgid inside (nsenter: "setgid failed: Invalid argument")."""
     mine = os.readlink("/proc/self/ns/net")
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         try:
-            if os.readlink(f"/proc/{kernel.pid}/ns/net") != mine:
+            proc = Path(f"/proc/{kernel.pid}")
+            if (os.readlink(proc / "ns/net") != mine and (proc / "uid_map").read_text().strip()
+                    and (proc / "gid_map").read_text().strip()):
                 return
         except OSError:  # the process is gone
             break
