@@ -24,7 +24,7 @@ from kit.packs.prompt_recovery import kernel
 guard = TimeGuard(budget_seconds, margin_seconds, started_at=_kit_t0)
 inputs = kernel.find_inputs(sources, input_dir)  # {name: folder}; one line naming a source that is missing
 print("inputs:", ", ".join(f"{name} {path}" for name, path in inputs.items()))
-tpl = kernel.template_for(template, inputs.get("adapter"))  # an adapter's trained format and prime
+tpl = kernel.template_for(template, inputs.get("adapter"), tuning)  # adapter format; kit tune picks
 test_rows = kernel.load_rows(inputs["competition"], rows)
 writer = kernel.open_submission(test_rows, tpl, mean_prompt or None)  # complete fallback file first
 print(f"{len(test_rows)} rows, template {tpl.name}, {len(tpl.primes)} prime(s); fallback {writer.path} written; "

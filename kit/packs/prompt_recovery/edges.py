@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                   "Rewrite texts with prompts into training rows (a rewriter model)."),
     "train": ("kit.packs.prompt_recovery.commands.train",
               "LoRA-train an adapter (renders and runs the training notebook)."),
+    "tune": ("kit.packs.prompt_recovery.commands.tune",
+             "Pick the re-scoring templates' candidate mix and keep on training rows."),
 }
 DEMO_TRAIN_ROWS = 40  # 36 to train on, 4 held out for the adapter's local validation score
 DEMO_TRAIN = {"batch_size": 1, "grad_accum": 1, "gradient_checkpointing": False, "val_fraction": 0.1,
@@ -34,7 +36,7 @@ class PromptRecoveryEdges:
     """The pack's commands, config sections and demo hooks (see `kit.pack.Pack`)."""
 
     def commands(self) -> Mapping[str, tuple[str, str]]:
-        """`kit templates`, `score`, `mean-prompt`, `make-data`, `train`."""
+        """`kit templates`, `score`, `mean-prompt`, `make-data`, `train`, `tune`."""
         return COMMANDS
 
     def config_sections(self) -> Mapping[str, type]:

@@ -23,6 +23,8 @@ class InferConfig(GenericInferConfig):
     max_field_tokens: int = _f(512, "Token budget for each of original_text and rewritten_text in the prompt.")
     load_in_4bit: bool = _f(False, "Load the base model in 4-bit NF4 (needs CUDA and bitsandbytes).")
     merge_adapter: bool = _f(True, "Merge the LoRA adapter into the base weights before generating.")
+    tuning: str = _f("", "What `kit tune` picked on training rows for the re-scoring templates (candidate mix, keep, "
+                     "single or concat), as JSON; `kit tune` writes it. Empty: the templates' own settings.")
 
 
 @dataclass
