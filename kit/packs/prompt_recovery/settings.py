@@ -83,7 +83,7 @@ class TrainConfig:
 
 @dataclass
 class MeanPromptConfig:
-    """The mean prompt used by the `mean` and `best` templates."""
+    """The mean prompt used by the `mean` and `best` templates (and ranked as a candidate by the re-scoring ones)."""
 
     text: str = _f("", "Mean prompt string. Empty: the kit's built-in default.")
     budget_seconds: float = _f(120.0, "`kit mean-prompt`: search time budget in seconds (vocabulary priming included).")
