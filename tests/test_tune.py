@@ -89,6 +89,9 @@ def test_submissions_filter_one_ranking_to_each_mix():
     assert two == ["Turn this text into a sea shanty. Rewrite this text as a pirate. " + DEFAULT_MEAN_PROMPT
                    + LUCRAREA_SUFFIX]
     assert len(options(3, 4)) == 3 * 3 * 2 * 5
+    # tuning `rescore` (a concat template) still scores its single options as single
+    assert submissions(Choice("single", 2, 0, False, 1), get_template("rescore"), [ROW], greedy, sampled, scores,
+                       DEFAULT_MEAN_PROMPT) == one
 
 
 def test_sampled_candidates_follow_the_greedy_ones_and_repeat_for_a_seed(tiny_model):

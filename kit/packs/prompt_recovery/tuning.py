@@ -249,7 +249,9 @@ def submissions(choice: Choice, base: Template, rows: Sequence[dict[str, str]], 
     rescore_phase), cut to the kept candidates and assembled by the tuned template."""
     from kit.packs.prompt_recovery.candidates import candidate_pool, ranked
 
-    tpl = apply_tuning(base, Tuning(_as(choice, "single"), _as(choice, "concat"), choice.assembler))
+    # the choice's own assembler, whichever template is tuned (only rescore-tuned takes it from the tuning)
+    tuning = Tuning(_as(choice, "single"), _as(choice, "concat"), choice.assembler)
+    tpl = dataclasses.replace(apply_tuning(base, tuning), assembler=choice.assembler)
     out = []
     for row, g, s, sc in zip(rows, greedy, sampled, scores, strict=True):
         pool = candidate_pool(g[:choice.primes], s[:choice.samples], [mean] if choice.mean else [])
