@@ -127,37 +127,43 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
     lora_started = time.time()
     best, fewshot, rescore = get_template("best"), get_template("fewshot"), get_template("rescore")
     engine = None
-    if "scores" not in state:
+    done = len(state.get("scores", []))  # rows an earlier run with this --state already made (a prefix of these)
+    if done < len(rows):
+        todo = rows[done:]
         t = time.time()
         engine = Engine(model)
-        print(f"model loaded in {time.time() - t:.1f}s", flush=True)
+        print(f"model loaded in {time.time() - t:.1f}s; making candidates for {len(todo)} rows", flush=True)
         t, cpu = time.time(), time.process_time()
-        state["first"] = generate_candidates(rows, fewshot, engine, guard=TimeGuard(10**9, 0), mean_prompt=mean,
-                                             **opts)
-        seconds["prime 1"] = time.time() - t
-        print(f"prime 1: {seconds['prime 1']:.0f}s", flush=True)
+        first = generate_candidates(todo, fewshot, engine, guard=TimeGuard(10**9, 0), mean_prompt=mean, **opts)
+        spent = {"prime 1": time.time() - t}
+        print(f"prime 1: {spent['prime 1']:.0f}s", flush=True)
         t = time.time()
         guard = TimeGuard(10**9, 0)
-        rest = generate_candidates(rows, dataclasses.replace(rescore, primes=best.primes[1:], samples=args.samples),
+        rest = generate_candidates(todo, dataclasses.replace(rescore, primes=best.primes[1:], samples=args.samples),
                                    engine, guard=guard, mean_prompt=mean, **opts)
-        seconds["sampling"] = guard.phases["sample"].work_seconds if "sample" in guard.phases else 0.0
-        seconds["primes 2-3"] = time.time() - t - seconds["sampling"]
-        seconds["generation cpu"] = time.process_time() - cpu
+        spent["sampling"] = guard.phases["sample"].work_seconds if "sample" in guard.phases else 0.0
+        spent["primes 2-3"] = time.time() - t - spent["sampling"]
+        spent["generation cpu"] = time.process_time() - cpu
         n_rest = len(best.primes) - 1
-        state["greedy"] = [a + b[:n_rest] for a, b in zip(state["first"], rest, strict=True)]
-        state["sampled"] = [b[n_rest:] for b in rest]
-        print(f"generation: greedy {seconds['prime 1'] + seconds['primes 2-3']:.0f}s for {len(rows)} rows x "
-              f"{len(best.primes)} primes, sampling {seconds['sampling']:.0f}s for {args.samples} per row", flush=True)
+        greedy = [a + b[:n_rest] for a, b in zip(first, rest, strict=True)]
+        sampled = [b[n_rest:] for b in rest]
+        print(f"generation: greedy {spent['prime 1'] + spent['primes 2-3']:.0f}s for {len(todo)} rows x "
+              f"{len(best.primes)} primes, sampling {spent['sampling']:.0f}s for {args.samples} per row", flush=True)
         rescorer = Rescorer(engine.model, engine.tokenizer, max_field_tokens=args.max_field_tokens,
                             batch_size=args.batch_size)
-        pools = [candidate_pool(g, s, [mean]) for g, s in zip(state["greedy"], state["sampled"], strict=True)]
+        pools = [candidate_pool(g, x, [mean]) for g, x in zip(greedy, sampled, strict=True)]
         t, cpu = time.time(), time.process_time()
-        state["scores"] = [dict(r) for r in rescorer.rank(rows, pools)]  # every candidate of the widest pools
-        seconds["rescore"] = time.time() - t
-        seconds["rescore cpu"] = time.process_time() - cpu
-        print(f"re-scoring: {seconds['rescore']:.0f}s for {sum(map(len, pools))} candidates, {rescorer.sequences} "
+        scores = [dict(r) for r in rescorer.rank(todo, pools)]  # every candidate of the widest pools
+        spent["rescore"] = time.time() - t
+        spent["rescore cpu"] = time.process_time() - cpu
+        print(f"re-scoring: {spent['rescore']:.0f}s for {sum(map(len, pools))} candidates, {rescorer.sequences} "
               f"sequences in {rescorer.forward_passes} forward passes, {rescorer.shared_tokens_reused} head tokens "
               f"reused", flush=True)
+        for key, made in (("first", first), ("greedy", greedy), ("sampled", sampled), ("scores", scores)):
+            state[key] = state.get(key, []) + made
+        for key, value in spent.items():  # phase times add up over the runs that made the rows
+            seconds[key] = seconds.get(key, 0.0) + value
+        state["ids"] = [r["id"] for r in rows]
         _save_state(args.state, state)
     del engine
     free_memory()
@@ -258,8 +264,12 @@ def _load_state(path: str | None, rows: list[dict]) -> dict:
     if not path or not Path(path).is_file():
         return {"ids": [r["id"] for r in rows]}
     state = json.loads(Path(path).read_text(encoding="utf-8"))
-    if state.get("ids") != [r["id"] for r in rows]:
-        raise SystemExit(f"{path} was saved for other rows: remove it or pass the same --data/--rows")
+    ids = [r["id"] for r in rows]
+    if state.get("ids") != ids[:len(state.get("ids", []))]:  # more rows than saved: the run makes the rest
+        raise SystemExit(f"{path} was saved for other rows: remove it or pass the same --data (and --rows at least "
+                         f"as many)")
+    if len(state["ids"]) < len(ids) and any(k.startswith("lora") for k in state):
+        raise SystemExit(f"{path} holds LoRA predictions for {len(state['ids'])} rows only: remove them first")
     print(f"reusing {', '.join(k for k in state if k not in ('ids', 'seconds'))} from {path}", flush=True)
     return state
 
@@ -269,7 +279,7 @@ def _save_state(path: str | None, state: dict) -> None:
     if not path:
         return
     merged = json.loads(Path(path).read_text(encoding="utf-8")) if Path(path).is_file() else {}
-    if merged.get("ids") == state["ids"]:
+    if merged.get("ids") == state["ids"][:len(merged.get("ids", []))]:
         merged["seconds"] = {**merged.get("seconds", {}), **state.get("seconds", {})}
         state = {**merged, **{k: v for k, v in state.items() if k != "seconds"}, "seconds": merged["seconds"]}
     write_json(path, state, indent=None)
