@@ -188,3 +188,31 @@ def test_kit_tune_picks_on_training_rows_records_why_and_never_opens_the_test_la
     assert Tuning.from_text(cfg.infer.tuning) == report.tuning
     params = from_config(InferParams, cfg, template="rescore-tuned")
     assert params.tuning == report.tuning.to_text()
+
+
+@pytest.mark.slow
+def test_run_local_submits_the_tuned_recipe_and_its_run_config_records_the_tuning(tmp_path, tiny_model):
+    """kit.toml's [infer] tuning reaches the kernel: `rescore-tuned` runs the tuned mix (no sampling phase when the
+    pick has no samples) and run_config.json keeps the tuning among the parameters and in the resolved kit.toml."""
+    import json
+
+    from click.testing import CliRunner
+
+    from kit.cli import cli
+    from kit.config import set_value
+    from kit.packs.prompt_recovery.samples import sample_data_dir
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    tuning = Tuning(Choice("single", 2, 0, True, 1), Choice("concat", 1, 0, False, 0), "single")
+    set_value(Path("kit.toml"), "infer", "tuning", tuning.to_text())
+    out = tmp_path / "rl"
+    result = runner.invoke(cli, ["run-local", "--template", "rescore-tuned", "--rows", "2", "--max-new-tokens", "6",
+                                 "--model", str(tiny_model), "--rewriter", str(tiny_model),
+                                 "--data", str(sample_data_dir()), "--budget", "900", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "run_config.json").read_text())
+    assert config["params"]["tuning"] == tuning.to_text() == config["kit_config"]["infer"]["tuning"]
+    report = json.loads((out / "timing_report.json").read_text())
+    assert report["primes"] == list(get_template("best").primes[:2]) and report["rows_per_pass"] == [2, 2]
+    assert "sample" not in report["phases"] and "rescore" in report["phases"]
