@@ -39,9 +39,9 @@ def predict_rows(
     One candidate per template prime, breadth-first (prime 1 for every row, then prime 2 ...), so every row
     gets one prediction before any gets two; then the template's sampled candidates, in a later phase. With a
     `guard`, no chunk starts once its projection passes the deadline; with a `writer`, each chunk's rows are
-    written as soon as they are assembled. A template with
-    no primes (`mean`) makes no model calls at all. A re-scoring template (`rescore`) then ranks each row's
-    candidates with `rescorer` (kit.packs.prompt_recovery.rescore.Rescorer) in a later phase under the same guard.
+    written as soon as they are assembled. A template with no primes (`mean`) makes no model calls at all. A
+    re-scoring template (`rescore`) then ranks each row's candidates with `rescorer`
+    (kit.packs.prompt_recovery.rescore.Rescorer) in a later phase under the same guard.
     """
     from kit.kernel.guard import TimeGuard
 
