@@ -19,9 +19,9 @@ class InferConfig(GenericInferConfig):
     """Inference kernel settings (`kit run-local`, `kit build-submission`)."""
 
     template: str = _f("best", "Template name from `kit templates`. Recommended: rescore-tuned after `kit mean-prompt "
-                       "--save` and `kit tune` (+0.094 [+0.056, +0.133] over best, paired, on 24 mini-competition "
-                       "test rows with the embedded model: scripts/bench_quality.py --rows 24 --tuning "
-                       "tune/<time>/kit_tuning.json); there it tied the optimised mean prompt alone (mean).")
+                       "--save` and `kit tune` (+0.070 [+0.052, +0.087] over best, paired, on the mini-competition's "
+                       "100 test rows with the embedded model: scripts/bench_quality.py --rows 100 --tuning "
+                       "tune/<time>/kit_tuning.json); the optimised mean prompt alone (mean) came close there.")
     max_new_tokens: int = _f(32, "Tokens generated per candidate.")
     max_field_tokens: int = _f(512, "Token budget for each of original_text and rewritten_text in the prompt.")
     load_in_4bit: bool = _f(False, "Load the base model in 4-bit NF4 (needs CUDA and bitsandbytes).")
