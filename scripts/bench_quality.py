@@ -1,25 +1,33 @@
 """Quality of recipes on a labelled test split: proxy score, rows/s and paired differences against `best`.
 
 One run on the mini-competition's test split (default: the data `kit run-local` uses) with one model (default:
-the embedded instruct model). The three `best` primes are generated once; `fewshot` is the first prime's
-candidate alone (the same prompt and prime), `best` all three, `rescore`/`rescore-single` the same candidates
-ranked by the rewriter (the same model, no adapter) in a timed later phase (`rescore-keepN` variants keep the top
-N ranked candidates). `<template>+lora` trains an adapter with `kit train` on the training split, in a background
-process while the rest runs (default template zeroshot: a third of fewshot's tokens per step on a CPU), and
-predicts with its recorded format and prime. Scores are the metric with
-the kit's embedder (the bundled MiniLM proxy unless --embedder): on a proxy the lucrarea suffix is removed before
-scoring (the full-string score is shown beside it). Paired differences use the same rows and
-`kit compare`'s statistic (kit.chain.compare.paired_difference). The best recipe is
-printed LAST.
+the embedded instruct model). Each row's candidates are made once: the three `best` greedy primes and --samples
+sampled ones (kit.llm Engine.sample: one prefill, several sequences); `fewshot` is the first prime's candidate alone,
+`best` the three concatenated. The rewriter (the same model, no adapter) then ranks each row's whole pool (greedy,
+sampled and the mean prompt, deduplicated) once, in a timed later phase; a candidate's score does not depend on the
+rest of its pool, so each re-scoring recipe is that ranking filtered to its own mix (kit.packs.prompt_recovery.tuning
+.submissions, what the kernel submits with that mix). `rescore-tuned` is the choice `kit tune` made on a split of the
+*training* rows (--tuning FILE: a kit_tuning.json; else this script tunes first, on --tune-rows training rows, never
+reading the test labels for it). `rescore`/`rescore-single` are the templates' own defaults; `* p3 s0` the issue-12
+recipes (best's three greedy candidates only).
 
-    .venv/bin/python scripts/bench_quality.py --quick            # 24 rows, no LoRA: a few minutes
-    .venv/bin/python scripts/bench_quality.py > bench.txt 2>&1   # every row, LoRA and the embed ranking
-Targets: rescore - best > 0 with its 95% CI above 0; the re-scoring phase at most as long as generation.
+`fewshot+lora` (--lora) trains an adapter with `kit train` in the template it then predicts in (fewshot by default,
+in the adapter's recorded format and prime), for --lora-steps steps, in a background process while the rest runs,
+prints its loss history (to see it flatten) and is paired against the same template and prime without the adapter.
+Scores are the metric with the kit's embedder (the bundled MiniLM proxy unless --embedder): on a proxy the lucrarea
+suffix is removed before scoring (the full-string score is shown beside it). Paired differences use the same rows
+and `kit compare`'s statistic (kit.chain.compare.paired_difference). The best recipe is printed LAST.
+
+    .venv/bin/python scripts/bench_quality.py --quick            # 24 rows, tuned on 8 training rows, no LoRA
+    .venv/bin/python scripts/bench_quality.py --tuning tune/X/kit_tuning.json > bench.txt 2>&1   # all rows
+    .venv/bin/python scripts/bench_quality.py --lora --lora-steps 150   # adds the LoRA recipe
+Targets: rescore-tuned - best > 0 with its 95% CI above 0; the re-scoring phase at most as long as generation.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import subprocess
 import sys
@@ -37,7 +45,7 @@ def start_lora(args: argparse.Namespace, data_dir: Path, model: Path, out: Path)
     cmd = [sys.executable, "-m", "kit", "--config", str(workspace), "train", "--no-notebook",
            "--data", str(data_dir / "train.csv"),
            "--base", str(model), "--template", args.lora_template, "--out", str(out),
-           "--max-steps", str(args.lora_steps), "--batch-size", "2", "--grad-accum", "2",
+           "--max-steps", str(args.lora_steps), "--batch-size", "2", "--grad-accum", "2", "--logging-steps", "10",
            "--max-length", str(args.lora_max_length), "--learning-rate", "3e-4", "--eval-rows", "0",
            "--val-fraction", "0", "--json"]
     print("$ " + " ".join(cmd), flush=True)
@@ -63,22 +71,26 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
     parser.add_argument("--model", default=None, help="model folder (default: the embedded instruct model)")
     parser.add_argument("--embedder", default=None, help="sentence-transformers folder (default: bundled proxy)")
     parser.add_argument("--rows", type=int, default=0, help="first N test rows (0: all; --quick: 24)")
-    parser.add_argument("--quick", action="store_true", help="24 rows; no LoRA, no embed ranking")
+    parser.add_argument("--quick", action="store_true", help="24 test rows, tuned on 8 training rows; no LoRA")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--max-new-tokens", type=int, default=32)
     parser.add_argument("--max-field-tokens", type=int, default=256)
-    parser.add_argument("--no-lora", action="store_true")
-    parser.add_argument("--lora-steps", type=int, default=40)
-    parser.add_argument("--lora-template", default="zeroshot",
-                        help="template the adapter trains (and then predicts) in; fewshot is ~3x the tokens")
-    parser.add_argument("--lora-max-length", type=int, default=512)
-    parser.add_argument("--embed-ranking", action="store_true",
-                        help="also rank by 'rewrite the original with each candidate and embed' (slow)")
+    parser.add_argument("--samples", type=int, default=4, help="sampled candidates per row (the most any recipe "
+                        "uses; a kit_tuning.json asking for more is refused)")
+    parser.add_argument("--mean-prompt", default=None, help="mean prompt text (default: the --tuning file's, else "
+                        "the kit's default)")
+    parser.add_argument("--tuning", default=None, help="kit_tuning.json from `kit tune` (default: tune here)")
+    parser.add_argument("--tune-rows", type=int, default=32, help="training rows to tune on without --tuning")
+    parser.add_argument("--candidates-only", action="store_true", help="stop once the test rows' candidates and "
+                        "ranking are in --state (e.g. while `kit tune` runs); a later run prints the table")
+    parser.add_argument("--lora", action="store_true", help="also train and measure the LoRA recipe")
+    parser.add_argument("--lora-steps", type=int, default=150)
+    parser.add_argument("--lora-template", default="fewshot",
+                        help="template the adapter trains (and then predicts) in")
+    parser.add_argument("--lora-max-length", type=int, default=1024)
     parser.add_argument("--json", action="store_true", help="print the table as JSON last instead")
-    parser.add_argument("--lora-only", action="store_true", help="only train and predict the LoRA recipe (into "
-                        "--state, e.g. beside another run that does the rest with the same file)")
     parser.add_argument("--state", default=None, help="JSON file keeping candidates, rankings and LoRA predictions: "
-                        "a later run with the same file and rows only does what is missing (e.g. the LoRA recipe)")
+                        "a later run with the same file and rows only does what is missing")
     args = parser.parse_args()
 
     from kit import assets
@@ -86,121 +98,146 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
     from kit.llm.engine import Engine
     from kit.llm.memory import free_memory
     from kit.packs.prompt_recovery import samples
+    from kit.packs.prompt_recovery.candidates import candidate_pool
     from kit.packs.prompt_recovery.kernel import load_rows
     from kit.packs.prompt_recovery.metric import load_embedder, score_texts
     from kit.packs.prompt_recovery.predict import generate_candidates, predict_rows
-    from kit.packs.prompt_recovery.rescore import Rescorer, rescore_phase
-    from kit.packs.prompt_recovery.templates import get_template
+    from kit.packs.prompt_recovery.rescore import Rescorer
+    from kit.packs.prompt_recovery.templates import DEFAULT_MEAN_PROMPT, get_template
     from kit.packs.prompt_recovery.train_data import trained_format
+    from kit.packs.prompt_recovery.tuning import Choice, TuneReport, submissions, tune
     from kit.tables import read_rows
 
     data_dir = Path(args.data) if args.data else samples.mini_competition_dir()
     model = Path(args.model) if args.model else assets.default_model_path()
-    rows = load_rows(data_dir, args.rows or (24 if args.quick else 0))
-    labels = {r["id"]: r["rewrite_prompt"] for r in read_rows(data_dir / "test_labels.csv")}
-    truth = [labels[r["id"]] for r in rows]
     embedder = load_embedder(args.embedder)
-    print(f"data {data_dir} ({len(rows)} test rows), model {model}, embedder {embedder.label}; "
-          f"batch {args.batch_size}, max_new_tokens {args.max_new_tokens}", flush=True)
     opts = {"max_new_tokens": args.max_new_tokens, "batch_size": args.batch_size,
-            "max_field_tokens": args.max_field_tokens, "mean_prompt": None, "writer": None, "progress": False}
+            "max_field_tokens": args.max_field_tokens, "writer": None, "progress": False}
+    rows = load_rows(data_dir, args.rows or (24 if args.quick else 0))
+    tuning_dir = Path(args.tuning).parent if args.tuning and Path(args.tuning).is_file() else Path(args.tuning or ".")
+    tuned = TuneReport.load(tuning_dir) if args.tuning else None
+    mean = args.mean_prompt or (tuned.mean_prompt if tuned else None) or DEFAULT_MEAN_PROMPT
+    print(f"data {data_dir} ({len(rows)} test rows), model {model}, embedder {embedder.label}; batch "
+          f"{args.batch_size}, max_new_tokens {args.max_new_tokens}, {args.samples} samples; mean prompt {mean!r}",
+          flush=True)
 
     state = _load_state(args.state, rows)
     seconds: dict[str, float] = state.setdefault("seconds", {})
-    want_lora = not (args.quick or args.no_lora) and "lora" not in state
+    want_lora = args.lora and not args.quick and "lora" not in state
     lora_dir = Path(tempfile.mkdtemp(prefix="bench-lora-")) / "adapter"
     lora = start_lora(args, data_dir, model, lora_dir) if want_lora else None
     lora_started = time.time()
-    best, fewshot = get_template("best"), get_template("fewshot")
+    best, fewshot, rescore = get_template("best"), get_template("fewshot"), get_template("rescore")
     engine = None
-    if "ranked" not in state and not args.lora_only:
+    done = len(state.get("scores", []))  # rows an earlier run with this --state already made (a prefix of these)
+    if done < len(rows):
+        todo = rows[done:]
         t = time.time()
         engine = Engine(model)
-        print(f"model loaded in {time.time() - t:.1f}s", flush=True)
+        print(f"model loaded in {time.time() - t:.1f}s; making candidates for {len(todo)} rows", flush=True)
         t, cpu = time.time(), time.process_time()
-        state["first"] = generate_candidates(rows, fewshot, engine, guard=TimeGuard(10**9, 0), **opts)
-        seconds["prime 1"] = time.time() - t
-        print(f"prime 1: {seconds['prime 1']:.0f}s", flush=True)
+        first = generate_candidates(todo, fewshot, engine, guard=TimeGuard(10**9, 0), mean_prompt=mean, **opts)
+        spent = {"prime 1": time.time() - t}
+        print(f"prime 1: {spent['prime 1']:.0f}s", flush=True)
         t = time.time()
-        rest = generate_candidates(rows, _with_primes(best, best.primes[1:]), engine, guard=TimeGuard(10**9, 0),
-                                   **opts)
-        seconds["primes 2-3"] = time.time() - t
-        seconds["generation cpu"] = time.process_time() - cpu
-        state["candidates"] = [a + b for a, b in zip(state["first"], rest, strict=True)]
-        print(f"generation: {seconds['prime 1'] + seconds['primes 2-3']:.0f}s for {len(rows)} rows x "
-              f"{len(best.primes)} primes", flush=True)
+        guard = TimeGuard(10**9, 0)
+        rest = generate_candidates(todo, dataclasses.replace(rescore, primes=best.primes[1:], samples=args.samples),
+                                   engine, guard=guard, mean_prompt=mean, **opts)
+        spent["sampling"] = guard.phases["sample"].work_seconds if "sample" in guard.phases else 0.0
+        spent["primes 2-3"] = time.time() - t - spent["sampling"]
+        spent["generation cpu"] = time.process_time() - cpu
+        n_rest = len(best.primes) - 1
+        greedy = [a + b[:n_rest] for a, b in zip(first, rest, strict=True)]
+        sampled = [b[n_rest:] for b in rest]
+        print(f"generation: greedy {spent['prime 1'] + spent['primes 2-3']:.0f}s for {len(todo)} rows x "
+              f"{len(best.primes)} primes, sampling {spent['sampling']:.0f}s for {args.samples} per row", flush=True)
         rescorer = Rescorer(engine.model, engine.tokenizer, max_field_tokens=args.max_field_tokens,
                             batch_size=args.batch_size)
+        pools = [candidate_pool(g, x, [mean]) for g, x in zip(greedy, sampled, strict=True)]
         t, cpu = time.time(), time.process_time()
-        state["ranked"] = rescore_phase(rows, state["candidates"], _keep(get_template("rescore"), 0), rescorer,
-                                        guard=TimeGuard(10**9, 0), chunk_rows=args.batch_size)  # full ranking
-        seconds["rescore"] = time.time() - t
-        seconds["rescore cpu"] = time.process_time() - cpu
-        print(f"re-scoring: {seconds['rescore']:.0f}s, {rescorer.sequences} sequences in "
-              f"{rescorer.forward_passes} forward passes, {rescorer.shared_tokens_reused} head tokens reused",
-              flush=True)
-        _save_state(args.state, state)
-    if args.embed_ranking and not args.quick and "by_embed" not in state and not args.lora_only:
-        engine = engine or Engine(model)
-        rescorer = Rescorer(engine.model, engine.tokenizer, max_field_tokens=args.max_field_tokens,
-                            batch_size=args.batch_size)
-        t = time.time()
-        state["by_embed"] = rescore_phase(rows, state["candidates"], _keep(get_template("rescore"), 0), rescorer,
-                                          guard=TimeGuard(10**9, 0), chunk_rows=args.batch_size, method="embed",
-                                          embedder=embedder)
-        seconds["rescore-embed"] = time.time() - t
-        print(f"embed ranking: {seconds['rescore-embed']:.0f}s", flush=True)
+        scores = [dict(r) for r in rescorer.rank(todo, pools)]  # every candidate of the widest pools
+        spent["rescore"] = time.time() - t
+        spent["rescore cpu"] = time.process_time() - cpu
+        print(f"re-scoring: {spent['rescore']:.0f}s for {sum(map(len, pools))} candidates, {rescorer.sequences} "
+              f"sequences in {rescorer.forward_passes} forward passes, {rescorer.shared_tokens_reused} head tokens "
+              f"reused", flush=True)
+        for key, made in (("first", first), ("greedy", greedy), ("sampled", sampled), ("scores", scores)):
+            state[key] = state.get(key, []) + made
+        for key, value in spent.items():  # phase times add up over the runs that made the rows
+            seconds[key] = seconds.get(key, 0.0) + value
+        state["ids"] = [r["id"] for r in rows]
         _save_state(args.state, state)
     del engine
     free_memory()
     if lora is not None:
         meta = finish_lora(lora, lora_dir, lora_started)
-        lora_engine = Engine(model, adapter_path=lora_dir)
-        tpl = trained_format(fewshot, lora_dir)  # the adapter's own format and prime, fewshot's assembly
-        t = time.time()
-        preds = predict_rows(rows, tpl, lora_engine, guard=TimeGuard(10**9, 0), **opts)
-        seconds["lora"] = time.time() - t
-        state["lora"] = {"name": f"{meta['template']}+lora", "predictions": preds,
-                         "steps": meta["global_step"], "train_loss": meta["train_loss"]}
-        print(f"lora predictions: {seconds['lora']:.0f}s; e.g. {preds[0][:80]!r}", flush=True)
-        del lora_engine
-        free_memory()
+        tpl = trained_format(get_template(args.lora_template), lora_dir)  # the adapter's own format and prime
+        for key, adapter in (("lora", lora_dir), ("lora base", None)):
+            lora_engine = Engine(model, adapter_path=adapter)
+            t = time.time()
+            preds = predict_rows(rows, tpl, lora_engine, guard=TimeGuard(10**9, 0), mean_prompt=mean, **opts)
+            seconds[key] = time.time() - t
+            state[key] = {"name": f"{meta['template']}{'+lora' if adapter else ' (lora format, no adapter)'}",
+                          "predictions": preds, "steps": meta["global_step"], "train_loss": meta["train_loss"],
+                          "loss_history": meta.get("loss_history")}
+            print(f"{state[key]['name']} predictions: {seconds[key]:.0f}s; e.g. {preds[0][:80]!r}", flush=True)
+            del lora_engine
+            free_memory()
         _save_state(args.state, state)
-    if args.lora_only:
-        state = _load_state(args.state, rows)
-        if "ranked" not in state:
-            print("LoRA predictions saved; run again with the same --state once the other recipes are in it")
-            return
-        seconds = state["seconds"]
-    first, candidates, ranked = state["first"], state["candidates"], state["ranked"]
-    generation = seconds["prime 1"] + seconds["primes 2-3"]
-    print(f"phases on the same {len(rows)} rows: generation {generation:.0f}s wall / {seconds['generation cpu']:.0f}s "
-          f"CPU, re-scoring {seconds['rescore']:.0f}s wall / {seconds['rescore cpu']:.0f}s CPU (target: re-scoring <= "
-          f"generation; CPU seconds move less with other jobs on the machine)", flush=True)
+    if args.candidates_only:
+        print(f"candidates and their ranking saved in {args.state}; run again with the same --state for the table")
+        return
+    # Tuning, on training rows only (the test labels are read after it, for the table).
+    if tuned is not None:
+        print(f"tuning from {args.tuning}: picked {tuned.best_option()['label']} on {len(tuned.ids)} training rows",
+              flush=True)
+    else:
+        t = time.time()
+        tuned = tune(data_dir / "train.csv", model=model, embedder=embedder, rows=8 if args.quick else args.tune_rows,
+                     max_samples=args.samples, mean_prompt=mean, batch_size=args.batch_size,
+                     max_new_tokens=args.max_new_tokens, max_field_tokens=args.max_field_tokens)
+        print(f"tuned on {len(tuned.ids)} training rows in {time.time() - t:.0f}s: picked "
+              f"{tuned.best_option()['label']}", flush=True)
+    if tuned.mean_prompt != mean:
+        raise SystemExit(f"the tuning used another mean prompt ({tuned.mean_prompt!r}) than the candidates ({mean!r})")
+    pick = tuned.tuning.for_assembler(tuned.tuning.picked)
+    if pick.samples > len(state["sampled"][0]):
+        raise SystemExit(f"the tuning picked {pick.samples} samples, more than --samples {args.samples} made")
+    labels = {r["id"]: r["rewrite_prompt"] for r in read_rows(data_dir / "test_labels.csv")}
+    truth = [labels[r["id"]] for r in rows]
+    greedy, sampled, scores = state["greedy"], state["sampled"], state["scores"]
+    generation = seconds["prime 1"] + seconds["primes 2-3"] + seconds["sampling"]
+    print(f"phases on the same {len(rows)} rows: generation {generation:.0f}s wall (greedy "
+          f"{generation - seconds['sampling']:.0f}s, sampling {seconds['sampling']:.0f}s) / "
+          f"{seconds['generation cpu']:.0f}s CPU, re-scoring {seconds['rescore']:.0f}s wall / "
+          f"{seconds['rescore cpu']:.0f}s CPU (target: re-scoring <= generation; CPU seconds move less with other "
+          f"jobs on the machine)", flush=True)
 
-    def strings(tpl_name: str, cands: list[list[str | None]], keep: int | None = None) -> list[str]:
-        tpl = get_template(tpl_name)
-        keep = tpl.rescore_keep if keep is None else keep
-        ranked_rows = [len({x for x in u if x}) > 1 for u in candidates]  # the rows rescore_phase ranked
-        return [tpl.assemble(c[:keep or None] if rk else c, r["original_text"], r["rewritten_text"])
-                for r, c, rk in zip(rows, cands, ranked_rows, strict=True)]
+    def mixed(choice: Choice) -> list[str]:
+        return submissions(choice, rescore, rows, greedy, sampled, scores, mean)
 
+    def own(name: str) -> Choice:  # a template's untuned settings as a Choice
+        tpl = get_template(name)
+        return Choice(tpl.assembler, len(tpl.primes), tpl.samples, tpl.mean_candidate,
+                      tpl.rescore_keep if tpl.assembler == "concat" else 1)
+
+    full = seconds["rescore"]  # the widest pools' ranking: an upper bound for every mix
+    greedy_secs = seconds["prime 1"] + seconds["primes 2-3"]
     recipes: dict[str, tuple[list[str], float]] = {
-        "mean": (strings("mean", [[] for _ in rows]), 0.0),
-        "fewshot": (strings("fewshot", first), seconds["prime 1"]),
-        "best": (strings("best", candidates), generation),
-        "rescore": (strings("rescore", ranked), generation + seconds["rescore"]),
-        "rescore-single": (strings("rescore-single", ranked), generation + seconds["rescore"]),
+        "mean": ([best.fallback(r["original_text"], r["rewritten_text"], mean) for r in rows], 0.0),
+        "fewshot": ([fewshot.assemble(c, r["original_text"], r["rewritten_text"], mean_prompt=mean)
+                     for r, c in zip(rows, state["first"], strict=True)], seconds["prime 1"]),
+        "best": ([best.assemble(c, r["original_text"], r["rewritten_text"], mean_prompt=mean)
+                  for r, c in zip(rows, greedy, strict=True)], greedy_secs),
+        "rescore p3 s0": (mixed(Choice("concat", 3, 0, False, 0)), greedy_secs + full),
+        "rescore-single p3 s0": (mixed(Choice("single", 3, 0, False, 1)), greedy_secs + full),
+        "rescore": (mixed(own("rescore")), generation + full),
+        "rescore-single": (mixed(own("rescore-single")), generation + full),
+        f"rescore-tuned ({pick.label})": (mixed(pick), greedy_secs + seconds["sampling"] * bool(pick.samples) + full),
     }
-    for k in (1, 2, 0):  # how many ranked candidates to keep (embeddings barely see order: all 3 is ~ best)
-        if k != get_template("rescore").rescore_keep:
-            recipes[f"rescore-keep{k or 'all'}"] = (strings("rescore", ranked, k), generation + seconds["rescore"])
-    if "by_embed" in state:
-        by_embed, secs = state["by_embed"], generation + seconds["rescore-embed"]
-        recipes["rescore-embed"] = (strings("rescore", by_embed), secs)
-        recipes["rescore-embed-single"] = (strings("rescore-single", by_embed), secs)
-    if "lora" in state:
-        recipes[state["lora"]["name"]] = (state["lora"]["predictions"], seconds["lora"])
+    for key in ("lora base", "lora"):
+        if key in state:
+            recipes[state[key]["name"]] = (state[key]["predictions"], seconds[key])
 
     reports = {name: score_texts(preds, truth, embedder) for name, (preds, _) in recipes.items()}
     base = reports["best"].per_row
@@ -211,10 +248,16 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
         table.append({"recipe": name, "score": rep.mean, "ci_low": rep.ci_low, "ci_high": rep.ci_high,
                       "full_string": rep.full_string, "rows_per_s": len(rows) / secs if secs else None,
                       "diff_vs_best": diff.mean, "diff_ci": [diff.ci_low, diff.ci_high], "n": rep.n})
-    _print(table, reports["best"], seconds, truth, recipes)
+    _print(table, reports["best"], seconds, truth, recipes, f"rescore-tuned ({pick.label})")
+    if "lora" in state:
+        lora_vs = paired_difference(reports[state["lora"]["name"]].per_row, reports[state["lora base"]["name"]].per_row)
+        print(f"{state['lora']['name']} vs {state['lora base']['name']}: {lora_vs.mean:+.4f} "
+              f"[{lora_vs.ci_low:+.4f}, {lora_vs.ci_high:+.4f}] ({state['lora']['steps']} steps, loss history "
+              f"{state['lora']['loss_history']})")
     winner = max(table, key=lambda r: r["score"])
     if args.json:
-        print(json.dumps({"rows": len(rows), "seconds": seconds, "table": table}, sort_keys=True))
+        print(json.dumps({"rows": len(rows), "seconds": seconds, "table": table, "tuning": tuned.to_dict()},
+                         sort_keys=True))
     print(f"best recipe: {winner['recipe']} {winner['score']:.4f} [{winner['ci_low']:.4f}, {winner['ci_high']:.4f}]")
 
 
@@ -223,8 +266,12 @@ def _load_state(path: str | None, rows: list[dict]) -> dict:
     if not path or not Path(path).is_file():
         return {"ids": [r["id"] for r in rows]}
     state = json.loads(Path(path).read_text(encoding="utf-8"))
-    if state.get("ids") != [r["id"] for r in rows]:
-        raise SystemExit(f"{path} was saved for other rows: remove it or pass the same --data/--rows")
+    ids = [r["id"] for r in rows]
+    if state.get("ids") != ids[:len(state.get("ids", []))]:  # more rows than saved: the run makes the rest
+        raise SystemExit(f"{path} was saved for other rows: remove it or pass the same --data (and --rows at least "
+                         f"as many)")
+    if len(state["ids"]) < len(ids) and any(k.startswith("lora") for k in state):
+        raise SystemExit(f"{path} holds LoRA predictions for {len(state['ids'])} rows only: remove them first")
     print(f"reusing {', '.join(k for k in state if k not in ('ids', 'seconds'))} from {path}", flush=True)
     return state
 
@@ -234,25 +281,13 @@ def _save_state(path: str | None, state: dict) -> None:
     if not path:
         return
     merged = json.loads(Path(path).read_text(encoding="utf-8")) if Path(path).is_file() else {}
-    if merged.get("ids") == state["ids"]:
+    if merged.get("ids") == state["ids"][:len(merged.get("ids", []))]:
         merged["seconds"] = {**merged.get("seconds", {}), **state.get("seconds", {})}
         state = {**merged, **{k: v for k, v in state.items() if k != "seconds"}, "seconds": merged["seconds"]}
     write_json(path, state, indent=None)
 
 
-def _with_primes(template, primes):
-    import dataclasses
-
-    return dataclasses.replace(template, primes=tuple(primes))
-
-
-def _keep(template, keep: int):
-    import dataclasses
-
-    return dataclasses.replace(template, rescore_keep=keep)
-
-
-def _print(table: list[dict], best_report, seconds: dict, truth: list[str], recipes: dict) -> None:
+def _print(table: list[dict], best_report, seconds: dict, truth: list[str], recipes: dict, shown: str) -> None:
     from kit.packs.prompt_recovery.metric import describe_suffix
 
     note = describe_suffix(best_report)
@@ -265,8 +300,8 @@ def _print(table: list[dict], best_report, seconds: dict, truth: list[str], reci
         print(f"{r['recipe']:22} {r['score']:.4f} [{r['ci_low']:.4f}, {r['ci_high']:.4f}]   {full:>8} {rate:>7}  "
               f"{r['diff_vs_best']:+.4f} [{r['diff_ci'][0]:+.4f}, {r['diff_ci'][1]:+.4f}]")
     print("seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()))
-    print("examples (truth -> rescore-single):")
-    for true, pred in list(zip(truth, recipes["rescore-single"][0], strict=True))[:4]:
+    print(f"examples (truth -> {shown}):")
+    for true, pred in list(zip(truth, recipes[shown][0], strict=True))[:4]:
         print(f"  {true[:70]!r} -> {pred[:70]!r}")
 
 

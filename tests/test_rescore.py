@@ -14,7 +14,13 @@ from helpers import pr_config
 from kit.kernel.guard import TimeGuard
 from kit.packs.prompt_recovery import kernel
 from kit.packs.prompt_recovery.rescore import Rescorer, rescore_phase
-from kit.packs.prompt_recovery.templates import LUCRAREA_SUFFIX, get_template, strip_suffix, with_prime
+from kit.packs.prompt_recovery.templates import (
+    DEFAULT_MEAN_PROMPT,
+    LUCRAREA_SUFFIX,
+    get_template,
+    strip_suffix,
+    with_prime,
+)
 
 pytestmark = pytest.mark.usefixtures("prompt_recovery_workspace")  # the tests run in a pack-1 workspace
 
@@ -104,7 +110,7 @@ def test_guard_keeps_a_complete_submission_through_the_rescoring_phase(tiny_mode
     assert report["phases"]["rescore"]["items_per_pass"] == [1] and report["deadline_hit"]
     reached = rows[0]["id"]
     assert final[reached] == tpl.assemble(ranked[0], rows[0]["original_text"], rows[0]["rewritten_text"])
-    assert sorted(ranked[0]) == sorted(candidates[0])
+    assert sorted(ranked[0]) == sorted(candidates[0] + [DEFAULT_MEAN_PROMPT])  # the mean prompt is ranked too
     assert all(final[r["id"]] == best[r["id"]] for r in rows[1:])
     assert ranked[1:] == candidates[1:]
 

@@ -52,14 +52,16 @@ def model_path(path: str | os.PathLike | None, what: str = "model") -> Path:
     return path
 
 
-def template_for(name: str, adapter: str | os.PathLike | None) -> Any:
+def template_for(name: str, adapter: str | os.PathLike | None, tuning: str = "") -> Any:
     """The template `name`, in the prompt format and prime the adapter (a folder, or none) was trained with when
-    its kit_adapter.json records them (train and predict in the same format)."""
+    its kit_adapter.json records them (train and predict in the same format), with `kit tune`'s picks (the
+    `tuning` parameter's JSON) when it re-scores."""
     from kit.packs.prompt_recovery.templates import get_template
     from kit.packs.prompt_recovery.train_data import trained_format
+    from kit.packs.prompt_recovery.tuning import apply_tuning
 
     template = get_template(name)
-    return trained_format(template, Path(adapter)) if adapter else template
+    return apply_tuning(trained_format(template, Path(adapter)) if adapter else template, tuning)
 
 
 def rescore(rows: Sequence[dict[str, str]], candidates: list, template: Any, rewriter: Path, *, guard: TimeGuard,

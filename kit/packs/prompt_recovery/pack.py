@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                   "Rewrite texts with prompts into training rows (a rewriter model)."),
     "train": ("kit.packs.prompt_recovery.commands.train",
               "LoRA-train an adapter (renders and runs the training notebook)."),
+    "tune": ("kit.packs.prompt_recovery.commands.tune",
+             "Pick the re-scoring templates' candidate mix and keep on training rows."),
 }
 MODEL_SOURCES = {"rewriter": "the model re-scoring templates (rescore, rescore-single) rank candidate prompts with, "
                               "e.g. the Gemma 7B-it Kaggle Model the host rewrote with"}

@@ -37,6 +37,8 @@ class InferParams:
     max_field_tokens: int = param(512, "per original/rewritten text; 0: no cut", config="infer.max_field_tokens",
                                   minimum=0, unit="tokens (0: no cut)")
     mean_prompt: str = param("", "empty: the kit's default", config="mean_prompt.text")
+    tuning: str = param("", "`kit tune`'s picks for the re-scoring templates (JSON); empty: their own settings",
+                        config="infer.tuning")
     rows: int = param(0, "0: all test rows", minimum=0, unit="rows", content=False)
     workers: int = param(0, "generation processes; 0: one per visible GPU", config="infer.workers", minimum=0,
                          unit="processes", content=False)
@@ -49,4 +51,7 @@ class InferParams:
         check_fields(self)
         if self.margin_seconds >= self.budget_seconds:
             raise ConfigError(f"margin ({self.margin_seconds}s) leaves nothing of the budget ({self.budget_seconds}s)")
+        from kit.packs.prompt_recovery.tuning import Tuning
+
         get_template(self.template)  # ConfigError listing the registered templates
+        Tuning.from_text(self.tuning)  # a malformed tuning fails here, not in the kernel

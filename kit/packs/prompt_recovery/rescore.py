@@ -191,15 +191,21 @@ def rescore_phase(rows: Sequence[dict[str, str]], candidates: list[list[str | No
                   mean_prompt: str | None = None, chunk_rows: int = 4, method: str = "loglik",
                   embedder: Any = None) -> list[list[str | None]]:
     """Re-rank each row's candidates, breadth-first in chunks under `guard` (its own phase); returns the
-    candidate lists, ranked (and cut to `template.rescore_keep`) where reached. A row the phase does not reach
-    keeps its unranked candidates, so its submitted string stays the one the generation phase wrote (the `best`
-    assembly)."""
-    ranked = [list(c) for c in candidates]
-    todo = [i for i, c in enumerate(candidates) if len({x for x in c if x}) > 1]  # one candidate: nothing to rank
+    candidate lists, ranked (and cut to `template.rescore_keep`) where reached. What is ranked is the row's pool
+    (kit.packs.prompt_recovery.candidates): its generated candidates, deduplicated, plus the mean prompt when the
+    template asks for it. A row the phase does not reach keeps its unranked candidates, so its submitted string
+    stays the one the generation phase wrote."""
+    from kit.packs.prompt_recovery.candidates import candidate_pool
+    from kit.packs.prompt_recovery.templates import DEFAULT_MEAN_PROMPT
+
+    extra = [mean_prompt or DEFAULT_MEAN_PROMPT] if template.mean_candidate else []
+    pools = [candidate_pool(c, extra) for c in candidates]
+    ranked: list[list[str | None]] = [list(c) for c in candidates]
+    todo = [i for i, c in enumerate(pools) if len(c) > 1]  # one candidate: nothing to rank
     phase = guard.phase("rescore")
     started = time.time()
     for _, idx in phase.schedule(1, todo, chunk_rows):
-        order = rescorer.rank([rows[i] for i in idx], [candidates[i] for i in idx], method, embedder)
+        order = rescorer.rank([rows[i] for i in idx], [pools[i] for i in idx], method, embedder)
         for i, best_first in zip(idx, order, strict=True):
             ranked[i] = [c for c, _ in best_first][: template.rescore_keep or None]
         if writer is not None:

@@ -19,11 +19,16 @@ _f = setting
 class InferConfig(GenericInferConfig):
     """Inference kernel settings (`kit run-local`, `kit build-submission`)."""
 
-    template: str = _f("best", "Template name from `kit templates`.")
+    template: str = _f("best", "Template name from `kit templates`. Recommended: rescore-tuned after `kit mean-prompt "
+                       "--save` and `kit tune` (+0.070 [+0.052, +0.087] over best, paired, on the mini-competition's "
+                       "100 test rows with the embedded model: scripts/bench_quality.py --rows 100 --tuning "
+                       "tune/<time>/kit_tuning.json); the optimised mean prompt alone (mean) came close there.")
     max_new_tokens: int = _f(32, "Tokens generated per candidate.")
     max_field_tokens: int = _f(512, "Token budget for each of original_text and rewritten_text in the prompt.")
     load_in_4bit: bool = _f(False, "Load the base model in 4-bit NF4 (needs CUDA and bitsandbytes).")
     merge_adapter: bool = _f(True, "Merge the LoRA adapter into the base weights before generating.")
+    tuning: str = _f("", "What `kit tune` picked on training rows for the re-scoring templates (candidate mix, keep, "
+                     "single or concat), as JSON; `kit tune` writes it. Empty: the templates' own settings.")
 
 
 @dataclass
@@ -61,7 +66,7 @@ class TrainConfig(LoraTrainConfig):
 
 @dataclass
 class MeanPromptConfig:
-    """The mean prompt used by the `mean` and `best` templates."""
+    """The mean prompt used by the `mean` and `best` templates (and ranked as a candidate by the re-scoring ones)."""
 
     text: str = _f("", "Mean prompt string. Empty: the kit's built-in default.")
     budget_seconds: float = _f(120.0, "`kit mean-prompt`: search time budget in seconds (vocabulary priming included).")

@@ -74,6 +74,15 @@ class Template:
     max_tokens: int = HOST_MAX_TOKENS - 1  # strictly under the host's 128-token cut
     rescore: bool = False  # rank the candidates with the rewriter (kit.packs.prompt_recovery.rescore) before assembling
     rescore_keep: int = 0  # ranked candidates kept for assembly (0: all); sentence embeddings barely see order
+    # More candidates for the ranker (kit.packs.prompt_recovery.candidates): sampled continuations of the answer
+    # marker (one prefill per row, `samples` sequences), and the mean prompt itself as one more candidate.
+    samples: int = 0
+    sample_prime: str = ""  # no prime: the model picks the opening verb, which the greedy primes fix
+    sample_temperature: float = 0.8
+    sample_top_p: float = 0.95
+    sample_seed: int = 0
+    mean_candidate: bool = False
+    tuned_assembly: bool = False  # kit tune's pick decides the assembler too, not only the candidates and keep
     token_counter: TokenCounter | None = field(default=None, compare=False, repr=False)
 
     # -- prompting ---------------------------------------------------------------------------------
@@ -185,11 +194,10 @@ def _assemble_single(t: Template, candidates, original, rewritten, mean_prompt: 
 
 
 def _assemble_concat(t: Template, candidates, original, rewritten, mean_prompt: str) -> str:
-    unique: list[str] = []
-    for cand in candidates:
-        cand = (cand or "").strip()
-        if cand and cand not in unique:
-            unique.append(cand)
+    from kit.packs.prompt_recovery.candidates import candidate_pool, same_candidate
+
+    # _fit always appends the mean prompt: a mean-prompt candidate among the kept ones would say it twice.
+    unique = [c for c in candidate_pool(candidates) if not same_candidate(c, mean_prompt)]
     if is_identity(original, rewritten) and IDENTITY_PROMPT not in unique:
         unique.insert(0, IDENTITY_PROMPT)
     return _fit(t, unique, mean_prompt)
@@ -257,13 +265,21 @@ _register(Template(
     examples=fewshot.EXAMPLES,
     assembler="concat",
 ))
-for _name, _assembler, _summary in (
-    ("rescore", "concat", "'best', then each row's candidates ranked by the rewriter's likelihood of the observed "
-                          "rewrite (best first); rows the time guard leaves unranked keep the 'best' string."),
-    ("rescore-single", "single", "'rescore' keeping only the top-ranked candidate (no mean prompt, no suffix)."),
+# The re-scoring templates rank more than best's three greedy candidates: RESCORE_SAMPLES sampled ones and the
+# mean prompt join them (deduplicated). `kit tune` replaces these defaults with what won on training rows.
+RESCORE_SAMPLES = 4
+for _name, _assembler, _tuned, _summary in (
+    ("rescore", "concat", False,
+     "3 greedy + 4 sampled candidates and the mean prompt, ranked by the rewriter's likelihood of the observed "
+     "rewrite (best first), concatenated like 'best'; unranked rows keep their generated string."),
+    ("rescore-single", "single", False, "'rescore' keeping only the top-ranked candidate (no mean prompt, no suffix)."),
+    ("rescore-tuned", "single", True,
+     "'rescore' with kit tune's picks from training rows (candidate mix, keep, single or concat); untuned: "
+     "rescore-single."),
 ):
     _register(Template(name=_name, summary=_summary, primes=BEST_PRIMES, examples=fewshot.EXAMPLES,
-                       assembler=_assembler, rescore=True))
+                       assembler=_assembler, rescore=True, samples=RESCORE_SAMPLES, mean_candidate=True,
+                       tuned_assembly=_tuned))
 _register(Template(
     name="zeroshot",
     summary="Instruction only (no examples): short sequences for LoRA training; one clean sentence.",
