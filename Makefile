@@ -18,7 +18,7 @@ LOCK_ARGS := pyproject.toml locks/dev.in --extra dev --extra local -c locks/cons
 UV_SYNC := $(UV) pip sync -q --require-hashes --find-links $(TORCH_WHEELS)
 UV_EDITABLE := $(UV) pip install -q --no-deps --no-build-isolation -e .
 
-.PHONY: venv demo test test-latest lock lint notebooks bench clean
+.PHONY: venv demo test test-long test-latest lock lint notebooks bench clean
 
 # uv itself comes from the lock, hash-checked, so the installer is pinned like everything it installs.
 $(UV): $(LOCK)
@@ -38,7 +38,11 @@ demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/kit demo --competition llm-prompt-recovery
 
 test: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadscope
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadscope -m "not long"
+
+# The long end-to-end runs `make test` leaves out to stay under six minutes (see the `long` marker).
+test-long: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadscope -m long
 
 # Refresh the lock to the newest versions pyproject.toml and locks/ allow; commit the result with a note.
 lock: $(UV)

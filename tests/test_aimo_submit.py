@@ -223,6 +223,7 @@ def test_init_run_local_tir_vote_build_and_submit_reach_public_and_private_score
 
 
 @pytest.mark.slow
+@pytest.mark.long  # five kernel runs on the embedded model: about 75 s (the acceptance test above makes the same chain)
 @NAMESPACES
 def test_kit_demo_takes_aimo_through_run_local_submit_two_private_runs_and_history(tmp_path, monkeypatch,
                                                                                     instruct_model, capsys):

@@ -277,6 +277,7 @@ def test_budget_exhaustion_with_a_slow_model_leaves_fallbacks(engine, test_rows,
 
 
 @pytest.mark.slow
+@pytest.mark.long  # two worker processes each loading the model: about 35 s
 def test_two_cpu_workers_match_one(tiny_model, engine, prompts):
     expected = engine.generate(prompts, max_new_tokens=8, batch_size=2)
     sampling = SamplingConfig(temperature=1.0, n=2, max_new_tokens=6, seed=4)

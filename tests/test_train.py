@@ -402,6 +402,7 @@ def test_bench_script_runs_a_tiny_shape_on_cpu(tmp_path, one_thread, capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.long  # two training processes: about 50 s
 def test_two_processes_train_with_the_same_code(tmp_path, tiny_model, small_csv):
     """torchrun (what `accelerate launch --multi_gpu` runs) with 2 CPU processes: DDP over gloo, rank 0 saves."""
     import os
@@ -477,7 +478,7 @@ def _prompt_length(tiny_model: Path, template: str) -> int:
 
 @pytest.mark.parametrize("flags, message", [
     (["--template", "bset"], "template 'bset' is unknown; trainable templates: best, fewshot, rescore, "
-                             "rescore-single, zeroshot"),
+                             "rescore-single, rescore-tuned, zeroshot"),
     (["--template", "mean"], "template 'mean' prompts no model, so there is nothing to train"),
     (["--max-length", "300"], "max_length 300 fits no row: the fewshot template's prompt alone is {fewshot} tokens"),
     (["--target-modules", "q_proj,qkv"], "target_modules not in this model: qkv (linear modules: down_proj,"),
