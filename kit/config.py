@@ -45,8 +45,6 @@ class CompetitionConfig:
     slug: str = _f("", "Kaggle competition slug (the URL part after /competitions/); it picks the competition "
                    "pack, whose sections follow [infer]. Empty: the one pack installed (an error when there are "
                    "several; `kit packs` lists them).")
-    submission_file: str = _f("submission.csv", "Not read: the pack's submission spec names the file (the key stays so "
-                               "older kit.toml files load).")
 
 
 @dataclass

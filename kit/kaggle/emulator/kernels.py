@@ -101,8 +101,6 @@ class Kernels:
         mounts: dict[str, Path] = {}
         for key, path in version["mounts"].items():
             kind, _, src = key.partition(":")
-            if not src:  # a version recorded before refs were kept: its folder name is all that is known
-                kind, src = "legacy", key
             mounts[_mount_path(kind, src, layout)] = Path(path)
         for comp in version["competitions"]:
             comp_dir = run_dir.parent / f"{run_dir.name}-competition-{comp}"
@@ -163,6 +161,4 @@ def _mount_path(kind: str, src: str, layout: str) -> str:
     if kind == "kernel":  # another kernel's output; the 2025-26 folder is inferred from the dataset/model pattern
         owner, slug = src.split("/")[:2]
         return f"notebooks/{owner}/{slug}" if layout == "2025" else slug
-    if kind == "legacy":
-        return src
     return mount_path(src, layout)

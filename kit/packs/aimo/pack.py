@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import InputError
-from kit.pack import KernelSpec, PackDefaults, Recipe, SubmissionSpec
+from kit.pack import EmulatorView, KernelSpec, PackDefaults, Recipe, SubmissionSpec
 from kit.packs.aimo.competition import LABELS_FILE, OPTIONS, hidden_rows
 from kit.packs.aimo.params import SolveParams
 from kit.packs.aimo.settings import DEFAULTS, SECTIONS, SLUG
@@ -106,7 +106,7 @@ class Aimo3(PackDefaults):
             raise InputError(f"{labels}: no answer for submission id {unknown[0]}")
         return {i: float(a == truth[i]) for i, a in given.items()}
 
-    def emulator(self) -> Any:
+    def emulator(self) -> EmulatorView:
         """The sandbox's AIMO3."""
         from kit.packs.aimo.competition import EmulatedAimo
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kit.pack import KernelSpec, PackDefaults, Recipe, SubmissionSpec
+from kit.pack import EmulatorView, KernelSpec, PackDefaults, Recipe, SubmissionSpec
 from kit.packs.prompt_recovery.kernel import HIDDEN_ROWS
 from kit.packs.prompt_recovery.params import COMPETITION, InferParams
 from kit.packs.prompt_recovery.samples import NOTEBOOKS
@@ -106,7 +106,7 @@ class PromptRecovery(PackDefaults):
         embedder = options.get("embedder") or (config.section("score").embedder if config is not None else "") or None
         return score(preds, {i: labels_of[i] for i in preds}, load_embedder(embedder))
 
-    def emulator(self) -> Any:
+    def emulator(self) -> EmulatorView:
         """The sandbox's competition: public files, the hidden set for re-runs, the public/private scorer."""
         from kit.packs.prompt_recovery.competition import EMULATED
 
