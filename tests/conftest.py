@@ -67,6 +67,17 @@ def pytest_collection_modifyitems(config, items):
     if unmarked:
         raise pytest.UsageError("tests that load a model must be marked slow (@pytest.mark.slow): "
                                 + ", ".join(unmarked))
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a module's own order is kept
+
+
+# xdist's loadscope hands whole modules to the two workers in collection order. Alphabetical order left the longest
+# modules (measured with --durations=0) to the end, where one worker ran them alone while the other sat idle;
+# starting with them keeps both busy to the end.
+LONGEST_FIRST = ("test_aimo_submit.py", "test_serve_sandbox.py", "test_train.py", "test_demo.py", "test_aimo_pack.py",
+                 "test_wire_rerun.py", "test_wheels.py", "test_infer.py", "test_templates.py", "test_run_local.py",
+                 "test_emulator.py", "test_rescore.py", "test_submit.py", "test_interrupts.py",
+                 "test_sandbox_chain.py", "test_tune.py")
 
 
 @pytest.hookimpl(tryfirst=True)
