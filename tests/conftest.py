@@ -68,7 +68,8 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError("tests that load a model must be marked slow (@pytest.mark.slow): "
                                 + ", ".join(unmarked))
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a module's own order is kept
+    # stable: a module's own order is kept
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0].rsplit("/", 1)[-1], len(rank)))
 
 
 # xdist's loadscope hands whole modules to the two workers in collection order. Alphabetical order left the longest

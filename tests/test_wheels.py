@@ -279,6 +279,7 @@ def sandbox_emulator():
 
 
 @pytest.mark.slow
+@pytest.mark.long  # three kit wheel builds and two pushes: about 35 s
 def test_push_only_when_the_manifest_changed(tmp_path, capsys, freeze, sandbox_emulator):
     """Push to the sandbox emulator: first push uploads, an identical rebuild is skipped, a change uploads."""
     from kit.chain.wheels import push_bundle
