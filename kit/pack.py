@@ -162,6 +162,9 @@ class PackDefaults:
     section_table: Mapping[str, type] = {}  # kit.toml section name -> dataclass (light modules: no torch)
     default_table: Mapping[str, Mapping[str, Any]] = {}  # section -> {key: value} over the generic defaults
     model_source_table: Mapping[str, str] = {}  # source name -> help, besides the base model
+    # the recipe the pack's measurements recommend, with the figure and the command behind it: the line `kit demo`
+    # ends with ("" for none)
+    advice = ""
 
     def commands(self) -> Mapping[str, tuple[str, str]]:
         """The pack's own commands."""

@@ -219,3 +219,17 @@ def test_run_local_submits_the_tuned_recipe_and_its_run_config_records_the_tunin
     report = json.loads((out / "timing_report.json").read_text())
     assert report["primes"] == list(get_template("best").primes[:2]) and report["rows_per_pass"] == [2, 2]
     assert "sample" not in report["phases"] and "rescore" in report["phases"]
+
+
+def test_kit_init_and_the_demo_recommend_the_recipe_the_bench_measured():
+    """One recommendation, with its figure and command: `kit init` writes it beside [infer] template and it is the
+    pack's advice, the line `kit demo` ends with; a pack without measurements advises nothing."""
+    from kit.config import CompetitionConfig, KitConfig, render_toml
+    from kit.packs.aimo.pack import PACK as AIMO
+    from kit.packs.prompt_recovery.pack import PACK
+
+    assert PACK.advice.startswith("Recommended: rescore-tuned") and "+0.070 [+0.052, +0.087] over best" in PACK.advice
+    assert "scripts/bench_quality.py --rows 100" in PACK.advice
+    assert f"# Template name from `kit templates`. {PACK.advice}" in render_toml(
+        KitConfig(competition=CompetitionConfig(slug=PACK.slug)))
+    assert AIMO.advice == ""

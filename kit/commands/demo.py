@@ -33,6 +33,7 @@ def command(ctx: click.Context, workdir: Path, steps: int, template: str | None,
 
     from kit.chain.demo import run_demo
     from kit.chain.history import format_table, history, to_object
+    from kit.pack import get_pack
 
     started = time.monotonic()
     cfg = config_from(ctx, competition=competition or "")  # the slug too when no kit.toml names one
@@ -51,5 +52,6 @@ def command(ctx: click.Context, workdir: Path, steps: int, template: str | None,
              row.get("base_model_source"), hidden.headline() if hidden else None]
     text = "\n".join([f"\nkit history --sandbox\n{table}\n", *(hidden.lines() if hidden else []),
                       f"\ndemo finished in {time.monotonic() - started:.0f} s: public {row['public_score']}, private "
-                      f"{row['private_score']} ({'; '.join(a for a in about if a)})"])
+                      f"{row['private_score']} ({'; '.join(a for a in about if a)})",
+                      *([advice] if (advice := getattr(get_pack(row["competition"]), "advice", "")) else [])])
     emit({**result, "row": row, "hidden": hidden.to_dict() if hidden else None}, as_json, text)

@@ -15,7 +15,7 @@ from kit.pack import EmulatorView, KernelSpec, PackDefaults, Recipe, SubmissionS
 from kit.packs.prompt_recovery.kernel import HIDDEN_ROWS
 from kit.packs.prompt_recovery.params import COMPETITION, InferParams
 from kit.packs.prompt_recovery.samples import NOTEBOOKS
-from kit.packs.prompt_recovery.settings import DEFAULTS, SECTIONS
+from kit.packs.prompt_recovery.settings import DEFAULTS, RECOMMENDED, SECTIONS
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "templates": ("kit.packs.prompt_recovery.commands.templates", "List the prompt templates."),
@@ -53,6 +53,7 @@ class PromptRecovery(PackDefaults):
     default_table = DEFAULTS  # the kernel's slug and title, the host-only packages of the scorer and trainer
     model_source_table = MODEL_SOURCES
     trains = True  # `kit demo` trains a LoRA adapter for the recipes that load a model
+    advice = RECOMMENDED
 
     def recipes(self) -> Mapping[str, Recipe]:
         """The registered prompt templates: those with primes load the model, re-scoring ones the rewriter."""

@@ -15,14 +15,19 @@ from kit.llm.lora import LoraTrainConfig
 _f = setting
 
 
+# What the measurements support, with the figure and the command (README's bench table has every recipe's): `kit
+# init` writes it beside [infer] template and `kit demo` ends with it.
+RECOMMENDED = ("Recommended: rescore-tuned after `kit mean-prompt --save` and `kit tune` (+0.070 [+0.052, +0.087] over "
+               "best, paired, on the mini-competition's 100 test rows with the embedded model: "
+               "scripts/bench_quality.py --rows 100 --tuning tune/<time>/kit_tuning.json); the optimised mean prompt "
+               "alone (mean) came close there.")
+
+
 @dataclass
 class InferConfig(GenericInferConfig):
     """Inference kernel settings (`kit run-local`, `kit build-submission`)."""
 
-    template: str = _f("best", "Template name from `kit templates`. Recommended: rescore-tuned after `kit mean-prompt "
-                       "--save` and `kit tune` (+0.070 [+0.052, +0.087] over best, paired, on the mini-competition's "
-                       "100 test rows with the embedded model: scripts/bench_quality.py --rows 100 --tuning "
-                       "tune/<time>/kit_tuning.json); the optimised mean prompt alone (mean) came close there.")
+    template: str = _f("best", f"Template name from `kit templates`. {RECOMMENDED}")
     max_new_tokens: int = _f(32, "Tokens generated per candidate.")
     max_field_tokens: int = _f(512, "Token budget for each of original_text and rewritten_text in the prompt.")
     load_in_4bit: bool = _f(False, "Load the base model in 4-bit NF4 (needs CUDA and bitsandbytes).")
