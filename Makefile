@@ -38,7 +38,7 @@ demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/kit demo --competition llm-prompt-recovery
 
 test: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -p no:cacheprovider -n 3 --dist loadscope -m "not long"
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadscope -m "not long"
 
 # The long end-to-end runs `make test` leaves out to stay under six minutes (see the `long` marker).
 test-long: $(STAMP)
