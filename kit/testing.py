@@ -63,17 +63,18 @@ def _check_params_follow_config(pack: Pack, fields: Any) -> None:
     """A parameter read from a kit.toml key has that key's default: the notebook run with no injected values (opened
     on Kaggle as it is) behaves like a workspace that sets nothing."""
     from kit.config import section_classes
+    from kit.kernel.params import defaults
 
-    classes, overrides = section_classes(pack), pack.config_defaults()
+    classes, overrides, params = section_classes(pack), pack.config_defaults(), defaults(pack.kernel.params)
     for f in fields:
         key = f.metadata.get("config")
         if not key:
             continue
         section, _, name = key.partition(".")
-        keys = {k.name: k for k in dataclasses.fields(classes[section])} if section in classes else {}
+        keys = defaults(classes[section]) if section in classes else {}
         _require(name in keys, pack, f"kernel parameter {f.name} reads kit.toml key {key!r}, which no section has")
-        default = overrides.get(section, {}).get(name, _field_default(keys[name]))
-        _require(default == _field_default(f), pack, f"kernel parameter {f.name} defaults to {_field_default(f)!r} "
+        default = overrides.get(section, {}).get(name, keys[name])
+        _require(default == params[f.name], pack, f"kernel parameter {f.name} defaults to {params[f.name]!r} "
                  f"but kit.toml's {key} to {default!r}: define it once")
 
 
@@ -82,21 +83,18 @@ def _check_notebook_defaults(pack: Pack, fields: Any) -> None:
     the notebook reads is what the kit would inject for a workspace that sets nothing."""
     import ast
 
+    from kit.kernel.params import defaults
     from kit.notebooks import parameters
 
-    cell = parameters(pack.kernel.notebook)
+    cell, params = parameters(pack.kernel.notebook), defaults(pack.kernel.params)
     for f in fields:
         _require(f.name in cell, pack, f"{Path(pack.kernel.notebook).name}'s parameters cell lacks {f.name}")
         try:
             written = ast.literal_eval(cell[f.name])
         except (ValueError, SyntaxError):
             continue  # not a literal (an expression the notebook computes): nothing to compare
-        _require(written == _field_default(f), pack, f"{Path(pack.kernel.notebook).name} sets {f.name} = "
-                 f"{written!r} but its params dataclass defaults to {_field_default(f)!r}")
-
-
-def _field_default(f: dataclasses.Field) -> Any:
-    return f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
+        _require(written == params[f.name], pack, f"{Path(pack.kernel.notebook).name} sets {f.name} = "
+                 f"{written!r} but its params dataclass defaults to {params[f.name]!r}")
 
 
 def _check_recipes(pack: Pack) -> None:

@@ -16,6 +16,8 @@ import types
 import typing
 from typing import Any
 
+from kit.errors import ConfigError
+
 
 def field_types(cls: type) -> dict[str, Any]:
     """{field name: resolved annotation} of a dataclass (string annotations evaluated)."""
@@ -64,8 +66,6 @@ def type_name(hint: Any) -> str:
 
 def check(value: Any, hint: Any, where: str) -> Any:
     """`checked`, with a mismatch as one ConfigError line naming `where` (the file and key, or the parameter)."""
-    from kit.errors import ConfigError
-
     try:
         return checked(value, hint)
     except TypeError as exc:

@@ -137,7 +137,7 @@ class State:
         """Change a record of the document (a kernel version, a submission) and save, under the lock."""
         with self.lock:
             record.update(fields)
-            write_json(self.path, self.data, indent=1)
+            self.save()
 
     def next_ref(self) -> int:
         with self.lock:
