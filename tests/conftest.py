@@ -122,19 +122,35 @@ def _built_once(assets: Path, build):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-@pytest.fixture(autouse=True)
-def isolated_env(tmp_path, monkeypatch) -> Path:
-    """A private KIT_HOME, Kaggle config dir, HOME and TMPDIR; credentials and proxies blanked."""
+def _isolate(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """KIT_HOME, the Kaggle config dir, HOME, XDG_DATA_HOME and TMPDIR under `root`; credentials and proxies
+    blanked."""
     for name in ("home", "kit_home", "kaggle", "tmp", "work"):
-        (tmp_path / name).mkdir()
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("KIT_HOME", str(tmp_path / "kit_home"))
-    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "kaggle"))
-    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / ".local" / "share"))
+        (root / name).mkdir(exist_ok=True)
+    monkeypatch.setenv("HOME", str(root / "home"))
+    monkeypatch.setenv("KIT_HOME", str(root / "kit_home"))
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(root / "kaggle"))
+    monkeypatch.setenv("TMPDIR", str(root / "tmp"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(root / "home" / ".local" / "share"))
     for name in _CREDENTIAL_VARS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(tempfile, "tempdir", None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_session(tmp_path_factory) -> Path:
+    """The same isolation for the whole session, so module and session fixtures (which start before a test's own
+    `isolated_env`) never read or write the user's ledger, Kaggle credentials or home either."""
+    root = tmp_path_factory.mktemp("session-home")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _isolate(root, monkeypatch)
+        yield root
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch) -> Path:
+    """A private KIT_HOME, Kaggle config dir, HOME and TMPDIR for each test; credentials and proxies blanked."""
+    _isolate(tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path / "work")
     return tmp_path
 
