@@ -72,13 +72,14 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0].rsplit("/", 1)[-1], len(rank)))
 
 
-# xdist's loadscope hands whole modules to the two workers in collection order. Alphabetical order left the longest
-# modules (measured with --durations=0) to the end, where one worker ran them alone while the other sat idle;
-# starting with them keeps both busy to the end.
-LONGEST_FIRST = ("test_aimo_submit.py", "test_serve_sandbox.py", "test_train.py", "test_demo.py", "test_aimo_pack.py",
-                 "test_wire_rerun.py", "test_wheels.py", "test_infer.py", "test_templates.py", "test_run_local.py",
-                 "test_emulator.py", "test_rescore.py", "test_submit.py", "test_interrupts.py",
-                 "test_sandbox_chain.py", "test_tune.py")
+# xdist's loadscope hands whole modules to the workers in collection order (with --no-loadscope-reorder, which
+# `make test` passes: by default xdist re-sorts modules by their number of tests, which put the AIMO acceptance test
+# last). Alphabetical order left the longest modules (measured with --durations=0) to the end, where one worker ran
+# them alone while the others sat idle; starting with them keeps all busy to the end.
+LONGEST_FIRST = ("test_aimo_submit.py", "test_serve_sandbox.py", "test_demo.py", "test_train.py", "test_aimo_pack.py",
+                 "test_wire_rerun.py", "test_run_local.py", "test_emulator.py", "test_rescore.py", "test_interrupts.py",
+                 "test_submit.py", "test_tune.py", "test_sandbox_chain.py", "test_wheels.py", "test_client.py",
+                 "test_compare.py", "test_infer.py", "test_templates.py")
 
 
 @pytest.hookimpl(tryfirst=True)
