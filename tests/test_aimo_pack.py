@@ -206,6 +206,8 @@ def test_time_banking_stops_attempts_and_returns_the_answer_so_far(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.long  # two kernel runs on the embedded model, about 40 s: the acceptance test in test_aimo_submit makes
+# the same run-local chain (solve notebook, the model in the kernel, the rehearsed re-run) inside `make test`
 def test_run_local_greedy_on_reference_problems_with_the_embedded_model(workspace, instruct_model, tmp_path):
     """The real chain: the solve notebook under papermill, the embedded model loaded in the kernel, the local
     gateway's run and the scoring re-run rehearsed with the gateway beside the served notebook; recorded."""
