@@ -38,6 +38,8 @@ from pathlib import Path
 from kit.chain.compare import paired_difference
 from kit.files import write_json
 
+PER_ROW = ("first", "greedy", "sampled", "scores")  # the state's lists with one entry per test row, in row order
+
 
 def start_lora(args: argparse.Namespace, data_dir: Path, model: Path, out: Path) -> subprocess.Popen:
     """`kit train` on the training split, as a user runs it, in a background process while the rest runs."""
@@ -166,7 +168,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script: load, generate, rank, tr
         print(f"re-scoring: {spent['rescore']:.0f}s for {sum(map(len, pools))} candidates, {rescorer.sequences} "
               f"sequences in {rescorer.forward_passes} forward passes, {rescorer.shared_tokens_reused} head tokens "
               f"reused", flush=True)
-        for key, made in (("first", first), ("greedy", greedy), ("sampled", sampled), ("scores", scores)):
+        for key, made in zip(PER_ROW, (first, greedy, sampled, scores), strict=True):
             state[key] = state.get(key, []) + made
         for key, value in spent.items():  # phase times add up over the runs that made the rows
             seconds[key] = seconds.get(key, 0.0) + value
@@ -273,7 +275,7 @@ def _load_state(path: str | None, rows: list[dict]) -> dict:
         return {"ids": [r["id"] for r in rows]}
     state = json.loads(Path(path).read_text(encoding="utf-8"))
     ids, saved = [r["id"] for r in rows], state.get("ids", [])
-    if saved[:len(ids)] == ids[:len(saved)] and len(saved) > len(ids):
+    if len(saved) > len(ids) and saved[:len(ids)] == ids:
         state = _prefix(state, len(ids))
     elif saved != ids[:len(saved)]:  # more rows than saved: the run makes the rest
         raise SystemExit(f"{path} was saved for other rows: remove it or pass the same --data (and --rows at least "
@@ -292,7 +294,7 @@ def _prefix(state: dict, n: int) -> dict:
     share = n / len(state["ids"])
     cut["seconds"] = {k: v * share for k, v in state.get("seconds", {}).items()}
     for key, value in state.items():
-        if key in ("first", "greedy", "sampled", "scores"):
+        if key in PER_ROW:
             cut[key] = value[:n]
         elif key.startswith("lora"):
             cut[key] = {**value, "predictions": value["predictions"][:n]}
